@@ -1,0 +1,29 @@
+/**
+ * @module
+ * The command table. Entries load their module only when chosen, so `glidein --version`
+ * does not pay for the HTTP server, SQLite or the tar code.
+ */
+import type { Command } from "./command.ts"
+
+export interface CommandEntry {
+  name: string
+  summary: string
+  load: () => Promise<Command>
+}
+
+export const COMMANDS: CommandEntry[] = []
+
+/** Finds the entry for `argv` (one or two words) and returns it with the remaining args. */
+export function findCommand(argv: string[]): { entry: CommandEntry; rest: string[] } | undefined {
+  const two = `${argv[0]} ${argv[1]}`
+  const entry2 = COMMANDS.find((c) => c.name === two)
+  if (entry2) return { entry: entry2, rest: argv.slice(2) }
+  const entry1 = COMMANDS.find((c) => c.name === argv[0])
+  if (entry1) return { entry: entry1, rest: argv.slice(1) }
+  return undefined
+}
+
+/** Entries whose name starts with `group ` (e.g. the `tarball` subcommands). */
+export function subcommands(group: string): CommandEntry[] {
+  return COMMANDS.filter((c) => c.name.startsWith(`${group} `))
+}

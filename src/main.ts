@@ -1,0 +1,101 @@
+/**
+ * @module
+ * Entry point of the `glidein` executable. The only place that prints errors for the user,
+ * chooses exit codes and calls `process.exit`.
+ */
+import { commandHelp, parseCommandArgs } from "./cli/command.ts"
+import { COMMANDS, findCommand, subcommands } from "./cli/index.ts"
+import { EXIT, GlideinError, UsageError } from "./errors.ts"
+import { VERSION } from "./version.ts"
+
+function topHelp(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length))
+  const rows = COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`)
+  return [
+    `glidein ${VERSION} — grow an HTCondor pool into HPC clusters with pilot jobs`,
+    "",
+    "Usage: glidein <command> [options]",
+    "",
+    "Commands:",
+    ...rows,
+    "",
+    "Options:",
+    "  -h, --help     show help (also after any command)",
+    "  -V, --version  print the version and exit",
+    "",
+    "Run 'glidein <command> --help' for the options of a command.",
+    "",
+  ].join("\n")
+}
+
+function groupHelp(group: string): string {
+  const entries = subcommands(group)
+  const width = Math.max(...entries.map((c) => c.name.length))
+  return [
+    `Usage: glidein ${group} <subcommand> [options]`,
+    "",
+    "Subcommands:",
+    ...entries.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    "",
+  ].join("\n")
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [first] = argv
+  if (first === undefined) {
+    process.stderr.write(topHelp())
+    return EXIT.usage
+  }
+  if (first === "--version" || first === "-V") {
+    process.stdout.write(`glidein ${VERSION}\n`)
+    return EXIT.ok
+  }
+  if (first === "--help" || first === "-h" || first === "help") {
+    process.stdout.write(topHelp())
+    return EXIT.ok
+  }
+  const found = findCommand(argv)
+  if (!found) {
+    if (subcommands(first).length > 0) {
+      const wantsHelp = argv[1] === undefined || argv[1] === "--help" || argv[1] === "-h"
+      if (wantsHelp && argv[1] !== undefined) {
+        process.stdout.write(groupHelp(first))
+        return EXIT.ok
+      }
+      process.stderr.write(groupHelp(first))
+      throw new UsageError(
+        argv[1] === undefined
+          ? `glidein ${first}: missing subcommand`
+          : `glidein ${first}: unknown subcommand "${argv[1]}"`,
+      )
+    }
+    throw new UsageError(`unknown command "${first}" (see glidein --help)`)
+  }
+  const command = await found.entry.load()
+  const args = parseCommandArgs(command, found.rest)
+  if (args.flag("help")) {
+    process.stdout.write(commandHelp(command))
+    return EXIT.ok
+  }
+  return command.run(args)
+}
+
+const argv = process.argv.slice(2)
+let code: number
+try {
+  code = await main(argv)
+} catch (error) {
+  if (error instanceof GlideinError) {
+    const text = error.message.startsWith("glidein") ? error.message : `glidein: ${error.message}`
+    process.stderr.write(`${text}\n`)
+    if (argv.includes("--debug") && error.cause !== undefined) console.error(error.cause)
+    code = error.exitCode
+  } else {
+    const message = error instanceof Error ? error.message : String(error)
+    process.stderr.write(`glidein: internal error: ${message}\n`)
+    if (argv.includes("--debug")) console.error(error)
+    else process.stderr.write("(run again with --debug for details)\n")
+    code = EXIT.failure
+  }
+}
+process.exit(code)
