@@ -1,0 +1,30 @@
+#!/bin/sh
+# Smoke test of a compiled glidein binary: copied alone into an empty directory and run under
+# `env -i`, as cron would. Usage: scripts/smoke.sh dist/glidein-linux-x64
+set -eu
+bin=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+cp "$bin" "$dir/glidein"
+cd "$dir"
+
+env -i ./glidein --version
+env -i ./glidein --help >/dev/null
+# Every command listed by --help must print its own help (names are one or two words,
+# separated from the summary by at least two spaces).
+env -i ./glidein --help | sed -n '/^Commands:/,/^$/p' | sed '1d;/^$/d' |
+  awk -F'  +' '{print $2}' | while read -r name; do
+    # shellcheck disable=SC2086 # the name is one or two words on purpose
+    env -i ./glidein $name --help >/dev/null
+    echo "ok: glidein $name --help"
+  done
+
+expect_exit() {
+  want=$1; shift
+  set +e; env -i ./glidein "$@" >/dev/null 2>&1; got=$?; set -e
+  [ "$got" -eq "$want" ] || { echo "glidein $*: exit $got, expected $want" >&2; exit 1; }
+  echo "ok: glidein $* exits $want"
+}
+expect_exit 2 --no-such-flag
+expect_exit 2 no-such-command
+[ ! -e .env ] && [ ! -e bunfig.toml ] && echo "ok: nothing written to the working directory"
