@@ -1,0 +1,110 @@
+/**
+ * @module
+ * The contract between the submit client and the batch-scheduler adapters. The client turns
+ * config + plan into a `JobSpec`; an adapter turns a `JobSpec` into files and a command,
+ * with no I/O of its own. Every adapter passes the same conformance suite.
+ */
+
+/** The schedulers we submit to; config values are matched case-insensitively. */
+export type SchedulerName = "htcondor" | "slurm" | "pbs" | "uge" | "sge" | "lsf"
+
+/** Resources of one glidein as planned: what the glidein is told it has. */
+export interface GlideinResources {
+  cpus: number
+  /** MB */
+  memoryMb: number
+  /** KB (pyglidein's unit on the wire and in DISK) */
+  diskKb: number
+  gpus: number
+  /** Batch wall-time limit in seconds; the glidein's WALLTIME is 300 s less. */
+  walltimeS: number
+}
+
+/** Everything an adapter needs to render one submission of `count` identical glideins. */
+export interface JobSpec {
+  /** The config section of the partition (for messages; not a batch directive). */
+  partition: string
+  /** Number of glideins in this submission (one array when `groupJobs` and count > 1;
+   *  otherwise the same files are submitted `count` times, see `RenderedJob.runs`). */
+  count: number
+  /** The planned glidein: margins, memory-per-core scaling and whole nodes already applied. */
+  resources: GlideinResources
+  /** The glidein environment contract (CPUS, MEMORY, DISK, GPUS, WALLTIME, SITE, ResourceName,
+   *  CLUSTER, and every [CustomEnv] key), already validated: names are identifiers, values are
+   *  numbers or come from the site's own config. In the job, `$NAME` and `${NAME}` inside a
+   *  value expand from the batch job's environment (as pyglidein's did, e.g.
+   *  `TMPDIR=/scratch/${LSB_JOBID}`); every other character is literal. The adapter adds
+   *  GLIDEIN_TARBALL itself (from `paths.tarball`, or the transferred copy for HTCondor). */
+  env: Record<string, string>
+  /** Site settings from the config, by pyglidein key name where one exists. */
+  site: {
+    /** Batch partition or queue (`partition` for Slurm as in pyglidein, `queue` otherwise). */
+    queue?: string
+    groupJobs: boolean
+    /** `local_dir`; may use the batch shell's `$VARS` and a leading `~/`. Unset: the job's
+     *  `$TMPDIR` (or /tmp). */
+    localDir?: string
+    /** Existing directory for the batch output/error files, one pair per glidein. Unset: the
+     *  submit directory. Never /dev/null (pyglidein's default): glidein_start.sh leaves its
+     *  logs there when a glidein fails. */
+    outputDir?: string
+    customHeader?: string
+    customMiddle?: string
+    customEnd?: string
+    /** Site-supplied template text (from `submit_template`), replacing the built-in one. */
+    template?: string
+    /** The file `template` was read from, named in template errors. */
+    templateFile?: string
+    /** `filename`: the submit file's name in submitDir (default per scheduler). */
+    filename?: string
+    /** Free-form adapter knobs from the config, by pyglidein key name: `gpu_submit`,
+     *  `pmem_only`, `pvmem`, `vmem_only`, `mem_only`, `node_property`, `set_gpu_req` (PBS),
+     *  `pe` (SGE/UGE), `account`, `ref_host`, `mem_scale` (LSF), `executable`, and for
+     *  HTCondor `log`, `requirements`, `custom_footer`, `env_wrapper_name`. */
+    extra: Record<string, string | number | boolean>
+  }
+  /** Absolute paths the job script refers to. */
+  paths: {
+    /** Directory where the rendered files are written and the submit command runs. */
+    submitDir: string
+    /** glidein_start.sh as written into submitDir. */
+    startScript: string
+    /** glidein.tar.gz on the cluster's shared filesystem. */
+    tarball: string
+  }
+}
+
+/** What an adapter produces for one JobSpec. Pure data; the client writes and runs it. */
+export interface RenderedJob {
+  /** File name (relative to submitDir) → content. */
+  files: Record<string, string>
+  /** The file passed to the submit command. */
+  submitFile: string
+  /** Default submit argv (used when the config has no `submit_command`), run in submitDir. */
+  argv: string[]
+  /** Text to feed on stdin (LSF's `bsub < FILE`), if any. */
+  stdinFile?: string
+  /** What the batch system is asked for per glidein (after the scheduler's margins). */
+  request: GlideinResources
+  /** Glideins this submission creates in total (= JobSpec.count). */
+  jobs: number
+  /** How many times the client runs the submit command with these files: 1 for an array
+   *  (or a single glidein), `count` when the site does not group jobs (pyglidein's way). */
+  runs: number
+}
+
+/** One batch-scheduler adapter. */
+export interface Scheduler {
+  name: SchedulerName
+  render(job: JobSpec): RenderedJob
+  /** Default argv that lists this user's glideins (job name `glidein`); pass the login name,
+   *  which PBS needs to see only this user's jobs. */
+  countArgv(state: "running" | "idle", user?: string): string[]
+  /** Counts glideins in `state` from the output of `countArgv` (headers, Eqw and the like
+   *  excluded; pending array tasks counted one by one). */
+  parseCount(stdout: string, state: "running" | "idle"): number
+  /** Job ids from the submit command's stdout; empty when none could be found. */
+  parseJobIds(stdout: string): string[]
+  /** Argv that removes the given jobs. */
+  cancelArgv(jobIds: string[]): string[]
+}
