@@ -1,0 +1,48 @@
+import { afterEach, describe, expect, test } from "bun:test"
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { tryLock } from "./config-lock.ts"
+
+const dirs: string[] = []
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), "glidein-lock-"))
+  dirs.push(dir)
+  return dir
+}
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true })
+})
+
+describe("tryLock()", () => {
+  test("tryLock() refuses a second holder until the first releases", () => {
+    const path = join(tempDir(), "lock")
+    const first = tryLock(path)
+    expect(first).toBeDefined()
+    expect(tryLock(path)).toBeUndefined()
+    first?.release()
+    first?.release()
+    const again = tryLock(path)
+    expect(again).toBeDefined()
+    again?.release()
+  })
+
+  test("tryLock() is held against another process and freed when that process dies", async () => {
+    const path = join(tempDir(), "lock")
+    const script = `import { tryLock } from ${JSON.stringify(join(import.meta.dir, "config-lock.ts"))}
+const lock = tryLock(${JSON.stringify(path)}); console.log(lock ? "held" : "busy"); await Bun.sleep(60_000)`
+    const child = Bun.spawn([process.execPath, "-e", script], { stdout: "pipe" })
+    try {
+      const reader = child.stdout.getReader()
+      const { value } = await reader.read()
+      expect(new TextDecoder().decode(value)).toBe("held\n")
+      expect(tryLock(path)).toBeUndefined()
+    } finally {
+      child.kill("SIGKILL")
+      await child.exited
+    }
+    const lock = tryLock(path)
+    expect(lock).toBeDefined()
+    lock?.release()
+  })
+})

@@ -1,0 +1,74 @@
+/**
+ * @module
+ * One submit run per config at a time. An exclusive, non-blocking `flock(2)` on a file in the
+ * state dir: the kernel drops it when the process ends however it ends, so a crashed run never
+ * leaves a stale lock behind (a pid file would).
+ */
+
+import { dlopen, FFIType, read } from "bun:ffi"
+import { closeSync, ftruncateSync, openSync, writeSync } from "node:fs"
+import { GlideinError } from "../errors.ts"
+
+const LOCK_EX = 2
+const LOCK_NB = 4
+const LOCK_UN = 8
+const EWOULDBLOCK = 11
+
+let libc:
+  | {
+      flock: (fd: number, op: number) => number
+      errno: () => number
+    }
+  | undefined
+
+function loadLibc(): NonNullable<typeof libc> {
+  if (libc) return libc
+  const lib = dlopen("libc.so.6", {
+    flock: { args: [FFIType.i32, FFIType.i32], returns: FFIType.i32 },
+    __errno_location: { args: [], returns: FFIType.ptr },
+  })
+  libc = {
+    flock: (fd, op) => lib.symbols.flock(fd, op),
+    errno: () => {
+      const where = lib.symbols.__errno_location()
+      return where === null ? 0 : read.i32(where, 0)
+    },
+  }
+  return libc
+}
+
+/** A held lock; `release()` is idempotent. */
+export interface ConfigLock {
+  path: string
+  release(): void
+}
+
+/**
+ * Takes the lock at `path` without waiting. Returns undefined when another process holds it;
+ * throws when the file system cannot lock at all (an NFS mount without lock support).
+ */
+export function tryLock(path: string): ConfigLock | undefined {
+  const fd = openSync(path, "a", 0o600)
+  const c = loadLibc()
+  if (c.flock(fd, LOCK_EX | LOCK_NB) !== 0) {
+    const errno = c.errno()
+    closeSync(fd)
+    if (errno === EWOULDBLOCK) return undefined
+    throw new GlideinError(
+      `cannot lock ${path} (errno ${errno}); set GLIDEIN_STATE_DIR to a directory on a local disk`,
+    )
+  }
+  // For people looking at the file: who holds it. The lock itself is the flock, not this text.
+  ftruncateSync(fd, 0)
+  writeSync(fd, `${process.pid} ${new Date().toISOString()}\n`)
+  let held = true
+  return {
+    path,
+    release() {
+      if (!held) return
+      held = false
+      c.flock(fd, LOCK_UN)
+      closeSync(fd)
+    },
+  }
+}

@@ -1,0 +1,110 @@
+/**
+ * @module
+ * Demand as the server states it: rows of identical idle jobs. A reply is validated whole at
+ * the boundary (bounded non-negative integers, a short plain `os` token) so that a compromised
+ * or broken server can never put text into a submit file or a shell command; a reply with one
+ * bad field is rejected entirely rather than partly used.
+ */
+import { z } from "zod"
+import { GlideinError } from "../errors.ts"
+
+/** One demand row: `count` idle jobs that each want these resources. Memory in MB; disk in
+ *  pyglidein's wire unit (RequestDisk KiB / 1000). `os` is null when the jobs do not care. */
+export interface DemandRow {
+  cpus: number
+  memory: number
+  disk: number
+  gpus: number
+  os: string | null
+  count: number
+}
+
+/** Upper bounds far above any real job, low enough that arithmetic on them stays exact. */
+export const DEMAND_LIMITS = {
+  cpus: 100_000,
+  memory: 1_000_000_000,
+  disk: 1_000_000_000_000,
+  gpus: 10_000,
+  count: 100_000_000,
+  rows: 100_000,
+} as const
+
+/** What `os` may look like: a token such as `RHEL7`, `el9`, `AlmaLinux9`, `sl6`. */
+export const OS_TOKEN = /^[A-Za-z0-9_.-]{1,32}$/
+
+function whole(max: number) {
+  return z
+    .number({ error: (issue) => `expected a whole number, got ${describe(issue.input)}` })
+    .refine((n) => Number.isInteger(n) && n >= 0 && n <= max, {
+      error: (issue) => `expected a whole number from 0 to ${max}, got ${describe(issue.input)}`,
+    })
+}
+
+// pyglidein's server divides RequestDisk (KiB) by 1000 and sends floats such as 3145.728, so
+// disk alone may be fractional; it is rounded up, never down, so a glidein is never too small.
+const disk = z
+  .number({ error: (issue) => `expected a number, got ${describe(issue.input)}` })
+  .refine((n) => Number.isFinite(n) && n >= 0 && n <= DEMAND_LIMITS.disk, {
+    error: (issue) =>
+      `expected a number from 0 to ${DEMAND_LIMITS.disk}, got ${describe(issue.input)}`,
+  })
+  .transform((n) => Math.ceil(n))
+
+const os = z
+  .union([z.null(), z.string()], {
+    error: (issue) => `expected null or a string, got ${describe(issue.input)}`,
+  })
+  .optional()
+  .refine((v) => v === null || v === undefined || OS_TOKEN.test(v), {
+    error: (issue) =>
+      `expected a plain token of letters, digits, "_", "." or "-" (at most 32), got ${describe(issue.input)}`,
+  })
+  .transform((v) => v ?? null)
+
+const row = z.object(
+  {
+    cpus: whole(DEMAND_LIMITS.cpus),
+    memory: whole(DEMAND_LIMITS.memory),
+    disk,
+    gpus: whole(DEMAND_LIMITS.gpus),
+    os,
+    count: whole(DEMAND_LIMITS.count),
+  },
+  { error: (issue) => `expected an object, got ${describe(issue.input)}` },
+)
+
+const reply = z
+  .array(row, { error: (issue) => `expected a list of demand rows, got ${describe(issue.input)}` })
+  .max(DEMAND_LIMITS.rows, { error: `more than ${DEMAND_LIMITS.rows} demand rows` })
+
+/**
+ * Validates a `get_state` result (or a state file's content) and returns typed rows, dropping
+ * rows with a count of 0. Throws one line naming `source` and the first bad field.
+ */
+export function parseDemand(value: unknown, source: string): DemandRow[] {
+  const result = reply.safeParse(value)
+  if (!result.success) {
+    const issue = result.error.issues[0]
+    const path = issue ? formatPath(issue.path) : ""
+    const message = issue?.message ?? "invalid"
+    throw new GlideinError(`${source}: demand rejected: ${path ? `${path}: ` : ""}${message}`)
+  }
+  return result.data.filter((r) => r.count > 0)
+}
+
+function formatPath(path: PropertyKey[]): string {
+  return path
+    .map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`))
+    .join("")
+    .replace(/^\./, "")
+}
+
+/** A short, safe rendering of a rejected value for an error line (never the whole value). */
+function describe(value: unknown): string {
+  if (value === undefined) return "nothing"
+  if (value === null) return "null"
+  if (Array.isArray(value)) return "a list"
+  if (typeof value === "object") return "an object"
+  const text = typeof value === "string" ? JSON.stringify(value) : String(value)
+  return text.length > 40 ? `${text.slice(0, 37)}…` : text
+}

@@ -1,0 +1,90 @@
+/**
+ * @module
+ * The local journal of what this config submitted and cancelled: JSON lines appended with one
+ * `write(2)` each (O_APPEND), so a line is whole or absent. `glidein cancel` reads it to find
+ * every glidein still to remove; `glidein status --config` reads it for the last run.
+ */
+import { appendFileSync, readFileSync } from "node:fs"
+import type { GlideinResources, SchedulerName } from "../schedulers/types.ts"
+
+/** One submit command that succeeded. */
+export interface SubmitRecord {
+  kind: "submit"
+  /** ISO 8601 */
+  time: string
+  partition: string
+  scheduler: SchedulerName
+  /** Glideins this command created. */
+  count: number
+  resources: GlideinResources
+  /** Batch job ids from the submit command's output (empty if none could be read). */
+  jobIds: string[]
+}
+
+/** A cancel command that ran for some of the journal's jobs. */
+export interface CancelRecord {
+  kind: "cancel"
+  time: string
+  partition: string
+  jobIds: string[]
+}
+
+export type JournalRecord = SubmitRecord | CancelRecord
+
+/** Appends one record as one line. */
+export function appendJournal(path: string, record: JournalRecord): void {
+  appendFileSync(path, `${JSON.stringify(record)}\n`, { mode: 0o600 })
+}
+
+/** Every whole record in the journal; a missing file is an empty journal. */
+export function readJournal(path: string): JournalRecord[] {
+  let text: string
+  try {
+    text = readFileSync(path, "utf8")
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return []
+    throw error
+  }
+  const records: JournalRecord[] = []
+  for (const line of text.split("\n")) {
+    if (line.trim() === "") continue
+    let value: unknown
+    try {
+      value = JSON.parse(line)
+    } catch {
+      continue // a line cut short by a full disk; the rest of the journal still counts
+    }
+    if (isRecord(value)) records.push(value)
+  }
+  return records
+}
+
+function isRecord(value: unknown): value is JournalRecord {
+  if (typeof value !== "object" || value === null) return false
+  const r = value as Record<string, unknown>
+  return (
+    (r.kind === "submit" || r.kind === "cancel") &&
+    typeof r.partition === "string" &&
+    Array.isArray(r.jobIds) &&
+    r.jobIds.every((id) => typeof id === "string")
+  )
+}
+
+/** Job ids submitted per partition and not cancelled since, oldest first. */
+export function outstandingJobs(records: JournalRecord[]): Map<string, string[]> {
+  const cancelled = new Set<string>()
+  for (const r of records) {
+    if (r.kind === "cancel") for (const id of r.jobIds) cancelled.add(`${r.partition}\0${id}`)
+  }
+  const byPartition = new Map<string, Set<string>>()
+  for (const r of records) {
+    if (r.kind !== "submit") continue
+    for (const id of r.jobIds) {
+      if (cancelled.has(`${r.partition}\0${id}`)) continue
+      const ids = byPartition.get(r.partition) ?? new Set()
+      ids.add(id)
+      byPartition.set(r.partition, ids)
+    }
+  }
+  return new Map([...byPartition].map(([partition, ids]) => [partition, [...ids]]))
+}

@@ -1,0 +1,102 @@
+/**
+ * @module
+ * Running the batch system's commands: argv arrays by default, `/bin/sh -c` only for command
+ * lines the site user wrote in their own config. Every command has a timeout that kills its
+ * whole process group (a shell pipeline's children too), and output is captured up to a cap.
+ */
+
+/** What a finished (or killed) command left behind. */
+export interface CommandResult {
+  /** null when killed by a signal (including our timeout). */
+  exitCode: number | null
+  stdout: string
+  stderr: string
+  timedOut: boolean
+}
+
+/** How to run one command. */
+export interface CommandOptions {
+  cwd?: string
+  timeoutMs: number
+  /** A file fed to the command's stdin (LSF's `bsub < FILE`). */
+  stdinFile?: string
+  env?: Record<string, string | undefined>
+}
+
+/** Runs commands; tests substitute a fake. */
+export type CommandRunner = (argv: string[], options: CommandOptions) => Promise<CommandResult>
+
+/** Output kept per stream; the rest is read and dropped so the command never blocks on a pipe. */
+const MAX_OUTPUT = 1024 * 1024
+
+/** Runs `argv` in its own process group and waits for it, at most `timeoutMs`. */
+export const runCommand: CommandRunner = async (argv, options) => {
+  const child = Bun.spawn(argv, {
+    cwd: options.cwd,
+    env: options.env ?? process.env,
+    stdin: options.stdinFile ? Bun.file(options.stdinFile) : "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+    detached: true,
+  })
+  let timedOut = false
+  const timer = setTimeout(() => {
+    timedOut = true
+    killGroup(child.pid)
+  }, options.timeoutMs)
+  try {
+    const [stdout, stderr] = await Promise.all([
+      readCapped(child.stdout),
+      readCapped(child.stderr),
+      child.exited,
+    ])
+    return { exitCode: timedOut ? null : child.exitCode, stdout, stderr, timedOut }
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+function killGroup(pid: number): void {
+  try {
+    process.kill(-pid, "SIGKILL")
+  } catch {
+    // Already gone: nothing to kill.
+  }
+}
+
+async function readCapped(stream: ReadableStream<Uint8Array>): Promise<string> {
+  const chunks: Uint8Array[] = []
+  let size = 0
+  for await (const chunk of stream) {
+    if (size < MAX_OUTPUT) chunks.push(chunk.subarray(0, MAX_OUTPUT - size))
+    size += chunk.byteLength
+  }
+  return new TextDecoder().decode(Buffer.concat(chunks))
+}
+
+/** argv that runs a site-written command line through `/bin/sh`. */
+export function shellArgv(commandLine: string): string[] {
+  return ["/bin/sh", "-c", commandLine]
+}
+
+/**
+ * Expands `$NAME` and `${NAME}` from `env` the way Python's `os.path.expandvars` does (which
+ * pyglidein applied to running_cmd and idle_cmd): unknown names are left as written.
+ */
+export function expandVars(text: string, env: Record<string, string | undefined>): string {
+  return text.replace(/\$(?:(\w+)|\{([^}]*)\})/g, (whole, bare?: string, braced?: string) => {
+    const value = env[bare ?? braced ?? ""]
+    return value === undefined ? whole : value
+  })
+}
+
+/** Quotes one word for `/bin/sh`. */
+export function shellQuote(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'"'"'`)}'`
+}
+
+/** The last non-empty lines of a command's stderr (or stdout), for a one-line report. */
+export function outputTail(result: CommandResult, maxChars = 300): string {
+  const text = (result.stderr.trim() || result.stdout.trim()).replace(/\s*\n\s*/g, " | ")
+  return text.length > maxChars ? `…${text.slice(-maxChars)}` : text
+}
