@@ -16,7 +16,7 @@ beforeAll(() => {
     hostname: "127.0.0.1",
     async fetch(req) {
       requests++
-      return handler(await req.json(), req)
+      return handler((await req.json()) as Parameters<Handler>[0], req)
     },
   })
   url = `http://127.0.0.1:${server.port}/jsonrpc`

@@ -37,9 +37,11 @@ describe("runCommand()", () => {
 })
 
 describe("expandVars()", () => {
-  test("expandVars() expands known $NAME and ${NAME} and leaves unknown ones as written", () => {
+  test("expandVars() expands known bare and braced names and leaves unknown ones as written", () => {
     const env = { USER: "ice", HOME: "/home/ice" }
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: shell syntax under test
     expect(expandVars("squeue -u $USER -h '${HOME}' $NOPE ${NOPE}", env)).toBe(
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: shell syntax under test
       "squeue -u ice -h '/home/ice' $NOPE ${NOPE}",
     )
   })
