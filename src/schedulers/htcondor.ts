@@ -1,0 +1,152 @@
+/**
+ * HTCondor as the site's batch system (glideins into another pool). Two files: the submit
+ * description (`templates/htcondor.submit`, or the site's template) and a wrapper script
+ * (`templates/htcondor-wrapper.sh`) that starts glidein_start.sh from a clean environment in
+ * the job's sandbox. glidein_start.sh and the tarball travel with `transfer_input_files`.
+ *
+ * The requests are the planned glidein as pyglidein's `SubmitCondor` sized it: the job's own
+ * cores, memory × 1.1 × `mem_safety_scale`, disk KB × 1.1 (whole nodes: `whole_node_*`, disk
+ * × 1000 as pyglidein had it), `request_gpus` only for GPU glideins — all planner arithmetic;
+ * this adapter writes `request_cpus/memory/disk/gpus` from the plan unchanged. The glidein is
+ * told those same values. (pyglidein's wrapper read them back from the machine ad; the slot
+ * is at least what was requested, so the plan is what the glidein may promise.)
+ *
+ * Jobs carry `batch_name = glidein` so the default counts (`JobBatchName`) find only them.
+ * pyglidein submitted `count` clusters of one job each; with `group_jobs` this is one
+ * `queue N`. The wrapper's name includes a hash of its content: HTCondor reads the executable
+ * when a job starts, not at submit time, so a later submission with other values must not
+ * overwrite the file an earlier one still needs (pyglidein reused `env_wrapper.sh`).
+ */
+import template from "../../templates/htcondor.submit" with { type: "text" }
+import wrapperTemplate from "../../templates/htcondor-wrapper.sh" with { type: "text" }
+import { ConfigError, GlideinError } from "../errors.ts"
+import {
+  commonValues,
+  directivePath,
+  envAssignments,
+  extraText,
+  JOB_NAME,
+  startCommand,
+  submissionShape,
+} from "./job-script.ts"
+import { quoteLiteral } from "./shell.ts"
+import { renderTemplate } from "./template.ts"
+import type { JobSpec, Scheduler } from "./types.ts"
+
+/** A path in a submit-file list: no comma (the separator) and no newline. */
+function listPath(path: string, what: string): string {
+  if (/[,\n]/.test(directivePath(path, what)))
+    throw new GlideinError(`the ${what} ${JSON.stringify(path)} cannot be used in a submit file`)
+  return path
+}
+
+/** A one-line submit-file value from the config. */
+function oneLine(value: string, key: string): string {
+  if (value.includes("\n"))
+    throw new ConfigError({ section: "SubmitFile", key }, "must be one line, got several")
+  return value
+}
+
+function baseName(path: string): string {
+  return path.slice(path.lastIndexOf("/") + 1)
+}
+
+function render(job: JobSpec) {
+  const shape = submissionShape(job)
+  const r = job.resources
+  const startScript = listPath(job.paths.startScript, "glidein_start.sh path")
+  const tarball = listPath(job.paths.tarball, "tarball path")
+  // The tarball arrives in the sandbox, which is the wrapper's working directory.
+  const env = envAssignments(job, `"$PWD"/${quoteLiteral(baseName(tarball))}`)
+  const wrapper = renderTemplate(
+    wrapperTemplate,
+    { START_COMMAND: startCommand(job, env, baseName(startScript)) },
+    "templates/htcondor-wrapper.sh",
+  )
+  const wrapperName = directivePath(
+    extraText(job, "env_wrapper_name") ??
+      `glidein-wrapper-${Bun.hash(wrapper).toString(16).padStart(16, "0").slice(0, 12)}.sh`,
+    "wrapper name",
+  )
+  const filename = directivePath(job.site.filename ?? "glidein.submit", "submit file name")
+  const outDir = (job.site.outputDir ?? job.paths.submitDir).replace(/\/+$/, "") || "/"
+  const output = `${directivePath(outDir, "output directory")}/glidein-$(Cluster).$(Process).out`
+  const error = `${outDir}/glidein-$(Cluster).$(Process).err`
+  const transfer = `${startScript},${tarball}`
+  const directives = [
+    "universe = vanilla",
+    `batch_name = ${JOB_NAME}`,
+    `executable = ${wrapperName}`,
+    "transfer_executable = True",
+    "should_transfer_files = YES",
+    "when_to_transfer_output = ON_EXIT",
+    `transfer_input_files = ${transfer}`,
+    '+TransferOutput = ""',
+    `output = ${output}`,
+    `error = ${error}`,
+    "notification = never",
+    "want_graceful_removal = True",
+  ]
+  const log = extraText(job, "log")
+  if (log !== undefined) directives.push(`log = ${oneLine(log, "log")}`)
+  const requirements = extraText(job, "requirements")
+  if (requirements !== undefined)
+    directives.push(`requirements = ${oneLine(requirements, "requirements")}`)
+  const requests = [
+    `request_cpus = ${r.cpus}`,
+    `request_memory = ${r.memoryMb}`,
+    `request_disk = ${r.diskKb}`,
+  ]
+  if (r.gpus > 0) requests.push(`request_gpus = ${r.gpus}`)
+  const end = [job.site.customEnd, extraText(job, "custom_footer")].filter(
+    (t): t is string => t !== undefined && t !== "",
+  )
+  const values = {
+    ...commonValues(job, shape, env),
+    CUSTOM_END: end.join("\n"),
+    DIRECTIVES: directives.join("\n"),
+    REQUESTS: requests.join("\n"),
+    OUTPUT: output,
+    ERROR: error,
+    OUTPUT_DIR: outDir,
+    WRAPPER: wrapperName,
+    TRANSFER_INPUT_FILES: transfer,
+  }
+  const submit =
+    job.site.template !== undefined
+      ? renderTemplate(job.site.template, values, job.site.templateFile ?? "submit_template")
+      : renderTemplate(template, values, "templates/htcondor.submit")
+  return {
+    files: {
+      [filename]: submit.endsWith("\n") ? submit : `${submit}\n`,
+      [wrapperName]: wrapper,
+    },
+    submitFile: filename,
+    argv: ["condor_submit", filename],
+    request: { ...r },
+    jobs: job.count,
+    runs: shape.runs,
+  }
+}
+
+/** The HTCondor adapter. */
+export const htcondor: Scheduler = {
+  name: "htcondor",
+  render,
+  countArgv: (state, user) => [
+    "condor_q",
+    ...(user ? [user] : []),
+    "-constraint",
+    `JobBatchName =?= "${JOB_NAME}" && JobStatus == ${state === "running" ? 2 : 1}`,
+    "-af",
+    "ClusterId",
+    "ProcId",
+  ],
+  parseCount(stdout) {
+    return stdout.split("\n").filter((line) => /^\s*\d+\s+\d+\s*$/.test(line)).length
+  },
+  parseJobIds(stdout) {
+    return [...stdout.matchAll(/submitted to cluster (\d+)/g)].map((m) => m[1]!)
+  },
+  cancelArgv: (jobIds) => ["condor_rm", ...jobIds],
+}

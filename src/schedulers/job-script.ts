@@ -1,0 +1,239 @@
+/**
+ * What the batch-script adapters (Slurm, PBS, Grid Engine, LSF) share: the placeholders every
+ * template gets, the glidein start-up block, and the assembly of a `RenderedJob`. An adapter
+ * supplies only its directives, output-file patterns, submit argv and request arithmetic.
+ */
+import { ConfigError, GlideinError } from "../errors.ts"
+import { isEnvName, quoteExpanding, quoteLiteral } from "./shell.ts"
+import { renderTemplate } from "./template.ts"
+import type { GlideinResources, JobSpec, RenderedJob } from "./types.ts"
+
+/** Every glidein carries this job name; the default counting commands look for it. */
+export const JOB_NAME = "glidein"
+
+/** How one submission is shaped: one array of `tasks`, or `runs` separate submissions. */
+export interface Shape {
+  /** True when the glideins go out as one array job. */
+  array: boolean
+  /** Glideins per submit-command run. */
+  tasks: number
+  /** Submit-command runs. */
+  runs: number
+}
+
+/** Array or not: an array only when the site groups jobs and there is more than one. */
+export function submissionShape(job: JobSpec): Shape {
+  if (!Number.isInteger(job.count) || job.count < 1)
+    throw new GlideinError(`cannot submit ${job.count} glideins to "${job.partition}"`)
+  const array = job.site.groupJobs && job.count > 1
+  return array ? { array, tasks: job.count, runs: 1 } : { array, tasks: 1, runs: job.count }
+}
+
+/** `H:MM:SS` (pyglidein wrote whole hours as `14:00:00`). */
+export function walltimeHms(seconds: number): string {
+  const h = Math.floor(seconds / 3600)
+  const m = Math.floor((seconds % 3600) / 60)
+  const s = Math.floor(seconds % 60)
+  return `${h}:${pad2(m)}:${pad2(s)}`
+}
+
+/** `H:MM`, for LSF's `-W`. */
+export function walltimeHm(seconds: number): string {
+  const minutes = Math.floor(seconds / 60)
+  return `${Math.floor(minutes / 60)}:${pad2(minutes % 60)}`
+}
+
+function pad2(n: number): string {
+  return String(n).padStart(2, "0")
+}
+
+/** Where a setting came from, for errors about its value. */
+export interface Place {
+  section: string
+  key: string
+}
+
+/**
+ * A config value used as one word of a directive line. A space, quote or newline would split
+ * the directive or start a new line of the script, so such values are refused.
+ */
+export function directiveWord(value: string, place: Place): string {
+  if (value === "" || /[\s"'\\]/.test(value)) {
+    throw new ConfigError(
+      place,
+      `${JSON.stringify(value)} cannot be used in a job directive (empty, or has spaces, quotes or backslashes)`,
+    )
+  }
+  return value
+}
+
+/** A path used in a directive (output files, submit files): absolute-looking, one word. */
+export function directivePath(path: string, what: string): string {
+  if (path === "" || /[\s"'\\]/.test(path))
+    throw new GlideinError(`the ${what} ${JSON.stringify(path)} cannot be used in a job directive`)
+  return path
+}
+
+/** A string knob from `site.extra`, or undefined when absent, empty or False. */
+export function extraText(job: JobSpec, key: string): string | undefined {
+  const value = job.site.extra[key]
+  if (value === undefined || value === false || value === "") return undefined
+  return String(value)
+}
+
+/** A boolean knob from `site.extra` (pyglidein tested truthiness). */
+export function extraFlag(job: JobSpec, key: string, fallback = false): boolean {
+  const value = job.site.extra[key]
+  if (value === undefined) return fallback
+  return value === true || value === 1 || value === "True" || value === "true" || value === "1"
+}
+
+/** A numeric knob from `site.extra`; `fallback` when absent or not a number. */
+export function extraNumber(job: JobSpec, key: string, fallback: number): number {
+  const value = job.site.extra[key]
+  return typeof value === "number" && Number.isFinite(value) ? value : fallback
+}
+
+/**
+ * `gpu_submit` (pyglidein's knob, e.g. `--gres=gpu:%d` or `--gpus-per-node=%d`): the GPU
+ * option with `%d` replaced by the count; `fallback` when unset. A value that already starts
+ * with the directive prefix is kept as a whole line.
+ */
+export function gpuDirective(job: JobSpec, prefix: string, fallback: string): string | undefined {
+  if (job.resources.gpus <= 0) return undefined
+  const configured = job.site.extra.gpu_submit
+  if (configured === false || configured === "") return undefined
+  const option = (configured === undefined || configured === true ? fallback : String(configured))
+    .replaceAll("%d", String(job.resources.gpus))
+    .trim()
+  if (option.includes("\n"))
+    throw new ConfigError(
+      { section: "SubmitFile", key: "gpu_submit" },
+      "must be one line, got several",
+    )
+  return option.startsWith(prefix) ? option : `${prefix} ${option}`
+}
+
+/** Environment assignments for `env -i`, in the contract's order, GLIDEIN_TARBALL last. */
+export function envAssignments(job: JobSpec, tarballWord: string): string[] {
+  const words: string[] = []
+  for (const [name, value] of Object.entries(job.env)) {
+    if (name === "GLIDEIN_TARBALL") continue
+    if (!isEnvName(name))
+      throw new GlideinError(`${JSON.stringify(name)} is not an environment variable name`)
+    words.push(`${name}=${quoteExpanding(value)}`)
+  }
+  words.push(`GLIDEIN_TARBALL=${tarballWord}`)
+  return words
+}
+
+/** The command that starts the glidein from a clean environment in the current directory. */
+export function startCommand(job: JobSpec, assignments: string[], script: string): string {
+  const program = extraText(job, "executable") ?? `/bin/sh ./${script}`
+  return `/usr/bin/env -i ${assignments.join(" ")} ${program}`
+}
+
+/**
+ * Shell lines that make the glidein's working directory and remove it when the job ends,
+ * however it ends. `local_dir` that does not exist yet is created and later removed (as
+ * pyglidein did); an existing one (a site's scratch, `$TMPDIR`) gets a fresh subdirectory, so
+ * nothing the site owns is ever deleted. `LOCAL_DIR` keeps pyglidein's name for custom lines.
+ */
+export function enterGlideinDir(job: JobSpec): string {
+  const base =
+    job.site.localDir === undefined || job.site.localDir.trim() === ""
+      ? `"\${TMPDIR:-/tmp}"`
+      : quoteExpanding(job.site.localDir.trim().replace(/^~(?=\/|$)/, "$HOME"))
+  return [
+    "LOCAL_DIR=",
+    'trap \'if [ -n "$LOCAL_DIR" ]; then cd / && rm -rf "$LOCAL_DIR"; fi\' EXIT',
+    "trap 'exit 129' HUP",
+    "trap 'exit 130' INT",
+    "trap 'exit 143' TERM",
+    `glidein_base=${base}`,
+    'if [ -d "$glidein_base" ]; then',
+    '  LOCAL_DIR=$(mktemp -d "$glidein_base/glidein.XXXXXX") || exit 1',
+    "else",
+    '  mkdir -p "$glidein_base" || exit 1',
+    "  LOCAL_DIR=$glidein_base",
+    "fi",
+    'cd "$LOCAL_DIR" || exit 1',
+  ].join("\n")
+}
+
+/** Placeholders every template (batch or HTCondor) gets. */
+export function commonValues(job: JobSpec, shape: Shape, env: string[]): Record<string, string> {
+  const r = job.resources
+  return {
+    JOB_NAME,
+    PARTITION: job.partition,
+    QUEUE: job.site.queue ?? "",
+    CPUS: String(r.cpus),
+    GPUS: String(r.gpus),
+    MEMORY_MB: String(r.memoryMb),
+    MEMORY_PER_CPU_MB: String(Math.floor(r.memoryMb / r.cpus)),
+    DISK_KB: String(r.diskKb),
+    DISK_MB: String(Math.floor(r.diskKb / 1024)),
+    WALLTIME_S: String(r.walltimeS),
+    WALLTIME_HMS: walltimeHms(r.walltimeS),
+    WALLTIME_HM: walltimeHm(r.walltimeS),
+    COUNT: String(shape.tasks),
+    ARRAY_RANGE: shape.array ? `1-${shape.tasks}` : "",
+    CUSTOM_HEADER: job.site.customHeader ?? "",
+    CUSTOM_MIDDLE: job.site.customMiddle ?? "",
+    CUSTOM_END: job.site.customEnd ?? "",
+    SUBMIT_DIR: job.paths.submitDir,
+    START_SCRIPT: job.paths.startScript,
+    TARBALL: job.paths.tarball,
+    ENV_VARIABLES: env.join("\n"),
+  }
+}
+
+/** What a batch-script adapter adds to the shared rendering. */
+export interface BatchDialect {
+  /** The built-in template and its path, named in errors. */
+  template: string
+  templateName: string
+  defaultFilename: string
+  /** The scheduler's directive lines, resources first. */
+  directives(job: JobSpec, shape: Shape, output: { output: string; error: string }): string[]
+  /** Output and error file paths (with the scheduler's job-id patterns). */
+  outputFiles(dir: string, shape: Shape): { output: string; error: string }
+  /** Submit argv for `file`, and whether the file goes on stdin instead. */
+  submit(file: string): { argv: string[]; stdin: boolean }
+  /** What the directives ask for, per glidein. */
+  request(job: JobSpec): GlideinResources
+}
+
+/** Renders one batch-script submission with `dialect`, or with the site's template. */
+export function renderBatchJob(job: JobSpec, dialect: BatchDialect): RenderedJob {
+  const shape = submissionShape(job)
+  const filename = directivePath(job.site.filename ?? dialect.defaultFilename, "submit file name")
+  const outDir = directivePath(job.site.outputDir ?? job.paths.submitDir, "output directory")
+  const files = dialect.outputFiles(outDir.replace(/\/+$/, "") || "/", shape)
+  const env = envAssignments(job, quoteLiteral(job.paths.tarball))
+  const values = {
+    ...commonValues(job, shape, env),
+    DIRECTIVES: dialect.directives(job, shape, files).join("\n"),
+    OUTPUT: files.output,
+    ERROR: files.error,
+    OUTPUT_DIR: outDir,
+    ENTER_GLIDEIN_DIR: enterGlideinDir(job),
+    COPY_START_SCRIPT: `cp ${quoteLiteral(job.paths.startScript)} ./glidein_start.sh || exit 1`,
+    START_COMMAND: startCommand(job, env, "glidein_start.sh"),
+  }
+  const script =
+    job.site.template !== undefined
+      ? renderTemplate(job.site.template, values, job.site.templateFile ?? "submit_template")
+      : renderTemplate(dialect.template, values, dialect.templateName)
+  const { argv, stdin } = dialect.submit(filename)
+  return {
+    files: { [filename]: script.endsWith("\n") ? script : `${script}\n` },
+    submitFile: filename,
+    argv,
+    ...(stdin ? { stdinFile: filename } : {}),
+    request: dialect.request(job),
+    jobs: job.count,
+    runs: shape.runs,
+  }
+}

@@ -1,0 +1,89 @@
+/**
+ * IBM Spectrum LSF. Directives as pyglidein's `SubmitLSF` wrote them: `-n CPUS`,
+ * `-W H:MM` (plus `/ref_host` when set), and `-M` in LSF's memory unit: MB × 1000 ×
+ * `mem_scale` (pyglidein assumed LSF_UNIT_FOR_LIMITS = KB and counted 1000 KB to the MB;
+ * sites with MB limits set `mem_scale = 0.001`), truncated. The script goes to `bsub` on
+ * stdin, which is how LSF reads `#BSUB` lines.
+ *
+ * Differences from pyglidein: `-M` is the glidein's whole memory, not the per-core figure
+ * pyglidein computed (a per-process or per-job limit smaller than what the glidein advertises
+ * kills its jobs); a multi-core glidein stays on one host (`-R "span[hosts=1]"`); GPUs are
+ * requested with `-gpu "num=N"` (or `gpu_submit`), where pyglidein relied on the queue; the
+ * job is named `glidein`, arrays `-J "glidein[1-N]"` (pyglidein's `-J [1-N]` had no name, so
+ * nothing could find it); output goes to `glidein-%J_%I.out`, not /dev/null.
+ */
+import template from "../../templates/lsf.sh" with { type: "text" }
+import {
+  type BatchDialect,
+  directiveWord,
+  extraNumber,
+  extraText,
+  gpuDirective,
+  JOB_NAME,
+  renderBatchJob,
+  walltimeHm,
+} from "./job-script.ts"
+import type { Scheduler } from "./types.ts"
+
+const dialect: BatchDialect = {
+  template,
+  templateName: "templates/lsf.sh",
+  defaultFilename: "glidein.lsf",
+  directives(job, shape, files) {
+    const r = job.resources
+    const memScale = 1000 * extraNumber(job, "mem_scale", 1)
+    let walltime = walltimeHm(r.walltimeS)
+    const refHost = extraText(job, "ref_host")
+    if (refHost !== undefined)
+      walltime += `/${directiveWord(refHost, { section: "SubmitFile", key: "ref_host" })}`
+    const lines = [
+      shape.array ? `#BSUB -J "${JOB_NAME}[1-${shape.tasks}]"` : `#BSUB -J ${JOB_NAME}`,
+      `#BSUB -n ${r.cpus}`,
+    ]
+    if (r.cpus > 1) lines.push('#BSUB -R "span[hosts=1]"')
+    lines.push(`#BSUB -M ${Math.trunc(r.memoryMb * memScale)}`, `#BSUB -W ${walltime}`)
+    const gpus = gpuDirective(job, "#BSUB", '-gpu "num=%d"')
+    if (gpus) lines.push(gpus)
+    if (job.site.queue !== undefined)
+      lines.push(
+        `#BSUB -q ${directiveWord(job.site.queue, { section: job.partition, key: "queue" })}`,
+      )
+    const account = extraText(job, "account")
+    if (account !== undefined)
+      lines.push(`#BSUB -P ${directiveWord(account, { section: job.partition, key: "account" })}`)
+    lines.push(`#BSUB -o ${files.output}`, `#BSUB -e ${files.error}`)
+    return lines
+  },
+  outputFiles(dir) {
+    // %I is the array index, 0 outside arrays.
+    return { output: `${dir}/glidein-%J_%I.out`, error: `${dir}/glidein-%J_%I.err` }
+  },
+  submit: () => ({ argv: ["bsub"], stdin: true }),
+  request: (job) => ({ ...job.resources }),
+}
+
+/** The LSF adapter. */
+export const lsf: Scheduler = {
+  name: "lsf",
+  render: (job) => renderBatchJob(job, dialect),
+  countArgv: (_state, user) => [
+    "bjobs",
+    "-w",
+    "-noheader",
+    ...(user ? ["-u", user] : []),
+    "-J",
+    JOB_NAME,
+  ],
+  parseCount(stdout, state) {
+    const wanted = state === "running" ? "RUN" : "PEND"
+    return stdout.split("\n").filter((line) => {
+      // JOBID USER STAT QUEUE FROM_HOST EXEC_HOST JOB_NAME SUBMIT_TIME
+      const cols = line.trim().split(/\s+/)
+      return /^\d+$/.test(cols[0] ?? "") && cols[2] === wanted
+    }).length
+  },
+  parseJobIds(stdout) {
+    return [...stdout.matchAll(/Job <(\d+)> is submitted/g)].map((m) => m[1]!)
+  },
+  cancelArgv: (jobIds) => ["bkill", ...jobIds],
+}

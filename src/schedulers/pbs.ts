@@ -1,0 +1,114 @@
+/**
+ * PBS/Torque. Directives as pyglidein's `SubmitPBS` wrote them: `-l nodes=1:ppn=CPUS`
+ * (+ `:node_property`, + `:gpus=N` unless `set_gpu_req = False`), `-l walltime=H:MM:SS`, and
+ * one memory line chosen by the partition's flags, in pyglidein's order of precedence:
+ *
+ * | flag | line |
+ * |---|---|
+ * | `pmem_only` | `-l pmem=Pmb` |
+ * | `pvmem` | `-l pmem=Pmb,vmem=Mmb` |
+ * | `vmem_only` | `-l vmem=Mmb` |
+ * | `mem_only` | `-l mem=Mmb` |
+ * | (none) | `-l pmem=Pmb,mem=Mmb` |
+ *
+ * M is the glidein's memory and P the per-process share pyglidein computed: M ÷ cores,
+ * truncated, for CPU glideins (whose cores were added to fit memory-per-core); all of M for
+ * GPU glideins, whose memory pyglidein never divided. pyglidein's `mem`/`vmem` were its
+ * per-core figure times the cores (or, with `vmem_only`/`mem_only`, the per-core figure
+ * alone); here they are M, the glidein's total.
+ *
+ * pyglidein multiplied PBS demand memory by 1024/1000 inside its partition loop, so a second
+ * partition saw 1.024² and so on. That factor is planning: the planner applies it once, and
+ * this adapter adds nothing to the memory it is given. Fixed too: arrays are `-t 1-N` (N
+ * glideins; pyglidein's `-t 0-N` made N+1), jobs are named `glidein` (`-N`) so that the
+ * default count finds them, and output goes to files in the output directory, not /dev/null.
+ */
+import template from "../../templates/pbs.sh" with { type: "text" }
+import {
+  type BatchDialect,
+  directiveWord,
+  extraFlag,
+  extraText,
+  JOB_NAME,
+  renderBatchJob,
+  walltimeHms,
+} from "./job-script.ts"
+import type { JobSpec, Scheduler } from "./types.ts"
+
+/** The memory resource line and the total it asks for. */
+function memoryRequest(job: JobSpec): { line: string; totalMb: number } {
+  const { cpus, gpus, memoryMb: m } = job.resources
+  const p = gpus > 0 ? m : Math.floor(m / cpus)
+  if (extraFlag(job, "pmem_only")) return { line: `pmem=${p}mb`, totalMb: p * cpus }
+  if (extraFlag(job, "pvmem")) return { line: `pmem=${p}mb,vmem=${m}mb`, totalMb: m }
+  if (extraFlag(job, "vmem_only")) return { line: `vmem=${m}mb`, totalMb: m }
+  if (extraFlag(job, "mem_only")) return { line: `mem=${m}mb`, totalMb: m }
+  return { line: `pmem=${p}mb,mem=${m}mb`, totalMb: m }
+}
+
+const dialect: BatchDialect = {
+  template,
+  templateName: "templates/pbs.sh",
+  defaultFilename: "glidein.pbs",
+  directives(job, shape, files) {
+    const r = job.resources
+    let nodes = `nodes=1:ppn=${r.cpus}`
+    const property = extraText(job, "node_property")
+    if (property !== undefined)
+      nodes += `:${directiveWord(property, { section: job.partition, key: "node_property" })}`
+    if (r.gpus > 0 && extraFlag(job, "set_gpu_req", true)) nodes += `:gpus=${r.gpus}`
+    const lines = [
+      `-N ${JOB_NAME}`,
+      "-S /bin/sh",
+      `-l ${nodes}`,
+      `-l ${memoryRequest(job).line}`,
+      `-l walltime=${walltimeHms(r.walltimeS)}`,
+    ]
+    if (job.site.queue !== undefined)
+      lines.push(`-q ${directiveWord(job.site.queue, { section: job.partition, key: "queue" })}`)
+    const account = extraText(job, "account")
+    if (account !== undefined)
+      lines.push(`-A ${directiveWord(account, { section: job.partition, key: "account" })}`)
+    if (shape.array) lines.push(`-t 1-${shape.tasks}`)
+    lines.push(`-o ${files.output}`, `-e ${files.error}`)
+    return lines.map((l) => `#PBS ${l}`)
+  },
+  outputFiles(dir) {
+    // PBS does not expand variables in -o/-e; a directory gets one file per job (and array
+    // task) under the default name.
+    const path = dir.endsWith("/") ? dir : `${dir}/`
+    return { output: path, error: path }
+  },
+  submit: (file) => ({ argv: ["qsub", file], stdin: false }),
+  request: (job) => ({ ...job.resources, memoryMb: memoryRequest(job).totalMb }),
+}
+
+/** The PBS/Torque adapter. */
+export const pbs: Scheduler = {
+  name: "pbs",
+  render: (job) => renderBatchJob(job, dialect),
+  countArgv(state, user) {
+    // Without -u, qselect lists every user's jobs.
+    return [
+      "qselect",
+      ...(user ? ["-u", user] : []),
+      "-N",
+      JOB_NAME,
+      "-s",
+      state === "running" ? "R" : "Q",
+    ]
+  },
+  parseCount(stdout) {
+    return stdout.split("\n").filter((line) => /^\s*\d+(\[\d*\])?(\.\S*)?\s*$/.test(line)).length
+  },
+  parseJobIds(stdout) {
+    const ids: string[] = []
+    for (const line of stdout.split("\n")) {
+      // Torque prints `123.server.domain`, arrays `123[].server.domain`.
+      const m = /^\s*(\d+(?:\[\d*\])?(?:\.[\w.-]+)?)\s*$/.exec(line)
+      if (m) ids.push(m[1]!)
+    }
+    return ids
+  },
+  cancelArgv: (jobIds) => ["qdel", ...jobIds],
+}

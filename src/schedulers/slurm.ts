@@ -1,0 +1,93 @@
+/**
+ * Slurm. Directives as pyglidein's `SubmitSLURM` wrote them — `--job-name=glidein`,
+ * `--nodes=1`, `--ntasks-per-node=CPUS`, `--time=H:MM:SS`, `--partition` from the partition's
+ * `partition` key, GPUs through `gpu_submit` (default `--gres=gpu:%d`) — with three fixes:
+ * - `--mem` is the glidein's whole memory. pyglidein passed its per-core figure (MEMORY ÷
+ *   cores after memory-per-core scaling, e.g. `--mem=1866` for a 9-core, 16800 MB glidein),
+ *   and `--mem` is per node, so a scaled glidein got a ninth of the memory it advertised.
+ * - `group_jobs` makes a real array (`--array=1-N`); pyglidein raised "more than one job not
+ *   supported" instead.
+ * - Output goes to files (`glidein-%j.out`, arrays `glidein-%A_%a.out`), never /dev/null.
+ * pyglidein's `--export=ALL` is Slurm's default and is left out.
+ */
+import template from "../../templates/slurm.sh" with { type: "text" }
+import {
+  type BatchDialect,
+  directiveWord,
+  extraText,
+  gpuDirective,
+  JOB_NAME,
+  renderBatchJob,
+  walltimeHms,
+} from "./job-script.ts"
+import type { Scheduler } from "./types.ts"
+
+const dialect: BatchDialect = {
+  template,
+  templateName: "templates/slurm.sh",
+  defaultFilename: "glidein.slurm",
+  directives(job, shape, files) {
+    const r = job.resources
+    const lines = [
+      `--job-name=${JOB_NAME}`,
+      "--nodes=1",
+      `--ntasks-per-node=${r.cpus}`,
+      `--mem=${r.memoryMb}`,
+    ].map((o) => `#SBATCH ${o}`)
+    const gpus = gpuDirective(job, "#SBATCH", "--gres=gpu:%d")
+    if (gpus) lines.push(gpus)
+    if (job.site.queue !== undefined)
+      lines.push(
+        `#SBATCH --partition=${directiveWord(job.site.queue, { section: job.partition, key: "partition" })}`,
+      )
+    const account = extraText(job, "account")
+    if (account !== undefined)
+      lines.push(
+        `#SBATCH --account=${directiveWord(account, { section: job.partition, key: "account" })}`,
+      )
+    lines.push(`#SBATCH --time=${walltimeHms(r.walltimeS)}`)
+    if (shape.array) lines.push(`#SBATCH --array=1-${shape.tasks}`)
+    lines.push(`#SBATCH --output=${files.output}`, `#SBATCH --error=${files.error}`)
+    return lines
+  },
+  outputFiles(dir, shape) {
+    const id = shape.array ? "%A_%a" : "%j"
+    return { output: `${dir}/glidein-${id}.out`, error: `${dir}/glidein-${id}.err` }
+  },
+  submit: (file) => ({ argv: ["sbatch", file], stdin: false }),
+  request: (job) => ({ ...job.resources }),
+}
+
+/** The Slurm adapter. */
+export const slurm: Scheduler = {
+  name: "slurm",
+  render: (job) => renderBatchJob(job, dialect),
+  countArgv(state, user) {
+    // --array lists pending array tasks one per line instead of one line for the whole array.
+    return [
+      "squeue",
+      "--noheader",
+      "--array",
+      ...(user ? ["--user", user] : ["--me"]),
+      "--name",
+      JOB_NAME,
+      "--states",
+      state === "running" ? "RUNNING" : "PENDING",
+      "--format",
+      "%i",
+    ]
+  },
+  parseCount(stdout) {
+    return stdout.split("\n").filter((line) => /^\s*\d+(_\d+)?\s*$/.test(line)).length
+  },
+  parseJobIds(stdout) {
+    const ids: string[] = []
+    for (const line of stdout.split("\n")) {
+      // `Submitted batch job 123`, or `123` / `123;cluster` with --parsable.
+      const m = /^\s*(?:Submitted batch job\s+)?(\d+)(?:;\S*)?\s*$/.exec(line)
+      if (m) ids.push(m[1]!)
+    }
+    return ids
+  },
+  cancelArgv: (jobIds) => ["scancel", ...jobIds],
+}

@@ -1,0 +1,12 @@
+#!/bin/sh
+# Grid Engine (SGE and UGE) job script of a glidein, rendered by `glidein submit` from templates/sge.sh.
+# A site's own template (submit_template) may use the same placeholders (docs/readme/schedulers.md).
+{{DIRECTIVES}}
+{{CUSTOM_HEADER}}
+{{CUSTOM_MIDDLE}}
+{{ENTER_GLIDEIN_DIR}}
+{{COPY_START_SCRIPT}}
+{{START_COMMAND}}
+glidein_status=$?
+{{CUSTOM_END}}
+exit "$glidein_status"
