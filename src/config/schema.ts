@@ -6,48 +6,48 @@
 import { z } from "zod"
 import type { SchedulerName } from "../schedulers/types.ts"
 
-const TEXT_SCHEMAS = new WeakSet<z.ZodType>()
+// zod schemas cost tens of microseconds each to build, and `submit` runs from cron within a
+// 30 ms budget: one instance per distinct rule, shared by every key that follows it.
 
 /** Free text. A bare number or boolean (`site = 2021`) is kept exactly as written. */
-function text() {
-  const schema = z.string({ error: "expected text" })
-  TEXT_SCHEMAS.add(schema)
-  return schema
-}
+const text = z.string({ error: "expected text" })
+const optionalText = text.optional()
 
-/** True when `schema` (under optional/default wrappers) is free text, for the loader. */
+/** True when `schema` (under optional/default wrappers) takes text, for the loader. */
 export function isTextSchema(schema: z.ZodType): boolean {
-  let inner: z.ZodType = schema
-  for (;;) {
-    if (TEXT_SCHEMAS.has(inner)) return true
-    const def = inner.def as { innerType?: z.ZodType }
-    if (!def.innerType) return false
-    inner = def.innerType
-  }
+  let def = schema.def as { type: string; innerType?: z.ZodType }
+  while (def.innerType) def = def.innerType.def as typeof def
+  return def.type === "string"
 }
 
 /** Python booleans; 0 and 1 too, since pyglidein only tested truthiness. */
-const flag = () =>
-  z
-    .union([z.boolean(), z.literal(0), z.literal(1)], { error: "expected True or False" })
-    .transform((v) => v === true || v === 1)
+const flag = z
+  .union([z.boolean(), z.literal(0), z.literal(1)], { error: "expected True or False" })
+  .transform((v) => v === true || v === 1)
+const flagFalse = flag.default(false)
+const flagTrue = flag.default(true)
 
-const whole = (min = 0) =>
-  z
-    .int({ error: "expected a whole number" })
-    .min(min, {
-      error: min === 0 ? "expected a whole number ≥ 0" : `expected a whole number ≥ ${min}`,
-    })
+const whole = z
+  .int({ error: "expected a whole number" })
+  .min(0, { error: "expected a whole number ≥ 0" })
+const optionalWhole = whole.optional()
+const optionalCount = z
+  .int({ error: "expected a whole number" })
+  .min(1, { error: "expected a whole number ≥ 1" })
+  .optional()
 
-const amount = (what: string) =>
-  z
-    .number({ error: `expected a number (${what})` })
-    .min(0, { error: `expected a number ≥ 0 (${what})` })
-
-const positive = (what: string) =>
-  z
-    .number({ error: `expected a number (${what})` })
-    .gt(0, { error: `expected a number > 0 (${what})` })
+const mb = z
+  .number({ error: "expected a number (MB)" })
+  .min(0, { error: "expected a number ≥ 0 (MB)" })
+const optionalMb = mb.optional()
+const optionalPositiveMb = z
+  .number({ error: "expected a number (MB)" })
+  .gt(0, { error: "expected a number > 0 (MB)" })
+  .optional()
+const optionalFactor = z
+  .number({ error: "expected a number (a factor)" })
+  .gt(0, { error: "expected a number > 0 (a factor)" })
+  .optional()
 
 /** The schedulers glidein submits to (matched case-insensitively, as in real configs). */
 export const SCHEDULER_NAMES = ["htcondor", "slurm", "pbs", "uge", "sge", "lsf"] as const
@@ -76,9 +76,9 @@ const priority = z
 /** [Mode] */
 export const modeSchema = z.object({
   /** Verbose logging; batch output kept in ./out instead of /dev/null. */
-  debug: flag().default(false),
+  debug: flagFalse,
   /** Plan and render, but run no submit command. */
-  dryrun: flag().default(false),
+  dryrun: flagFalse,
 })
 export type ModeSettings = z.infer<typeof modeSchema>
 
@@ -86,29 +86,29 @@ export type ModeSettings = z.infer<typeof modeSchema>
 export const glideinSchema = z
   .object({
     /** JSON-RPC URL of `glidein serve` (or a pyglidein server). No default: see below. */
-    address: text()
+    address: text
       .refine((a) => /^https?:\/\/[^\s/]+/.test(a), {
         error: "expected an http:// or https:// URL",
       })
       .optional(),
     /** Read demand from ~/glidein_state (pushed over ssh) instead of asking the server. */
-    ssh_state: flag().default(false),
+    ssh_state: flagFalse,
     /** Seconds between rounds; below 1 means run once (cron). */
     delay: z.number({ error: "expected a number of seconds" }).optional(),
     /** Site name given to glideins (SITE, GLIDEIN_Site). */
-    site: text().optional(),
+    site: optionalText,
     /** Client id reported to the server; default user@host. */
-    uuid: text().optional(),
+    uuid: optionalText,
     /** Directory holding the tarball. */
-    loc: text().optional(),
+    loc: optionalText,
     /** Glidein tarball, relative to `loc` when that is set. */
-    tarball: text().optional(),
+    tarball: optionalText,
     /** Site-provided glidein start script instead of the built-in one. */
-    glidein_script: text().optional(),
+    glidein_script: optionalText,
     /** ResourceName of the glideins. */
-    resourcename: text().optional(),
+    resourcename: optionalText,
     /** Central manager the glideins join (CLUSTER). */
-    cluster: text().optional(),
+    cluster: optionalText,
   })
   .superRefine((g, ctx) => {
     if (g.address === undefined && !g.ssh_state)
@@ -127,80 +127,83 @@ export const partitionSchema = z
     /** Batch system: htcondor, slurm, pbs, uge, sge or lsf (any case). */
     scheduler,
     /** Submit command run through /bin/sh with the submit file appended; default per scheduler. */
-    submit_command: text().optional(),
+    submit_command: optionalText,
     /** Shell command printing the number of running glideins; default per scheduler. */
-    running_cmd: text().optional(),
+    running_cmd: optionalText,
     /** Shell command printing the number of idle glideins; default per scheduler. */
-    idle_cmd: text().optional(),
+    idle_cmd: optionalText,
     /** Shell command listing queue times for idle-time metrics (pyglidein `mma_cmd`). */
-    mma_cmd: text().optional(),
+    mma_cmd: optionalText,
     /** Most glideins queued or running at once. */
-    max_total_jobs: whole().default(1000),
+    max_total_jobs: whole.default(1000),
     /** Most glideins idle at once. */
-    max_idle_jobs: whole().default(1000),
+    max_idle_jobs: whole.default(1000),
     /** Most glideins submitted per round. */
-    limit_per_submit: whole().default(50),
+    limit_per_submit: whole.default(50),
     /** Batch wall-time limit in hours. */
-    walltime_hrs: positive("hours").default(20),
+    walltime_hrs: z
+      .number({ error: "expected a number (hours)" })
+      .gt(0, { error: "expected a number > 0 (hours)" })
+      .default(20),
     /** Demand columns sorted first, biggest first (`-` for smallest first). */
     prioritize_jobs: priority.default(["gpu", "memory"]),
     /** User whose jobs the default counting commands look at. */
-    user: text().optional(),
+    user: optionalText,
     /** OS of the worker nodes (e.g. RHEL7); demand for another OS is skipped. */
-    os: text().optional(),
+    os: optionalText,
     /** Whether worker nodes have CVMFS. */
-    cvmfs: flag().optional(),
+    cvmfs: flag.optional(),
     /** Take only demand without GPUs. */
-    cpu_only: flag().default(false),
+    cpu_only: flagFalse,
     /** Take only demand with GPUs. */
-    gpu_only: flag().default(false),
+    gpu_only: flagFalse,
     /** Request whole nodes of the size below instead of the demand's size. */
-    whole_node: flag().default(false),
-    whole_node_cpus: whole(1).optional(),
-    whole_node_gpus: whole().optional(),
+    whole_node: flagFalse,
+    whole_node_cpus: optionalCount,
+    whole_node_gpus: optionalWhole,
     /** MB */
-    whole_node_memory: positive("MB").optional(),
+    whole_node_memory: optionalPositiveMb,
     /** MB */
-    whole_node_disk: amount("MB").optional(),
-    max_cpus_per_job: whole().default(12),
-    max_gpus_per_job: whole().default(8),
+    whole_node_disk: optionalMb,
+    max_cpus_per_job: whole.default(12),
+    max_gpus_per_job: whole.default(8),
     /** MB */
-    max_memory_per_job: amount("MB").default(24000),
+    max_memory_per_job: mb.default(24000),
     /** MB */
-    max_disk_per_job: amount("MB").default(100000),
-    min_cpus_per_job: whole().optional(),
-    min_gpus_per_job: whole().optional(),
+    max_disk_per_job: mb.default(100000),
+    min_cpus_per_job: optionalWhole,
+    min_gpus_per_job: optionalWhole,
     /** MB */
-    min_memory_per_job: amount("MB").optional(),
+    min_memory_per_job: optionalMb,
     /** MB */
-    min_disk_per_job: amount("MB").optional(),
+    min_disk_per_job: optionalMb,
     /** MB per core; more memory is requested as more cores. Unset: pyglidein's 2000, or
      *  unlimited for whole nodes. */
-    mem_per_core: positive("MB").optional(),
+    mem_per_core: optionalPositiveMb,
     /** Cores per node, for schedulers that place cores on nodes (LSF `span[ptile]`). */
-    cpus_per_node: whole(1).optional(),
+    cpus_per_node: optionalCount,
     /** Submit `count` identical glideins as one array job. */
-    group_jobs: flag().default(false),
+    group_jobs: flagFalse,
     /** Slurm partition (`--partition`). */
-    partition: text().optional(),
+    partition: optionalText,
     /** Queue (`-q`) for PBS, SGE/UGE and LSF. */
-    queue: text().optional(),
+    queue: optionalText,
     /** Account/allocation charged (`-A`, `--account`, `-P`). */
-    account: text().optional(),
+    account: optionalText,
     /** SGE/UGE parallel environment for multi-core glideins. */
-    pe: text().optional(),
+    pe: optionalText,
     /** PBS node property appended to `nodes=1:ppn=N`. */
-    node_property: text().optional(),
+    node_property: optionalText,
     /** PBS memory request forms: only pmem, pmem+vmem, only vmem, only mem. */
-    pmem_only: flag().default(false),
-    pvmem: flag().default(false),
-    vmem_only: flag().default(false),
-    mem_only: flag().default(false),
+    pmem_only: flagFalse,
+    pvmem: flagFalse,
+    vmem_only: flagFalse,
+    mem_only: flagFalse,
     /** PBS: add `:gpus=N` to the nodes line. */
-    set_gpu_req: flag().default(true),
+    set_gpu_req: flagTrue,
     /** Remove leftover job directories under `dir_cleanup` after a round. */
-    cleanup: flag().default(false),
-    dir_cleanup: text().optional(),
+    cleanup: flagFalse,
+    dir_cleanup: optionalText,
     /** Section names of the partitions, each inheriting every [Cluster] key. */
     partitions: z.array(z.string()).optional(),
   })
@@ -244,48 +247,48 @@ export type PartitionSettings = z.infer<typeof partitionSchema> & { scheduler: S
 /** [SubmitFile] */
 export const submitFileSchema = z.object({
   /** Name of the submit file written in the working directory. */
-  filename: text().optional(),
+  filename: optionalText,
   /** HTCondor: name of the environment wrapper script. */
-  env_wrapper_name: text().optional(),
+  env_wrapper_name: optionalText,
   /** Program the job runs after setting up the environment; default glidein_start.sh. */
-  executable: text().optional(),
+  executable: optionalText,
   /** Scratch directory of the job (may use the batch system's $VARS). */
-  local_dir: text().optional(),
+  local_dir: optionalText,
   /** HTCondor: user log of the glidein jobs. */
-  log: text().optional(),
+  log: optionalText,
   /** Extra lines after the scheduler's own header lines. */
-  custom_header: text().optional(),
+  custom_header: optionalText,
   /** Extra lines before the glidein is started. */
-  custom_middle: text().optional(),
+  custom_middle: optionalText,
   /** Extra lines at the end of the job. */
-  custom_end: text().optional(),
+  custom_end: optionalText,
   /** HTCondor: extra lines before `queue`. */
-  custom_footer: text().optional(),
+  custom_footer: optionalText,
   /** HTCondor: extra requirements (documented by pyglidein, never used by it). */
-  requirements: text().optional(),
+  requirements: optionalText,
   /** Slurm: GPU request line, `%d` replaced by the GPU count (default `--gres=gpu:%d`). */
-  gpu_submit: text().optional(),
+  gpu_submit: optionalText,
   /** LSF: reference host of the wall-time limit (`-W H:00/HOST`). */
-  ref_host: text().optional(),
+  ref_host: optionalText,
   /** LSF: factor from MB to LSF's memory unit. */
-  mem_scale: positive("factor").optional(),
+  mem_scale: optionalFactor,
   /** Factor on the memory safety margin. */
-  mem_safety_scale: positive("factor").optional(),
+  mem_safety_scale: optionalFactor,
   /** Start the glidein through the CVMFS job wrapper. */
-  cvmfs_job_wrapper: flag().default(false),
+  cvmfs_job_wrapper: flagFalse,
   /** Site template file replacing the built-in job template (glidein only). */
-  submit_template: text().optional(),
+  submit_template: optionalText,
 })
 export type SubmitFileSettings = z.infer<typeof submitFileSchema>
 
 /** [StartdLogging]: shipping startd logs to S3 (keys in the secrets file). */
 export const startdLoggingSchema = z
   .object({
-    send_startd_logs: flag().default(false),
+    send_startd_logs: flagFalse,
     /** S3 endpoint host. */
-    url: text().optional(),
+    url: optionalText,
     /** S3 bucket. */
-    bucket: text().optional(),
+    bucket: optionalText,
   })
   .superRefine((s, ctx) => {
     if (!s.send_startd_logs) return
@@ -302,21 +305,19 @@ export type StartdLoggingSettings = z.infer<typeof startdLoggingSchema>
 /** [StartdChecks] */
 export const startdChecksSchema = z.object({
   /** Run the startd health checks (cvmfs, GPU) inside the glidein. */
-  enable_startd_checks: flag().default(true),
+  enable_startd_checks: flagTrue,
 })
 export type StartdChecksSettings = z.infer<typeof startdChecksSchema>
 
 /** [CustomEnv]: every key becomes an environment variable of the glidein. */
 export const customEnvSchema = z.record(
   z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: "expected an environment variable name" }),
-  text(),
+  text,
 )
 
 /** The secrets file (`--secrets`): [StartdLogging] S3 keys. */
 export const secretsSchema = z.object({
-  StartdLogging: z
-    .object({ access_key: text().optional(), secret_key: text().optional() })
-    .default({}),
+  StartdLogging: z.object({ access_key: optionalText, secret_key: optionalText }).default({}),
 })
 export type Secrets = z.infer<typeof secretsSchema>
 

@@ -1,0 +1,322 @@
+/**
+ * From config text to `SiteConfig`: pyglidein's Config dict rebuilt exactly (defaults,
+ * [DEFAULT], interpolation, literal values, partitions inheriting [Cluster]), with the
+ * place of every key, then checked against the zod schemas in one pass.
+ */
+import type { z } from "zod"
+import { ConfigError, type ConfigPlace, formatPlace } from "../errors.ts"
+import defaultsText from "./client-defaults.ini" with { type: "text" }
+import { didYouMean } from "./did-you-mean.ts"
+import { type IniDocument, parseIni } from "./ini.ts"
+import { interpolate } from "./interpolate.ts"
+import { literalEval } from "./literal-eval.ts"
+import {
+  customEnvSchema,
+  type GlideinSettings,
+  glideinSchema,
+  isTextSchema,
+  type ModeSettings,
+  modeSchema,
+  type PartitionSettings,
+  partitionSchema,
+  SECTION_SCHEMAS,
+  type StartdChecksSettings,
+  type StartdLoggingSettings,
+  type SubmitFileSettings,
+  startdChecksSchema,
+  startdLoggingSchema,
+  submitFileSchema,
+} from "./schema.ts"
+import { quote } from "./text.ts"
+import type { ConfigWarning, IniValue } from "./types.ts"
+
+/** A loaded, validated site config: pyglidein's view and our typed views of it. */
+export interface SiteConfig {
+  file: string
+  /** Exactly pyglidein's Config dict: defaults merged, partitions inheriting [Cluster]. */
+  sections: Record<string, Record<string, IniValue>>
+  /** Cluster.partitions (deduplicated), or ["Cluster"] when absent. */
+  partitions: string[]
+  warnings: ConfigWarning[]
+  /** Where a key's value came from; `line` is undefined for built-in defaults. */
+  place(section: string, key: string): ConfigPlace
+  mode: ModeSettings
+  glidein: GlideinSettings
+  /** [Cluster] plus the partition's own keys, typed, with defaults applied. */
+  partitionSettings: Record<string, PartitionSettings>
+  submitFile: SubmitFileSettings
+  customEnv: Record<string, string>
+  startdLogging: StartdLoggingSettings
+  startdChecks: StartdChecksSettings
+}
+
+/** One key of the dict with its origin. `text` is the value after interpolation. */
+interface Slot {
+  value: IniValue
+  text: string
+  place: ConfigPlace
+  origin: "builtin" | "file" | "default-section"
+}
+
+type Dict = Map<string, Map<string, Slot>>
+
+const BUILTIN = "(built-in defaults)"
+const KNOWN_SECTIONS = Object.keys(SECTION_SCHEMAS)
+const PARTITION_KEYS = Object.keys(partitionSchema.shape)
+let builtinDefaults: IniDocument | undefined
+
+/** Parses and validates config text (pure). Throws ConfigError for an unusable config. */
+export function parseSiteConfig(text: string, file: string): SiteConfig {
+  builtinDefaults ??= parseIni(defaultsText, BUILTIN)
+  const doc = parseIni(text, file)
+  const dict: Dict = new Map()
+  addDocument(dict, builtinDefaults, "builtin")
+  addDocument(dict, doc, "file")
+  const warnings = [...doc.warnings]
+  const errors: ConfigError[] = []
+  const partitions = populatePartitions(dict, doc, warnings, errors)
+  warnUnknown(doc, partitions, warnings)
+
+  const check = new Checker(dict, doc, errors)
+  const mode = check.section("Mode", modeSchema)
+  const glidein = check.section("Glidein", glideinSchema)
+  const submitFile = check.section("SubmitFile", submitFileSchema)
+  const customEnv = check.section("CustomEnv", customEnvSchema)
+  const startdLogging = check.section("StartdLogging", startdLoggingSchema)
+  const startdChecks = check.section("StartdChecks", startdChecksSchema)
+  const partitionSettings: Record<string, PartitionSettings> = {}
+  for (const p of partitions) {
+    const settings = check.section(p, partitionSchema)
+    if (settings) partitionSettings[p] = settings
+  }
+  if (errors.length > 0) throw firstError(errors)
+
+  return {
+    file,
+    sections: Object.fromEntries(
+      [...dict].map(([name, slots]) => [
+        name,
+        Object.fromEntries([...slots].map(([k, s]) => [k, s.value])),
+      ]),
+    ),
+    partitions,
+    warnings,
+    place: (section, key) => dict.get(section)?.get(key)?.place ?? { file, section, key },
+    mode: mode!,
+    glidein: glidein!,
+    partitionSettings,
+    submitFile: submitFile!,
+    customEnv: customEnv!,
+    startdLogging: startdLogging!,
+    startdChecks: startdChecks!,
+  }
+}
+
+/** pyglidein's `_config_options_dict`: every option of every section, DEFAULT keys
+ *  included, interpolated and literal-evaluated, merged over what is already there. */
+function addDocument(dict: Dict, doc: IniDocument, origin: "builtin" | "file"): void {
+  for (const [name, section] of doc.sections) {
+    let slots = dict.get(name)
+    if (!slots) {
+      slots = new Map()
+      dict.set(name, slots)
+    }
+    const lookup = (key: string) =>
+      section.entries.get(key)?.value ?? doc.defaults.entries.get(key)?.value
+    const own = [...section.entries.values()].map((e) => ({ e, from: section }))
+    const inherited = [...doc.defaults.entries.values()]
+      .filter((e) => !section.entries.has(e.key))
+      .map((e) => ({ e, from: doc.defaults }))
+    for (const { e, from } of [...own, ...inherited]) {
+      const place: ConfigPlace =
+        origin === "builtin"
+          ? { file: doc.file, section: name, key: e.key }
+          : { file: doc.file, line: e.line, section: from.name, key: e.key }
+      const text = interpolate(e.value, lookup, place)
+      slots.set(e.key, {
+        value: literalEval(text) ?? text,
+        text,
+        place,
+        origin: origin === "builtin" ? "builtin" : from === section ? "file" : "default-section",
+      })
+    }
+  }
+}
+
+/** pyglidein's `_populate_partitions`, plus the checks it lacked. */
+function populatePartitions(
+  dict: Dict,
+  doc: IniDocument,
+  warnings: ConfigWarning[],
+  errors: ConfigError[],
+): string[] {
+  const cluster = dict.get("Cluster")
+  const slot = cluster?.get("partitions")
+  if (!cluster || !slot) return ["Cluster"]
+  const names = partitionNames(slot)
+  slot.value = names
+  const unique: string[] = []
+  for (const name of names) {
+    if (name === "") {
+      warnings.push({
+        place: slot.place,
+        message: "has an empty name (a stray comma?); it is ignored",
+      })
+    } else if (unique.includes(name)) {
+      warnings.push({
+        place: slot.place,
+        message: `names "${name}" twice; it is used once (pyglidein submitted for it twice)`,
+      })
+    } else if (!doc.sections.has(name)) {
+      const mean = didYouMean(
+        name,
+        [...doc.sections.keys()].filter((s) => !KNOWN_SECTIONS.includes(s)),
+      )
+      errors.push(
+        new ConfigError(
+          slot.place,
+          `names partition "${name}", but there is no [${name}] section${mean ? ` (did you mean [${mean}]?)` : ""}`,
+        ),
+      )
+    } else {
+      unique.push(name)
+    }
+    const own = dict.get(name)
+    if (name !== "" && own) {
+      const merged = new Map(cluster)
+      for (const [k, v] of own) merged.set(k, v)
+      dict.set(name, merged)
+    }
+  }
+  return unique
+}
+
+/** `a, b` → ["a", "b"] as pyglidein split it; a list literal is taken as the list. */
+function partitionNames(slot: Slot): string[] {
+  const v = slot.value
+  if (Array.isArray(v) && v.every((x) => typeof x === "string" || typeof x === "number"))
+    return v.map((x) => String(x).trim())
+  const text = typeof v === "string" ? v : slot.text
+  return text.split(",").map((k) => k.trim())
+}
+
+/** Warnings for sections and keys nobody reads, with the name most likely meant. */
+function warnUnknown(doc: IniDocument, partitions: string[], warnings: ConfigWarning[]): void {
+  const file = doc.file
+  const names = new Set([...KNOWN_SECTIONS, ...doc.sections.keys()])
+  for (const [name, section] of doc.sections) {
+    const place = { file, line: section.line, section: name }
+    const keys = knownKeys(name, partitions)
+    if (keys === undefined) {
+      const mean = didYouMean(name, KNOWN_SECTIONS)
+      const looksLikePartition = [...section.entries.keys()].some((k) => PARTITION_KEYS.includes(k))
+      warnings.push({
+        place,
+        message: mean
+          ? `unknown section, did you mean [${mean}]? Its keys are ignored (pyglidein ignored them too)`
+          : looksLikePartition
+            ? `section is not used: it is not one of [Cluster] partitions (${partitions.map((p) => `"${p}"`).join(", ")})`
+            : "unknown section; its keys are ignored",
+      })
+    } else if (keys !== "any") {
+      for (const entry of section.entries.values()) {
+        if (keys.includes(entry.key)) continue
+        warnings.push({
+          place: { ...place, line: entry.line, key: entry.key },
+          message: unknownKey(entry.key, name, keys),
+        })
+      }
+    }
+    for (const entry of section.entries.values()) {
+      const glued = /\[([^[\]]+)\]$/.exec(entry.value)
+      if (glued && entry.value !== glued[0] && names.has(glued[1]!))
+        warnings.push({
+          place: { ...place, line: entry.line, key: entry.key },
+          message: `value ends with "${glued[0]}"; is a line break missing before that section header?`,
+        })
+    }
+  }
+}
+
+/** The keys a section may hold; "any" for [CustomEnv]; undefined for an unknown section. */
+function knownKeys(section: string, partitions: string[]): string[] | "any" | undefined {
+  if (section === "CustomEnv") return "any"
+  if (section === "Cluster" || partitions.includes(section)) return PARTITION_KEYS
+  const schema = SECTION_SCHEMAS[section as keyof typeof SECTION_SCHEMAS]
+  return schema && "shape" in schema ? Object.keys(schema.shape) : undefined
+}
+
+function unknownKey(key: string, section: string, keys: string[]): string {
+  const mean = didYouMean(key, keys)
+  if (mean) return `unknown key, did you mean ${mean}? It is ignored`
+  const home = KNOWN_SECTIONS.find((s) => {
+    const k = knownKeys(s, [])
+    return s !== section && Array.isArray(k) && k.includes(key)
+  })
+  if (home) return `unknown key in [${section}]; it belongs in [${home}] and is ignored here`
+  return "unknown key; it is ignored (pyglidein ignored it too)"
+}
+
+/** Runs the zod schemas over the dict and turns their issues into ConfigErrors. */
+class Checker {
+  constructor(
+    private readonly dict: Dict,
+    private readonly doc: IniDocument,
+    private readonly errors: ConfigError[],
+  ) {}
+
+  section<S extends z.ZodType>(name: string, schema: S): z.output<S> | undefined {
+    const slots = this.dict.get(name) ?? new Map<string, Slot>()
+    const shape = "shape" in schema ? (schema.shape as Record<string, z.ZodType>) : undefined
+    const input: Record<string, IniValue> = {}
+    for (const [key, slot] of slots) {
+      const field = shape ? shape[key] : (schema.def as { valueType?: z.ZodType }).valueType
+      const scalar = slot.value === null || typeof slot.value !== "object"
+      // Text keys keep what was written: `site = 2021` is the text "2021", not a number.
+      input[key] =
+        field && isTextSchema(field) && scalar && typeof slot.value !== "string"
+          ? slot.text
+          : slot.value
+    }
+    // zod would compile each object parser with `new Function` on first use: slower than
+    // interpreting it for the one parse a cron run does.
+    const result = schema.safeParse(input, { jitless: true })
+    if (result.success) return result.data
+    for (const issue of result.error.issues) this.errors.push(this.toError(name, slots, issue))
+    return undefined
+  }
+
+  private toError(section: string, slots: Map<string, Slot>, issue: z.core.$ZodIssue): ConfigError {
+    const key = typeof issue.path[0] === "string" ? issue.path[0] : undefined
+    const slot = key === undefined ? undefined : slots.get(key)
+    // A key every partition needs is missing from [Cluster], where it belongs.
+    const home = slot === undefined && !KNOWN_SECTIONS.includes(section) ? "Cluster" : section
+    const header = this.doc.sections.get(home)
+    const place = slot?.place ?? { file: this.doc.file, line: header?.line, section: home, key }
+    let detail: string
+    if (issue.code === "custom") detail = issue.message
+    else if (issue.code === "invalid_key")
+      detail =
+        "is not a valid environment variable name (letters, digits and _, not starting with a digit)"
+    else if (slot === undefined) detail = `missing; ${issue.message}`
+    else detail = `${issue.message}, got ${quote(slot.text)}`
+    if (place.section !== section && issue.code === "custom")
+      detail += ` (for partition [${section}])`
+    return new ConfigError(place, detail)
+  }
+}
+
+/** The error to show: the first in the file, saying how many more wait behind it. */
+function firstError(errors: ConfigError[]): ConfigError {
+  const sorted = [...errors].sort(
+    (a, b) => (a.place.line ?? Number.MAX_SAFE_INTEGER) - (b.place.line ?? Number.MAX_SAFE_INTEGER),
+  )
+  const first = sorted[0]!
+  // A bad [Cluster] value fails once per partition; count it once.
+  const more = new Set(sorted.map((e) => formatPlace(e.place))).size - 1
+  if (more === 0) return first
+  return new ConfigError(
+    first.place,
+    `${first.detail} (and ${more} more problem${more > 1 ? "s" : ""})`,
+  )
+}
