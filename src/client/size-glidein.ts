@@ -43,7 +43,7 @@ export const DEFAULT_MEM_PER_CORE = 2000
  * (except Grid Engine, which grants memory per job) as many cores as memory-per-core requires.
  */
 export function sizeGlidein(shape: Shape, policy: SizingPolicy): Sizing {
-  const walltimeS = policy.walltimeHours * 3600
+  const walltimeS = Math.round(policy.walltimeHours * 3600)
   const family = schedulerFamily(policy.scheduler)
   const whole = policy.wholeNode
   if (whole) {

@@ -22,8 +22,12 @@ export interface StatePaths {
 /** The state root for `env`. */
 export function stateRoot(env: Record<string, string | undefined> = process.env): string {
   if (env.GLIDEIN_STATE_DIR) return resolve(env.GLIDEIN_STATE_DIR)
-  const home = env.HOME || userInfo().homedir
-  return join(home, ".glidein")
+  return join(homeDir(env), ".glidein")
+}
+
+/** $HOME, or the password database's home directory when cron left HOME unset. */
+export function homeDir(env: Record<string, string | undefined> = process.env): string {
+  return env.HOME || userInfo().homedir
 }
 
 /** The state folder of the config at `configPath`, named readably and uniquely. */

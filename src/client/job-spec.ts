@@ -1,0 +1,125 @@
+/**
+ * @module
+ * One planned submission + the site's config → the `JobSpec` a scheduler adapter renders.
+ * Pure: paths and the template text are passed in. This is where the glidein environment
+ * contract (CPUS, MEMORY, DISK, GPUS, WALLTIME, SITE, ResourceName, CLUSTER, [CustomEnv])
+ * is filled in.
+ */
+import type {
+  GlideinSettings,
+  PartitionSettings,
+  StartdChecksSettings,
+  SubmitFileSettings,
+} from "../config/schema.ts"
+import type { JobSpec } from "../schedulers/types.ts"
+import type { PlannedSubmission } from "./plan-submissions.ts"
+
+/** The config sections a job spec draws on besides its partition's. */
+export interface SiteSections {
+  glidein: GlideinSettings
+  submitFile: SubmitFileSettings
+  customEnv: Record<string, string>
+  startdChecks: StartdChecksSettings
+}
+
+/** Where the job's files are, and the site's own template if it has one. */
+export interface JobFiles {
+  submitDir: string
+  startScript: string
+  tarball: string
+  outputDir: string
+  template?: { text: string; file: string }
+}
+
+/** Seconds the glidein stops before the batch limit, so it can retire cleanly. */
+export const WALLTIME_MARGIN_S = 300
+
+/** The job spec for `submission` on a partition configured by `settings`. */
+export function buildJobSpec(
+  submission: PlannedSubmission,
+  settings: PartitionSettings,
+  site: SiteSections,
+  files: JobFiles,
+): JobSpec {
+  const r = submission.resources
+  const env: Record<string, string> = {
+    CPUS: String(r.cpus),
+    MEMORY: String(r.memoryMb),
+    DISK: String(r.diskKb),
+    GPUS: String(r.gpus),
+    WALLTIME: String(Math.max(0, r.walltimeS - WALLTIME_MARGIN_S)),
+  }
+  if (site.glidein.site !== undefined) env.SITE = site.glidein.site
+  if (site.glidein.resourcename !== undefined) env.ResourceName = site.glidein.resourcename
+  if (site.glidein.cluster !== undefined) env.CLUSTER = site.glidein.cluster
+  if (!site.startdChecks.enable_startd_checks) env.DISABLE_STARTD_CHECKS = "1"
+  if (site.submitFile.cvmfs_job_wrapper) env.CVMFS_JOB_WRAPPER = "1"
+  // The contract's own names win over a [CustomEnv] key of the same name.
+  for (const [name, value] of Object.entries(site.customEnv)) {
+    if (!(name in env)) env[name] = value
+  }
+  const queue =
+    settings.scheduler === "slurm" ? (settings.partition ?? settings.queue) : settings.queue
+  const spec: JobSpec = {
+    partition: submission.partition,
+    count: submission.count,
+    resources: r,
+    env,
+    site: {
+      groupJobs: settings.group_jobs,
+      outputDir: files.outputDir,
+      extra: adapterKnobs(settings, site.submitFile),
+    },
+    paths: { submitDir: files.submitDir, startScript: files.startScript, tarball: files.tarball },
+  }
+  const s = spec.site
+  if (queue !== undefined) s.queue = queue
+  if (site.submitFile.local_dir !== undefined) s.localDir = site.submitFile.local_dir
+  if (site.submitFile.custom_header !== undefined) s.customHeader = site.submitFile.custom_header
+  if (site.submitFile.custom_middle !== undefined) s.customMiddle = site.submitFile.custom_middle
+  if (site.submitFile.custom_end !== undefined) s.customEnd = site.submitFile.custom_end
+  if (site.submitFile.filename !== undefined) s.filename = site.submitFile.filename
+  if (files.template) {
+    s.template = files.template.text
+    s.templateFile = files.template.file
+  }
+  return spec
+}
+
+const PARTITION_KNOBS = [
+  "pmem_only",
+  "pvmem",
+  "vmem_only",
+  "mem_only",
+  "node_property",
+  "set_gpu_req",
+  "pe",
+  "account",
+  "cpus_per_node",
+] as const
+const SUBMIT_FILE_KNOBS = [
+  "gpu_submit",
+  "ref_host",
+  "mem_scale",
+  "executable",
+  "log",
+  "requirements",
+  "custom_footer",
+  "env_wrapper_name",
+] as const
+
+function adapterKnobs(
+  settings: PartitionSettings,
+  submitFile: SubmitFileSettings,
+): Record<string, string | number | boolean> {
+  const extra: Record<string, string | number | boolean> = {}
+  for (const key of PARTITION_KNOBS) {
+    const value = settings[key]
+    if (value !== undefined) extra[key] = value
+  }
+  for (const key of SUBMIT_FILE_KNOBS) {
+    const value = submitFile[key]
+    if (value !== undefined) extra[key] = value
+  }
+  return extra
+}

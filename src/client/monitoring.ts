@@ -1,0 +1,54 @@
+/**
+ * @module
+ * The report a run sends to the server after submitting: pyglidein's `monitoring` params,
+ * `{uuid, timestamp, metrics: {glideins_running: {partition: n}, glideins_idle, glideins_launched}}`.
+ * pyglidein's idle-time metrics are left out: they needed a queue-time query per scheduler
+ * (and the htcondor Python bindings), and a made-up zero would read as a measurement.
+ */
+import { hostname, userInfo } from "node:os"
+
+/** One partition's numbers for the report. */
+export interface PartitionReport {
+  partition: string
+  running: number
+  idle: number
+  launched: number
+}
+
+/** The `monitoring` params. */
+export interface MonitoringParams {
+  uuid: string
+  /** Unix seconds. */
+  timestamp: number
+  metrics: {
+    glideins_running: Record<string, number>
+    glideins_idle: Record<string, number>
+    glideins_launched: Record<string, number>
+  }
+}
+
+/** Builds the report of one round. */
+export function monitoringParams(
+  uuid: string,
+  now: Date,
+  partitions: PartitionReport[],
+): MonitoringParams {
+  const metrics: MonitoringParams["metrics"] = {
+    glideins_running: {},
+    glideins_idle: {},
+    glideins_launched: {},
+  }
+  for (const p of partitions) {
+    metrics.glideins_running[p.partition] = p.running
+    metrics.glideins_idle[p.partition] = p.idle
+    metrics.glideins_launched[p.partition] = p.launched
+  }
+  return { uuid, timestamp: Math.floor(now.getTime() / 1000), metrics }
+}
+
+/** pyglidein's default client id: `user@host` (its `--uuid` default). */
+export function defaultUuid(env: Record<string, string | undefined> = process.env): string {
+  // Python's getpass.getuser(): LOGNAME, USER, LNAME, USERNAME, then the password database.
+  const user = env.LOGNAME || env.USER || env.LNAME || env.USERNAME || userInfo().username
+  return `${user}@${hostname()}`
+}

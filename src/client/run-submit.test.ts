@@ -1,0 +1,321 @@
+import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test"
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { parseSiteConfig } from "../config/index.ts"
+import { ConfigError, GlideinError } from "../errors.ts"
+import { tryLock } from "./config-lock.ts"
+import { readJournal } from "./journal.ts"
+import type { CommandOptions, CommandResult } from "./run-command.ts"
+import { runSubmit, type SubmitDeps, type SubmitOptions } from "./run-submit.ts"
+import { statePaths } from "./state-dir.ts"
+
+const S1 = { cpus: 1, memory: 2000, disk: 10000, gpus: 0, os: null, count: 3 }
+const S3 = { cpus: 1, memory: 4000, disk: 10000, gpus: 1, os: null, count: 1 }
+const S4 = { cpus: 8, memory: 64000, disk: 100000, gpus: 0, os: null, count: 5 }
+
+let state: unknown = [S1, S3, S4]
+let monitoring: unknown[] = []
+let server: ReturnType<typeof Bun.serve>
+let url = ""
+
+beforeAll(() => {
+  server = Bun.serve({
+    port: 0,
+    hostname: "127.0.0.1",
+    async fetch(req) {
+      const body = (await req.json()) as { method: string; params: unknown; id: number }
+      if (body.method === "monitoring") monitoring.push(body.params)
+      const result = body.method === "get_state" ? state : "ok"
+      return Response.json({ jsonrpc: "2.0", result, id: body.id })
+    },
+  })
+  url = `http://127.0.0.1:${server.port}/jsonrpc`
+})
+afterAll(() => server.stop(true))
+
+const dirs: string[] = []
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true })
+  state = [S1, S3, S4]
+  monitoring = []
+})
+
+/** A config in a temp dir with a tarball beside it, and a fake batch system. */
+function site(
+  body: string,
+  fake: (line: string, options: CommandOptions) => Partial<CommandResult> = () => ({}),
+) {
+  const dir = mkdtempSync(join(tmpdir(), "glidein-submit-"))
+  dirs.push(dir)
+  writeFileSync(join(dir, "glidein.tar.gz"), "tarball")
+  const file = join(dir, "site.ini")
+  writeFileSync(file, `[Glidein]\naddress = ${url}\nsite = Test\n${body}`)
+  const config = parseSiteConfig(readFileSync(file, "utf8"), file)
+  const commands: { line: string; cwd?: string; stdin?: string }[] = []
+  const stdout: string[] = []
+  const stderr: string[] = []
+  const deps: SubmitDeps = {
+    async run(argv, options) {
+      const line = argv[0] === "/bin/sh" ? (argv[2] ?? "") : argv.join(" ")
+      commands.push({
+        line,
+        ...(options.cwd ? { cwd: options.cwd } : {}),
+        ...(options.stdinFile ? { stdin: options.stdinFile } : {}),
+      })
+      // `echo N` (the count commands of these configs) answers N unless the fake says otherwise
+      const echoed = line.startsWith("echo ") ? `${line.slice(5)}\n` : ""
+      return { exitCode: 0, stdout: echoed, stderr: "", timedOut: false, ...fake(line, options) }
+    },
+    env: { HOME: dir, USER: "ice" },
+    now: () => new Date("2026-03-01T12:00:00Z"),
+    sleep: async () => {},
+    stdout: (t) => stdout.push(t),
+    stderr: (t) => stderr.push(t),
+    startScript: "#!/bin/sh\necho start\n",
+    rpc: { timeoutMs: 2000, retries: 0, retryDelayMs: 1 },
+    stateRoot: join(dir, "state"),
+  }
+  return {
+    dir,
+    file,
+    config,
+    deps,
+    commands,
+    stdout,
+    stderr,
+    paths: statePaths(file, join(dir, "state")),
+  }
+}
+
+const options = (o: Partial<SubmitOptions> = {}): SubmitOptions => ({
+  dryRun: false,
+  json: false,
+  assumeEmpty: false,
+  ...o,
+})
+
+const SLURM = `[Cluster]
+scheduler = slurm
+running_cmd = echo 1
+idle_cmd = echo 0
+mem_per_core = 4000
+partitions = gpu, cpu
+[gpu]
+gpu_only = True
+partition = gpu
+[cpu]
+cpu_only = True
+limit_per_submit = 2
+`
+
+describe("runSubmit()", () => {
+  test("runSubmit() submits per partition, journals job ids and reports to the server", async () => {
+    let n = 100
+    const s = site(SLURM, (line) =>
+      line.startsWith("sbatch") ? { stdout: `Submitted batch job ${n++}\n` } : {},
+    )
+    expect(await runSubmit(s.config, options(), s.deps)).toBe(0)
+    const submits = s.commands.filter((c) => c.line.startsWith("sbatch"))
+    // 1 GPU glidein on [gpu], 2 of the 3 small CPU jobs on [cpu] (limit_per_submit 2)
+    expect(submits).toHaveLength(3)
+    for (const c of submits) expect(existsSync(join(c.cwd ?? "", "glidein_start.sh"))).toBe(true)
+    const journal = readJournal(s.paths.journal)
+    expect(journal.map((r) => [r.partition, r.jobIds])).toEqual([
+      ["gpu", ["100"]],
+      ["cpu", ["101", "102"]],
+    ])
+    expect(monitoring).toEqual([
+      {
+        uuid: expect.stringMatching(/^ice@/),
+        timestamp: 1772366400,
+        metrics: {
+          glideins_running: { gpu: 1, cpu: 1 },
+          glideins_idle: { gpu: 0, cpu: 0 },
+          glideins_launched: { gpu: 1, cpu: 2 },
+        },
+      },
+    ])
+    const err = s.stderr.join("")
+    expect(err).toContain("[gpu] submitted 1 glidein as 100")
+    expect(err).toContain(
+      "cannot place 5 jobs of 8 cpus, 64000 MB, disk 100000, 0 gpus: no partition can run these jobs",
+    )
+  })
+
+  test("runSubmit() --dry-run --json prints the plan and rendered files and runs no submit command", async () => {
+    const s = site(SLURM)
+    expect(await runSubmit(s.config, options({ dryRun: true, json: true }), s.deps)).toBe(0)
+    expect(s.commands.map((c) => c.line).sort()).toEqual(["echo 0", "echo 0", "echo 1", "echo 1"])
+    const out = JSON.parse(s.stdout.join(""))
+    expect(
+      out.submissions.map((x: { partition: string; count: number }) => [x.partition, x.count]),
+    ).toEqual([
+      ["gpu", 1],
+      ["cpu", 2],
+    ])
+    const gpu = out.submissions[0]
+    expect(gpu).toMatchObject({
+      scheduler: "slurm",
+      cpus: 2,
+      memory_mb: 4200,
+      gpus: 1,
+      walltime_s: 72000,
+    })
+    expect(gpu.env).toMatchObject({
+      CPUS: "2",
+      MEMORY: "4200",
+      GPUS: "1",
+      WALLTIME: "71700",
+      SITE: "Test",
+    })
+    expect(Object.values(gpu.files).join("")).toContain("#SBATCH --partition=gpu")
+    expect(out.unplaced).toEqual([
+      { shape: { ...S1, count: undefined }, count: 1, reason: "partition limits reached in [cpu]" },
+      {
+        shape: { cpus: 8, memory: 64000, disk: 100000, gpus: 0, os: null },
+        count: 5,
+        reason: expect.stringContaining("no partition can run"),
+      },
+    ])
+    expect(existsSync(s.paths.dir)).toBe(false)
+    expect(monitoring).toEqual([])
+  })
+
+  test("runSubmit() --assume-empty plans without asking the batch system", async () => {
+    const s = site(SLURM)
+    expect(await runSubmit(s.config, options({ dryRun: true, assumeEmpty: true }), s.deps)).toBe(0)
+    expect(s.commands).toEqual([])
+    expect(s.stdout.join("")).toContain(
+      "[cpu] slurm: 0 running, 0 idle; limit 2 (limit_per_submit 2)",
+    )
+  })
+
+  test("runSubmit() [Mode] dryrun plans like --dry-run", async () => {
+    const s = site(`[Mode]\ndryrun = True\n${SLURM}`)
+    expect(await runSubmit(s.config, options(), s.deps)).toBe(0)
+    expect(s.commands.some((c) => c.line.startsWith("sbatch"))).toBe(false)
+    expect(s.stdout.join("")).toContain("$ sbatch glidein.slurm")
+  })
+
+  test("runSubmit() exits 0 and does nothing while another run holds the lock", async () => {
+    const s = site(SLURM)
+    const { mkdirSync } = await import("node:fs")
+    mkdirSync(s.paths.dir, { recursive: true })
+    const held = tryLock(s.paths.lock)
+    try {
+      expect(await runSubmit(s.config, options(), s.deps)).toBe(0)
+    } finally {
+      held?.release()
+    }
+    expect(s.commands).toEqual([])
+    expect(s.stderr.join("")).toContain("another run for")
+  })
+
+  test("runSubmit() submits nothing when the server cannot be reached", async () => {
+    const s = site(SLURM)
+    const closed = Bun.serve({ port: 0, fetch: () => new Response("") })
+    const dead = `http://127.0.0.1:${closed.port}/jsonrpc`
+    closed.stop(true)
+    const error = await runSubmit(s.config, options({ server: dead }), s.deps).catch((e) => e)
+    expect(error).toBeInstanceOf(GlideinError)
+    expect(error.exitCode).toBe(1)
+    expect(error.message).toStartWith(`server ${dead}: get_state failed:`)
+    expect(s.commands.some((c) => c.line.startsWith("sbatch"))).toBe(false)
+    expect(readJournal(s.paths.journal)).toEqual([])
+  })
+
+  test("runSubmit() rejects hostile demand whole and submits nothing", async () => {
+    const s = site(SLURM)
+    state = [S1, { ...S3, os: "el7\n#SBATCH --uid=0" }]
+    const error = await runSubmit(s.config, options(), s.deps).catch((e) => e)
+    expect(error.message).toContain("get_state: demand rejected: [1].os: expected a plain token")
+    expect(s.commands.filter((c) => c.line.startsWith("sbatch"))).toEqual([])
+  })
+
+  test("runSubmit() reports a failing submit command with its stderr and goes on", async () => {
+    const s = site(SLURM, (line, o) =>
+      line.startsWith("sbatch") && o.cwd?.includes("/gpu/")
+        ? { exitCode: 1, stderr: "sbatch: error: Invalid partition name specified\n" }
+        : line.startsWith("sbatch")
+          ? { stdout: "Submitted batch job 7\n" }
+          : {},
+    )
+    expect(await runSubmit(s.config, options(), s.deps)).toBe(1)
+    const err = s.stderr.join("")
+    expect(err).toContain(
+      '[gpu] "sbatch glidein.slurm" failed with exit code 1: sbatch: error: Invalid partition name specified (1 glidein not submitted)',
+    )
+    expect(err).toContain("[cpu] submitted 2 glideins as 7 7")
+    expect(readJournal(s.paths.journal).map((r) => r.partition)).toEqual(["cpu"])
+    expect(monitoring).toHaveLength(1)
+  })
+
+  test("runSubmit() skips a partition whose count fails and says so", async () => {
+    const s = site(SLURM.replace("running_cmd = echo 1", "running_cmd = squeue-broken"), (line) =>
+      line === "squeue-broken" ? { exitCode: 127, stderr: "sh: squeue-broken: not found\n" } : {},
+    )
+    expect(await runSubmit(s.config, options(), s.deps)).toBe(1)
+    expect(s.stderr.join("")).toContain(
+      '[gpu] running_cmd "squeue-broken" failed with exit code 127: sh: squeue-broken: not found; nothing submitted there',
+    )
+    expect(s.commands.filter((c) => c.line.startsWith("sbatch"))).toEqual([])
+  })
+
+  test("runSubmit() uses the site's submit_command through the shell, with its own redirection", async () => {
+    const s = site(
+      "[Cluster]\nscheduler = LSF\nsubmit_command = bsub <\nrunning_cmd = echo 0\nidle_cmd = echo 0\n",
+    )
+    state = [{ ...S1, count: 1 }]
+    expect(await runSubmit(s.config, options(), s.deps)).toBe(0)
+    expect(s.commands.filter((c) => c.line.startsWith("bsub"))).toEqual([
+      { line: "bsub < glidein.lsf", cwd: expect.any(String) },
+    ])
+  })
+
+  test("runSubmit() feeds LSF's script on stdin with the built-in command", async () => {
+    const s = site("[Cluster]\nscheduler = lsf\nrunning_cmd = echo 0\nidle_cmd = echo 0\n")
+    state = [{ ...S1, count: 1 }]
+    expect(await runSubmit(s.config, options(), s.deps)).toBe(0)
+    const bsub = s.commands.find((c) => c.line === "bsub")
+    expect(bsub?.stdin).toEndWith("/glidein.lsf")
+  })
+
+  test("runSubmit() reads demand from --state-file and reports nothing", async () => {
+    const s = site(SLURM)
+    const file = join(s.dir, "state.json")
+    writeFileSync(file, JSON.stringify([S3]))
+    expect(await runSubmit(s.config, options({ stateFile: file, dryRun: true }), s.deps)).toBe(0)
+    expect(s.stdout.join("")).toContain(`Demand from state file ${file}: 1 idle job in 1 shape.`)
+    expect(monitoring).toEqual([])
+  })
+
+  test("runSubmit() refuses to submit without the glidein tarball", async () => {
+    const s = site(SLURM)
+    rmSync(join(s.dir, "glidein.tar.gz"))
+    const error = await runSubmit(s.config, options(), s.deps).catch((e) => e)
+    expect(error).toBeInstanceOf(ConfigError)
+    expect(error.message).toContain('glidein.tar.gz" does not exist')
+    expect(s.commands).toEqual([])
+  })
+
+  test("runSubmit() repeats rounds every delay seconds and keeps going through a bad one", async () => {
+    const s = site(`[Glidein]\ndelay = 60\n${SLURM}`)
+    const sleeps: number[] = []
+    state = "not a list"
+    s.deps.sleep = async (ms) => {
+      sleeps.push(ms)
+      if (sleeps.length === 2) throw new Error("stop")
+      state = [S1]
+    }
+    await expect(runSubmit(s.config, options(), s.deps)).rejects.toThrow("stop")
+    expect(sleeps).toEqual([60000, 60000])
+    expect(s.stderr.join("")).toContain("demand rejected")
+    expect(readJournal(s.paths.journal)).toHaveLength(1)
+    // the lock is released when the loop ends
+    const lock = tryLock(s.paths.lock)
+    expect(lock).toBeDefined()
+    lock?.release()
+    expect(readdirSync(s.paths.dir)).toContain("journal.jsonl")
+  })
+})

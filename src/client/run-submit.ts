@@ -1,0 +1,255 @@
+/**
+ * @module
+ * One `glidein submit` run: lock → (demand → counts → plan → render → submit → journal →
+ * report) once, or every `delay` seconds. Everything outside the process (commands, the
+ * server, the clock, output) comes in through `SubmitDeps`, so tests drive whole runs.
+ */
+import { existsSync } from "node:fs"
+import type { SiteConfig } from "../config/index.ts"
+import { ConfigError, EXIT, GlideinError } from "../errors.ts"
+import { tryLock } from "./config-lock.ts"
+import { countGlideins } from "./count-glideins.ts"
+import { type DemandSource, demandSource, describeSource, fetchDemand } from "./demand-source.ts"
+import { appendJournal } from "./journal.ts"
+import { callJsonRpc, type RpcOptions } from "./json-rpc.ts"
+import { defaultUuid, monitoringParams, type PartitionReport } from "./monitoring.ts"
+import { describeShape, type PartitionLine, plural, reportJson, reportText } from "./plan-report.ts"
+import { type PartitionCounts, planSubmissions } from "./plan-submissions.ts"
+import { type PreparedSubmission, prepareSubmissions } from "./prepare-submissions.ts"
+import type { CommandRunner } from "./run-command.ts"
+import { type SiteSetup, siteSetup, startScriptText } from "./site-setup.ts"
+import { ensureStateDir } from "./state-dir.ts"
+import { runSubmission, writeSubmissionFiles } from "./submit-prepared.ts"
+
+/** The flags of one `glidein submit`. */
+export interface SubmitOptions {
+  dryRun: boolean
+  json: boolean
+  /** Take every partition's running and idle counts as 0 instead of asking the batch system. */
+  assumeEmpty: boolean
+  stateFile?: string
+  server?: string
+  uuid?: string
+}
+
+/** The world a run talks to. */
+export interface SubmitDeps {
+  run: CommandRunner
+  env: Record<string, string | undefined>
+  now: () => Date
+  sleep: (ms: number) => Promise<void>
+  stdout: (text: string) => void
+  stderr: (text: string) => void
+  /** The built-in glidein_start.sh. */
+  startScript: string
+  rpc?: Partial<RpcOptions>
+  stateRoot?: string
+  countTimeoutMs?: number
+  submitTimeoutMs?: number
+}
+
+/** Runs `glidein submit` for a loaded config and returns the exit code. */
+export async function runSubmit(
+  config: SiteConfig,
+  options: SubmitOptions,
+  deps: SubmitDeps,
+): Promise<number> {
+  const setup = siteSetup(config, deps.env, deps.stateRoot)
+  const source = demandSource(options, config.glidein, deps.env)
+  if (options.dryRun || config.mode.dryrun) return dryRun(setup, source, options, deps)
+  if (config.startdLogging.send_startd_logs) {
+    deps.stderr(
+      "glidein submit: note: send_startd_logs is not supported; glidein logs stay in the batch output files\n",
+    )
+  }
+  const startScript = startScriptText(setup, deps.startScript, deps.env)
+  if (!existsSync(setup.tarball)) {
+    throw new ConfigError(
+      config.place("Glidein", config.glidein.tarball !== undefined ? "tarball" : "loc"),
+      `the glidein tarball "${setup.tarball}" does not exist (make it with glidein tarball build)`,
+    )
+  }
+  ensureStateDir(setup.paths, config.file)
+  const lock = tryLock(setup.paths.lock)
+  if (!lock) {
+    deps.stderr(
+      `glidein submit: another run for ${config.file} is still active (lock ${setup.paths.lock}); this one does nothing\n`,
+    )
+    return EXIT.ok
+  }
+  try {
+    const delay = config.glidein.delay ?? 0
+    if (delay < 1) return await submitRound(setup, source, options, startScript, deps)
+    // pyglidein's daemon mode: keep going through a bad round, as it did.
+    for (;;) {
+      try {
+        await submitRound(setup, source, options, startScript, deps)
+      } catch (error) {
+        if (!(error instanceof GlideinError) || error instanceof ConfigError) throw error
+        deps.stderr(`glidein submit: ${error.message}\n`)
+      }
+      await deps.sleep(delay * 1000)
+    }
+  } finally {
+    lock.release()
+  }
+}
+
+/** Demand and counts for every partition; partitions whose counts failed carry the error. */
+async function gather(
+  setup: SiteSetup,
+  source: DemandSource,
+  options: SubmitOptions,
+  deps: SubmitDeps,
+) {
+  const demand = await fetchDemand(source, deps.rpc)
+  const counted = await Promise.all(
+    setup.partitions.map(async (p) => {
+      if (options.assumeEmpty) return { p, counts: { running: 0, idle: 0 } as PartitionCounts }
+      const ctx = { run: deps.run, env: deps.env, user: p.user, timeoutMs: deps.countTimeoutMs }
+      const result = await countGlideins(p.name, p.settings, p.scheduler, ctx)
+      return "error" in result ? { p, error: result.error } : { p, counts: result }
+    }),
+  )
+  const usable = counted.flatMap((c) =>
+    c.counts ? [{ policy: c.p.policy, counts: c.counts }] : [],
+  )
+  const plan = planSubmissions(demand, usable)
+  const lines: PartitionLine[] = counted.map((c) => {
+    const line: PartitionLine = { partition: c.p.name, scheduler: c.p.scheduler.name }
+    const outcome = plan.partitions.find((o) => o.partition === c.p.name)
+    if (outcome) line.outcome = outcome
+    if (c.error !== undefined) line.error = c.error
+    return line
+  })
+  const prepared = prepareSubmissions(plan.submissions, {
+    site: setup.config,
+    partitions: new Map(setup.partitions.map((p) => [p.name, p])),
+    submitRoot: setup.paths.submitRoot,
+    outputDir: setup.paths.outputDir,
+    tarball: setup.tarball,
+    ...(setup.template ? { template: setup.template } : {}),
+  })
+  return { demand, plan, lines, prepared }
+}
+
+async function dryRun(
+  setup: SiteSetup,
+  source: DemandSource,
+  options: SubmitOptions,
+  deps: SubmitDeps,
+): Promise<number> {
+  const { demand, plan, lines, prepared } = await gather(setup, source, options, deps)
+  const notes: string[] = []
+  if (!existsSync(setup.tarball))
+    notes.push(`the glidein tarball ${setup.tarball} does not exist yet`)
+  const report = {
+    source: describeSource(source),
+    demand,
+    partitions: lines,
+    prepared,
+    unplaced: plan.unplaced,
+    notes,
+  }
+  deps.stdout(
+    options.json
+      ? `${JSON.stringify(reportJson(report), null, 2)}\n`
+      : reportText(report, { files: true }),
+  )
+  return lines.some((l) => l.error !== undefined) ? EXIT.failure : EXIT.ok
+}
+
+/** One round of a real run; returns its exit code. */
+async function submitRound(
+  setup: SiteSetup,
+  source: DemandSource,
+  options: SubmitOptions,
+  startScript: string,
+  deps: SubmitDeps,
+): Promise<number> {
+  const { plan, lines, prepared } = await gather(setup, source, options, deps)
+  let code: number = EXIT.ok
+  for (const line of lines) {
+    if (line.error === undefined) continue
+    deps.stderr(`glidein submit: ${line.error}; nothing submitted there\n`)
+    code = EXIT.failure
+  }
+  const launched = new Map<string, number>()
+  for (const p of prepared) {
+    const outcome = await submitOne(p, setup, startScript, deps)
+    launched.set(p.planned.partition, (launched.get(p.planned.partition) ?? 0) + outcome.created)
+    if (outcome.error !== undefined) code = EXIT.failure
+  }
+  for (const u of plan.unplaced) {
+    if (u.reason.startsWith("no partition")) {
+      deps.stderr(
+        `glidein submit: cannot place ${plural(u.count, "job")} of ${describeShape(u.shape)}: ${u.reason}\n`,
+      )
+    }
+  }
+  if (source.kind === "server") {
+    const reports: PartitionReport[] = plan.partitions.map((o) => ({
+      partition: o.partition,
+      running: o.running,
+      idle: o.idle,
+      launched: launched.get(o.partition) ?? 0,
+    }))
+    await report(
+      source.url,
+      options.uuid ?? setup.config.glidein.uuid ?? defaultUuid(deps.env),
+      reports,
+      deps,
+    )
+  }
+  return code
+}
+
+async function submitOne(
+  p: PreparedSubmission,
+  setup: SiteSetup,
+  startScript: string,
+  deps: SubmitDeps,
+): Promise<{ created: number; error?: string }> {
+  const where = `[${p.planned.partition}]`
+  try {
+    writeSubmissionFiles(p, startScript, setup.paths.outputDir)
+  } catch (error) {
+    const message = `cannot write the submit files in ${p.submitDir}: ${(error as Error).message}`
+    deps.stderr(`glidein submit: ${where} ${message}\n`)
+    return { created: 0, error: message }
+  }
+  const outcome = await runSubmission(p, deps.run, deps.env, deps.submitTimeoutMs)
+  if (outcome.created > 0) {
+    appendJournal(setup.paths.journal, {
+      kind: "submit",
+      time: deps.now().toISOString(),
+      partition: p.planned.partition,
+      scheduler: p.scheduler.name,
+      count: outcome.created,
+      resources: p.planned.resources,
+      jobIds: outcome.jobIds,
+    })
+    const ids = outcome.jobIds.length > 0 ? ` as ${outcome.jobIds.join(" ")}` : ""
+    deps.stderr(`glidein submit: ${where} submitted ${plural(outcome.created, "glidein")}${ids}\n`)
+  }
+  if (outcome.error !== undefined) {
+    const left = p.rendered.jobs - outcome.created
+    deps.stderr(
+      `glidein submit: ${where} ${outcome.error} (${plural(left, "glidein")} not submitted)\n`,
+    )
+  }
+  return outcome
+}
+
+async function report(
+  url: string,
+  uuid: string,
+  partitions: PartitionReport[],
+  deps: SubmitDeps,
+): Promise<void> {
+  try {
+    await callJsonRpc(url, "monitoring", monitoringParams(uuid, deps.now(), partitions), deps.rpc)
+  } catch (error) {
+    deps.stderr(`glidein submit: warning: ${(error as Error).message}\n`)
+  }
+}

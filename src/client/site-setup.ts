@@ -1,0 +1,112 @@
+/**
+ * @module
+ * What every client command (`submit`, `status --config`, `cancel`) derives from a loaded
+ * config before doing anything: each partition's adapter and planning policy, the state
+ * folder, the tarball path, the login name the default commands use.
+ */
+import { readFileSync } from "node:fs"
+import { userInfo } from "node:os"
+import { dirname, resolve } from "node:path"
+import type { PartitionSettings, SiteConfig } from "../config/index.ts"
+import { ConfigError } from "../errors.ts"
+import { schedulerFor } from "../schedulers/index.ts"
+import { partitionPolicy } from "./partition-policy.ts"
+import type { PartitionPolicy } from "./plan-submissions.ts"
+import type { PartitionSetup } from "./prepare-submissions.ts"
+import { expandVars } from "./run-command.ts"
+import { homeDir, type StatePaths, statePaths } from "./state-dir.ts"
+
+/** A partition with its planning policy. */
+export interface PartitionRun extends PartitionSetup {
+  policy: PartitionPolicy
+  /** Login name for the default count commands: `user`, else this process's. */
+  user: string
+}
+
+/** A config made ready for a client command. */
+export interface SiteSetup {
+  config: SiteConfig
+  partitions: PartitionRun[]
+  paths: StatePaths
+  /** glidein.tar.gz: `[Glidein] tarball`, relative to `loc`, relative to the config's folder. */
+  tarball: string
+  template?: { text: string; file: string }
+}
+
+/** Derives the setup; throws ConfigError for what the schema cannot see (a missing template). */
+export function siteSetup(
+  config: SiteConfig,
+  env: Record<string, string | undefined>,
+  stateRootDir?: string,
+): SiteSetup {
+  const partitions = config.partitions.map((name) => {
+    const settings = config.partitionSettings[name]
+    if (!settings) throw new ConfigError({ file: config.file, section: name }, "missing section")
+    const scheduler = schedulerFor(settings.scheduler)
+    if (!scheduler) {
+      throw new ConfigError(
+        config.place(name, "scheduler"),
+        `unknown scheduler "${settings.scheduler}"`,
+      )
+    }
+    const policy = partitionPolicy(name, settings, config.submitFile)
+    return { name, settings, scheduler, policy, user: loginName(settings, env) }
+  })
+  const base = dirname(resolve(config.file))
+  const expand = (path: string) => resolve(base, path.replace(/^~(?=\/|$)/, homeDir(env)))
+  const loc = config.glidein.loc
+  const tarballName = config.glidein.tarball ?? "glidein.tar.gz"
+  const setup: SiteSetup = {
+    config,
+    partitions,
+    paths: statePaths(config.file, stateRootDir),
+    tarball: loc !== undefined ? resolve(expand(loc), tarballName) : expand(tarballName),
+  }
+  const templatePath = config.submitFile.submit_template
+  if (templatePath !== undefined) {
+    const file = expand(templatePath)
+    try {
+      setup.template = { text: readFileSync(file, "utf8"), file }
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? "unreadable"
+      throw new ConfigError(
+        config.place("SubmitFile", "submit_template"),
+        `cannot read "${file}" (${code})`,
+      )
+    }
+  }
+  return setup
+}
+
+function loginName(settings: PartitionSettings, env: Record<string, string | undefined>): string {
+  const configured = settings.user
+  // pyglidein configs say `user = $USER`; expand it as pyglidein's commands did.
+  if (configured !== undefined) {
+    const expanded = expandVars(configured, env).trim()
+    if (expanded !== "" && !expanded.includes("$")) return expanded
+  }
+  return env.USER || env.LOGNAME || userInfo().username
+}
+
+/** The start script the glideins run: the site's `glidein_script`, else the built-in one. */
+export function startScriptText(
+  setup: SiteSetup,
+  builtIn: string,
+  env: Record<string, string | undefined>,
+): string {
+  const custom = setup.config.glidein.glidein_script
+  if (custom === undefined) return builtIn
+  const file = resolve(
+    dirname(resolve(setup.config.file)),
+    custom.replace(/^~(?=\/|$)/, homeDir(env)),
+  )
+  try {
+    return readFileSync(file, "utf8")
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? "unreadable"
+    throw new ConfigError(
+      setup.config.place("Glidein", "glidein_script"),
+      `cannot read "${file}" (${code})`,
+    )
+  }
+}

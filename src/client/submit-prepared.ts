@@ -1,0 +1,91 @@
+/**
+ * @module
+ * The edge of a submit run: writing a prepared submission's files (each atomically, by
+ * rename, and only when changed) and running its submit command. A failing command is
+ * reported with its output; whatever it did submit before failing is still counted.
+ */
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs"
+import { join } from "node:path"
+import type { PreparedSubmission } from "./prepare-submissions.ts"
+import { type CommandRunner, outputTail } from "./run-command.ts"
+
+/** Limit for one submit command. */
+export const SUBMIT_TIMEOUT_MS = 120_000
+
+/** Writes glidein_start.sh and the rendered files into the submission's directory. */
+export function writeSubmissionFiles(
+  p: PreparedSubmission,
+  startScript: string,
+  outputDir: string,
+): void {
+  mkdirSync(p.submitDir, { recursive: true, mode: 0o700 })
+  mkdirSync(outputDir, { recursive: true, mode: 0o700 })
+  writeIfChanged(p.spec.paths.startScript, startScript, 0o755)
+  for (const [name, text] of Object.entries(p.rendered.files)) {
+    writeIfChanged(join(p.submitDir, name), text, text.startsWith("#!") ? 0o755 : 0o644)
+  }
+}
+
+/** Writes `text` to `path` through a temporary file and a rename, unless it is already there. */
+export function writeIfChanged(path: string, text: string, mode: number): void {
+  try {
+    if (readFileSync(path, "utf8") === text) return
+  } catch {
+    // Not there yet.
+  }
+  const temporary = `${path}.tmp-${process.pid}`
+  writeFileSync(temporary, text, { mode })
+  renameSync(temporary, path)
+}
+
+/** What running one submission achieved. */
+export interface SubmitOutcome {
+  /** Glideins created by the runs that succeeded. */
+  created: number
+  jobIds: string[]
+  /** One line, when a run failed (later runs are then not tried). */
+  error?: string
+}
+
+/** Runs the submission's command `runs` times, stopping at the first failure. */
+export async function runSubmission(
+  p: PreparedSubmission,
+  run: CommandRunner,
+  env: Record<string, string | undefined>,
+  timeoutMs = SUBMIT_TIMEOUT_MS,
+): Promise<SubmitOutcome> {
+  const perRun = p.rendered.jobs / p.rendered.runs
+  const outcome: SubmitOutcome = { created: 0, jobIds: [] }
+  for (let i = 0; i < p.rendered.runs; i++) {
+    const options = {
+      cwd: p.submitDir,
+      timeoutMs,
+      env,
+      ...(p.stdinFile ? { stdinFile: p.stdinFile } : {}),
+    }
+    let result: Awaited<ReturnType<CommandRunner>>
+    try {
+      result = await run(p.argv, options)
+    } catch (error) {
+      outcome.error = `${describeCommand(p)} could not start: ${(error as Error).message}`
+      return outcome
+    }
+    if (result.timedOut || result.exitCode !== 0) {
+      const why = result.timedOut
+        ? `gave no answer within ${timeoutMs / 1000} s`
+        : `failed with exit code ${result.exitCode}`
+      const tail = outputTail(result)
+      outcome.error = `${describeCommand(p)} ${why}${tail ? `: ${tail}` : ""}`
+      return outcome
+    }
+    outcome.created += perRun
+    outcome.jobIds.push(...p.scheduler.parseJobIds(result.stdout))
+  }
+  return outcome
+}
+
+/** The command as a user would type it, for messages. */
+export function describeCommand(p: PreparedSubmission): string {
+  const line = p.siteCommand ? (p.argv[2] ?? "") : p.argv.join(" ")
+  return `"${line}${p.stdinFile ? ` < ${p.rendered.stdinFile}` : ""}"`
+}
