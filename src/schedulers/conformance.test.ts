@@ -1,0 +1,418 @@
+/**
+ * The conformance suite: the same tests over every scheduler adapter. Rendered job scripts
+ * are run for real with `sh` (the directives are comments to a shell), with a stand-in
+ * glidein_start.sh that records the environment it was started with.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test"
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises"
+import { tmpdir } from "node:os"
+import path from "node:path"
+import { ConfigError } from "../errors.ts"
+import { SCHEDULERS, schedulerFor, schedulerNames } from "./index.ts"
+import type { JobSpec, RenderedJob, Scheduler, SchedulerName } from "./types.ts"
+
+const TESTDATA = path.join(import.meta.dir, "testdata")
+
+/** A planned submission with every optional setting off; `patch` overrides. */
+function spec(patch: Partial<JobSpec> = {}, site: Partial<JobSpec["site"]> = {}): JobSpec {
+  return {
+    partition: "Cluster",
+    count: 1,
+    resources: { cpus: 2, memoryMb: 4200, diskKb: 11264000, gpus: 0, walltimeS: 14 * 3600 },
+    env: {
+      CPUS: "2",
+      GPUS: "0",
+      MEMORY: "4200",
+      DISK: "11264000",
+      WALLTIME: "50100",
+      SITE: "Test Site",
+      ResourceName: "test-cluster",
+      CLUSTER: "pool.example.org",
+    },
+    site: { groupJobs: false, extra: {}, ...site },
+    paths: {
+      submitDir: "/home/user/glidein",
+      startScript: "/home/user/glidein/glidein_start.sh",
+      tarball: "/shared/glidein.tar.gz",
+    },
+    ...patch,
+  }
+}
+
+/** The submit file's text. */
+function submitText(job: RenderedJob): string {
+  return job.files[job.submitFile]!
+}
+
+/** Glideins per submit-command run, read back from the rendered array directive. */
+const TASKS: Record<SchedulerName, RegExp> = {
+  slurm: /^#SBATCH --array=1-(\d+)$/m,
+  pbs: /^#PBS -t 1-(\d+)$/m,
+  sge: /^#\$ -t 1-(\d+)$/m,
+  uge: /^#\$ -t 1-(\d+)$/m,
+  lsf: /^#BSUB -J "glidein\[1-(\d+)\]"$/m,
+  htcondor: /^queue (\d+)$/m,
+}
+
+function tasksPerRun(s: Scheduler, job: RenderedJob): number {
+  const m = TASKS[s.name].exec(submitText(job))
+  return m ? Number(m[1]) : 1
+}
+
+/** The file that runs in the job: the script itself, or HTCondor's wrapper. */
+function jobScript(job: RenderedJob): { name: string; text: string } {
+  const name = Object.keys(job.files).find((f) => f !== job.submitFile) ?? job.submitFile
+  return { name, text: job.files[name]! }
+}
+
+/** Values no quoting mistake survives. `$NAME`/`${NAME}` are meant to expand (pyglidein's
+ *  CustomEnv did); everything else must arrive as written. */
+function hostileEnv(dir: string): Record<string, string> {
+  const pwned = path.join(dir, "pwned")
+  return {
+    QUOTE: "it's",
+    DQUOTE: 'say "hi"',
+    BACKTICK: `\`touch ${pwned}\``,
+    SUBST: `$(touch ${pwned})`,
+    BACKSLASH: "back\\slash\\",
+    NEWLINE: "two\nlines",
+    GLOB: "*",
+    SEMICOLON: `; touch ${pwned}; #`,
+    AND: `x && touch ${pwned}`,
+    PIPE: `x | touch ${pwned}`,
+    REDIRECT: `> ${pwned}`,
+    DOLLARS: "cost $5 and $",
+    DEFAULTED: `\${X:-$(touch ${pwned})}`,
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: shell syntax, expanded in the job
+    EXPANDED: "pre-$GLIDEIN_TEST-${GLIDEIN_TEST}-post",
+    TILDE: "~",
+    SPACES: "  spaced  ",
+    EMPTY: "",
+    UNICODE: "ünïcödé",
+  }
+}
+
+interface Run {
+  status: number
+  env: Record<string, string>
+  cwd: string
+}
+
+/**
+ * Writes the rendered files and runs the job the way its batch system would start it (for
+ * HTCondor: the wrapper inside a sandbox holding the transferred files).
+ */
+async function runJob(s: Scheduler, job: JobSpec, root: string): Promise<Run> {
+  const rendered = s.render(job)
+  const out = path.join(root, "recorded")
+  await mkdir(out, { recursive: true })
+  await writeFile(
+    job.paths.startScript,
+    `#!/bin/sh\ncat /proc/$$/environ > '${out}/env'\npwd > '${out}/pwd'\nexit 7\n`,
+  )
+  const script = jobScript(rendered)
+  let cwd = job.paths.submitDir
+  if (s.name === "htcondor") {
+    cwd = path.join(root, "sandbox")
+    await mkdir(cwd, { recursive: true })
+    await writeFile(path.join(cwd, "glidein_start.sh"), await readFile(job.paths.startScript))
+    await writeFile(path.join(cwd, "glidein.tar.gz"), "")
+  }
+  const file = path.join(cwd, script.name)
+  await writeFile(file, script.text)
+  await chmod(file, 0o755)
+  const proc = Bun.spawn(["sh", file], {
+    cwd,
+    env: {
+      PATH: "/usr/bin:/bin",
+      HOME: root,
+      TMPDIR: path.join(root, "scratch"),
+      GLIDEIN_TEST: "expanded-value",
+      _CONDOR_SCRATCH_DIR: cwd,
+    },
+    stdout: "pipe",
+    stderr: "pipe",
+  })
+  const status = await proc.exited
+  const raw = await readFile(path.join(out, "env"), "utf8")
+  const env: Record<string, string> = {}
+  for (const entry of raw.split("\0").filter((e) => e !== "")) {
+    const eq = entry.indexOf("=")
+    env[entry.slice(0, eq)] = entry.slice(eq + 1)
+  }
+  const cwdSeen = (await readFile(path.join(out, "pwd"), "utf8")).trim()
+  return { status, env, cwd: cwdSeen }
+}
+
+let root: string
+beforeAll(async () => {
+  root = await mkdtemp(path.join(tmpdir(), "glidein-conformance-"))
+})
+afterAll(async () => {
+  await rm(root, { recursive: true, force: true })
+})
+
+/** A fresh directory tree for one run: submit dir, scratch ($TMPDIR), tarball. */
+async function workspace(name: string) {
+  const dir = path.join(root, name)
+  const submitDir = path.join(dir, "submit")
+  await mkdir(submitDir, { recursive: true })
+  await mkdir(path.join(dir, "scratch"))
+  const tarball = path.join(dir, "glidein.tar.gz")
+  await writeFile(tarball, "")
+  return {
+    dir,
+    paths: { submitDir, startScript: path.join(submitDir, "glidein_start.sh"), tarball },
+  }
+}
+
+const expected: Record<
+  SchedulerName,
+  {
+    ids: Record<string, string[]>
+    counts: { file: string; state: "running" | "idle"; count: number }[]
+  }
+> = JSON.parse(await readFile(path.join(TESTDATA, "expected.json"), "utf8"))
+
+test("schedulerFor() finds every adapter by any case and nothing else", () => {
+  for (const name of Object.keys(SCHEDULERS)) {
+    expect(schedulerFor(name.toUpperCase())?.name).toBe(name as SchedulerName)
+  }
+  expect(schedulerFor("HTCondor")?.name).toBe("htcondor")
+  expect(schedulerFor(" slurm ")?.name).toBe("slurm")
+  expect(schedulerFor("torque")).toBeUndefined()
+  expect(schedulerFor("toString")).toBeUndefined()
+  expect(schedulerNames()).toBe("htcondor, slurm, pbs, uge, sge, lsf")
+})
+
+for (const s of Object.values(SCHEDULERS)) {
+  describe(s.name, () => {
+    test("render() starts the glidein with exactly the environment contract", async () => {
+      const ws = await workspace(`${s.name}-env`)
+      const job = spec({ paths: ws.paths })
+      const run = await runJob(s, job, ws.dir)
+      const tarball =
+        s.name === "htcondor" ? path.join(ws.dir, "sandbox", "glidein.tar.gz") : ws.paths.tarball
+      expect(run.env).toEqual({ ...job.env, GLIDEIN_TARBALL: tarball })
+      expect(run.status).toBe(7)
+    })
+
+    test("render() keeps every shell metacharacter of an env value inside its quotes", async () => {
+      const ws = await workspace(`${s.name}-hostile`)
+      const env = { ...spec().env, ...hostileEnv(ws.dir) }
+      const run = await runJob(s, spec({ paths: ws.paths, env }), ws.dir)
+      expect(run.env).toMatchObject({
+        ...env,
+        EXPANDED: "pre-expanded-value-expanded-value-post",
+      })
+      expect(await readdir(ws.dir)).not.toContain("pwned")
+    })
+
+    test("render() refuses an env name that is not an identifier and a NUL in a value", () => {
+      expect(() => s.render(spec({ env: { "BAD NAME": "1" } }))).toThrow(/environment variable/)
+      expect(() => s.render(spec({ env: { X: "a\0b" } }))).toThrow(/NUL/)
+    })
+
+    test("render() writes scripts that sh and bash parse", () => {
+      const rendered = s.render(spec({ count: 3 }, { groupJobs: true, customEnd: "echo end" }))
+      const { text } = jobScript(rendered)
+      for (const shell of ["sh", "bash"]) {
+        const check = Bun.spawnSync([shell, "-n"], { stdin: new TextEncoder().encode(text) })
+        expect({ shell, status: check.exitCode, err: check.stderr.toString() }).toEqual({
+          shell,
+          status: 0,
+          err: "",
+        })
+      }
+    })
+
+    if (s.name !== "htcondor") {
+      test("render() runs the glidein in a fresh directory under $TMPDIR and removes it", async () => {
+        const ws = await workspace(`${s.name}-tmpdir`)
+        const run = await runJob(s, spec({ paths: ws.paths }), ws.dir)
+        expect(path.dirname(run.cwd)).toBe(path.join(ws.dir, "scratch"))
+        expect(path.basename(run.cwd)).toMatch(/^glidein\./)
+        expect(await readdir(path.join(ws.dir, "scratch"))).toEqual([])
+      })
+
+      test("render() creates a missing local_dir with $VARS expanded, and removes it", async () => {
+        const ws = await workspace(`${s.name}-localdir`)
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: shell syntax, expanded in the job
+        const job = spec({ paths: ws.paths }, { localDir: "$HOME/jobs/${GLIDEIN_TEST}" })
+        const run = await runJob(s, job, ws.dir)
+        expect(run.cwd).toBe(path.join(ws.dir, "jobs", "expanded-value"))
+        expect(await readdir(path.join(ws.dir, "jobs"))).toEqual([])
+      })
+
+      test("render() leaves an existing local_dir in place and works in a subdirectory", async () => {
+        const ws = await workspace(`${s.name}-existing`)
+        const scratch = path.join(ws.dir, "site-scratch")
+        await mkdir(scratch)
+        await writeFile(path.join(scratch, "keep"), "")
+        const run = await runJob(s, spec({ paths: ws.paths }, { localDir: scratch }), ws.dir)
+        expect(path.dirname(run.cwd)).toBe(scratch)
+        expect(await readdir(scratch)).toEqual(["keep"])
+      })
+
+      test("render() runs custom_end after the glidein and exits with the glidein's status", async () => {
+        const ws = await workspace(`${s.name}-end`)
+        const marker = path.join(ws.dir, "end-ran")
+        const job = spec({ paths: ws.paths }, { customEnd: `echo "$LOCAL_DIR" > '${marker}'` })
+        const run = await runJob(s, job, ws.dir)
+        expect(run.status).toBe(7)
+        expect((await readFile(marker, "utf8")).trim()).toBe(run.cwd)
+      })
+    }
+
+    test("render() with group_jobs makes one array of exactly N glideins", () => {
+      for (const count of [1, 2, 5]) {
+        const job = s.render(spec({ count }, { groupJobs: true }))
+        expect({ count, tasks: tasksPerRun(s, job), runs: job.runs, jobs: job.jobs }).toEqual({
+          count,
+          tasks: count,
+          runs: 1,
+          jobs: count,
+        })
+      }
+    })
+
+    test("render() without group_jobs submits the same single glidein N times", () => {
+      const job = s.render(spec({ count: 4 }))
+      expect({ tasks: tasksPerRun(s, job), runs: job.runs, jobs: job.jobs }).toEqual({
+        tasks: 1,
+        runs: 4,
+        jobs: 4,
+      })
+    })
+
+    test("render() refuses a count that is not a positive whole number", () => {
+      expect(() => s.render(spec({ count: 0 }))).toThrow(/cannot submit 0 glideins/)
+      expect(() => s.render(spec({ count: 1.5 }))).toThrow(/cannot submit/)
+    })
+
+    test("render() puts custom_header, custom_middle and custom_end in their places", () => {
+      const job = s.render(
+        spec({}, { customHeader: "# HEADER", customMiddle: "# MIDDLE", customEnd: "# END" }),
+      )
+      const text = submitText(job)
+      const lines = text.split("\n")
+      const at = (marker: string) => lines.indexOf(marker)
+      expect(at("# HEADER")).toBeGreaterThan(0)
+      expect(at("# HEADER")).toBeLessThan(at("# MIDDLE"))
+      expect(at("# MIDDLE")).toBeLessThan(at("# END"))
+      if (s.name === "htcondor") {
+        // Submit-file lines: the header before every command, the end before `queue`.
+        expect(at("# HEADER")).toBeLessThan(lines.findIndex((l) => l.startsWith("executable")))
+        expect(at("# END")).toBeLessThan(lines.findIndex((l) => l.startsWith("queue")))
+      } else {
+        // Directives only count before the first command, so the header must come first.
+        const firstCommand = lines.findIndex((l) => l !== "" && !l.startsWith("#"))
+        expect(at("# HEADER")).toBeLessThan(firstCommand)
+        const start = lines.findIndex((l) => l.includes("glidein_start.sh") && l.includes("env -i"))
+        expect(at("# MIDDLE")).toBeLessThan(start)
+        expect(at("# END")).toBeGreaterThan(start)
+      }
+    })
+
+    test("render() leaves no empty line where a custom section is unset", () => {
+      const text = submitText(s.render(spec()))
+      expect(text).not.toMatch(/\n\n\n/)
+      expect(text).not.toContain("{{")
+    })
+
+    test("render() sends output and error to files, in the output directory when set", () => {
+      const withDir = submitText(s.render(spec({}, { outputDir: "/data/glidein-out" })))
+      expect(withDir).not.toContain("/dev/null")
+      expect(withDir.split("/data/glidein-out/").length - 1).toBeGreaterThanOrEqual(2)
+      const without = submitText(s.render(spec()))
+      expect(without).not.toContain("/dev/null")
+      expect(without.split("/home/user/glidein/").length - 1).toBeGreaterThanOrEqual(2)
+    })
+
+    test("render() asks the batch system for the planned cores, GPUs and wall time", () => {
+      const resources = { cpus: 3, memoryMb: 9000, diskKb: 2048000, gpus: 2, walltimeS: 7200 }
+      const job = s.render(spec({ resources }))
+      expect(job.request.cpus).toBe(3)
+      expect(job.request.gpus).toBe(2)
+      expect(job.request.walltimeS).toBe(7200)
+      expect(job.request.memoryMb).toBeLessThanOrEqual(9000)
+      expect(job.request.memoryMb).toBeGreaterThanOrEqual(9000 - 3)
+    })
+
+    test("render() uses a site template with the documented placeholders", () => {
+      const template = [
+        "#!/bin/sh",
+        "{{DIRECTIVES}}",
+        "# cpus={{CPUS}} gpus={{GPUS}} mem={{MEMORY_MB}} disk={{DISK_KB}} wall={{WALLTIME_HMS}}",
+        "# name={{JOB_NAME}} count={{COUNT}} out={{OUTPUT}}",
+        "{{CUSTOM_HEADER}}",
+      ].join("\n")
+      const job = s.render(
+        spec({ count: 2 }, { template, templateFile: "site.tmpl", groupJobs: true }),
+      )
+      const text = submitText(job)
+      expect(text).toContain("# cpus=2 gpus=0 mem=4200 disk=11264000 wall=14:00:00")
+      expect(text).toContain("# name=glidein count=2 out=/home/user/glidein/")
+      expect(tasksPerRun(s, job)).toBe(s.name === "htcondor" ? 1 : 2)
+    })
+
+    test("render() names the template file and line of an unknown placeholder", () => {
+      const template = "#!/bin/sh\n{{DIRECTIVES}}\necho {{CPU}}\n"
+      try {
+        s.render(spec({}, { template, templateFile: "/home/user/site.tmpl" }))
+        throw new Error("render() accepted an unknown placeholder")
+      } catch (e) {
+        expect(e).toBeInstanceOf(ConfigError)
+        expect((e as Error).message).toStartWith(
+          '/home/user/site.tmpl:3: unknown placeholder "{{CPU}}"',
+        )
+      }
+    })
+
+    test("render() is deterministic", () => {
+      const job = spec({ count: 3 }, { groupJobs: true, customHeader: "#x" })
+      expect(s.render(job)).toEqual(s.render(structuredClone(job)))
+    })
+
+    test("render() honours the site's submit file name", () => {
+      const job = s.render(spec({}, { filename: "site-glidein.job" }))
+      expect(job.submitFile).toBe("site-glidein.job")
+      expect(Object.keys(job.files)).toContain("site-glidein.job")
+      expect(job.stdinFile ?? job.argv.at(-1)).toBe("site-glidein.job")
+    })
+
+    test("parseJobIds() reads the ids from real submit output", async () => {
+      for (const [file, ids] of Object.entries(expected[s.name].ids)) {
+        const stdout = await readFile(path.join(TESTDATA, file), "utf8")
+        expect({ file, ids: s.parseJobIds(stdout) }).toEqual({ file, ids })
+      }
+      expect(s.parseJobIds("")).toEqual([])
+      expect(s.parseJobIds("error: something went wrong\n")).toEqual([])
+    })
+
+    test("parseCount() counts only glideins in the state asked for", async () => {
+      for (const { file, state, count } of expected[s.name].counts) {
+        const stdout = await readFile(path.join(TESTDATA, file), "utf8")
+        expect({ file, state, count: s.parseCount(stdout, state) }).toEqual({ file, state, count })
+      }
+      expect(s.parseCount("", "running")).toBe(0)
+    })
+
+    test("countArgv() is a plain argv for this user's glideins", () => {
+      for (const state of ["running", "idle"] as const) {
+        const argv = s.countArgv(state, "alice")
+        expect(argv).toContain("alice")
+        expect(argv.every((a) => typeof a === "string" && a !== "")).toBe(true)
+        // Grid Engine's qstat cannot filter by name; parseCount does (see its testdata).
+        if (s.name !== "sge" && s.name !== "uge") expect(argv.join(" ")).toContain("glidein")
+        expect(s.countArgv(state)).not.toContain("alice")
+      }
+    })
+
+    test("cancelArgv() passes each job id as its own argument", () => {
+      const argv = s.cancelArgv(["12", "13.server"])
+      expect(argv.slice(1)).toEqual(["12", "13.server"])
+      expect(argv[0]).toMatch(/^(scancel|qdel|bkill|condor_rm)$/)
+    })
+  })
+}
