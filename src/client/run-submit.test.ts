@@ -1,91 +1,50 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test"
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
-import { tmpdir } from "node:os"
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
-import { parseSiteConfig } from "../config/index.ts"
 import { ConfigError, GlideinError } from "../errors.ts"
 import { tryLock } from "./config-lock.ts"
 import { readJournal } from "./journal.ts"
-import type { CommandOptions, CommandResult } from "./run-command.ts"
 import { runSubmit, type SubmitDeps, type SubmitOptions } from "./run-submit.ts"
-import { statePaths } from "./state-dir.ts"
+import {
+  type FakeBatch,
+  type FakeServer,
+  S1,
+  S3,
+  S4,
+  startFakeServer,
+  type TestSite,
+  testSite,
+} from "./test-site.ts"
 
-const S1 = { cpus: 1, memory: 2000, disk: 10000, gpus: 0, os: null, count: 3 }
-const S3 = { cpus: 1, memory: 4000, disk: 10000, gpus: 1, os: null, count: 1 }
-const S4 = { cpus: 8, memory: 64000, disk: 100000, gpus: 0, os: null, count: 5 }
-
-let state: unknown = [S1, S3, S4]
-let monitoring: unknown[] = []
-let server: ReturnType<typeof Bun.serve>
-let url = ""
-
+let server: FakeServer
 beforeAll(() => {
-  server = Bun.serve({
-    port: 0,
-    hostname: "127.0.0.1",
-    async fetch(req) {
-      const body = (await req.json()) as { method: string; params: unknown; id: number }
-      if (body.method === "monitoring") monitoring.push(body.params)
-      const result = body.method === "get_state" ? state : "ok"
-      return Response.json({ jsonrpc: "2.0", result, id: body.id })
-    },
-  })
-  url = `http://127.0.0.1:${server.port}/jsonrpc`
+  server = startFakeServer()
 })
-afterAll(() => server.stop(true))
+afterAll(() => server.stop())
 
-const dirs: string[] = []
+const sites: TestSite[] = []
 afterEach(() => {
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true })
-  state = [S1, S3, S4]
-  monitoring = []
+  for (const s of sites.splice(0)) s.remove()
+  server.state = [S1, S3, S4]
+  server.monitoring = []
 })
 
-/** A config in a temp dir with a tarball beside it, and a fake batch system. */
-function site(
-  body: string,
-  fake: (line: string, options: CommandOptions) => Partial<CommandResult> = () => ({}),
-) {
-  const dir = mkdtempSync(join(tmpdir(), "glidein-submit-"))
-  dirs.push(dir)
-  writeFileSync(join(dir, "glidein.tar.gz"), "tarball")
-  const file = join(dir, "site.ini")
-  writeFileSync(file, `[Glidein]\naddress = ${url}\nsite = Test\n${body}`)
-  const config = parseSiteConfig(readFileSync(file, "utf8"), file)
-  const commands: { line: string; cwd?: string; stdin?: string }[] = []
-  const stdout: string[] = []
-  const stderr: string[] = []
+/** A test site with the deps of a submit run. */
+function site(body: string, fake?: FakeBatch) {
+  const s = testSite(server.url, body, fake)
+  sites.push(s)
   const deps: SubmitDeps = {
-    async run(argv, options) {
-      const line = argv[0] === "/bin/sh" ? (argv[2] ?? "") : argv.join(" ")
-      commands.push({
-        line,
-        ...(options.cwd ? { cwd: options.cwd } : {}),
-        ...(options.stdinFile ? { stdin: options.stdinFile } : {}),
-      })
-      // `echo N` (the count commands of these configs) answers N unless the fake says otherwise
-      const echoed = line.startsWith("echo ") ? `${line.slice(5)}\n` : ""
-      return { exitCode: 0, stdout: echoed, stderr: "", timedOut: false, ...fake(line, options) }
-    },
-    env: { HOME: dir, USER: "ice" },
+    run: s.run,
+    env: s.env,
     now: () => new Date("2026-03-01T12:00:00Z"),
     sleep: async () => {},
-    stdout: (t) => stdout.push(t),
-    stderr: (t) => stderr.push(t),
+    stdout: (t) => s.stdout.push(t),
+    stderr: (t) => s.stderr.push(t),
     startScript: "#!/bin/sh\necho start\n",
     rpc: { timeoutMs: 2000, retries: 0, retryDelayMs: 1 },
-    stateRoot: join(dir, "state"),
+    stateRoot: s.stateRoot,
   }
-  return {
-    dir,
-    file,
-    config,
-    deps,
-    commands,
-    stdout,
-    stderr,
-    paths: statePaths(file, join(dir, "state")),
-  }
+  return { ...s, deps }
 }
 
 const options = (o: Partial<SubmitOptions> = {}): SubmitOptions => ({
@@ -125,7 +84,7 @@ describe("runSubmit()", () => {
       ["gpu", ["100"]],
       ["cpu", ["101", "102"]],
     ])
-    expect(monitoring).toEqual([
+    expect(server.monitoring).toEqual([
       {
         uuid: expect.stringMatching(/^ice@/),
         timestamp: 1772366400,
@@ -179,7 +138,7 @@ describe("runSubmit()", () => {
       },
     ])
     expect(existsSync(s.paths.dir)).toBe(false)
-    expect(monitoring).toEqual([])
+    expect(server.monitoring).toEqual([])
   })
 
   test("runSubmit() --assume-empty plans without asking the batch system", async () => {
@@ -200,7 +159,6 @@ describe("runSubmit()", () => {
 
   test("runSubmit() exits 0 and does nothing while another run holds the lock", async () => {
     const s = site(SLURM)
-    const { mkdirSync } = await import("node:fs")
     mkdirSync(s.paths.dir, { recursive: true })
     const held = tryLock(s.paths.lock)
     try {
@@ -227,7 +185,7 @@ describe("runSubmit()", () => {
 
   test("runSubmit() rejects hostile demand whole and submits nothing", async () => {
     const s = site(SLURM)
-    state = [S1, { ...S3, os: "el7\n#SBATCH --uid=0" }]
+    server.state = [S1, { ...S3, os: "el7\n#SBATCH --uid=0" }]
     const error = await runSubmit(s.config, options(), s.deps).catch((e) => e)
     expect(error.message).toContain("get_state: demand rejected: [1].os: expected a plain token")
     expect(s.commands.filter((c) => c.line.startsWith("sbatch"))).toEqual([])
@@ -248,7 +206,7 @@ describe("runSubmit()", () => {
     )
     expect(err).toContain("[cpu] submitted 2 glideins as 7 7")
     expect(readJournal(s.paths.journal).map((r) => r.partition)).toEqual(["cpu"])
-    expect(monitoring).toHaveLength(1)
+    expect(server.monitoring).toHaveLength(1)
   })
 
   test("runSubmit() skips a partition whose count fails and says so", async () => {
@@ -266,7 +224,7 @@ describe("runSubmit()", () => {
     const s = site(
       "[Cluster]\nscheduler = LSF\nsubmit_command = bsub <\nrunning_cmd = echo 0\nidle_cmd = echo 0\n",
     )
-    state = [{ ...S1, count: 1 }]
+    server.state = [{ ...S1, count: 1 }]
     expect(await runSubmit(s.config, options(), s.deps)).toBe(0)
     expect(s.commands.filter((c) => c.line.startsWith("bsub"))).toEqual([
       { line: "bsub < glidein.lsf", cwd: expect.any(String) },
@@ -275,7 +233,7 @@ describe("runSubmit()", () => {
 
   test("runSubmit() feeds LSF's script on stdin with the built-in command", async () => {
     const s = site("[Cluster]\nscheduler = lsf\nrunning_cmd = echo 0\nidle_cmd = echo 0\n")
-    state = [{ ...S1, count: 1 }]
+    server.state = [{ ...S1, count: 1 }]
     expect(await runSubmit(s.config, options(), s.deps)).toBe(0)
     const bsub = s.commands.find((c) => c.line === "bsub")
     expect(bsub?.stdin).toEndWith("/glidein.lsf")
@@ -287,7 +245,7 @@ describe("runSubmit()", () => {
     writeFileSync(file, JSON.stringify([S3]))
     expect(await runSubmit(s.config, options({ stateFile: file, dryRun: true }), s.deps)).toBe(0)
     expect(s.stdout.join("")).toContain(`Demand from state file ${file}: 1 idle job in 1 shape.`)
-    expect(monitoring).toEqual([])
+    expect(server.monitoring).toEqual([])
   })
 
   test("runSubmit() refuses to submit without the glidein tarball", async () => {
@@ -302,11 +260,11 @@ describe("runSubmit()", () => {
   test("runSubmit() repeats rounds every delay seconds and keeps going through a bad one", async () => {
     const s = site(`[Glidein]\ndelay = 60\n${SLURM}`)
     const sleeps: number[] = []
-    state = "not a list"
+    server.state = "not a list"
     s.deps.sleep = async (ms) => {
       sleeps.push(ms)
       if (sleeps.length === 2) throw new Error("stop")
-      state = [S1]
+      server.state = [S1]
     }
     await expect(runSubmit(s.config, options(), s.deps)).rejects.toThrow("stop")
     expect(sleeps).toEqual([60000, 60000])

@@ -8,14 +8,13 @@ import { existsSync } from "node:fs"
 import type { SiteConfig } from "../config/index.ts"
 import { ConfigError, EXIT, GlideinError } from "../errors.ts"
 import { tryLock } from "./config-lock.ts"
-import { countGlideins } from "./count-glideins.ts"
 import { type DemandSource, demandSource, describeSource, fetchDemand } from "./demand-source.ts"
 import { appendJournal } from "./journal.ts"
 import { callJsonRpc, type RpcOptions } from "./json-rpc.ts"
 import { defaultUuid, monitoringParams, type PartitionReport } from "./monitoring.ts"
-import { describeShape, type PartitionLine, plural, reportJson, reportText } from "./plan-report.ts"
-import { type PartitionCounts, planSubmissions } from "./plan-submissions.ts"
-import { type PreparedSubmission, prepareSubmissions } from "./prepare-submissions.ts"
+import { describeShape, plural, reportJson, reportText } from "./plan-report.ts"
+import { countPartitions, planRound } from "./plan-round.ts"
+import type { PreparedSubmission } from "./prepare-submissions.ts"
 import type { CommandRunner } from "./run-command.ts"
 import { type SiteSetup, siteSetup, startScriptText } from "./site-setup.ts"
 import { ensureStateDir } from "./state-dir.ts"
@@ -95,7 +94,7 @@ export async function runSubmit(
   }
 }
 
-/** Demand and counts for every partition; partitions whose counts failed carry the error. */
+/** Demand, counts, plan and rendered submissions of one round. */
 async function gather(
   setup: SiteSetup,
   source: DemandSource,
@@ -103,34 +102,8 @@ async function gather(
   deps: SubmitDeps,
 ) {
   const demand = await fetchDemand(source, deps.rpc)
-  const counted = await Promise.all(
-    setup.partitions.map(async (p) => {
-      if (options.assumeEmpty) return { p, counts: { running: 0, idle: 0 } as PartitionCounts }
-      const ctx = { run: deps.run, env: deps.env, user: p.user, timeoutMs: deps.countTimeoutMs }
-      const result = await countGlideins(p.name, p.settings, p.scheduler, ctx)
-      return "error" in result ? { p, error: result.error } : { p, counts: result }
-    }),
-  )
-  const usable = counted.flatMap((c) =>
-    c.counts ? [{ policy: c.p.policy, counts: c.counts }] : [],
-  )
-  const plan = planSubmissions(demand, usable)
-  const lines: PartitionLine[] = counted.map((c) => {
-    const line: PartitionLine = { partition: c.p.name, scheduler: c.p.scheduler.name }
-    const outcome = plan.partitions.find((o) => o.partition === c.p.name)
-    if (outcome) line.outcome = outcome
-    if (c.error !== undefined) line.error = c.error
-    return line
-  })
-  const prepared = prepareSubmissions(plan.submissions, {
-    site: setup.config,
-    partitions: new Map(setup.partitions.map((p) => [p.name, p])),
-    submitRoot: setup.paths.submitRoot,
-    outputDir: setup.paths.outputDir,
-    tarball: setup.tarball,
-    ...(setup.template ? { template: setup.template } : {}),
-  })
-  return { demand, plan, lines, prepared }
+  const counted = await countPartitions(setup, options.assumeEmpty, deps)
+  return { demand, ...planRound(setup, demand, counted) }
 }
 
 async function dryRun(

@@ -1,0 +1,79 @@
+/**
+ * @module
+ * The part of a round that `submit`, `submit --dry-run` and `status --config` share: count
+ * every partition's glideins, then plan and render against the demand.
+ */
+import { countGlideins } from "./count-glideins.ts"
+import type { DemandRow } from "./demand.ts"
+import type { PartitionLine } from "./plan-report.ts"
+import { type PartitionCounts, type Plan, planSubmissions } from "./plan-submissions.ts"
+import { type PreparedSubmission, prepareSubmissions } from "./prepare-submissions.ts"
+import type { CommandRunner } from "./run-command.ts"
+import type { PartitionRun, SiteSetup } from "./site-setup.ts"
+
+/** A partition's counts, or why there are none. */
+export interface Counted {
+  partition: PartitionRun
+  counts?: PartitionCounts
+  error?: string
+}
+
+/** Counts running and idle glideins of every partition at once (or takes them as 0). */
+export async function countPartitions(
+  setup: SiteSetup,
+  assumeEmpty: boolean,
+  deps: { run: CommandRunner; env: Record<string, string | undefined>; countTimeoutMs?: number },
+): Promise<Counted[]> {
+  return Promise.all(
+    setup.partitions.map(async (partition): Promise<Counted> => {
+      if (assumeEmpty) return { partition, counts: { running: 0, idle: 0 } }
+      const ctx = {
+        run: deps.run,
+        env: deps.env,
+        user: partition.user,
+        timeoutMs: deps.countTimeoutMs,
+      }
+      const result = await countGlideins(
+        partition.name,
+        partition.settings,
+        partition.scheduler,
+        ctx,
+      )
+      return "error" in result ? { partition, error: result.error } : { partition, counts: result }
+    }),
+  )
+}
+
+/** The plan over the partitions that could be counted, rendered. */
+export interface RoundPlan {
+  plan: Plan
+  lines: PartitionLine[]
+  prepared: PreparedSubmission[]
+}
+
+/** Plans and renders one round. Throws before anything runs if a submission cannot render. */
+export function planRound(setup: SiteSetup, demand: DemandRow[], counted: Counted[]): RoundPlan {
+  const usable = counted.flatMap((c) =>
+    c.counts ? [{ policy: c.partition.policy, counts: c.counts }] : [],
+  )
+  const plan = planSubmissions(demand, usable)
+  const lines = counted.map((c) => {
+    const line: PartitionLine = {
+      partition: c.partition.name,
+      scheduler: c.partition.scheduler.name,
+    }
+    const outcome = plan.partitions.find((o) => o.partition === c.partition.name)
+    if (outcome) line.outcome = outcome
+    if (c.error !== undefined) line.error = c.error
+    return line
+  })
+  const prepared = prepareSubmissions(plan.submissions, {
+    site: setup.config,
+    partitions: new Map(setup.partitions.map((p) => [p.name, p])),
+    submitRoot: setup.paths.submitRoot,
+    outputDir: setup.paths.outputDir,
+    tarball: setup.tarball,
+    ...(setup.template ? { template: setup.template } : {}),
+  })
+  return { plan, lines, prepared }
+}

@@ -1,0 +1,133 @@
+/**
+ * @module
+ * `glidein status --config X`: per partition, the glideins running and idle now, the limits,
+ * and what a submit run would do at this moment — computed exactly as a run computes it, but
+ * nothing is written or submitted. The journal adds what was submitted last.
+ */
+import type { SiteConfig } from "../config/index.ts"
+import { EXIT } from "../errors.ts"
+import type { DemandRow } from "./demand.ts"
+import { demandSource, describeSource, fetchDemand } from "./demand-source.ts"
+import { type JournalRecord, outstandingJobs, readJournal, type SubmitRecord } from "./journal.ts"
+import type { RpcOptions } from "./json-rpc.ts"
+import { describeShape, plural } from "./plan-report.ts"
+import { countPartitions, planRound } from "./plan-round.ts"
+import type { CommandRunner } from "./run-command.ts"
+import { siteSetup } from "./site-setup.ts"
+
+/** The world `status --config` talks to. */
+export interface StatusDeps {
+  run: CommandRunner
+  env: Record<string, string | undefined>
+  stdout: (text: string) => void
+  rpc?: Partial<RpcOptions>
+  stateRoot?: string
+  countTimeoutMs?: number
+}
+
+/** Prints the site's status (text or `json`); exit 1 when demand or a count was unavailable. */
+export async function siteStatus(
+  config: SiteConfig,
+  options: { json: boolean; server?: string; stateFile?: string },
+  deps: StatusDeps,
+): Promise<number> {
+  const setup = siteSetup(config, deps.env, deps.stateRoot)
+  const source = demandSource(options, config.glidein, deps.env)
+  const [demandResult, counted] = await Promise.all([
+    fetchDemand(source, deps.rpc).then(
+      (rows): { rows: DemandRow[]; error?: string } => ({ rows }),
+      (error: Error) => ({ rows: [], error: error.message }),
+    ),
+    countPartitions(setup, false, deps),
+  ])
+  const { plan, lines, prepared } = planRound(setup, demandResult.rows, counted)
+  const journal = readJournal(setup.paths.journal)
+  const outstanding = outstandingJobs(journal)
+  const partitions = setup.partitions.map((p, i) => {
+    const line = lines[i]!
+    const s = p.settings
+    return {
+      partition: p.name,
+      scheduler: p.scheduler.name,
+      ...(line.outcome
+        ? {
+            running: line.outcome.running,
+            idle: line.outcome.idle,
+            limit: line.outcome.limit,
+            limit_by: line.outcome.limitBy,
+          }
+        : {}),
+      ...(line.error !== undefined ? { error: line.error } : {}),
+      limit_per_submit: s.limit_per_submit,
+      max_total_jobs: s.max_total_jobs,
+      max_idle_jobs: s.max_idle_jobs,
+      would_submit: prepared
+        .filter((x) => x.planned.partition === p.name)
+        .map((x) => ({
+          count: x.rendered.jobs,
+          cpus: x.rendered.request.cpus,
+          memory_mb: x.rendered.request.memoryMb,
+          disk_kb: x.rendered.request.diskKb,
+          gpus: x.rendered.request.gpus,
+          walltime_s: x.rendered.request.walltimeS,
+        })),
+      last_submit: lastSubmit(journal, p.name),
+      journaled_not_cancelled: outstanding.get(p.name)?.length ?? 0,
+    }
+  })
+  const status = {
+    config: config.file,
+    demand_source: describeSource(source),
+    ...(demandResult.error !== undefined ? { demand_error: demandResult.error } : {}),
+    demand_jobs: demandResult.rows.reduce((n, r) => n + r.count, 0),
+    partitions,
+    unplaced: plan.unplaced,
+  }
+  if (options.json) {
+    deps.stdout(`${JSON.stringify(status, null, 2)}\n`)
+  } else {
+    const out: string[] = [
+      demandResult.error !== undefined
+        ? `${config.file}: demand unavailable: ${demandResult.error}`
+        : `${config.file}: ${plural(status.demand_jobs, "idle job")} wanted, from ${status.demand_source}`,
+    ]
+    for (const p of partitions) {
+      out.push("", `[${p.partition}] ${p.scheduler}`)
+      if (p.error !== undefined) out.push(`  counts unavailable: ${p.error}`)
+      else out.push(`  ${p.running} running, ${p.idle} idle`)
+      out.push(
+        `  limits: limit_per_submit ${p.limit_per_submit}, max_total_jobs ${p.max_total_jobs}, max_idle_jobs ${p.max_idle_jobs}${
+          p.limit !== undefined ? `; now ${p.limit} (${p.limit_by})` : ""
+        }`,
+      )
+      if (p.would_submit.length === 0) out.push("  a run now would submit nothing")
+      for (const w of p.would_submit) {
+        out.push(
+          `  a run now would submit ${plural(w.count, "glidein")} of ${plural(w.cpus, "cpu")}, ${w.memory_mb} MB, disk ${w.disk_kb} KB, ${plural(w.gpus, "gpu")}`,
+        )
+      }
+      if (p.last_submit) {
+        out.push(
+          `  last submitted ${plural(p.last_submit.count, "glidein")} at ${p.last_submit.time}; ${p.journaled_not_cancelled} job ids in the journal not cancelled`,
+        )
+      }
+    }
+    const unplaced = plan.unplaced.filter((u) => u.reason.startsWith("no partition"))
+    if (unplaced.length > 0) {
+      out.push("", "Cannot place:")
+      for (const u of unplaced)
+        out.push(`  ${plural(u.count, "job")} of ${describeShape(u.shape)}: ${u.reason}`)
+    }
+    deps.stdout(`${out.join("\n")}\n`)
+  }
+  const failed = demandResult.error !== undefined || lines.some((l) => l.error !== undefined)
+  return failed ? EXIT.failure : EXIT.ok
+}
+
+function lastSubmit(journal: JournalRecord[], partition: string): SubmitRecord | undefined {
+  for (let i = journal.length - 1; i >= 0; i--) {
+    const r = journal[i]!
+    if (r.kind === "submit" && r.partition === partition) return r
+  }
+  return undefined
+}
