@@ -74,7 +74,9 @@ export function describeConfig(config: SiteConfig): string {
     const kind =
       section in ALWAYS_SHOWN ? section : config.partitions.includes(section) ? "partition" : ""
     const rows = rowsOf(config, section, values, ALWAYS_SHOWN[kind] ?? [])
-    if (rows.length === 0) continue
+    const optional = section === "StartdLogging" || section === "StartdChecks"
+    if (rows.length === 0 || (optional && rows.every(([, , source]) => source === "default")))
+      continue
     out.push("", title, ...alignRows(rows))
   }
   if (config.warnings.length > 0) {

@@ -361,3 +361,9 @@ class Parser {
     return Object.fromEntries(entries)
   }
 }
+
+/** A config value as pyglidein held it: the literal's value, or else the text itself. */
+export function typedValue(text: string): IniValue {
+  const value = literalEval(text)
+  return value === undefined ? text : value
+}

@@ -9,7 +9,7 @@ import defaultsText from "./client-defaults.ini" with { type: "text" }
 import { didYouMean } from "./did-you-mean.ts"
 import { type IniDocument, parseIni } from "./ini.ts"
 import { interpolate } from "./interpolate.ts"
-import { literalEval } from "./literal-eval.ts"
+import { typedValue } from "./literal-eval.ts"
 import {
   customEnvSchema,
   type GlideinSettings,
@@ -67,14 +67,7 @@ let builtinDefaults: IniDocument | undefined
 
 /** Parses and validates config text (pure). Throws ConfigError for an unusable config. */
 export function parseSiteConfig(text: string, file: string): SiteConfig {
-  builtinDefaults ??= parseIni(defaultsText, BUILTIN)
-  const doc = parseIni(text, file)
-  const dict: Dict = new Map()
-  addDocument(dict, builtinDefaults, "builtin")
-  addDocument(dict, doc, "file")
-  const warnings = [...doc.warnings]
-  const errors: ConfigError[] = []
-  const partitions = populatePartitions(dict, doc, warnings, errors)
+  const { doc, dict, partitions, warnings, errors } = readConfig(text, file)
   warnUnknown(doc, partitions, warnings)
 
   const check = new Checker(dict, doc, errors)
@@ -93,12 +86,7 @@ export function parseSiteConfig(text: string, file: string): SiteConfig {
 
   return {
     file,
-    sections: Object.fromEntries(
-      [...dict].map(([name, slots]) => [
-        name,
-        Object.fromEntries([...slots].map(([k, s]) => [k, s.value])),
-      ]),
-    ),
+    sections: plainSections(dict),
     partitions,
     warnings,
     place: (section, key) => dict.get(section)?.get(key)?.place ?? { file, section, key },
@@ -110,6 +98,38 @@ export function parseSiteConfig(text: string, file: string): SiteConfig {
     startdLogging: startdLogging!,
     startdChecks: startdChecks!,
   }
+}
+
+/**
+ * The dict pyglidein's Config class would hold for this text, before any validation of
+ * ours (so also for configs we refuse). Throws ConfigError only where Python would crash.
+ */
+export function pyglideinView(
+  text: string,
+  file: string,
+): Record<string, Record<string, IniValue>> {
+  return plainSections(readConfig(text, file).dict)
+}
+
+function readConfig(text: string, file: string) {
+  builtinDefaults ??= parseIni(defaultsText, BUILTIN)
+  const doc = parseIni(text, file)
+  const dict: Dict = new Map()
+  addDocument(dict, builtinDefaults, "builtin")
+  addDocument(dict, doc, "file")
+  const warnings = [...doc.warnings]
+  const errors: ConfigError[] = []
+  const partitions = populatePartitions(dict, doc, warnings, errors)
+  return { doc, dict, partitions, warnings, errors }
+}
+
+function plainSections(dict: Dict): Record<string, Record<string, IniValue>> {
+  return Object.fromEntries(
+    [...dict].map(([name, slots]) => [
+      name,
+      Object.fromEntries([...slots].map(([k, s]) => [k, s.value])),
+    ]),
+  )
 }
 
 /** pyglidein's `_config_options_dict`: every option of every section, DEFAULT keys
@@ -134,7 +154,7 @@ function addDocument(dict: Dict, doc: IniDocument, origin: "builtin" | "file"): 
           : { file: doc.file, line: e.line, section: from.name, key: e.key }
       const text = interpolate(e.value, lookup, place)
       slots.set(e.key, {
-        value: literalEval(text) ?? text,
+        value: typedValue(text),
         text,
         place,
         origin: origin === "builtin" ? "builtin" : from === section ? "file" : "default-section",
@@ -204,6 +224,11 @@ function partitionNames(slot: Slot): string[] {
 function warnUnknown(doc: IniDocument, partitions: string[], warnings: ConfigWarning[]): void {
   const file = doc.file
   const names = new Set([...KNOWN_SECTIONS, ...doc.sections.keys()])
+  // Keys that [DEFAULT] has or that a %(name)s names are the file's own variables.
+  const variables = new Set(doc.defaults.entries.keys())
+  for (const section of [doc.defaults, ...doc.sections.values()])
+    for (const entry of section.entries.values())
+      for (const m of entry.value.matchAll(/%\(([^)]+)\)s/g)) variables.add(m[1]!)
   for (const [name, section] of doc.sections) {
     const place = { file, line: section.line, section: name }
     const keys = knownKeys(name, partitions)
@@ -220,13 +245,18 @@ function warnUnknown(doc: IniDocument, partitions: string[], warnings: ConfigWar
       })
     } else if (keys !== "any") {
       for (const entry of section.entries.values()) {
-        if (keys.includes(entry.key)) continue
+        if (keys.includes(entry.key) || variables.has(entry.key)) continue
         warnings.push({
           place: { ...place, line: entry.line, key: entry.key },
           message: unknownKey(entry.key, name, keys),
         })
       }
     }
+    if (name === "CustomEnv" && doc.defaults.entries.size > 0)
+      warnings.push({
+        place,
+        message: `also gets every [DEFAULT] key (${[...doc.defaults.entries.keys()].join(", ")}) as an environment variable of the glidein, as in pyglidein`,
+      })
     for (const entry of section.entries.values()) {
       const glued = /\[([^[\]]+)\]$/.exec(entry.value)
       if (glued && entry.value !== glued[0] && names.has(glued[1]!))
@@ -271,12 +301,12 @@ class Checker {
     const input: Record<string, IniValue> = {}
     for (const [key, slot] of slots) {
       const field = shape ? shape[key] : (schema.def as { valueType?: z.ZodType }).valueType
-      const scalar = slot.value === null || typeof slot.value !== "object"
-      // Text keys keep what was written: `site = 2021` is the text "2021", not a number.
-      input[key] =
-        field && isTextSchema(field) && scalar && typeof slot.value !== "string"
-          ? slot.text
-          : slot.value
+      // Text keys keep what was written: `site = 2021` is "2021" and `CUDA_VISIBLE_DEVICES =
+      // 0,1` is "0,1", where pyglidein held a number or a tuple.
+      // `None` leaves a text key unset (pyglidein's `if node_property:` skipped it).
+      if (field && isTextSchema(field) && typeof slot.value !== "string") {
+        if (slot.value !== null) input[key] = slot.text
+      } else input[key] = slot.value
     }
     // zod would compile each object parser with `new Function` on first use: slower than
     // interpreting it for the one parse a cron run does.
@@ -299,11 +329,19 @@ class Checker {
       detail =
         "is not a valid environment variable name (letters, digits and _, not starting with a digit)"
     else if (slot === undefined) detail = `missing; ${issue.message}`
-    else detail = `${issue.message}, got ${quote(slot.text)}`
+    else detail = `${issue.message}, got ${quote(slot.text)}${continuationHint(slot)}`
     if (place.section !== section && issue.code === "custom")
       detail += ` (for partition [${section}])`
     return new ConfigError(place, detail)
   }
+}
+
+/** A key line indented under another key continues that key's value: say so. */
+function continuationHint(slot: Slot): string {
+  const lines = slot.text.split("\n")
+  const at = lines.findIndex((l, i) => i > 0 && /^[^\s=:]+\s*[=:]/.test(l))
+  if (at < 0 || slot.place.line === undefined) return ""
+  return `; the indented line "${lines[at]}" below it continues this value: unindent it to make it a key`
 }
 
 /** The error to show: the first in the file, saying how many more wait behind it. */
