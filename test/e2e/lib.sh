@@ -54,8 +54,9 @@ ensure_packages() {
 # min_uid and real sites require), with a home directory for its glidein state.
 ensure_user() {
   if ! id -u "$E2E_USER" >/dev/null 2>&1; then
-    useradd --create-home --shell /bin/bash --key UID_MIN=1000 "$E2E_USER" ||
-      die "could not create user \"$E2E_USER\""
+    # Another setup script may be creating it at the same moment.
+    useradd --create-home --shell /bin/bash --key UID_MIN=1000 "$E2E_USER" 2>/dev/null ||
+      id -u "$E2E_USER" >/dev/null 2>&1 || die "could not create user \"$E2E_USER\""
     say "created user $E2E_USER (uid $(id -u "$E2E_USER"))"
   fi
   [ "$(id -u "$E2E_USER")" -ge 1000 ] || die "user \"$E2E_USER\" has uid $(id -u "$E2E_USER"), need >= 1000"
