@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: these strings hold shell syntax
 /**
  * The conformance suite: the same tests over every scheduler adapter. Rendered job scripts
  * are run for real with `sh` (the directives are comments to a shell), with a stand-in
@@ -8,36 +9,11 @@ import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs
 import { tmpdir } from "node:os"
 import path from "node:path"
 import { ConfigError } from "../errors.ts"
+import { jobSpec as spec } from "./fixtures.ts"
 import { SCHEDULERS, schedulerFor, schedulerNames } from "./index.ts"
 import type { JobSpec, RenderedJob, Scheduler, SchedulerName } from "./types.ts"
 
 const TESTDATA = path.join(import.meta.dir, "testdata")
-
-/** A planned submission with every optional setting off; `patch` overrides. */
-function spec(patch: Partial<JobSpec> = {}, site: Partial<JobSpec["site"]> = {}): JobSpec {
-  return {
-    partition: "Cluster",
-    count: 1,
-    resources: { cpus: 2, memoryMb: 4200, diskKb: 11264000, gpus: 0, walltimeS: 14 * 3600 },
-    env: {
-      CPUS: "2",
-      GPUS: "0",
-      MEMORY: "4200",
-      DISK: "11264000",
-      WALLTIME: "50100",
-      SITE: "Test Site",
-      ResourceName: "test-cluster",
-      CLUSTER: "pool.example.org",
-    },
-    site: { groupJobs: false, extra: {}, ...site },
-    paths: {
-      submitDir: "/home/user/glidein",
-      startScript: "/home/user/glidein/glidein_start.sh",
-      tarball: "/shared/glidein.tar.gz",
-    },
-    ...patch,
-  }
-}
 
 /** The submit file's text. */
 function submitText(job: RenderedJob): string {
@@ -83,7 +59,6 @@ function hostileEnv(dir: string): Record<string, string> {
     REDIRECT: `> ${pwned}`,
     DOLLARS: "cost $5 and $",
     DEFAULTED: `\${X:-$(touch ${pwned})}`,
-    // biome-ignore lint/suspicious/noTemplateCurlyInString: shell syntax, expanded in the job
     EXPANDED: "pre-$GLIDEIN_TEST-${GLIDEIN_TEST}-post",
     TILDE: "~",
     SPACES: "  spaced  ",
@@ -237,7 +212,6 @@ for (const s of Object.values(SCHEDULERS)) {
 
       test("render() creates a missing local_dir with $VARS expanded, and removes it", async () => {
         const ws = await workspace(`${s.name}-localdir`)
-        // biome-ignore lint/suspicious/noTemplateCurlyInString: shell syntax, expanded in the job
         const job = spec({ paths: ws.paths }, { localDir: "$HOME/jobs/${GLIDEIN_TEST}" })
         const run = await runJob(s, job, ws.dir)
         expect(run.cwd).toBe(path.join(ws.dir, "jobs", "expanded-value"))

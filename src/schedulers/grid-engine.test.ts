@@ -1,0 +1,77 @@
+import { describe, expect, test } from "bun:test"
+import { jobSpec, resources } from "./fixtures.ts"
+import { countTasks, sge, uge } from "./grid-engine.ts"
+
+function text(s: typeof sge, ...args: Parameters<typeof jobSpec>): string {
+  const job = s.render(jobSpec(...args))
+  return job.files[job.submitFile]!
+}
+
+function directives(t: string): string[] {
+  return t.split("\n").filter((l) => l.startsWith("#$ "))
+}
+
+describe("grid engine", () => {
+  test("render() for UGE writes pyglidein's per-slot memory and scratch requests", () => {
+    const t = text(uge, { resources: resources({ cpus: 4, memoryMb: 16800, diskKb: 45056000 }) })
+    expect(directives(t).slice(0, 6)).toEqual([
+      "#$ -N glidein",
+      "#$ -S /bin/sh",
+      "#$ -l h_rss=4200M",
+      "#$ -l tmpdir_size=11000M",
+      "#$ -pe multicore 4",
+      "#$ -l h_rt=14:00:00",
+    ])
+  })
+
+  test("render() asks UGE for at least 1000M of scratch per slot, as pyglidein did", () => {
+    expect(text(uge, { resources: resources({ cpus: 8, diskKb: 1024000 }) })).toContain(
+      "tmpdir_size=1000M",
+    )
+  })
+
+  test("render() for SGE leaves out UGE's tmpdir_size complex and uses the mpi PE", () => {
+    const t = text(sge, { resources: resources({ cpus: 2 }) })
+    expect(t).not.toContain("tmpdir_size")
+    expect(t).toContain("#$ -pe mpi 2\n")
+  })
+
+  test("render() takes the parallel environment from pe, and none for one core", () => {
+    expect(text(sge, { resources: resources({ cpus: 3 }) }, { extra: { pe: "smp" } })).toContain(
+      "#$ -pe smp 3\n",
+    )
+    expect(text(uge, { resources: resources({ cpus: 1 }) })).not.toContain("-pe")
+  })
+
+  test("render() requests GPUs and arrays of exactly N tasks", () => {
+    const t = text(uge, { count: 3, resources: resources({ gpus: 1 }) }, { groupJobs: true })
+    expect(t).toContain("#$ -l gpu=1\n")
+    expect(t).toContain("#$ -t 1-3\n")
+    expect(t).toContain("#$ -o /home/user/glidein/glidein-$JOB_ID.$TASK_ID.out\n")
+  })
+
+  test("countTasks() counts single tasks, ranges with steps and lists", () => {
+    expect(countTasks("7")).toBe(1)
+    expect(countTasks("1-5:1")).toBe(5)
+    expect(countTasks("2-10:2")).toBe(5)
+    expect(countTasks("2,3")).toBe(2)
+    expect(countTasks("1-3:1,7")).toBe(4)
+  })
+
+  test("parseCount() ignores Eqw and held jobs that qstat -s p calls pending", () => {
+    const table = [
+      "job-ID  prior   name       user         state submit/start at     queue                          slots ja-task-ID ",
+      "-----------------------------------------------------------------------------------------------------------------",
+      "      6 0.50000 glidein    alice        Eqw   11/21/2026 11:40:11                                    1        ",
+      "      7 0.00000 glidein    alice        hqw   11/21/2026 11:40:11                                    1        ",
+      "      8 0.00000 glidein    alice        qw    11/21/2026 11:40:11                                    1        ",
+      "      9 0.00000 other      alice        qw    11/21/2026 11:40:11                                    1        ",
+    ].join("\n")
+    expect(sge.parseCount(table, "idle")).toBe(1)
+    expect(sge.parseCount(table, "running")).toBe(0)
+  })
+
+  test("countArgv() lists the user's jobs for parseCount to filter", () => {
+    expect(uge.countArgv("idle", "alice")).toEqual(["qstat", "-u", "alice"])
+  })
+})

@@ -1,0 +1,83 @@
+import { describe, expect, test } from "bun:test"
+import { jobSpec, resources } from "./fixtures.ts"
+import { pbs } from "./pbs.ts"
+
+function render(...args: Parameters<typeof jobSpec>) {
+  const job = pbs.render(jobSpec(...args))
+  return { job, text: job.files[job.submitFile]! }
+}
+
+function memoryLine(extra: Record<string, boolean>, gpus = 0): string {
+  const { text } = render({ resources: resources({ cpus: 9, memoryMb: 17203, gpus }) }, { extra })
+  return /^#PBS -l ((?:p|v)?mem=.*)$/m.exec(text)![1]!
+}
+
+describe("pbs", () => {
+  test("render() chooses the memory line by pyglidein's flags, in its order", () => {
+    expect(memoryLine({})).toBe("pmem=1911mb,mem=17203mb")
+    expect(memoryLine({ pmem_only: true })).toBe("pmem=1911mb")
+    expect(memoryLine({ pvmem: true })).toBe("pmem=1911mb,vmem=17203mb")
+    expect(memoryLine({ vmem_only: true })).toBe("vmem=17203mb")
+    expect(memoryLine({ mem_only: true })).toBe("mem=17203mb")
+    expect(memoryLine({ pmem_only: true, mem_only: true })).toBe("pmem=1911mb")
+  })
+
+  test("render() gives a GPU glidein's processes all of its memory, as pyglidein did", () => {
+    expect(memoryLine({ pmem_only: true }, 1)).toBe("pmem=17203mb")
+  })
+
+  test("render() reports what the memory line asks for in total", () => {
+    const { job } = render(
+      { resources: resources({ cpus: 9, memoryMb: 17203 }) },
+      { extra: { pmem_only: true } },
+    )
+    expect(job.request.memoryMb).toBe(1911 * 9)
+    const { job: both } = render({ resources: resources({ cpus: 9, memoryMb: 17203 }) })
+    expect(both.request.memoryMb).toBe(17203)
+  })
+
+  test("render() builds the nodes line with node_property and GPUs unless set_gpu_req is off", () => {
+    const gpu = resources({ cpus: 4, gpus: 2 })
+    expect(render({ resources: gpu }, { extra: { node_property: "quad" } }).text).toContain(
+      "#PBS -l nodes=1:ppn=4:quad:gpus=2\n",
+    )
+    expect(render({ resources: gpu }, { extra: { set_gpu_req: false } }).text).toContain(
+      "#PBS -l nodes=1:ppn=4\n",
+    )
+  })
+
+  test("render() makes -t 1-N for N glideins (pyglidein's -t 0-N made N+1)", () => {
+    const { text, job } = render({ count: 4 }, { groupJobs: true })
+    expect(text).toContain("#PBS -t 1-4\n")
+    expect(text).not.toContain("-t 0-")
+    expect(job.runs).toBe(1)
+  })
+
+  test("render() names the job glidein and sends output to a directory", () => {
+    const { text } = render(
+      {},
+      { outputDir: "/data/out", queue: "long", extra: { account: "ngw-282-ac" } },
+    )
+    for (const line of [
+      "#PBS -N glidein",
+      "#PBS -q long",
+      "#PBS -A ngw-282-ac",
+      "#PBS -o /data/out/",
+      "#PBS -e /data/out/",
+    ])
+      expect(text).toContain(`${line}\n`)
+  })
+
+  test("countArgv() selects by user, name and state", () => {
+    expect(pbs.countArgv("running", "bob")).toEqual([
+      "qselect",
+      "-u",
+      "bob",
+      "-N",
+      "glidein",
+      "-s",
+      "R",
+    ])
+    expect(pbs.countArgv("idle")).toEqual(["qselect", "-N", "glidein", "-s", "Q"])
+  })
+})

@@ -1,0 +1,89 @@
+import { describe, expect, test } from "bun:test"
+import { ConfigError } from "../errors.ts"
+import { jobSpec, resources } from "./fixtures.ts"
+import { slurm } from "./slurm.ts"
+
+function script(...args: Parameters<typeof jobSpec>): string {
+  const job = slurm.render(jobSpec(...args))
+  return job.files[job.submitFile]!
+}
+
+function directives(text: string): string[] {
+  return text.split("\n").filter((l) => l.startsWith("#SBATCH "))
+}
+
+describe("slurm", () => {
+  test("render() writes pyglidein's directives with the whole memory in --mem", () => {
+    const text = script({ resources: resources({ cpus: 9, memoryMb: 16800 }) })
+    expect(directives(text)).toEqual([
+      "#SBATCH --job-name=glidein",
+      "#SBATCH --nodes=1",
+      "#SBATCH --ntasks-per-node=9",
+      "#SBATCH --mem=16800",
+      "#SBATCH --time=14:00:00",
+      "#SBATCH --output=/home/user/glidein/glidein-%j.out",
+      "#SBATCH --error=/home/user/glidein/glidein-%j.err",
+    ])
+  })
+
+  test("render() makes a real array, where pyglidein refused more than one job", () => {
+    const text = script({ count: 5 }, { groupJobs: true })
+    expect(text).toContain("#SBATCH --array=1-5\n")
+    expect(text).toContain("#SBATCH --output=/home/user/glidein/glidein-%A_%a.out\n")
+  })
+
+  test("render() asks for GPUs with --gres or the site's gpu_submit", () => {
+    expect(script({ resources: resources({ gpus: 2 }) })).toContain("#SBATCH --gres=gpu:2\n")
+    const custom = script(
+      { resources: resources({ gpus: 1 }) },
+      { extra: { gpu_submit: "--gpus-per-node=%d" } },
+    )
+    expect(custom).toContain("#SBATCH --gpus-per-node=1\n")
+    const line = script(
+      { resources: resources({ gpus: 4 }) },
+      { extra: { gpu_submit: "#SBATCH --gpus=%d" } },
+    )
+    expect(line).toContain("#SBATCH --gpus=4\n")
+    expect(
+      script({ resources: resources({ gpus: 1 }) }, { extra: { gpu_submit: false } }),
+    ).not.toContain("gpu")
+    expect(script()).not.toContain("--gres")
+  })
+
+  test("render() adds the partition and account", () => {
+    const text = script({}, { queue: "gpu-shared", extra: { account: "wis142" } })
+    expect(directives(text)).toContain("#SBATCH --partition=gpu-shared")
+    expect(directives(text)).toContain("#SBATCH --account=wis142")
+  })
+
+  test("render() refuses a partition that would break the directive line", () => {
+    expect(() => script({}, { queue: "gpu\n#SBATCH --qos=high" })).toThrow(ConfigError)
+    expect(() => script({}, { queue: "two words" })).toThrow(
+      '[Cluster] partition: "two words" cannot be used in a job directive',
+    )
+  })
+
+  test("render() writes wall time as H:MM:SS", () => {
+    expect(script({ resources: resources({ walltimeS: 48 * 3600 }) })).toContain(
+      "--time=48:00:00\n",
+    )
+    expect(script({ resources: resources({ walltimeS: 5400 }) })).toContain("--time=1:30:00\n")
+  })
+
+  test("countArgv() lists array tasks one per line, by name and state", () => {
+    expect(slurm.countArgv("idle", "alice")).toEqual([
+      "squeue",
+      "--noheader",
+      "--array",
+      "--user",
+      "alice",
+      "--name",
+      "glidein",
+      "--states",
+      "PENDING",
+      "--format",
+      "%i",
+    ])
+    expect(slurm.countArgv("running")).toContain("--me")
+  })
+})
