@@ -650,19 +650,47 @@ async function journalScenario(ctx: Context, c: Cluster, site: Site): Promise<st
     `journal ${show(jobIds)}\nbatch ${show(batch)}`,
   )
 
-  const status = await run([ctx.bin, "status", "--config", site.config], {
-    user: ctx.user,
-    env: site.env,
-    cwd: site.dir,
-  })
-  check(status.code === 0, `glidein status --config exited ${status.code}`, describeRun(status))
-  const missing = batch.filter((id) => !status.stdout.includes(id))
+  // status --config: what the batch system and the journal hold, and what a run would do.
+  const asUser = { user: ctx.user, env: site.env, cwd: site.dir }
+  const json = await runOk([ctx.bin, "status", "--config", site.config, "--json"], asUser)
+  const status = JSON.parse(json.stdout) as {
+    demand_jobs?: number
+    partitions?: {
+      running?: number
+      idle?: number
+      journaled_not_cancelled?: number
+      would_submit?: unknown[]
+    }[]
+  }
+  const p = status.partitions?.[0]
+  const seen = {
+    demand_jobs: status.demand_jobs,
+    partitions: status.partitions?.length,
+    running: p?.running,
+    idle: p?.idle,
+    journaled_not_cancelled: p?.journaled_not_cancelled,
+    would_submit: p?.would_submit?.length,
+  }
+  const want = {
+    demand_jobs: 7,
+    partitions: 1,
+    running: 2,
+    idle: 0,
+    journaled_not_cancelled: 2,
+    would_submit: 0, // max_total_jobs = 2 is reached
+  }
   check(
-    missing.length === 0 || /\b2\b/.test(status.stdout),
-    "glidein status --config shows neither the glideins' job ids nor their number",
-    describeRun(status),
+    show(seen) === show(want),
+    "status --config --json disagrees",
+    `got ${show(seen)}\nwant ${show(want)}\n${json.stdout}`,
   )
-  return `journal lists jobs ${jobIds.join(", ")}; status --config shows them (${status.stdout.trim().split("\n").length} lines)`
+  const text = await runOk([ctx.bin, "status", "--config", site.config], asUser)
+  check(
+    /\b2 running, 0 idle\b/.test(text.stdout),
+    'status --config does not say "2 running, 0 idle"',
+    describeRun(text),
+  )
+  return `journal lists jobs ${jobIds.join(", ")}; status --config: 2 running, 0 idle, 7 idle jobs wanted, nothing to submit`
 }
 
 function same(a: string[], b: string[]): boolean {
