@@ -60,22 +60,19 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# Bring the clusters up side by side; each setup prints one summary line.
-declare -A pids
-for c in "${clusters[@]}"; do
-  up+=("$c")
-  ( t=$SECONDS; "$here/$c-up.sh" >"$E2E_DIR/$c-up.log" 2>&1; rc=$?; echo $((SECONDS - t)) >"$E2E_DIR/$c-up.seconds"; exit $rc ) &
-  pids[$c]=$!
-done
+# Bring the clusters up one after the other (their package installs would queue on apt's
+# lock anyway); each setup prints one summary line.
 ready=()
 failed=0
 for c in "${clusters[@]}"; do
-  if wait "${pids[$c]}"; then
+  up+=("$c")
+  t=$SECONDS
+  if "$here/$c-up.sh" >"$E2E_DIR/$c-up.log" 2>&1; then
     ready+=("$c")
-    printf 'PASS  %-6s %-10s %5s s  %s\n' "$c" setup "$(cat "$E2E_DIR/$c-up.seconds")" "$(tail -n 1 "$E2E_DIR/$c-up.log" | sed 's/^\[e2e\] //')"
+    printf 'PASS  %-6s %-10s %5s s  %s\n' "$c" setup "$((SECONDS - t))" "$(tail -n 1 "$E2E_DIR/$c-up.log" | sed 's/^\[e2e\] //')"
   else
     failed=1
-    printf 'FAIL  %-6s %-10s %5s s  %s\n' "$c" setup "$(cat "$E2E_DIR/$c-up.seconds")" "see below"
+    printf 'FAIL  %-6s %-10s %5s s  %s\n' "$c" setup "$((SECONDS - t))" "$c-up.sh failed:"
     sed 's/^/        | /' "$E2E_DIR/$c-up.log"
   fi
 done
