@@ -324,7 +324,8 @@ class Checker {
     const header = this.doc.sections.get(home)
     const place = slot?.place ?? { file: this.doc.file, line: header?.line, section: home, key }
     let detail: string
-    if (issue.code === "custom") detail = issue.message
+    // Cross-field checks explain themselves; value checks ("expected …") get the value.
+    if (issue.code === "custom" && !issue.message.startsWith("expected")) detail = issue.message
     else if (issue.code === "invalid_key")
       detail =
         "is not a valid environment variable name (letters, digits and _, not starting with a digit)"
