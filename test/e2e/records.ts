@@ -15,9 +15,14 @@ export interface MasterRecord {
   /** The glidein's contract environment: the nearest process (the master or one above it)
    *  whose environment has GLIDEIN_TARBALL, i.e. what `env -i` in the job script set. */
   contract?: Record<string, string>
-  /** The batch job id, from the nearest process above whose environment names one. */
+  /** The batch job's environment: the nearest process above whose environment names the
+   *  job (the job script's shell, before `env -i`). */
+  jobEnv?: Record<string, string>
+  /** The batch job id, from `jobEnv`. */
   jobId?: string
   pid: number
+  /** Unix seconds when the master started. */
+  started: number
   user: string
   cwd: string
   /** Daemons found executable beside the master. */
@@ -60,6 +65,7 @@ function readRecord(dir: string, jobIdVariable: string): MasterRecord {
     args: (text("args") ?? "").split("\n").filter((a) => a !== ""),
     env,
     pid: Number(text("pid")),
+    started: Number(text("started")),
     user: text("user") ?? "",
     cwd: text("cwd") ?? "",
     daemons: (text("daemons") ?? "").split("\n").filter((d) => d !== ""),
@@ -67,8 +73,11 @@ function readRecord(dir: string, jobIdVariable: string): MasterRecord {
   }
   const contract = chain.find((e) => e.GLIDEIN_TARBALL !== undefined)
   if (contract) record.contract = contract
-  const jobId = chain.find((e) => e[jobIdVariable] !== undefined)?.[jobIdVariable]
-  if (jobId !== undefined) record.jobId = jobId
+  const jobEnv = chain.find((e) => e[jobIdVariable] !== undefined)
+  if (jobEnv) {
+    record.jobEnv = jobEnv
+    record.jobId = jobEnv[jobIdVariable]!
+  }
   const optional = {
     passwordPath: text("password.path"),
     passwordMode: text("password.mode"),

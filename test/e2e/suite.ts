@@ -595,8 +595,8 @@ async function glideinsScenario(ctx: Context, c: Cluster, site: Site): Promise<s
       `got ${show(req)}\nwant ${show(wantReq)}`,
     )
 
-    // The master: foreground, retiring before WALLTIME, with its daemons beside it.
-    checkMaster(rec)
+    // The master: foreground, retiring before WALLTIME, configured for this glidein.
+    checkMaster(rec, want, site)
 
     // The credential, byte for byte, private.
     check(
@@ -611,26 +611,72 @@ async function glideinsScenario(ctx: Context, c: Cluster, site: Site): Promise<s
     )
     check(rec.passwordMode === "600", `the pool password has mode ${rec.passwordMode}, want 600`)
   }
-  return `2 glideins (GPUS=1: ${GPU_GLIDEIN.MEMORY} MB; GPUS=0: ${CPU_GLIDEIN.MEMORY} MB), WALLTIME=${WALLTIME_S}, SITE=${site.name}, password byte-exact, master ${records[0]!.args.join(" ")}`
+  return `2 glideins (GPUS=1: ${GPU_GLIDEIN.MEMORY} MB; GPUS=0: ${CPU_GLIDEIN.MEMORY} MB), WALLTIME=${WALLTIME_S}, SITE=${site.name}, password byte-exact, condor_master ${records[0]!.args.join(" ")}`
 }
 
 /**
- * The master must run in the foreground (-f) and retire before WALLTIME: `-r` in minutes,
- * with time to spare before the batch system kills the job.
+ * glidein_start.sh's default RETIRETIME is WALLTIME / 4, at most 1200 s: no new jobs after
+ * WALLTIME − RETIRETIME, which `condor_master -r` gets in whole minutes, rounded down.
  */
-function checkMaster(rec: MasterRecord): void {
+const RETIRE_S = Math.min(Math.floor(WALLTIME_S / 4), 1200)
+const RETIRE_MINUTES = Math.floor((WALLTIME_S - RETIRE_S) / 60)
+
+/**
+ * How the master was started: in the foreground with the retirement time, its daemons beside
+ * it, and HTCondor configured (through `_condor_*`) with exactly the glidein's resources.
+ */
+function checkMaster(rec: MasterRecord, want: typeof GPU_GLIDEIN, site: Site): void {
   const args = rec.args
+  const label = `glidein GPUS=${want.GPUS}`
   check(args.includes("-f"), `condor_master was started without -f: ${args.join(" ")}`)
   const at = args.indexOf("-r")
-  check(at >= 0, `condor_master was started without -r: ${args.join(" ")}`)
-  const minutes = Number(args[at + 1])
   check(
-    Number.isInteger(minutes) && minutes > 0 && minutes * 60 <= WALLTIME_S,
-    `condor_master -r ${args[at + 1]}: want whole minutes within WALLTIME ${WALLTIME_S} s`,
+    at >= 0 && args[at + 1] === String(RETIRE_MINUTES),
+    `condor_master ${args.join(" ")}: want -r ${RETIRE_MINUTES} (minutes until WALLTIME ${WALLTIME_S} s − RETIRETIME ${RETIRE_S} s)`,
   )
   check(!rec.error, `the stand-in master reported: ${rec.error}`)
   for (const d of ["condor_startd", "condor_starter"]) {
     check(rec.daemons.includes(d), `${d} is missing or not executable beside condor_master`)
+  }
+  const config: Record<string, string> = {
+    _condor_NUM_CPUS: want.CPUS,
+    _condor_MEMORY: want.MEMORY,
+    _condor_DISK: want.DISK,
+    _condor_GLIDEIN_Site: `"${site.name}"`,
+    _condor_GLIDEIN_ResourceName: `"${site.name}-vm"`,
+    _condor_GLIDEIN_Max_Walltime: String(WALLTIME_S),
+    _condor_CONDOR_HOST: "pool.e2e.invalid",
+  }
+  for (const [k, v] of Object.entries(config)) {
+    check(
+      rec.env[k] === v,
+      `${label}: master has ${k}=${JSON.stringify(rec.env[k])}, want ${JSON.stringify(v)}`,
+    )
+  }
+  const toDie = Number(rec.env._condor_GLIDEIN_ToDie)
+  const toRetire = Number(rec.env._condor_GLIDEIN_ToRetire)
+  check(
+    toDie - toRetire === RETIRE_S &&
+      toDie - rec.started <= WALLTIME_S &&
+      toDie - rec.started > WALLTIME_S - 60,
+    `${label}: GLIDEIN_ToRetire ${toRetire} and GLIDEIN_ToDie ${toDie} for a master started at ${rec.started}: want the end WALLTIME ${WALLTIME_S} s after the start and retirement ${RETIRE_S} s before it`,
+  )
+  // GPUs: as many as planned; the ones the batch system assigned when it says which.
+  const advertised = (rec.env._condor_MACHINE_RESOURCE_GPUs ?? "")
+    .split(/[,\s]+/)
+    .filter((id) => id !== "" && id !== "0")
+  check(
+    advertised.length === Number(want.GPUS),
+    `${label}: the master advertises ${advertised.length} GPUs (MACHINE_RESOURCE_GPUs=${JSON.stringify(rec.env._condor_MACHINE_RESOURCE_GPUs)}), want ${want.GPUS}`,
+  )
+  const assigned = rec.jobEnv?.CUDA_VISIBLE_DEVICES
+  if (Number(want.GPUS) > 0 && assigned) {
+    const ids = assigned.split(",").map((id) => (/^\d+$/.test(id) ? `CUDA${id}` : id))
+    check(
+      show(advertised) === show(ids),
+      `${label}: the master advertises GPUs ${advertised.join(", ")}, but the batch job was assigned CUDA_VISIBLE_DEVICES=${assigned}: the assignment did not reach glidein_start.sh`,
+      `the job's environment above env -i has CUDA_VISIBLE_DEVICES=${assigned}; glidein_start.sh's environment: ${show(rec.contract)}`,
+    )
   }
 }
 

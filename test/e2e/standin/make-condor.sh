@@ -23,6 +23,16 @@ placeholder() {
 }
 for daemon in condor_startd condor_starter condor_procd; do placeholder "$daemon" "$out/sbin/$daemon"; done
 placeholder condor_shared_port "$out/libexec/condor_shared_port"
+# Two GPUs under the short-UUID names current condor_gpu_discovery reports by default.
+cat >"$out/libexec/condor_gpu_discovery" <<'GPUS'
+#!/bin/sh
+# Stand-in condor_gpu_discovery for glidein's end-to-end tests (not HTCondor).
+echo 'DetectedGPUs="GPU-e2e00000, GPU-e2e00001"'
+case " $* " in *" -properties "*)
+  echo 'CUDADeviceName="Stand-in GPU"'
+  echo 'CUDACapability=8.0'
+esac
+GPUS
 placeholder condor_nsenter "$out/bin/condor_nsenter"
 printf '#!/bin/sh\necho '"'"'$CondorVersion: 24.0.1 2024-10-31 BuildID: 766000 PackageID: 24.0.1-1 $'"'"'\n' >"$out/bin/condor_version"
 printf 'stand-in shared library for glidein end-to-end tests\n' >"$out/lib/libcondor_utils_24_0_1.so"
