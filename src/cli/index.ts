@@ -11,7 +11,19 @@ export interface CommandEntry {
   load: () => Promise<Command>
 }
 
-export const COMMANDS: CommandEntry[] = []
+export const COMMANDS: CommandEntry[] = [
+  { name: "serve", summary: "serve the pool's demand to sites (JSON-RPC, status page, metrics)", load: async () => (await import("./serve.ts")).serveCommand },
+  {
+    name: "submit",
+    summary: "submit glideins for the pool's demand (run from cron)",
+    load: async () => (await import("./submit.ts")).submitCommand,
+  },
+  {
+    name: "cancel",
+    summary: "remove every glidein a config submitted",
+    load: async () => (await import("./cancel.ts")).cancelCommand,
+  },
+]
 
 /** Finds the entry for `argv` (one or two words) and returns it with the remaining args. */
 export function findCommand(argv: string[]): { entry: CommandEntry; rest: string[] } | undefined {

@@ -135,7 +135,8 @@ function describeError(error: unknown): string {
 function transportMessage(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error)
   const code = (error as { code?: unknown }).code
-  if (code === "ConnectionRefused") return "connection refused"
-  if (typeof code === "string" && code !== "") return `${message} (${code})`
+  if (code === "ECONNREFUSED" || code === "ConnectionRefused") return "connection refused"
+  if (code === "ENOTFOUND") return "host not found"
+  if (typeof code === "string" && code !== "" && !message.includes(code)) return `${message} (${code})`
   return message
 }

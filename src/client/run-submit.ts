@@ -64,7 +64,12 @@ export async function runSubmit(
   const startScript = startScriptText(setup, deps.startScript, deps.env)
   if (!existsSync(setup.tarball)) {
     throw new ConfigError(
-      config.place("Glidein", config.glidein.tarball !== undefined ? "tarball" : "loc"),
+      config.place(
+        "Glidein",
+        config.glidein.loc !== undefined && config.glidein.tarball === undefined
+          ? "loc"
+          : "tarball",
+      ),
       `the glidein tarball "${setup.tarball}" does not exist (make it with glidein tarball build)`,
     )
   }

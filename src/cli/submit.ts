@@ -1,0 +1,117 @@
+/**
+ * @module
+ * `glidein submit`: the half of glidein that runs from cron on every cluster's login node.
+ * Flags keep pyglidein's names; `-n/--no-daemon` is accepted and ignored.
+ */
+
+import { runCommand } from "../client/run-command.ts"
+import { runSubmit } from "../client/run-submit.ts"
+import { siteSetup } from "../client/site-setup.ts"
+import {
+  configJson,
+  describeConfig,
+  formatWarning,
+  loadSecrets,
+  loadSiteConfig,
+} from "../config/index.ts"
+import { EXIT } from "../errors.ts"
+import { GLIDEIN_START_SH } from "../runtime/index.ts"
+import type { Command } from "./command.ts"
+
+/** The `glidein submit` command. */
+export const submitCommand: Command = {
+  name: "submit",
+  summary: "submit glideins for the pool's demand to this cluster (run from cron)",
+  usage:
+    "--config FILE [--secrets FILE] [--uuid ID] [--dry-run [--json]] [--assume-empty] [--state-file FILE] [--server URL] [--check]",
+  details: `One run: take the config's lock (an overlapping run exits 0 and says so), ask the
+server for demand (or read --state-file), count this site's glideins per partition, plan,
+write and submit the jobs, record them in the journal (~/.glidein or $GLIDEIN_STATE_DIR) and
+report to the server. With [Glidein] delay > 0 it repeats every delay seconds.
+
+The server address comes from --server, else $GLIDEIN_SERVER, else [Glidein] address.
+Exit codes: 0 ok (also when another run holds the lock), 1 a submission or count failed or
+the server could not be reached, 2 the config or command line is wrong.`,
+  options: {
+    config: { type: "string", value: "FILE", description: "site config (pyglidein INI)" },
+    secrets: { type: "string", value: "FILE", description: "secrets file (mode 0600)" },
+    uuid: {
+      type: "string",
+      value: "ID",
+      description: "client id reported to the server (default user@host)",
+    },
+    "dry-run": {
+      type: "boolean",
+      description: "print the plan and rendered files; submit nothing",
+    },
+    json: { type: "boolean", description: "with --dry-run or --check: one JSON object on stdout" },
+    "assume-empty": {
+      type: "boolean",
+      description: "take running/idle counts as 0 instead of asking the batch system",
+    },
+    "state-file": {
+      type: "string",
+      value: "FILE",
+      description: "read demand from this get_state JSON file",
+    },
+    server: {
+      type: "string",
+      value: "URL",
+      description: "server address, overriding the config's",
+    },
+    check: {
+      type: "boolean",
+      description: "check the config, print what it means, exit 0 if usable (2 if not)",
+    },
+    "no-daemon": {
+      type: "boolean",
+      short: "n",
+      description: "accepted for pyglidein compatibility",
+      ignored: true,
+    },
+  },
+  async run(args) {
+    const configPath = args.requireString("config")
+    const config = await loadSiteConfig(configPath)
+    const secretsPath = args.string("secrets")
+    // Only its mode and form are checked: the S3 keys it may hold serve log shipping, which
+    // glidein does not do.
+    if (secretsPath !== undefined) await loadSecrets(secretsPath)
+    const env = process.env as Record<string, string | undefined>
+    const json = args.flag("json")
+    if (args.flag("check")) {
+      siteSetup(config, env)
+      process.stdout.write(
+        json ? `${JSON.stringify(configJson(config), null, 2)}\n` : describeConfig(config),
+      )
+      return EXIT.ok
+    }
+    const dryRun = args.flag("dry-run") || config.mode.dryrun
+    // cron mails whatever a run prints: config warnings only where someone is looking.
+    if (dryRun || process.stderr.isTTY || args.flag("debug")) {
+      for (const w of config.warnings)
+        process.stderr.write(`glidein submit: warning: ${formatWarning(w)}\n`)
+    }
+    const options = {
+      dryRun: args.flag("dry-run"),
+      json,
+      assumeEmpty: args.flag("assume-empty"),
+      ...optional("stateFile", args.string("state-file")),
+      ...optional("server", args.string("server")),
+      ...optional("uuid", args.string("uuid")),
+    }
+    return runSubmit(config, options, {
+      run: runCommand,
+      env,
+      now: () => new Date(),
+      sleep: (ms) => Bun.sleep(ms),
+      stdout: (text) => process.stdout.write(text),
+      stderr: (text) => process.stderr.write(text),
+      startScript: GLIDEIN_START_SH,
+    })
+  },
+}
+
+function optional<K extends string>(key: K, value: string | undefined): Partial<Record<K, string>> {
+  return value === undefined ? {} : ({ [key]: value } as Record<K, string>)
+}
