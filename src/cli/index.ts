@@ -13,6 +13,7 @@ export interface CommandEntry {
 
 export const COMMANDS: CommandEntry[] = [
   { name: "serve", summary: "serve the pool's demand to sites (JSON-RPC, status page, metrics)", load: async () => (await import("./serve.ts")).serveCommand },
+  { name: "status", summary: "show the pool's demand and the sites' glideins", load: async () => (await import("./status.ts")).statusCommand },
   {
     name: "submit",
     summary: "submit glideins for the pool's demand (run from cron)",
@@ -22,6 +23,21 @@ export const COMMANDS: CommandEntry[] = [
     name: "cancel",
     summary: "remove every glidein a config submitted",
     load: async () => (await import("./cancel.ts")).cancelCommand,
+  },
+  {
+    name: "tarball build",
+    summary: "make glidein.tar.gz from an HTCondor release or install",
+    load: async () => (await import("./tarball.ts")).tarballBuildCommand,
+  },
+  {
+    name: "tarball inject-password",
+    summary: "put the pool password (or an IDTOKEN) into a glidein tarball",
+    load: async () => (await import("./tarball.ts")).tarballInjectCommand,
+  },
+  {
+    name: "tarball inspect",
+    summary: "show what a glidein tarball holds and check its manifest",
+    load: async () => (await import("./tarball.ts")).tarballInspectCommand,
   },
 ]
 

@@ -1,0 +1,61 @@
+/**
+ * An output file that appears under its name only when complete: bytes go to a temporary file in
+ * the same directory, created with the final mode (so a secret is never readable by others, not
+ * even for a moment), which is synced and renamed over the target on commit.
+ */
+import { randomBytes } from "node:crypto"
+import { chmod, type FileHandle, open, rename, unlink } from "node:fs/promises"
+import path from "node:path"
+import { GlideinError } from "../errors.ts"
+import { systemReason } from "./credentials.ts"
+
+/** A temporary file that becomes `target` on `commit()` or vanishes on `discard()`. */
+export interface AtomicOutput {
+  readonly handle: FileHandle
+  readonly tempPath: string
+  commit(): Promise<void>
+  discard(): Promise<void>
+}
+
+/** Creates the temporary file next to `target` with `mode`. */
+export async function openAtomicOutput(target: string, mode: number): Promise<AtomicOutput> {
+  const dir = path.dirname(path.resolve(target))
+  const tempPath = path.join(
+    dir,
+    `.${path.basename(target)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`,
+  )
+  let handle: FileHandle
+  try {
+    handle = await open(tempPath, "wx", mode)
+  } catch (error) {
+    throw new GlideinError(`cannot write "${target}": ${systemReason(error)} in "${dir}"`, 1, {
+      cause: error,
+    })
+  }
+  let done = false
+  async function discard(): Promise<void> {
+    if (done) return
+    done = true
+    await handle.close().catch(() => {})
+    await unlink(tempPath).catch(() => {})
+  }
+  return {
+    handle,
+    tempPath,
+    discard,
+    async commit() {
+      try {
+        await handle.sync()
+        await handle.close()
+        await chmod(tempPath, mode) // the umask may have narrowed it
+        await rename(tempPath, target)
+        done = true
+      } catch (error) {
+        await discard()
+        throw new GlideinError(`cannot write "${target}": ${systemReason(error)}`, 1, {
+          cause: error,
+        })
+      }
+    },
+  }
+}

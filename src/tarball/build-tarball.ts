@@ -1,0 +1,250 @@
+/**
+ * `glidein tarball build`: makes glidein.tar.gz from an HTCondor install. The archive is
+ * deterministic: members sorted byte-wise, owner 0:0 without names, one fixed mtime, normalized
+ * modes, and gzip done by ParallelGzip (independent of the thread count and of whether pigz is
+ * installed), so the same install and credentials give the same bytes. A SHA256SUMS manifest
+ * lists every file except the credentials, which `inject-password` may change later.
+ */
+import { createHash } from "node:crypto"
+import { createReadStream } from "node:fs"
+import path from "node:path"
+import { pack } from "tar-stream"
+import { UsageError } from "../errors.ts"
+import { GLIDEIN_CONDOR_CONFIG, USER_JOB_WRAPPER_SH } from "../runtime/index.ts"
+import { openAtomicOutput } from "./atomic-output.ts"
+import { listInstall, openCondorInstall } from "./condor-install.ts"
+import type { Credentials } from "./credentials.ts"
+import { packHeader } from "./encode-entry.ts"
+import {
+  CONFIG_PATH,
+  FIXED_MTIME,
+  isCredentialPath,
+  MANIFEST_PATH,
+  PASSWORD_PATH,
+  TOKEN_DIR,
+  TOKEN_PATH,
+  WRAPPER_PATH,
+} from "./layout.ts"
+import { ParallelGzip } from "./parallel-gzip.ts"
+import { InterruptedError } from "./read-archive.ts"
+import { compareNames, type PlannedMember, selectInstall } from "./select-install.ts"
+
+/** Inputs of buildTarball. */
+export interface BuildOptions {
+  /** Release tarball or unpacked install. */
+  condor: string
+  output: string
+  credentials: Credentials
+  /** Named in the manifest's first line. */
+  version: string
+  signal?: AbortSignal
+  /** Progress of the current phase in bytes. */
+  onProgress?: (phase: "unpacking" | "checksums" | "writing", done: number, total: number) => void
+}
+
+/** What buildTarball wrote. */
+export interface BuildReport {
+  /** Members in the archive. */
+  members: number
+  /** Install files left out (python bindings, other daemons, tools). */
+  omitted: number
+  /** Uncompressed bytes of file content. */
+  contentBytes: number
+  outputBytes: number
+  /** sha256 of the archive file. */
+  sha256: string
+  /** Credential members written. */
+  credentials: string[]
+}
+
+/** A member whose content is in memory (runtime files, credentials, the manifest). */
+interface MemoryMember extends PlannedMember {
+  content?: Uint8Array
+}
+
+const text = new TextEncoder()
+
+/** Builds the archive at `options.output`. */
+export async function buildTarball(options: BuildOptions): Promise<BuildReport> {
+  const { condor, output, credentials, signal } = options
+  const progress = options.onProgress
+  const install = await openCondorInstall(
+    condor,
+    path.dirname(path.resolve(output)),
+    signal,
+    (done, total) => progress?.("unpacking", done, total),
+  )
+  try {
+    const selection = selectInstall(await listInstall(install.root))
+    if (selection.missing.length > 0) {
+      throw new UsageError(
+        `--condor "${condor}" lacks ${selection.missing.join(", ")}, which a glidein needs`,
+      )
+    }
+    if (selection.escaping.length > 0) {
+      throw new UsageError(
+        `--condor "${condor}": ${selection.escaping.join(", ")} link${selection.escaping.length > 1 ? "" : "s"} outside the install, so ${selection.escaping.length > 1 ? "they" : "it"} would dangle on the batch node`,
+      )
+    }
+    const members: MemoryMember[] = [...selection.members, ...runtimeMembers(credentials)]
+    members.sort((a, b) => compareNames(a.name, b.name))
+    const manifest = await manifestFor(members, install.root, options)
+    members.unshift(manifest)
+    members.sort((a, b) => compareNames(a.name, b.name))
+    const report = await writeArchive(members, install.root, options)
+    report.omitted = selection.omitted
+    return report
+  } catch (error) {
+    if (error instanceof Error && error.name === "AbortError") throw new InterruptedError()
+    throw error
+  } finally {
+    await install.cleanup()
+  }
+}
+
+/** The runtime files and credentials, as members. */
+function runtimeMembers(credentials: Credentials): MemoryMember[] {
+  const file = (name: string, mode: number, content: Uint8Array): MemoryMember => ({
+    name,
+    type: "file",
+    mode,
+    size: content.length,
+    content,
+  })
+  const members = [
+    file(CONFIG_PATH, 0o644, text.encode(GLIDEIN_CONDOR_CONFIG)),
+    file(WRAPPER_PATH, 0o755, text.encode(USER_JOB_WRAPPER_SH)),
+  ]
+  if (credentials.password) members.push(file(PASSWORD_PATH, 0o600, credentials.password))
+  if (credentials.token) {
+    members.push({ name: `${TOKEN_DIR}/`, type: "directory", mode: 0o700, size: 0 })
+    members.push(file(TOKEN_PATH, 0o600, credentials.token))
+  }
+  return members
+}
+
+/** SHA256SUMS over every file and hard link except the credentials. */
+async function manifestFor(
+  members: MemoryMember[],
+  root: string,
+  options: BuildOptions,
+): Promise<MemoryMember> {
+  const listed = members.filter(
+    (m) => (m.type === "file" || m.type === "link") && !isCredentialPath(m.name),
+  )
+  const total = listed.reduce((sum, m) => sum + m.size, 0)
+  let done = 0
+  const hashes = new Map<string, string>()
+  const lines = [
+    `# glidein ${options.version} tarball manifest; after unpacking: sha256sum -c ${MANIFEST_PATH}`,
+  ]
+  for (const member of listed) {
+    options.signal?.throwIfAborted()
+    let hex: string
+    if (member.type === "link") hex = hashes.get(member.linkname ?? "") ?? ""
+    else if (member.content) hex = createHash("sha256").update(member.content).digest("hex")
+    else {
+      const hash = createHash("sha256")
+      for await (const chunk of createReadStream(path.join(root, member.source ?? ""))) {
+        hash.update(chunk as Buffer)
+        done += (chunk as Buffer).length
+        options.onProgress?.("checksums", done, total)
+      }
+      hex = hash.digest("hex")
+    }
+    hashes.set(member.name, hex)
+    lines.push(`${hex}  ${member.name}`)
+  }
+  const content = text.encode(`${lines.join("\n")}\n`)
+  return { name: MANIFEST_PATH, type: "file", mode: 0o644, size: content.length, content }
+}
+
+/** Packs `members` in order through ParallelGzip into the atomic output. */
+async function writeArchive(
+  members: MemoryMember[],
+  root: string,
+  options: BuildOptions,
+): Promise<BuildReport> {
+  const credentialMembers = members.filter((m) => isCredentialPath(m.name) && m.type === "file")
+  const out = await openAtomicOutput(options.output, credentialMembers.length > 0 ? 0o600 : 0o644)
+  const archiveHash = createHash("sha256")
+  let position = 0
+  const gzip = new ParallelGzip(async (bytes) => {
+    archiveHash.update(bytes)
+    let written = 0
+    while (written < bytes.length) {
+      const result = await out.handle.write(bytes, written, bytes.length - written, position)
+      written += result.bytesWritten
+      position += result.bytesWritten
+    }
+  })
+  const packer = pack()
+  const total = members.reduce((sum, m) => sum + (m.type === "file" ? m.size : 0), 0)
+  let done = 0
+  const consumer = (async () => {
+    for await (const chunk of packer as AsyncIterable<Uint8Array>) await gzip.write(chunk)
+  })()
+  // keep a rejection from going unhandled while the producer below is still running
+  consumer.catch(() => {})
+  try {
+    for (const member of members) {
+      options.signal?.throwIfAborted()
+      const size = member.type === "file" ? member.size : 0
+      const header = packHeader(
+        {
+          name: member.name,
+          type: member.type,
+          mode: member.mode,
+          mtime: FIXED_MTIME,
+          ...(member.linkname !== undefined ? { linkname: member.linkname } : {}),
+        },
+        size,
+      )
+      if (member.type !== "file") {
+        await entry(header)
+        continue
+      }
+      const sink = packer.entry(header)
+      const finished = new Promise<void>((resolve, reject) => {
+        sink.on("finish", () => resolve())
+        sink.on("error", reject)
+      })
+      const chunks: Iterable<Uint8Array> | AsyncIterable<Uint8Array> = member.content
+        ? [member.content]
+        : createReadStream(path.join(root, member.source ?? ""))
+      for await (const chunk of chunks) {
+        if (!sink.write(chunk))
+          await new Promise<void>((resolve) => sink.once("drain", () => resolve()))
+        done += chunk.length
+        options.onProgress?.("writing", done, total)
+      }
+      sink.end(new Uint8Array(0))
+      await finished
+    }
+    packer.finalize()
+    await consumer
+    await gzip.end()
+    const outputBytes = position
+    await out.commit()
+    return {
+      members: members.length,
+      omitted: 0,
+      contentBytes: total,
+      outputBytes,
+      sha256: archiveHash.digest("hex"),
+      credentials: credentialMembers.map((m) => m.name),
+    }
+  } catch (error) {
+    gzip.destroy()
+    packer.destroy()
+    await out.discard()
+    if (error instanceof Error && error.name === "AbortError") throw new InterruptedError()
+    throw error
+  }
+
+  function entry(header: ReturnType<typeof packHeader>): Promise<void> {
+    return new Promise((resolve, reject) => {
+      packer.entry(header, (error) => (error ? reject(error) : resolve()))
+    })
+  }
+}

@@ -1,0 +1,99 @@
+/**
+ * `glidein tarball inject-password`: puts a pool credential into an existing glidein tarball as
+ * one streaming pass — read, gunzip, rewrite (rewriteCredentials), gzip in parallel, write to a
+ * temporary file, rename. Nothing is extracted to disk and memory does not grow with the
+ * archive. The result is mode 0600 because it now holds a secret.
+ */
+import { realpath, stat } from "node:fs/promises"
+import path from "node:path"
+import { UsageError } from "../errors.ts"
+import { openAtomicOutput } from "./atomic-output.ts"
+import { type CompressionMethod, type Compressor, openCompressor } from "./compressor.ts"
+import type { Credentials } from "./credentials.ts"
+import {
+  checkGzipFile,
+  describeReadFailure,
+  type OpenArchive,
+  openArchive,
+} from "./read-archive.ts"
+import { type RewriteReport, rewriteCredentials } from "./rewrite-credentials.ts"
+
+/** Inputs of injectCredentials. */
+export interface InjectOptions {
+  input: string
+  output: string
+  credentials: Credentials
+  /** Allows `output` to be the input file itself. */
+  inPlace?: boolean
+  compression?: CompressionMethod
+  /** Aborting stops the rewrite and removes the temporary file. */
+  signal?: AbortSignal
+  /** Called as the input is read: compressed bytes so far and in all. */
+  onProgress?: (read: number, total: number) => void
+}
+
+/** What injectCredentials did. */
+export interface InjectReport extends RewriteReport {
+  method: "pigz" | "threads"
+  bytesIn: number
+  bytesOut: number
+}
+
+/** Rewrites `input` into `output` with the credentials swapped in. */
+export async function injectCredentials(options: InjectOptions): Promise<InjectReport> {
+  const { input, output, credentials } = options
+  if (!credentials.password && !credentials.token) {
+    throw new UsageError("give --password FILE or --token FILE (or both)")
+  }
+  await checkGzipFile(input)
+  if (!options.inPlace && (await sameFile(input, output))) {
+    throw new UsageError(
+      `the output "${output}" is the input tarball; use --in-place to replace it, or -o to write elsewhere`,
+    )
+  }
+  const report: InjectReport = {
+    entries: 0,
+    replaced: [],
+    added: [],
+    dropped: [],
+    method: "threads",
+    bytesIn: 0,
+    bytesOut: 0,
+  }
+  const out = await openAtomicOutput(output, 0o600)
+  let archive: OpenArchive | undefined
+  let compressor: Compressor | undefined
+  try {
+    archive = await openArchive(input, options)
+    report.bytesIn = archive.size
+    compressor = openCompressor(out.handle, { method: options.compression ?? "auto" })
+    report.method = compressor.method
+    for await (const bytes of rewriteCredentials(archive.events, credentials, report)) {
+      await compressor.write(bytes)
+    }
+    await compressor.end()
+    report.bytesOut = (await out.handle.stat()).size
+    await out.commit()
+    return report
+  } catch (error) {
+    compressor?.destroy()
+    await out.discard()
+    throw describeReadFailure(error, input)
+  } finally {
+    archive?.close()
+  }
+}
+
+/** True when both paths name the same file (same device and inode, or same real path). */
+async function sameFile(a: string, b: string): Promise<boolean> {
+  try {
+    const [sa, sb] = await Promise.all([stat(a), stat(b)])
+    return sa.dev === sb.dev && sa.ino === sb.ino
+  } catch {
+    const ra = await realpath(a).catch(() => path.resolve(a))
+    const rb = await realpath(path.dirname(b))
+      .then((dir) => path.join(dir, path.basename(b)))
+      .catch(() => path.resolve(b))
+    return ra === rb
+  }
+}
