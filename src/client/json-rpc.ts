@@ -137,6 +137,7 @@ function transportMessage(error: unknown): string {
   const code = (error as { code?: unknown }).code
   if (code === "ECONNREFUSED" || code === "ConnectionRefused") return "connection refused"
   if (code === "ENOTFOUND") return "host not found"
-  if (typeof code === "string" && code !== "" && !message.includes(code)) return `${message} (${code})`
+  if (typeof code === "string" && code !== "" && !message.includes(code))
+    return `${message} (${code})`
   return message
 }

@@ -214,6 +214,18 @@ describe("planSubmissions() whole nodes", () => {
   })
 })
 
+describe("planSubmissions() whole GPU nodes", () => {
+  test("planSubmissions() tells a whole GPU node's glidein the node's memory, not mem_per_core", () => {
+    // pyglidein told it min(whole_node_memory, mem_per_core): 4000 MB for a 48 GB node here
+    const p = policy({
+      wholeNode: { cpus: 8, memory: 48000, disk: 200000, gpus: 2 },
+      memPerCore: 4000,
+    })
+    const plan = planSubmissions([row(1, 12000, 1, 1)], [{ policy: p, counts: idle }])
+    expect(plan.submissions[0]?.resources).toMatchObject({ cpus: 8, memoryMb: 48000, gpus: 2 })
+  })
+})
+
 describe("planSubmissions() sizing", () => {
   test("planSubmissions() adds cores so memory per core stays within mem_per_core", () => {
     const plan = planSubmissions(

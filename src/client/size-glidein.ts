@@ -60,15 +60,17 @@ export function sizeGlidein(shape: Shape, policy: SizingPolicy): Sizing {
         },
       }
     }
+    // pyglidein told a GPU node's glidein min(whole_node_memory, mem_per_core): a per-core
+    // figure, usually inherited from [Cluster], for a whole node. The node's memory it is.
     const gpus = whole.gpus ?? 0
-    let memoryMb = whole.memory
-    // pyglidein's rule for GPU nodes, kept because only sites that set both get it: the
-    // glidein is told at most mem_per_core.
-    if (family === "batch" && gpus > 0 && policy.memPerCore !== undefined) {
-      memoryMb = Math.min(memoryMb, policy.memPerCore)
-    }
     return {
-      resources: { cpus: whole.cpus, memoryMb, diskKb: whole.disk * 1024, gpus, walltimeS },
+      resources: {
+        cpus: whole.cpus,
+        memoryMb: whole.memory,
+        diskKb: whole.disk * 1024,
+        gpus,
+        walltimeS,
+      },
     }
   }
   if (family === "htcondor") {
