@@ -1,0 +1,212 @@
+/**
+ * @module
+ * `glidein serve`: polls condor_q for the pool's idle jobs and serves the demand to sites
+ * (pyglidein's JSON-RPC), with a JSON API, Prometheus metrics and a status page. Runs in the
+ * foreground and logs to stderr; SIGTERM or SIGINT finish in-flight requests, stop condor_q,
+ * close the database and exit 0.
+ */
+import {
+  condorQArgv,
+  DemandPoller,
+  type DemandSource,
+  demoJobCounts,
+  demoQueue,
+  parseCondorQ,
+  runCondorQ,
+} from "../demand/index.ts"
+import { GlideinError } from "../errors.ts"
+import { createApp, DEFAULT_LIMITS, loadTokens, ReportStore } from "../server/index.ts"
+import { resolveServeOptions, type ServeOptions } from "../server/serve-options.ts"
+import { VERSION } from "../version.ts"
+import type { Command } from "./command.ts"
+
+/** condor_q gets this long per poll: -global over a big pool takes minutes, not hours. */
+const CONDOR_Q_TIMEOUT_MS = 10 * 60_000
+/** In-flight requests get this long after SIGTERM before connections are closed. */
+const DRAIN_MS = 10_000
+/** Bun's own cap on request bodies, above the app's 1 MiB 413 so the app answers first. */
+const BUN_BODY_LIMIT = 2 << 20
+
+function log(line: string): void {
+  process.stderr.write(`${new Date().toISOString()} ${line}\n`)
+}
+
+function isLoopback(host: string): boolean {
+  return host === "localhost" || host === "::1" || host.startsWith("127.")
+}
+
+/** Where demand comes from: condor_q, or the simulated queue of `--demo`. */
+function demandSource(options: ServeOptions): DemandSource {
+  if (options.demo) return () => parseCondorQ(demoQueue(Date.now()))
+  const argv = condorQArgv({ constraint: options.constraint, user: options.user })
+  const timeoutMs = Math.min(CONDOR_Q_TIMEOUT_MS, Math.max(60_000, options.delayS * 1000))
+  return (signal) => runCondorQ({ program: options.condorQ, argv, timeoutMs, signal })
+}
+
+/**
+ * A demo with an empty history would show empty charts for a day: fill the past week of
+ * demand from the same simulation (never for condor_q, and never over recorded points).
+ */
+function backfillDemoHistory(store: ReportStore, now: number): void {
+  const week = 7 * 86_400_000
+  if (store.demandHistory(now - week).length > 0) return
+  for (let t = now - week; t < now; t += 5 * 60_000) {
+    const counts = demoJobCounts(t)
+    const jobs = counts.reduce((n, k) => n + k.jobs, 0)
+    const gpuJobs = counts.find((k) => k.name === "photon-gpu")?.jobs ?? 0
+    store.recordDemand({ jobs, gpuJobs, shapes: counts.filter((k) => k.jobs > 0).length }, t)
+  }
+}
+
+function waitForSignal(): Promise<string> {
+  return new Promise((resolve) => {
+    const handler = (signal: string) => {
+      process.off("SIGTERM", handler)
+      process.off("SIGINT", handler)
+      resolve(signal)
+    }
+    process.on("SIGTERM", handler)
+    process.on("SIGINT", handler)
+  })
+}
+
+/** The `glidein serve` command. */
+export const serveCommand: Command = {
+  name: "serve",
+  summary: "serve the pool's demand to sites (JSON-RPC, status page, metrics)",
+  usage:
+    "[--config FILE] [-p|--port 11001] [--host ADDR] [--constraint EXPR] [-u|--user NAME] [--delay 300] [--condor-q PATH] [--db FILE] [--tokens FILE] [--demo]",
+  details: `Polls condor_q at start-up and then every --delay seconds, and serves the demand:
+  POST /jsonrpc      get_state and monitoring (pyglidein's JSON-RPC 2.0)
+  GET  /             status page: demand, sites, charts of the last day and week
+  GET  /api/state    GET /api/clients    GET /metrics (Prometheus)    GET /healthz
+A failed poll keeps serving the last good table. Reports and history are kept in --db
+(default $XDG_STATE_HOME/glidein/serve.db, else ~/.local/state/glidein/serve.db).
+--config reads the same settings from an INI file's [server] section (flags win).
+--demo serves a simulated queue instead of condor_q (default --delay 10).`,
+  options: {
+    config: { type: "string", value: "FILE", description: "INI file with a [server] section" },
+    port: {
+      type: "string",
+      short: "p",
+      value: "PORT",
+      description: "port to listen on (default 11001)",
+    },
+    host: {
+      type: "string",
+      value: "ADDR",
+      description: "address to listen on (default 0.0.0.0: all interfaces)",
+    },
+    constraint: {
+      type: "string",
+      value: "EXPR",
+      description: "extra condor_q constraint (ClassAd)",
+    },
+    user: { type: "string", short: "u", value: "NAME", description: "only this user's jobs" },
+    delay: {
+      type: "string",
+      value: "SECONDS",
+      description: "seconds between condor_q polls (default 300)",
+    },
+    "condor-q": {
+      type: "string",
+      value: "PATH",
+      description: "condor_q program (default: condor_q in PATH)",
+    },
+    db: { type: "string", value: "FILE", description: "SQLite file for reports and history" },
+    tokens: {
+      type: "string",
+      value: "FILE",
+      description: '"name token" lines; monitoring then needs a bearer token',
+    },
+    demo: { type: "boolean", description: "serve a simulated queue (no HTCondor needed)" },
+    "no-daemon": {
+      type: "boolean",
+      short: "n",
+      description: "accepted for pyglidein compatibility",
+      ignored: true,
+    },
+  },
+  async run(args) {
+    const env = process.env as Record<string, string | undefined>
+    const { options, warnings } = await resolveServeOptions(
+      {
+        port: args.string("port"),
+        host: args.string("host"),
+        constraint: args.string("constraint"),
+        user: args.string("user"),
+        delay: args.string("delay"),
+        condorQ: args.string("condor-q"),
+        db: args.string("db"),
+        tokens: args.string("tokens"),
+        demo: args.flag("demo"),
+      },
+      args.string("config"),
+      env,
+    )
+    for (const w of warnings) log(`warning: ${w}`)
+    const tokens = options.tokens === undefined ? undefined : await loadTokens(options.tokens)
+    const store = ReportStore.open(options.db)
+    if (options.demo) backfillDemoHistory(store, Date.now())
+    const poller = new DemandPoller({
+      source: demandSource(options),
+      sourceName: options.demo ? "demo" : "condor_q",
+      delayMs: options.delayS * 1000,
+      log,
+      onPoll: (snapshot, ok) => {
+        if (!ok || snapshot.rows === null || snapshot.updated === null) return
+        const gpuJobs = snapshot.rows.reduce((n, r) => n + (r.gpus > 0 ? r.count : 0), 0)
+        store.recordDemand(
+          { jobs: snapshot.jobs, gpuJobs, shapes: snapshot.rows.length },
+          snapshot.updated,
+        )
+      },
+    })
+    const app = createApp({
+      demand: () => poller.snapshot(),
+      store,
+      tokens,
+      log,
+      version: VERSION,
+      delayMs: options.delayS * 1000,
+      buckets: { demandMs: DEFAULT_LIMITS.demandBucketMs, siteMs: DEFAULT_LIMITS.siteBucketMs },
+    })
+    let server: ReturnType<typeof Bun.serve>
+    try {
+      server = Bun.serve({
+        hostname: options.host,
+        port: options.port,
+        fetch: app.fetch,
+        maxRequestBodySize: BUN_BODY_LIMIT,
+      })
+    } catch (error) {
+      store.close()
+      const code = (error as NodeJS.ErrnoException).code
+      const why = code === "EADDRINUSE" ? "the address is in use" : (error as Error).message
+      throw new GlideinError(
+        `glidein serve: cannot listen on ${options.host}:${options.port}: ${why}`,
+      )
+    }
+    const where = options.host.includes(":") ? `[${options.host}]` : options.host
+    log(
+      `listening on http://${where}:${server.port} (glidein ${VERSION}; ${options.demo ? "demo queue" : `${options.condorQ} every ${options.delayS} s`}; database ${options.db})`,
+    )
+    if (!isLoopback(options.host) && tokens === undefined) {
+      log(
+        "note: monitoring reports are accepted from anyone who can reach this port; --tokens FILE restricts them",
+      )
+    }
+    poller.start()
+    const signal = await waitForSignal()
+    log(`${signal}: shutting down`)
+    await poller.stop()
+    const drained = await Promise.race([
+      server.stop().then(() => true),
+      Bun.sleep(DRAIN_MS).then(() => false),
+    ])
+    if (!drained) await server.stop(true)
+    store.close()
+    log("stopped")
+    return 0
+  },
+}

@@ -1,0 +1,144 @@
+import type { CondorQResult } from "./condor-q-parse.ts"
+import { describeBadLine } from "./condor-q-run.ts"
+import type { DemandRow } from "./demand-row.ts"
+
+/** One poll of the queue: resolves with the parsed demand or rejects with why not. */
+export type DemandSource = (signal: AbortSignal) => Promise<CondorQResult>
+
+/** The demand as published, with how fresh it is. Immutable: each poll makes a new one. */
+export interface DemandSnapshot {
+  /** The last good table, or null before the first poll succeeded. */
+  rows: DemandRow[] | null
+  /** `rows` serialized once per poll, for the get_state hot path ("null" before the first). */
+  rowsJson: string
+  /** Idle jobs counted into `rows`. */
+  jobs: number
+  /** Lines of the last good poll that did not parse. */
+  badLines: number
+  /** When `rows` was polled (ms since the epoch), or null. */
+  updated: number | null
+  /** Why the latest poll failed, or null when it succeeded. */
+  error: string | null
+  /** When the latest poll failed (ms), or null. */
+  errorAt: number | null
+  /** When the latest poll finished, good or bad (ms), or null before the first. */
+  lastPoll: number | null
+  /** When the next poll is due (ms), or null when not scheduled. */
+  nextPoll: number | null
+  /** Where demand comes from: `condor_q` or the built-in `demo` queue. */
+  source: "condor_q" | "demo"
+}
+
+/** How a DemandPoller runs. */
+export interface DemandPollerOptions {
+  source: DemandSource
+  sourceName: DemandSnapshot["source"]
+  /** Time between the starts of two polls. */
+  delayMs: number
+  log: (line: string) => void
+  /** Called after every poll with the new snapshot (good or not). */
+  onPoll?: (snapshot: DemandSnapshot, ok: boolean) => void
+  now?: () => number
+}
+
+/**
+ * Polls the queue now and then every `delayMs`, publishing each good table and keeping the
+ * last good one through failures: a failed, timed-out or empty-handed poll records its error
+ * and age but never replaces the table (pyglidein published `[]`, telling every site the pool
+ * needed nothing).
+ */
+export class DemandPoller {
+  private current: DemandSnapshot
+  private timer: ReturnType<typeof setTimeout> | undefined
+  private inFlight: Promise<void> | undefined
+  private readonly abort = new AbortController()
+  private readonly now: () => number
+
+  constructor(private readonly options: DemandPollerOptions) {
+    this.now = options.now ?? Date.now
+    this.current = {
+      rows: null,
+      rowsJson: "null",
+      jobs: 0,
+      badLines: 0,
+      updated: null,
+      error: null,
+      errorAt: null,
+      lastPoll: null,
+      nextPoll: null,
+      source: options.sourceName,
+    }
+  }
+
+  /** The latest published snapshot. */
+  snapshot(): DemandSnapshot {
+    return this.current
+  }
+
+  /** Polls at once, then keeps polling every `delayMs` until `stop()`. */
+  start(): void {
+    const loop = async () => {
+      const started = this.now()
+      await this.poll()
+      if (this.abort.signal.aborted) return
+      const wait = Math.max(0, this.options.delayMs - (this.now() - started))
+      this.current = { ...this.current, nextPoll: this.now() + wait }
+      this.timer = setTimeout(loop, wait)
+    }
+    void loop()
+  }
+
+  /** One poll; resolves when the snapshot is updated. Concurrent calls share one run. */
+  poll(): Promise<void> {
+    this.inFlight ??= this.run().finally(() => {
+      this.inFlight = undefined
+    })
+    return this.inFlight
+  }
+
+  /** Stops polling, kills a running condor_q and waits for it to be gone. */
+  async stop(): Promise<void> {
+    this.abort.abort()
+    clearTimeout(this.timer)
+    this.current = { ...this.current, nextPoll: null }
+    await this.inFlight
+  }
+
+  private async run(): Promise<void> {
+    const { log, onPoll } = this.options
+    let result: CondorQResult
+    try {
+      result = await this.options.source(this.abort.signal)
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error)
+      const at = this.now()
+      this.current = { ...this.current, error: message, errorAt: at, lastPoll: at }
+      const kept =
+        this.current.updated === null
+          ? "no demand table yet"
+          : `keeping the table from ${Math.round((at - this.current.updated) / 1000)} s ago`
+      log(`demand: poll failed: ${message}; ${kept}`)
+      onPoll?.(this.current, false)
+      return
+    }
+    const at = this.now()
+    if (result.badLines > 0) {
+      log(
+        `demand: ${result.badLines} line${result.badLines === 1 ? "" : "s"} did not parse and ${result.badLines === 1 ? "was" : "were"} left out (${describeBadLine(result)})`,
+      )
+    }
+    this.current = {
+      ...this.current,
+      rows: result.rows,
+      rowsJson: JSON.stringify(result.rows),
+      jobs: result.jobs,
+      badLines: result.badLines,
+      updated: at,
+      error: null,
+      errorAt: null,
+      lastPoll: at,
+    }
+    log(`demand: ${result.jobs} idle jobs in ${result.rows.length} rows`)
+    onPoll?.(this.current, true)
+  }
+}

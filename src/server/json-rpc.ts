@@ -1,0 +1,191 @@
+/**
+ * JSON-RPC 2.0 over one HTTP body: parsing, batches, notifications and the standard error
+ * objects. Every malformed request gets a JSON-RPC error (pyglidein answered some with an
+ * HTML page and others with a 500), and no method ever sees anything but a checked request.
+ */
+
+/** The standard codes, plus two server-defined ones in the reserved -32000…-32099 range. */
+export const RPC_CODES = {
+  parseError: -32700,
+  invalidRequest: -32600,
+  methodNotFound: -32601,
+  invalidParams: -32602,
+  internalError: -32603,
+  /** get_state before the first good condor_q poll. */
+  notReady: -32000,
+  /** monitoring without a valid bearer token when tokens are configured. */
+  unauthorized: -32001,
+} as const
+
+/** An error a method throws to answer with a JSON-RPC error object. */
+export class RpcError extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+    readonly data?: unknown,
+  ) {
+    super(message)
+  }
+}
+
+/** A result already serialized as JSON, spliced into the response as is. */
+export class RawJson {
+  constructor(readonly json: string) {}
+}
+
+export type RpcId = string | number | null
+
+/** A method: takes the request's params (absent → undefined), returns a result or throws. */
+export type RpcMethod<Ctx> = (params: unknown, context: Ctx) => unknown
+
+/** What to send back: the HTTP status and the body (null for 204 No Content). */
+export interface RpcReply {
+  status: number
+  body: string | null
+}
+
+/** Largest batch answered; a bigger one is refused as a whole. */
+export const MAX_BATCH = 100
+
+const STANDARD_MESSAGES: Record<number, string> = {
+  [RPC_CODES.parseError]: "Parse error",
+  [RPC_CODES.invalidRequest]: "Invalid Request",
+  [RPC_CODES.methodNotFound]: "Method not found",
+  [RPC_CODES.invalidParams]: "Invalid params",
+  [RPC_CODES.internalError]: "Internal error",
+}
+
+const utf8 = new TextDecoder("utf-8", { fatal: true })
+
+function errorJson(id: RpcId, code: number, detail?: string, data?: unknown): string {
+  const error: { code: number; message: string; data?: unknown } = {
+    code,
+    message: STANDARD_MESSAGES[code] ?? detail ?? "Server error",
+  }
+  // The standard message stays as the spec names it; the specifics go into `data`.
+  if (STANDARD_MESSAGES[code] !== undefined && detail !== undefined) error.data = detail
+  else if (data !== undefined) error.data = data
+  return `{"jsonrpc":"2.0","error":${JSON.stringify(error)},"id":${JSON.stringify(id)}}`
+}
+
+/** The HTTP status for a single (non-batch) answer: pyglidein clients treat any non-2xx as failure. */
+function statusFor(code: number): number {
+  if (code === RPC_CODES.unauthorized) return 401
+  if (code === RPC_CODES.notReady) return 503
+  if (code === RPC_CODES.internalError) return 500
+  return 400
+}
+
+type Answer = { json: string; code: number } | null
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value)
+}
+
+/**
+ * Answers one request object. Returns null for a notification (a request without `id`),
+ * which gets no response unless the request itself is invalid.
+ */
+function answer<Ctx>(
+  request: unknown,
+  methods: Record<string, RpcMethod<Ctx>>,
+  context: Ctx,
+  log: (line: string) => void,
+): Answer {
+  if (!isPlainObject(request)) {
+    return {
+      json: errorJson(null, RPC_CODES.invalidRequest, "expected a request object"),
+      code: RPC_CODES.invalidRequest,
+    }
+  }
+  const hasId = Object.hasOwn(request, "id")
+  const rawId = request.id
+  const idValid = rawId === null || typeof rawId === "string" || typeof rawId === "number"
+  const id: RpcId = hasId && idValid ? (rawId as RpcId) : null
+  const invalid = (detail: string): Answer => ({
+    json: errorJson(id, RPC_CODES.invalidRequest, detail),
+    code: RPC_CODES.invalidRequest,
+  })
+  if (request.jsonrpc !== "2.0") return invalid('"jsonrpc" must be "2.0"')
+  if (hasId && !idValid) return invalid('"id" must be a string, a number or null')
+  if (typeof request.method !== "string") return invalid('"method" must be a string')
+  const params = request.params
+  if (params !== undefined && typeof params !== "object") {
+    return invalid('"params" must be an object or an array')
+  }
+  const method = Object.hasOwn(methods, request.method) ? methods[request.method] : undefined
+  if (method === undefined) {
+    if (!hasId) return null
+    return {
+      json: errorJson(id, RPC_CODES.methodNotFound, `no method "${request.method.slice(0, 100)}"`),
+      code: RPC_CODES.methodNotFound,
+    }
+  }
+  let result: unknown
+  try {
+    result = method(params === null ? undefined : params, context)
+  } catch (error) {
+    if (!(error instanceof RpcError)) {
+      log(
+        `jsonrpc: ${request.method} failed: ${error instanceof Error ? error.message : String(error)}`,
+      )
+      if (!hasId) return null
+      return { json: errorJson(id, RPC_CODES.internalError), code: RPC_CODES.internalError }
+    }
+    if (!hasId) return null
+    return { json: errorJson(id, error.code, error.message, error.data), code: error.code }
+  }
+  if (!hasId) return null
+  const resultJson = result instanceof RawJson ? result.json : JSON.stringify(result ?? null)
+  return { json: `{"jsonrpc":"2.0","result":${resultJson},"id":${JSON.stringify(id)}}`, code: 0 }
+}
+
+/**
+ * Handles one HTTP body of JSON-RPC: a single request or a batch.
+ * @example
+ * handleJsonRpc('{"jsonrpc":"2.0","method":"ping","id":1}', { ping: () => "pong" }, {})
+ * // { status: 200, body: '{"jsonrpc":"2.0","result":"pong","id":1}' }
+ */
+export function handleJsonRpc<Ctx>(
+  body: Uint8Array | string,
+  methods: Record<string, RpcMethod<Ctx>>,
+  context: Ctx,
+  log: (line: string) => void = () => {},
+): RpcReply {
+  let parsed: unknown
+  try {
+    const text = typeof body === "string" ? body : utf8.decode(body)
+    parsed = JSON.parse(text)
+  } catch (error) {
+    const detail =
+      error instanceof TypeError ? "the body is not valid UTF-8" : "the body is not valid JSON"
+    return { status: 400, body: errorJson(null, RPC_CODES.parseError, detail) }
+  }
+  if (Array.isArray(parsed)) {
+    if (parsed.length === 0) {
+      return { status: 400, body: errorJson(null, RPC_CODES.invalidRequest, "empty batch") }
+    }
+    if (parsed.length > MAX_BATCH) {
+      return {
+        status: 400,
+        body: errorJson(null, RPC_CODES.invalidRequest, `batch of more than ${MAX_BATCH} requests`),
+      }
+    }
+    const parts: string[] = []
+    for (const request of parsed) {
+      const a = answer(request, methods, context, log)
+      if (a !== null) parts.push(a.json)
+    }
+    return parts.length === 0
+      ? { status: 204, body: null }
+      : { status: 200, body: `[${parts.join(",")}]` }
+  }
+  const a = answer(parsed, methods, context, log)
+  if (a === null) return { status: 204, body: null }
+  return { status: a.code === 0 ? 200 : statusFor(a.code), body: a.json }
+}
+
+/** The reply to a body that was refused before parsing (too large, wrong HTTP method). */
+export function rpcRefusal(status: number, detail: string): RpcReply {
+  return { status, body: errorJson(null, RPC_CODES.invalidRequest, detail) }
+}

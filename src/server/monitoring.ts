@@ -1,0 +1,120 @@
+/**
+ * The `monitoring` call's params, validated once at the boundary. Two shapes are on the wire:
+ * pyglidein ≥ 1.1 sends `{uuid, timestamp, metrics: {name: {partition: n}}}`; older clients
+ * sent the metrics at the top level, each a number or `{partition: n}`.
+ */
+import { z } from "zod"
+import { RPC_CODES, RpcError } from "./json-rpc.ts"
+
+/** The metrics pyglidein clients report (anything else in a report is ignored, as pyglidein did). */
+export const METRIC_NAMES = [
+  "glideins_running",
+  "glideins_idle",
+  "glideins_launched",
+  "avg_idle_time",
+  "min_idle_time",
+  "max_idle_time",
+] as const
+
+export type MetricName = (typeof METRIC_NAMES)[number]
+
+/** A client's report: per metric, a value per partition. */
+export interface ClientReport {
+  uuid: string
+  /** The client's own clock (seconds), if it sent one. pyglidein's is skewed by its UTC bug. */
+  clientTime: number | null
+  metrics: Record<MetricName, Record<string, number>>
+}
+
+const MAX_PARTITIONS = 64
+const COUNT_METRICS = new Set<string>(["glideins_running", "glideins_idle", "glideins_launched"])
+
+const plainText = (what: string, max: number) =>
+  z
+    .string({ error: `expected ${what} (a string)` })
+    .min(1, { error: `expected ${what}, got an empty string` })
+    .max(max, { error: `longer than ${max} characters` })
+    .regex(/^[^\u0000-\u001f\u007f]*$/, { error: "must not contain control characters" })
+
+const uuid = plainText("the client's id", 200)
+const partition = plainText("a partition name", 128)
+// Idle times may be huge (pyglidein sends timedelta.max, 8.64e13 s, for "no idle jobs") or,
+// through the client's clock bug, negative; counts may not.
+const time = z.number({ error: "expected a number of seconds" })
+const count = z
+  .number({ error: "expected a number of glideins" })
+  .nonnegative({ error: "expected a number of glideins ≥ 0" })
+
+function metricValue(name: string) {
+  const value = COUNT_METRICS.has(name) ? count : time
+  return z.union(
+    [
+      value,
+      z.record(partition, value).refine((r) => Object.keys(r).length <= MAX_PARTITIONS, {
+        error: `more than ${MAX_PARTITIONS} partitions`,
+      }),
+    ],
+    { error: "expected a number or an object of numbers by partition" },
+  )
+}
+
+const metricsShape = Object.fromEntries(
+  METRIC_NAMES.map((name) => [name, metricValue(name).optional()]),
+) as Record<MetricName, z.ZodOptional<ReturnType<typeof metricValue>>>
+
+const v11 = z.object({
+  uuid,
+  timestamp: z
+    .number({ error: "expected seconds since 1970" })
+    .min(0, { error: "expected seconds since 1970 (≥ 0)" })
+    .max(1e11, { error: "expected seconds since 1970 (a realistic date)" }),
+  metrics: z.object(metricsShape, { error: "expected an object of metrics" }),
+})
+
+const pre11 = z.object({ uuid, ...metricsShape })
+
+/** "params.metrics.glideins_running.Cluster: expected …" for the first problem zod found. */
+function describe(error: z.ZodError): string {
+  const issue = error.issues[0]
+  if (issue === undefined) return "params: invalid"
+  const path = ["params", ...issue.path.map(String)].join(".")
+  return `${path}: ${issue.message}`
+}
+
+/** Validates monitoring params (either shape) into a report; throws RpcError -32602. */
+export function parseMonitoringParams(params: unknown): ClientReport {
+  if (typeof params !== "object" || params === null || Array.isArray(params)) {
+    throw new RpcError(RPC_CODES.invalidParams, "params: expected an object with uuid and metrics")
+  }
+  const isV11 = "timestamp" in params && "metrics" in params
+  const parsed = (isV11 ? v11 : pre11).safeParse(params)
+  if (!parsed.success) throw new RpcError(RPC_CODES.invalidParams, describe(parsed.error))
+  const data = parsed.data
+  const source: Partial<Record<MetricName, number | Record<string, number>>> =
+    "metrics" in data ? data.metrics : data
+  const metrics = Object.fromEntries(METRIC_NAMES.map((name) => [name, {}])) as Record<
+    MetricName,
+    Record<string, number>
+  >
+  for (const name of METRIC_NAMES) {
+    const value = source[name]
+    if (value === undefined) continue
+    // A bare number is the old clients' single-partition form; pyglidein filed it as "Cluster".
+    const byPartition = typeof value === "number" ? { Cluster: value } : value
+    metrics[name] = Object.fromEntries(
+      Object.entries(byPartition).map(([p, v]) => [p, Math.trunc(v)]),
+    )
+  }
+  return {
+    uuid: data.uuid,
+    clientTime: "timestamp" in data ? data.timestamp : null,
+    metrics,
+  }
+}
+
+/** Sum over partitions of one metric. */
+export function total(report: Pick<ClientReport, "metrics">, name: MetricName): number {
+  let sum = 0
+  for (const v of Object.values(report.metrics[name])) sum += v
+  return sum
+}

@@ -1,0 +1,313 @@
+/**
+ * Client reports and history in an embedded SQLite file (bun:sqlite), bounded in age and in
+ * the number of clients, surviving restarts. pyglidein kept reports in memory, forever: 5,000
+ * made-up uuids stayed on its status page until the process died.
+ */
+import { Database, type Statement } from "bun:sqlite"
+import { mkdirSync } from "node:fs"
+import { dirname } from "node:path"
+import { GlideinError } from "../errors.ts"
+import { type ClientReport, METRIC_NAMES, type MetricName, total } from "./monitoring.ts"
+
+/** Bounds on what the store keeps. */
+export interface StoreLimits {
+  /** Distinct clients kept; a new one beyond this evicts the one silent longest. */
+  maxClients: number
+  /** A client silent this long is forgotten. */
+  clientRetentionMs: number
+  /** History older than this is deleted (charts show at most a week). */
+  historyRetentionMs: number
+  /** Width of one history point per site. */
+  siteBucketMs: number
+  /** Width of one history point of demand. */
+  demandBucketMs: number
+}
+
+export const DEFAULT_LIMITS: StoreLimits = {
+  maxClients: 500,
+  clientRetentionMs: 30 * 86_400_000,
+  historyRetentionMs: 8 * 86_400_000,
+  siteBucketMs: 300_000,
+  demandBucketMs: 60_000,
+}
+
+/** A client (site) as last heard from. */
+export interface StoredClient {
+  uuid: string
+  /** Name of the bearer token it used, when tokens are configured. */
+  tokenName: string | null
+  firstSeen: number
+  /** When its latest report arrived (server clock, ms). */
+  lastSeen: number
+  /** Its own clock at that report (seconds), if sent. */
+  clientTime: number | null
+  metrics: Record<MetricName, Record<string, number>>
+  running: number
+  idle: number
+  launched: number
+}
+
+/** Glideins of one site in one history bucket. */
+export interface SitePoint {
+  uuid: string
+  /** Start of the bucket (ms). */
+  t: number
+  running: number
+  idle: number
+  /** Glideins launched during the bucket (summed over reports). */
+  launched: number
+}
+
+/** Demand in one history bucket (the last poll in it). */
+export interface DemandPoint {
+  t: number
+  jobs: number
+  gpuJobs: number
+  shapes: number
+}
+
+/** How often old rows are deleted at most. */
+const PRUNE_EVERY_MS = 60_000
+const SCHEMA_VERSION = 1
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS clients (
+  uuid TEXT PRIMARY KEY,
+  token_name TEXT,
+  first_seen INTEGER NOT NULL,
+  last_seen INTEGER NOT NULL,
+  client_time REAL,
+  metrics TEXT NOT NULL,
+  running INTEGER NOT NULL,
+  idle INTEGER NOT NULL,
+  launched INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS clients_last_seen ON clients (last_seen);
+CREATE TABLE IF NOT EXISTS site_history (
+  bucket INTEGER NOT NULL,
+  uuid TEXT NOT NULL,
+  running INTEGER NOT NULL,
+  idle INTEGER NOT NULL,
+  launched INTEGER NOT NULL,
+  PRIMARY KEY (bucket, uuid)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS site_history_uuid ON site_history (uuid);
+CREATE TABLE IF NOT EXISTS demand_history (
+  bucket INTEGER PRIMARY KEY,
+  jobs INTEGER NOT NULL,
+  gpu_jobs INTEGER NOT NULL,
+  shapes INTEGER NOT NULL
+);
+`
+
+type ClientRow = {
+  uuid: string
+  token_name: string | null
+  first_seen: number
+  last_seen: number
+  client_time: number | null
+  metrics: string
+  running: number
+  idle: number
+  launched: number
+}
+
+/** The SQLite-backed store. Open with `ReportStore.open()`; close on shutdown. */
+export class ReportStore {
+  private lastPrune = 0
+  private readonly upsertClient: Statement
+  private readonly upsertSite: Statement
+  private readonly upsertDemand: Statement
+
+  private constructor(
+    private readonly db: Database,
+    private readonly limits: StoreLimits,
+  ) {
+    this.upsertClient = db.prepare(`
+      INSERT INTO clients (uuid, token_name, first_seen, last_seen, client_time, metrics, running, idle, launched)
+      VALUES ($uuid, $token, $at, $at, $clientTime, $metrics, $running, $idle, $launched)
+      ON CONFLICT (uuid) DO UPDATE SET token_name = excluded.token_name, last_seen = excluded.last_seen,
+        client_time = excluded.client_time, metrics = excluded.metrics, running = excluded.running,
+        idle = excluded.idle, launched = excluded.launched`)
+    this.upsertSite = db.prepare(`
+      INSERT INTO site_history (bucket, uuid, running, idle, launched)
+      VALUES ($bucket, $uuid, $running, $idle, $launched)
+      ON CONFLICT (bucket, uuid) DO UPDATE SET running = excluded.running, idle = excluded.idle,
+        launched = site_history.launched + excluded.launched`)
+    this.upsertDemand = db.prepare(`
+      INSERT INTO demand_history (bucket, jobs, gpu_jobs, shapes) VALUES ($bucket, $jobs, $gpuJobs, $shapes)
+      ON CONFLICT (bucket) DO UPDATE SET jobs = excluded.jobs, gpu_jobs = excluded.gpu_jobs,
+        shapes = excluded.shapes`)
+  }
+
+  /** Opens (creating if needed) the database at `path`; `:memory:` for a throwaway store. */
+  static open(path: string, limits: Partial<StoreLimits> = {}): ReportStore {
+    let db: Database
+    try {
+      if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true })
+      db = new Database(path, { create: true, strict: true })
+      db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;")
+      const { user_version: version } = db.query("PRAGMA user_version").get() as {
+        user_version: number
+      }
+      if (version !== 0 && version !== SCHEMA_VERSION) {
+        db.close()
+        throw new GlideinError(
+          `database "${path}" has schema version ${version}, this glidein knows ${SCHEMA_VERSION}; use another --db`,
+        )
+      }
+      db.exec(SCHEMA)
+      db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`)
+    } catch (error) {
+      if (error instanceof GlideinError) throw error
+      const message = error instanceof Error ? error.message : String(error)
+      throw new GlideinError(`cannot open database "${path}": ${message}`, undefined, {
+        cause: error,
+      })
+    }
+    return new ReportStore(db, { ...DEFAULT_LIMITS, ...limits })
+  }
+
+  /** Stores a report received at `at` (ms), attributed to a token name if there is one. */
+  saveReport(report: ClientReport, tokenName: string | null, at: number): void {
+    const running = total(report, "glideins_running")
+    const idle = total(report, "glideins_idle")
+    const launched = total(report, "glideins_launched")
+    this.db.transaction(() => {
+      this.makeRoomFor(report.uuid)
+      this.upsertClient.run({
+        uuid: report.uuid,
+        token: tokenName,
+        at,
+        clientTime: report.clientTime,
+        metrics: JSON.stringify(report.metrics),
+        running,
+        idle,
+        launched,
+      })
+      this.upsertSite.run({
+        bucket: bucketOf(at, this.limits.siteBucketMs),
+        uuid: report.uuid,
+        running,
+        idle,
+        launched,
+      })
+    })()
+    this.prune(at)
+  }
+
+  /** Records the demand of a good poll at `at` (ms). */
+  recordDemand(point: Omit<DemandPoint, "t">, at: number): void {
+    this.upsertDemand.run({ bucket: bucketOf(at, this.limits.demandBucketMs), ...point })
+    this.prune(at)
+  }
+
+  /** Every stored client, most recently heard from first. */
+  clients(): StoredClient[] {
+    const rows = this.db
+      .query("SELECT * FROM clients ORDER BY last_seen DESC, uuid")
+      .all() as ClientRow[]
+    return rows.map((r) => ({
+      uuid: r.uuid,
+      tokenName: r.token_name,
+      firstSeen: r.first_seen,
+      lastSeen: r.last_seen,
+      clientTime: r.client_time,
+      metrics: parseMetrics(r.metrics),
+      running: r.running,
+      idle: r.idle,
+      launched: r.launched,
+    }))
+  }
+
+  /** Site history from `since` (ms) on, oldest first. */
+  siteHistory(since: number): SitePoint[] {
+    const rows = this.db
+      .query(
+        "SELECT bucket, uuid, running, idle, launched FROM site_history WHERE bucket >= $since ORDER BY bucket, uuid",
+      )
+      .all({ since: bucketOf(since, this.limits.siteBucketMs) }) as (Omit<SitePoint, "t"> & {
+      bucket: number
+    })[]
+    return rows.map(({ bucket, ...rest }) => ({ t: bucket * this.limits.siteBucketMs, ...rest }))
+  }
+
+  /** Demand history from `since` (ms) on, oldest first. */
+  demandHistory(since: number): DemandPoint[] {
+    const rows = this.db
+      .query(
+        "SELECT bucket, jobs, gpu_jobs AS gpuJobs, shapes FROM demand_history WHERE bucket >= $since ORDER BY bucket",
+      )
+      .all({ since: bucketOf(since, this.limits.demandBucketMs) }) as (Omit<DemandPoint, "t"> & {
+      bucket: number
+    })[]
+    return rows.map(({ bucket, ...rest }) => ({ t: bucket * this.limits.demandBucketMs, ...rest }))
+  }
+
+  /** Closes the database (after a WAL checkpoint, so the file is complete on its own). */
+  close(): void {
+    this.db.close()
+  }
+
+  /** Before a new client is added at the cap, forgets the ones silent longest. */
+  private makeRoomFor(uuid: string): void {
+    if (this.db.query("SELECT 1 FROM clients WHERE uuid = $uuid").get({ uuid })) return
+    const { n } = this.db.query("SELECT COUNT(*) AS n FROM clients").get() as { n: number }
+    const excess = n - this.limits.maxClients + 1
+    if (excess <= 0) return
+    const victims = this.db
+      .query("SELECT uuid FROM clients ORDER BY last_seen, uuid LIMIT $excess")
+      .all({ excess }) as { uuid: string }[]
+    for (const v of victims) this.forget(v.uuid)
+  }
+
+  private forget(uuid: string): void {
+    this.db.query("DELETE FROM site_history WHERE uuid = $uuid").run({ uuid })
+    this.db.query("DELETE FROM clients WHERE uuid = $uuid").run({ uuid })
+  }
+
+  private prune(at: number): void {
+    if (at - this.lastPrune < PRUNE_EVERY_MS) return
+    this.lastPrune = at
+    const { historyRetentionMs, clientRetentionMs, siteBucketMs, demandBucketMs } = this.limits
+    this.db.transaction(() => {
+      const silent = this.db
+        .query("SELECT uuid FROM clients WHERE last_seen < $cutoff")
+        .all({ cutoff: at - clientRetentionMs }) as { uuid: string }[]
+      for (const c of silent) this.forget(c.uuid)
+      this.db
+        .query("DELETE FROM site_history WHERE bucket < $cutoff")
+        .run({ cutoff: bucketOf(at - historyRetentionMs, siteBucketMs) })
+      this.db
+        .query("DELETE FROM demand_history WHERE bucket < $cutoff")
+        .run({ cutoff: bucketOf(at - historyRetentionMs, demandBucketMs) })
+    })()
+  }
+}
+
+function bucketOf(t: number, width: number): number {
+  return Math.floor(t / width)
+}
+
+/** Metrics as stored; a row from a damaged file yields empty metrics rather than a crash. */
+function parseMetrics(json: string): Record<MetricName, Record<string, number>> {
+  const metrics = Object.fromEntries(METRIC_NAMES.map((n) => [n, {}])) as Record<
+    MetricName,
+    Record<string, number>
+  >
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(json)
+  } catch {
+    return metrics
+  }
+  if (typeof parsed !== "object" || parsed === null) return metrics
+  for (const name of METRIC_NAMES) {
+    const value = (parsed as Record<string, unknown>)[name]
+    if (typeof value !== "object" || value === null) continue
+    metrics[name] = Object.fromEntries(
+      Object.entries(value).filter((e): e is [string, number] => typeof e[1] === "number"),
+    )
+  }
+  return metrics
+}

@@ -1,0 +1,111 @@
+/**
+ * `glidein status --server` for a terminal: the server's demand table and sites in aligned
+ * columns, with the poll's age and last error. Pure: takes the API's JSON, returns text.
+ */
+import type { DemandRow } from "../demand/index.ts"
+import type { ApiClients, ApiState } from "./api.ts"
+import { formatAge, formatDuration } from "./format-age.ts"
+
+type Align = "left" | "right"
+
+/** Columns padded to their widest cell; numbers right-aligned, text left. */
+export function formatTable(headers: string[], rows: string[][], align: Align[]): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)))
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (align[i] === "right" ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .join("  ")
+      .trimEnd()
+  return [line(headers), ...rows.map(line)].map((l) => `  ${l}`).join("\n")
+}
+
+function n(value: number): string {
+  return value.toLocaleString("en-US")
+}
+
+/** Control characters from a server are shown, not obeyed, by the terminal. */
+function clean(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, "?")
+}
+
+function ms(iso: string | null): number | null {
+  return iso === null ? null : Date.parse(iso)
+}
+
+function pollLine(state: ApiState, now: number): string[] {
+  const source = state.source === "demo" ? "demo queue" : "condor_q"
+  const updated = ms(state.updated)
+  const next = ms(state.next_poll)
+  const nextText = next !== null && next > now ? `, next in ${formatDuration(next - now)}` : ""
+  if (state.error === null) {
+    if (updated === null) return [`${source}: waiting for the first poll`]
+    return [`${source} ok, polled ${formatAge(now - updated)}${nextText}`]
+  }
+  const since = ms(state.error_at)
+  const lines = [
+    `${source} FAILING${since === null ? "" : ` (${formatAge(now - since)})`}: ${clean(state.error)}`,
+  ]
+  lines.push(
+    updated === null
+      ? "no demand table yet"
+      : `serving the last good table, polled ${formatAge(now - updated)}${nextText}`,
+  )
+  return lines
+}
+
+/** The demand table alone, as the server's get_state returns it. */
+export function demandTable(rows: DemandRow[]): string {
+  return formatTable(
+    ["JOBS", "CPUS", "MEMORY MB", "DISK MB", "GPUS", "OS"],
+    rows.map((r) => [
+      n(r.count),
+      String(r.cpus),
+      n(r.memory),
+      n(r.disk),
+      String(r.gpus),
+      clean(r.os ?? "any"),
+    ]),
+    ["right", "right", "right", "right", "right", "left"],
+  )
+}
+
+/** The whole report. */
+export function renderStatusText(
+  server: string,
+  state: ApiState,
+  clients: ApiClients,
+  now: number,
+): string {
+  const out = [`Server ${server}`, ...pollLine(state, now).map((l) => `  ${l}`), ""]
+  if (state.rows === null) {
+    out.push("Demand: none yet")
+  } else {
+    const bad = state.bad_lines > 0 ? ` (${n(state.bad_lines)} condor_q lines did not parse)` : ""
+    out.push(`Demand: ${n(state.jobs)} idle jobs in ${n(state.rows.length)} rows${bad}`)
+    if (state.rows.length > 0) out.push(demandTable(state.rows))
+  }
+  out.push("")
+  const stale = clients.clients.filter((c) => c.stale).length
+  out.push(
+    clients.clients.length === 0
+      ? "Sites: none has reported yet"
+      : `Sites: ${clients.clients.length} (${clients.clients.length - stale} reporting, ${stale} stale after ${formatDuration(clients.stale_after_s * 1000)})`,
+  )
+  if (clients.clients.length > 0) {
+    out.push(
+      formatTable(
+        ["SITE", "LAST REPORT", "RUNNING", "IDLE", "LAUNCHED", "STATE"],
+        clients.clients.map((c) => [
+          clean(c.token_name ? `${c.token_name} (${c.uuid})` : c.uuid),
+          formatAge(now - Date.parse(c.last_report)),
+          n(c.running),
+          n(c.idle),
+          n(c.launched),
+          c.stale ? "stale" : "ok",
+        ]),
+        ["left", "left", "right", "right", "right", "left"],
+      ),
+    )
+  }
+  return `${out.join("\n")}\n`
+}

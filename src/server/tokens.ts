@@ -1,0 +1,104 @@
+/**
+ * Bearer tokens for `monitoring` (`serve --tokens FILE`): one `name token` pair per line.
+ * Tokens are compared in constant time, and never logged or echoed; a report is attributed to
+ * the name of the token that sent it.
+ */
+import { createHash, timingSafeEqual } from "node:crypto"
+import { statSync } from "node:fs"
+import { ConfigError } from "../errors.ts"
+
+/** Shortest token accepted: anything shorter can be guessed. */
+const MIN_TOKEN_LENGTH = 16
+
+function digest(text: string): Buffer {
+  return createHash("sha256").update(text).digest()
+}
+
+/** A set of named tokens. */
+export class TokenSet {
+  private readonly entries: { name: string; digest: Buffer }[]
+
+  constructor(pairs: { name: string; token: string }[]) {
+    this.entries = pairs.map(({ name, token }) => ({ name, digest: digest(token) }))
+  }
+
+  /** How many tokens are configured. */
+  get size(): number {
+    return this.entries.length
+  }
+
+  /**
+   * The name of the token in an `Authorization: Bearer …` header, or undefined. Every entry
+   * is compared (digests of equal length, `timingSafeEqual`), so the time taken says nothing
+   * about which token, or how much of one, matched.
+   */
+  nameFor(authorization: string | null | undefined): string | undefined {
+    const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(authorization ?? "")
+    const offered = digest(match?.[1] ?? "")
+    let name: string | undefined
+    for (const entry of this.entries) {
+      if (timingSafeEqual(entry.digest, offered)) name ??= entry.name
+    }
+    return name
+  }
+}
+
+/**
+ * Parses a tokens file: `name token` per line, `#` comments and blank lines ignored.
+ * Errors name the line but never show a token.
+ */
+export function parseTokens(text: string, file: string): TokenSet {
+  const pairs: { name: string; token: string }[] = []
+  const seen = new Map<string, number>()
+  for (const [index, raw] of text.split("\n").entries()) {
+    const line = raw.trim()
+    if (line === "" || line.startsWith("#")) continue
+    const place = { file, line: index + 1 }
+    const fields = line.split(/\s+/)
+    if (fields.length !== 2) {
+      throw new ConfigError(
+        place,
+        `expected "name token", got ${fields.length} field${fields.length === 1 ? "" : "s"}`,
+      )
+    }
+    const [name, token] = fields as [string, string]
+    if (!/^[\w.@-]{1,64}$/.test(name)) {
+      throw new ConfigError(
+        place,
+        `expected a name of letters, digits, "_", ".", "@" or "-", got "${name.slice(0, 64)}"`,
+      )
+    }
+    if (token.length < MIN_TOKEN_LENGTH) {
+      throw new ConfigError(
+        place,
+        `the token for "${name}" is shorter than ${MIN_TOKEN_LENGTH} characters`,
+      )
+    }
+    const previous = seen.get(token)
+    if (previous !== undefined) {
+      throw new ConfigError(place, `the token for "${name}" is the same as on line ${previous}`)
+    }
+    seen.set(token, index + 1)
+    pairs.push({ name, token })
+  }
+  if (pairs.length === 0) throw new ConfigError({ file }, 'no tokens (expected "name token" lines)')
+  return new TokenSet(pairs)
+}
+
+/** Reads a tokens file, refusing one that others can read (as pyglidein refused secrets). */
+export async function loadTokens(file: string): Promise<TokenSet> {
+  let mode: number
+  try {
+    mode = statSync(file).mode
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    throw new ConfigError({ file }, code === "ENOENT" ? "file not found" : `cannot read (${code})`)
+  }
+  if ((mode & 0o077) !== 0) {
+    throw new ConfigError(
+      { file },
+      `holds secrets but is readable by others (mode ${(mode & 0o777).toString(8)}); run: chmod 600 ${file}`,
+    )
+  }
+  return parseTokens(await Bun.file(file).text(), file)
+}
