@@ -9,10 +9,7 @@
 import { describe, expect, test } from "bun:test"
 import { existsSync, readdirSync, readFileSync } from "node:fs"
 import path from "node:path"
-import { prepareSubmissions } from "../client/prepare-submissions.ts"
-import { siteSetup } from "../client/site-setup.ts"
-import { sizeGlidein } from "../client/size-glidein.ts"
-import { loadSiteConfig } from "../config/index.ts"
+import { renderFromConfig } from "./fixtures.ts"
 
 const DIR = path.join(import.meta.dir, "testdata", "site-scripts")
 const CORPUS = path.resolve(import.meta.dir, "../..", "../shared/corpus/pyglidein-site-scripts")
@@ -38,33 +35,6 @@ function essentials(script: string): { before: string; after: string }[] {
     })
 }
 
-/** Renders the partition's glidein the way `glidein submit` would. */
-async function render(r: Reproduction): Promise<string> {
-  const config = await loadSiteConfig(path.join(DIR, r.config))
-  expect(config.warnings).toEqual([])
-  const setup = siteSetup(config, { HOME: "/home/user", USER: "user" })
-  const partition = setup.partitions.find((p) => p.name === r.partition)!
-  const gpus = partition.settings.gpu_only ? 1 : 0
-  const sized = sizeGlidein({ cpus: 1, memory: 2000, disk: 10000, gpus }, partition.policy)
-  const [prepared] = prepareSubmissions(
-    [{ partition: r.partition, count: 1, resources: sized.resources, serves: [] }],
-    {
-      site: {
-        glidein: config.glidein,
-        submitFile: config.submitFile,
-        customEnv: config.customEnv,
-        startdChecks: config.startdChecks,
-      },
-      partitions: new Map(setup.partitions.map((p) => [p.name, p])),
-      submitRoot: "/home/user/.glidein/submit",
-      outputDir: "/home/user/.glidein/out",
-      tarball: setup.tarball,
-      ...(setup.template ? { template: setup.template } : {}),
-    },
-  )
-  return prepared!.rendered.files[prepared!.rendered.submitFile]!
-}
-
 describe("site scripts", () => {
   test("every corpus site script has a reproduction", () => {
     const listed = INDEX.map((r) => r.script).sort()
@@ -76,7 +46,8 @@ describe("site scripts", () => {
 
   for (const r of INDEX) {
     test(`render() reproduces ${r.script} from ${r.config} [${r.partition}]`, async () => {
-      const text = await render(r)
+      const { text, warnings } = await renderFromConfig(path.join(DIR, r.config), r.partition)
+      expect(warnings).toEqual([])
       const missing = essentials(r.script)
         .filter(({ after }) => !text.includes(after))
         .map(({ after }) => after)
