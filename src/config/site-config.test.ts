@@ -96,7 +96,7 @@ describe("parseSiteConfig() builds pyglidein's Config dict", () => {
 
   test("parseSiteConfig() refuses a partition without a section, suggesting one", () => {
     expect(errorOf(`${BASE}partitions = gpu\n[gpus]\ngpu_only = True\n`)).toBe(
-      'site.ini:6: [Cluster] partitions: names partition "gpu", but there is no [gpu] section (did you mean [gpus]?)',
+      'site.ini:6: [Cluster] partitions: names partition "gpu", but there is no section of that name (did you mean [gpus]?)',
     )
   })
 

@@ -185,7 +185,7 @@ function populatePartitions(
     } else if (unique.includes(name)) {
       warnings.push({
         place: slot.place,
-        message: `names "${name}" twice; it is used once (pyglidein submitted for it twice)`,
+        message: `names ${quote(name)} twice; it is used once (pyglidein submitted for it twice)`,
       })
     } else if (!doc.sections.has(name)) {
       const mean = didYouMean(
@@ -195,7 +195,7 @@ function populatePartitions(
       errors.push(
         new ConfigError(
           slot.place,
-          `names partition "${name}", but there is no [${name}] section${mean ? ` (did you mean [${mean}]?)` : ""}`,
+          `names partition ${quote(name)}, but there is no section of that name${mean ? ` (did you mean [${mean}]?)` : ""}`,
         ),
       )
     } else {
@@ -240,7 +240,7 @@ function warnUnknown(doc: IniDocument, partitions: string[], warnings: ConfigWar
         message: mean
           ? `unknown section, did you mean [${mean}]? Its keys are ignored (pyglidein ignored them too)`
           : looksLikePartition
-            ? `section is not used: it is not one of [Cluster] partitions (${partitions.map((p) => `"${p}"`).join(", ")})`
+            ? `section is not used: it is not one of [Cluster] partitions (${partitions.map((p) => quote(p)).join(", ")})`
             : "unknown section; its keys are ignored",
       })
     } else if (keys !== "any") {
@@ -258,11 +258,11 @@ function warnUnknown(doc: IniDocument, partitions: string[], warnings: ConfigWar
         message: `also gets every [DEFAULT] key (${[...doc.defaults.entries.keys()].join(", ")}) as an environment variable of the glidein, as in pyglidein`,
       })
     for (const entry of section.entries.values()) {
-      const glued = /\[([^[\]]+)\]$/.exec(entry.value)
+      const glued = /\[([^[\]\n]+)\]$/.exec(entry.value)
       if (glued && entry.value !== glued[0] && names.has(glued[1]!))
         warnings.push({
           place: { ...place, line: entry.line, key: entry.key },
-          message: `value ends with "${glued[0]}"; is a line break missing before that section header?`,
+          message: `value ends with ${quote(glued[0])}; is a line break missing before that section header?`,
         })
     }
   }
@@ -342,7 +342,7 @@ function continuationHint(slot: Slot): string {
   const lines = slot.text.split("\n")
   const at = lines.findIndex((l, i) => i > 0 && /^[^\s=:]+\s*[=:]/.test(l))
   if (at < 0 || slot.place.line === undefined) return ""
-  return `; the indented line "${lines[at]}" below it continues this value: unindent it to make it a key`
+  return `; the indented line ${quote(lines[at]!)} below it continues this value: unindent it to make it a key`
 }
 
 /** The error to show: the first in the file, saying how many more wait behind it. */
