@@ -108,7 +108,8 @@ function sge(): Cluster {
         .filter((f) => f[2] === "glidein")
         .flatMap((f) => {
           const raw = f[4]!
-          const state = raw === "r" ? "running" : raw === "qw" ? "pending" : "other"
+          // `t`: dispatched and starting on the host (the job's processes already run).
+          const state = raw === "r" || raw === "t" ? "running" : raw === "qw" ? "pending" : "other"
           // The queue column (queue@host) is there only for jobs that have started.
           const task = (f[7]?.includes("@") ? f[9] : f[8]) ?? ""
           return taskIds(task).map((t) => ({ id: t ? `${f[0]}.${t}` : f[0]!, raw, state }))

@@ -12,8 +12,9 @@ export interface MasterRecord {
   args: string[]
   /** The master's own environment. */
   env: Record<string, string>
-  /** The glidein's contract environment: the nearest process (the master or one above it)
-   *  whose environment has GLIDEIN_TARBALL, i.e. what `env -i` in the job script set. */
+  /** The glidein's contract environment: what `env -i` in the job script started
+   *  glidein_start.sh with — the farthest process above the master that has GLIDEIN_TARBALL
+   *  (a process's recorded environment is the one it was started with). */
   contract?: Record<string, string>
   /** The batch job's environment: the nearest process above whose environment names the
    *  job (the job script's shell, before `env -i`). */
@@ -71,7 +72,7 @@ function readRecord(dir: string, jobIdVariable: string): MasterRecord {
     daemons: (text("daemons") ?? "").split("\n").filter((d) => d !== ""),
     lifetime: Number(text("lifetime")),
   }
-  const contract = chain.find((e) => e.GLIDEIN_TARBALL !== undefined)
+  const contract = chain.findLast((e) => e.GLIDEIN_TARBALL !== undefined)
   if (contract) record.contract = contract
   const jobEnv = chain.find((e) => e[jobIdVariable] !== undefined)
   if (jobEnv) {

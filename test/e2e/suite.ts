@@ -555,6 +555,7 @@ async function glideinsScenario(ctx: Context, c: Cluster, site: Site): Promise<s
       records.map((r) => show(r.contract)).join("\n"),
     )
     const env = rec.contract!
+    // Exactly the contract: the job script starts glidein_start.sh from `env -i`.
     const expected: Record<string, string> = {
       ...want,
       WALLTIME: String(WALLTIME_S),
@@ -571,6 +572,12 @@ async function glideinsScenario(ctx: Context, c: Cluster, site: Site): Promise<s
         show(env),
       )
     }
+    const extra = Object.keys(env).filter((k) => !(k in expected))
+    check(
+      extra.length === 0,
+      `glidein GPUS=${want.GPUS}: glidein_start.sh was started with more than the contract: ${extra.join(", ")}`,
+      show(env),
+    )
     check(rec.user === ctx.user.name, `the master ran as "${rec.user}", want "${ctx.user.name}"`)
 
     // The batch job asked the scheduler for the same resources.
@@ -867,7 +874,7 @@ async function reportScenario(ctx: Context, site: Site): Promise<string> {
     `the status page does not show "${site.uuid}"`,
     tail(html, 40),
   )
-  return `/api/clients and / show ${site.uuid} with ${show(running)} running`
+  return `/api/clients and / show ${site.uuid} with ${JSON.stringify(running)} running`
 }
 
 /** The client entry in an /api/clients answer whose uuid (or key) is `uuid`. */
@@ -944,8 +951,17 @@ async function cancelScenario(ctx: Context, c: Cluster, site: Site): Promise<str
     `the journal has no cancel record for ${missing.join(", ")}`,
     show(journal),
   )
-  const stops = recordsOf(ctx, c).map((m) => m.stopped ?? "killed")
-  return `${before.length} glideins removed in ${r.seconds.toFixed(1)} s; masters stopped by ${[...new Set(stops)].join("/")}`
+  const stops = new Map<string, number>()
+  for (const m of recordsOf(ctx, c)) {
+    const how = !m.stopped
+      ? "SIGKILL"
+      : m.stopped === "lifetime"
+        ? "its lifetime"
+        : `SIG${m.stopped}`
+    stops.set(how, (stops.get(how) ?? 0) + 1)
+  }
+  const how = [...stops].map(([sig, n]) => `${n} by ${sig}`).join(", ")
+  return `${before.length} glideins removed in ${r.seconds.toFixed(1)} s; masters ended: ${how}`
 }
 
 async function shutdownScenario(server: Server): Promise<string> {
