@@ -172,7 +172,9 @@ export class CondorQParser {
       let e = buf.indexOf(10, s)
       if (e === -1 || e > to) e = to
       this.lineNumber++
-      if (e > s) {
+      if (e - s > MAX_LINE) {
+        this.bad(0, buf, s, s, "line longer than 1 MiB")
+      } else if (e > s) {
         const h = fingerprint(buf, s, e)
         const known = memo.get(h, text, s - from, e - s)
         if (known !== undefined) {

@@ -1,0 +1,118 @@
+import { Database } from "bun:sqlite"
+import { afterEach, describe, expect, test } from "bun:test"
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { type ClientReport, METRIC_NAMES } from "./monitoring.ts"
+import { ReportStore } from "./report-store.ts"
+
+const dirs: string[] = []
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true })
+})
+
+function tempDb(): string {
+  const dir = mkdtempSync(join(tmpdir(), "glidein-store-"))
+  dirs.push(dir)
+  return join(dir, "state", "serve.db")
+}
+
+function report(uuid: string, running: number, idle = 0, launched = 0): ClientReport {
+  const metrics = Object.fromEntries(METRIC_NAMES.map((n) => [n, {}])) as ClientReport["metrics"]
+  metrics.glideins_running = { Cluster: running }
+  metrics.glideins_idle = { Cluster: idle }
+  metrics.glideins_launched = { Cluster: launched }
+  return { uuid, clientTime: 1763726400, metrics }
+}
+
+const T0 = Date.UTC(2026, 10, 21, 12)
+
+describe("ReportStore", () => {
+  test("keeps reports and history across a restart", () => {
+    const path = tempDb()
+    const first = ReportStore.open(path)
+    first.saveReport(report("alice@login1", 3, 1, 2), "alberta", T0)
+    first.recordDemand({ jobs: 120, gpuJobs: 7, shapes: 4 }, T0)
+    first.close()
+
+    const again = ReportStore.open(path)
+    expect(again.clients()).toEqual([
+      {
+        uuid: "alice@login1",
+        tokenName: "alberta",
+        firstSeen: T0,
+        lastSeen: T0,
+        clientTime: 1763726400,
+        metrics: report("alice@login1", 3, 1, 2).metrics,
+        running: 3,
+        idle: 1,
+        launched: 2,
+      },
+    ])
+    expect(again.demandHistory(T0 - 60_000)).toEqual([{ t: T0, jobs: 120, gpuJobs: 7, shapes: 4 }])
+    expect(again.siteHistory(T0 - 60_000)).toEqual([
+      { uuid: "alice@login1", t: T0, running: 3, idle: 1, launched: 2 },
+    ])
+    again.close()
+  })
+
+  test("sums launched glideins within a history bucket and keeps the latest running/idle", () => {
+    const store = ReportStore.open(":memory:")
+    store.saveReport(report("a", 3, 1, 2), null, T0)
+    store.saveReport(report("a", 5, 0, 4), null, T0 + 60_000)
+    expect(store.siteHistory(T0)).toEqual([{ uuid: "a", t: T0, running: 5, idle: 0, launched: 6 }])
+    expect(store.clients()[0]).toMatchObject({
+      running: 5,
+      launched: 4,
+      firstSeen: T0,
+      lastSeen: T0 + 60_000,
+    })
+    store.close()
+  })
+
+  test("keeps at most maxClients, forgetting those silent longest with their history", () => {
+    const store = ReportStore.open(":memory:", { maxClients: 3 })
+    for (let i = 0; i < 5; i++) store.saveReport(report(`site${i}`, i), null, T0 + i * 1000)
+    // An old client reporting again is not new: it keeps its place without evicting anyone.
+    store.saveReport(report("site4", 9), null, T0 + 10_000)
+    expect(store.clients().map((c) => c.uuid)).toEqual(["site4", "site3", "site2"])
+    expect(new Set(store.siteHistory(T0 - 300_000).map((p) => p.uuid))).toEqual(
+      new Set(["site2", "site3", "site4"]),
+    )
+    store.close()
+  })
+
+  test("forgets silent clients and old history after the retention times", () => {
+    const day = 86_400_000
+    const store = ReportStore.open(":memory:", {
+      clientRetentionMs: 10 * day,
+      historyRetentionMs: 2 * day,
+    })
+    store.saveReport(report("quiet", 1), null, T0)
+    store.recordDemand({ jobs: 1, gpuJobs: 0, shapes: 1 }, T0)
+    store.saveReport(report("busy", 1), null, T0 + 3 * day)
+    expect(store.clients().map((c) => c.uuid)).toEqual(["busy", "quiet"])
+    expect(store.siteHistory(0).map((p) => p.uuid)).toEqual(["busy"])
+    expect(store.demandHistory(0)).toEqual([])
+    store.saveReport(report("busy", 2), null, T0 + 11 * day)
+    expect(store.clients().map((c) => c.uuid)).toEqual(["busy"])
+    store.close()
+  })
+
+  test("refuses a database of another schema version and names a file that is not one", () => {
+    const path = tempDb()
+    ReportStore.open(path).close()
+    const db = new Database(path)
+    db.exec("PRAGMA user_version = 99")
+    db.close()
+    expect(() => ReportStore.open(path)).toThrow(
+      `database "${path}" has schema version 99, this glidein knows 1; use another --db`,
+    )
+    const junk = join(dirs[0]!, "junk.db")
+    writeFileSync(
+      junk,
+      "this is not a database, just text that is long enough to matter".repeat(100),
+    )
+    expect(() => ReportStore.open(junk)).toThrow(`cannot open database "${junk}"`)
+  })
+})
