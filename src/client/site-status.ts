@@ -12,6 +12,7 @@ import { type JournalRecord, outstandingJobs, readJournal, type SubmitRecord } f
 import type { RpcOptions } from "./json-rpc.ts"
 import { describeShape, plural } from "./plan-report.ts"
 import { countPartitions, planRound } from "./plan-round.ts"
+import type { Unplaced } from "./plan-submissions.ts"
 import type { CommandRunner } from "./run-command.ts"
 import { siteSetup } from "./site-setup.ts"
 
@@ -75,7 +76,7 @@ export async function siteStatus(
       journaled_not_cancelled: outstanding.get(p.name)?.length ?? 0,
     }
   })
-  const status = {
+  const status: Status = {
     config: config.file,
     demand_source: describeSource(source),
     ...(demandResult.error !== undefined ? { demand_error: demandResult.error } : {}),
@@ -83,43 +84,9 @@ export async function siteStatus(
     partitions,
     unplaced: plan.unplaced,
   }
-  if (options.json) {
-    deps.stdout(`${JSON.stringify(status, null, 2)}\n`)
-  } else {
-    const out: string[] = [
-      demandResult.error !== undefined
-        ? `${config.file}: demand unavailable: ${demandResult.error}`
-        : `${config.file}: ${plural(status.demand_jobs, "idle job")} wanted, from ${status.demand_source}`,
-    ]
-    for (const p of partitions) {
-      out.push("", `[${p.partition}] ${p.scheduler}`)
-      if (p.error !== undefined) out.push(`  counts unavailable: ${p.error}`)
-      else out.push(`  ${p.running} running, ${p.idle} idle`)
-      out.push(
-        `  limits: limit_per_submit ${p.limit_per_submit}, max_total_jobs ${p.max_total_jobs}, max_idle_jobs ${p.max_idle_jobs}${
-          p.limit !== undefined ? `; now ${p.limit} (${p.limit_by})` : ""
-        }`,
-      )
-      if (p.would_submit.length === 0) out.push("  a run now would submit nothing")
-      for (const w of p.would_submit) {
-        out.push(
-          `  a run now would submit ${plural(w.count, "glidein")} of ${plural(w.cpus, "cpu")}, ${w.memory_mb} MB, disk ${w.disk_kb} KB, ${plural(w.gpus, "gpu")}`,
-        )
-      }
-      if (p.last_submit) {
-        out.push(
-          `  last submitted ${plural(p.last_submit.count, "glidein")} at ${p.last_submit.time}; ${p.journaled_not_cancelled} job ids in the journal not cancelled`,
-        )
-      }
-    }
-    const unplaced = plan.unplaced.filter((u) => u.reason.startsWith("no partition"))
-    if (unplaced.length > 0) {
-      out.push("", "Cannot place:")
-      for (const u of unplaced)
-        out.push(`  ${plural(u.count, "job")} of ${describeShape(u.shape)}: ${u.reason}`)
-    }
-    deps.stdout(`${out.join("\n")}\n`)
-  }
+  deps.stdout(
+    options.json ? `${JSON.stringify(status, null, 2)}\n` : statusText(status, outstanding),
+  )
   const failed = demandResult.error !== undefined || lines.some((l) => l.error !== undefined)
   return failed ? EXIT.failure : EXIT.ok
 }
@@ -130,4 +97,79 @@ function lastSubmit(journal: JournalRecord[], partition: string): SubmitRecord |
     if (r.kind === "submit" && r.partition === partition) return r
   }
   return undefined
+}
+
+/** What `status --config --json` prints. */
+interface Status {
+  config: string
+  demand_source: string
+  demand_error?: string
+  demand_jobs: number
+  partitions: {
+    partition: string
+    scheduler: string
+    running?: number
+    idle?: number
+    limit?: number
+    limit_by?: string
+    error?: string
+    limit_per_submit: number
+    max_total_jobs: number
+    max_idle_jobs: number
+    would_submit: {
+      count: number
+      cpus: number
+      memory_mb: number
+      disk_kb: number
+      gpus: number
+      walltime_s: number
+    }[]
+    last_submit: SubmitRecord | undefined
+    journaled_not_cancelled: number
+  }[]
+  unplaced: Unplaced[]
+}
+
+/** The status for a terminal. */
+function statusText(status: Status, outstanding: Map<string, string[]>): string {
+  const out: string[] = [
+    status.demand_error !== undefined
+      ? `${status.config}: demand unavailable: ${status.demand_error}`
+      : `${status.config}: ${plural(status.demand_jobs, "idle job")} wanted, from ${status.demand_source}`,
+  ]
+  for (const p of status.partitions) {
+    out.push("", `[${p.partition}] ${p.scheduler}`)
+    if (p.error !== undefined) out.push(`  counts unavailable: ${p.error}`)
+    else out.push(`  ${p.running} running, ${p.idle} idle`)
+    out.push(
+      `  limits: limit_per_submit ${p.limit_per_submit}, max_total_jobs ${p.max_total_jobs}, max_idle_jobs ${p.max_idle_jobs}${
+        p.limit !== undefined ? `; now ${p.limit} (${p.limit_by})` : ""
+      }`,
+    )
+    if (p.would_submit.length === 0) out.push("  a run now would submit nothing")
+    for (const w of p.would_submit) {
+      out.push(
+        `  a run now would submit ${plural(w.count, "glidein")} of ${plural(w.cpus, "cpu")}, ${w.memory_mb} MB, disk ${w.disk_kb} KB, ${plural(w.gpus, "gpu")}`,
+      )
+    }
+    if (p.last_submit)
+      out.push(
+        `  last submitted ${plural(p.last_submit.count, "glidein")} at ${p.last_submit.time}`,
+      )
+    const ids = outstanding.get(p.partition) ?? []
+    if (ids.length > 0) {
+      const shown =
+        ids.length > 20
+          ? `${ids.slice(-20).join(" ")} and ${ids.length - 20} earlier`
+          : ids.join(" ")
+      out.push(`  journal: ${plural(ids.length, "job")} not cancelled: ${shown}`)
+    }
+  }
+  const unplaced = status.unplaced.filter((u) => u.reason.startsWith("no partition"))
+  if (unplaced.length > 0) {
+    out.push("", "Cannot place:")
+    for (const u of unplaced)
+      out.push(`  ${plural(u.count, "job")} of ${describeShape(u.shape)}: ${u.reason}`)
+  }
+  return `${out.join("\n")}\n`
 }
