@@ -264,6 +264,15 @@ for (const s of Object.values(SCHEDULERS)) {
       expect(() => s.render(spec({ count: 1.5 }))).toThrow(/cannot submit/)
     })
 
+    test("render() refuses a glidein no directive can express", () => {
+      const r = spec().resources
+      expect(() => s.render(spec({ resources: { ...r, cpus: 0 } }))).toThrow(
+        'cannot submit a glidein with 0 cores to "Cluster" (expected a whole number ≥ 1)',
+      )
+      expect(() => s.render(spec({ resources: { ...r, memoryMb: 7500.5 } }))).toThrow(/7500.5 MB/)
+      expect(() => s.render(spec({ resources: { ...r, gpus: -1 } }))).toThrow(/-1 GPUs/)
+    })
+
     test("render() puts custom_header, custom_middle and custom_end in their places", () => {
       const job = s.render(
         spec({}, { customHeader: "# HEADER", customMiddle: "# MIDDLE", customEnd: "# END" }),

@@ -21,10 +21,27 @@ export interface Shape {
   runs: number
 }
 
-/** Array or not: an array only when the site groups jobs and there is more than one. */
+/**
+ * Array or not: an array only when the site groups jobs and there is more than one. Refuses
+ * counts and resources no directive can express (the planner hands over whole numbers).
+ */
 export function submissionShape(job: JobSpec): Shape {
   if (!Number.isInteger(job.count) || job.count < 1)
     throw new GlideinError(`cannot submit ${job.count} glideins to "${job.partition}"`)
+  const r = job.resources
+  const bad = (
+    [
+      ["cores", r.cpus, 1],
+      ["GPUs", r.gpus, 0],
+      ["MB of memory", r.memoryMb, 1],
+      ["KB of disk", r.diskKb, 0],
+      ["seconds of wall time", r.walltimeS, 1],
+    ] as const
+  ).find(([, value, min]) => !Number.isSafeInteger(value) || value < min)
+  if (bad)
+    throw new GlideinError(
+      `cannot submit a glidein with ${bad[1]} ${bad[0]} to "${job.partition}" (expected a whole number ≥ ${bad[2]})`,
+    )
   const array = job.site.groupJobs && job.count > 1
   return array ? { array, tasks: job.count, runs: 1 } : { array, tasks: 1, runs: job.count }
 }
