@@ -25,7 +25,7 @@ export interface RpcOptions {
 export const RPC_DEFAULTS: RpcOptions = {
   timeoutMs: 15_000,
   retries: 2,
-  retryDelayMs: 1_000,
+  retryDelayMs: 500,
   maxBytes: 16 * 1024 * 1024,
 }
 

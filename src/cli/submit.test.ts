@@ -1,0 +1,117 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test"
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import path from "node:path"
+
+const main = path.join(import.meta.dir, "..", "main.ts")
+let dir = ""
+
+beforeAll(() => {
+  dir = mkdtempSync(path.join(tmpdir(), "glidein-cli-submit-"))
+  writeFileSync(path.join(dir, "glidein.tar.gz"), "")
+  writeFileSync(
+    path.join(dir, "state.json"),
+    JSON.stringify([{ cpus: 1, memory: 2000, disk: 10000, gpus: 0, os: null, count: 2 }]),
+  )
+})
+afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+function config(name: string, text: string): string {
+  const file = path.join(dir, name)
+  writeFileSync(file, text)
+  return file
+}
+
+const SITE = `[Glidein]
+address = http://127.0.0.1:9/jsonrpc
+[Cluster]
+scheduler = slurm
+running_cmd = echo 0
+idle_cmd = echo 0
+submit_command = echo Submitted batch job 42 #
+`
+
+/** Runs `bun src/main.ts ...argv` with cron's small environment. */
+function glidein(...argv: string[]) {
+  const result = Bun.spawnSync([process.execPath, main, ...argv], {
+    env: { PATH: "/usr/bin:/bin", HOME: dir, GLIDEIN_STATE_DIR: path.join(dir, "state") },
+  })
+  return {
+    code: result.exitCode,
+    stdout: result.stdout.toString(),
+    stderr: result.stderr.toString(),
+  }
+}
+
+describe("glidein submit (command line)", () => {
+  test("glidein submit without --config is a usage error, exit 2", () => {
+    const r = glidein("submit")
+    expect(r.code).toBe(2)
+    expect(r.stderr).toBe("glidein submit: missing --config FILE\n")
+  })
+
+  test("glidein submit --check says whether a config is usable: exit 0, or 2 with the place", () => {
+    const good = glidein("submit", "--config", config("good.ini", SITE), "--check")
+    expect(good.code).toBe(0)
+    expect(good.stdout).toContain("usable")
+    const bad = glidein(
+      "submit",
+      "--config",
+      config(
+        "bad.ini",
+        SITE.replace("scheduler = slurm", "scheduler = slurm\nmax_total_jobs = lots"),
+      ),
+      "--check",
+    )
+    expect(bad.code).toBe(2)
+    expect(bad.stderr).toContain("bad.ini:5: [Cluster] max_total_jobs:")
+  })
+
+  test("glidein submit with an unreachable server exits 1 with one line and submits nothing", () => {
+    const r = glidein(
+      "submit",
+      "--config",
+      config("down.ini", SITE),
+      "--server",
+      "http://127.0.0.1:9",
+    )
+    expect(r.code).toBe(1)
+    expect(r.stderr).toMatch(
+      /^glidein: server http:\/\/127\.0\.0\.1:9\/jsonrpc: get_state failed: .*\n$/,
+    )
+  })
+
+  test("glidein submit runs the site's submit command and accepts pyglidein's -n", () => {
+    const r = glidein(
+      "submit",
+      "-n",
+      "--config",
+      config("run.ini", SITE),
+      "--state-file",
+      path.join(dir, "state.json"),
+    )
+    expect(r.stderr).toBe("glidein submit: [Cluster] submitted 2 glideins as 42 42\n")
+    expect(r.code).toBe(0)
+  })
+
+  test("glidein submit --dry-run --json prints one JSON object", () => {
+    const r = glidein(
+      "submit",
+      "--config",
+      config("dry.ini", SITE),
+      "--state-file",
+      path.join(dir, "state.json"),
+      "--dry-run",
+      "--json",
+    )
+    expect(r.code).toBe(0)
+    const out = JSON.parse(r.stdout)
+    expect(out.submissions[0]).toMatchObject({
+      partition: "Cluster",
+      scheduler: "slurm",
+      count: 2,
+      cpus: 2,
+      memory_mb: 2100,
+    })
+  })
+})
