@@ -6,6 +6,15 @@ import { createApp, MAX_BODY_BYTES } from "./app.ts"
 import { ReportStore } from "./report-store.ts"
 import { parseTokens } from "./tokens.ts"
 
+type Body = string | Uint8Array
+
+/** A JSON body of a response, as the shape the test reads. */
+async function jsonBody(
+  res: Response,
+): Promise<{ error: { code: number; data?: string }; [k: string]: unknown }> {
+  return (await res.json()) as { error: { code: number; data?: string } }
+}
+
 const NOW = Date.UTC(2026, 10, 21, 12, 0, 0)
 const ROWS: DemandRow[] = [
   { cpus: 1, memory: 4000, disk: 10000, gpus: 0, os: "centos7", count: 120 },
@@ -47,7 +56,7 @@ function setup(options: { demand?: DemandSnapshot; tokens?: string } = {}) {
     delayMs: 300_000,
     now: () => NOW,
   })
-  const rpc = async (body: BodyInit, headers: Record<string, string> = {}) => {
+  const rpc = async (body: Body, headers: Record<string, string> = {}) => {
     const res = await app.request("/jsonrpc", { method: "POST", body, headers })
     const text = await res.text()
     return { res, text, json: text ? JSON.parse(text) : null }
@@ -123,7 +132,7 @@ describe("createApp() POST /jsonrpc", () => {
   })
 
   // The baseline's list of what pyglidein got wrong, each now a JSON-RPC error.
-  const bad: [string, BodyInit, number, number, string][] = [
+  const bad: [string, Body, number, number, string][] = [
     ["a non-JSON body", "hello", 400, -32700, "the body is not valid JSON"],
     ["an empty body", "", 400, -32700, "the body is not valid JSON"],
     [
@@ -220,7 +229,7 @@ describe("createApp() POST /jsonrpc", () => {
     const big = `{"jsonrpc":"2.0","method":"get_state","params":{"pad":"${"x".repeat(MAX_BODY_BYTES)}"},"id":1}`
     const declared = await app.request("/jsonrpc", { method: "POST", body: big })
     expect(declared.status).toBe(413)
-    expect((await declared.json()).error).toEqual({
+    expect((await jsonBody(declared)).error).toEqual({
       code: -32600,
       message: "Invalid Request",
       data: `request body larger than ${MAX_BODY_BYTES} bytes`,
@@ -246,7 +255,7 @@ describe("createApp() POST /jsonrpc", () => {
     const res = await app.request("/jsonrpc")
     expect(res.status).toBe(405)
     expect(res.headers.get("allow")).toBe("POST")
-    expect((await res.json()).error.code).toBe(-32600)
+    expect((await jsonBody(res)).error.code).toBe(-32600)
   })
 
   test("with --tokens, monitoring needs a valid bearer token and is attributed to its name", async () => {
@@ -403,7 +412,7 @@ describe("createApp() GET routes", () => {
     for (const path of ["/favicon.ico", "/admin", "/jsonrpc/x", "/api"]) {
       const res = await app.request(path)
       expect(res.status).toBe(404)
-      expect((await res.json()).error).toBe(`not found: GET ${path}`)
+      expect(((await res.json()) as { error: string }).error).toBe(`not found: GET ${path}`)
     }
   })
 })
