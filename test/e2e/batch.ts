@@ -37,6 +37,8 @@ export interface Cluster {
   jobIdVariable: string
   /** The command glidein runs to count glideins (slowed down in the lock scenario). */
   countCommand: string
+  /** The memory (MB) a job for a glidein of `memoryMb` and `cpus` asks this scheduler for. */
+  requestedMemory(memoryMb: number, cpus: number): number
   jobs(user: string): Promise<BatchJob[]>
   request(id: string): Promise<BatchRequest>
 }
@@ -55,6 +57,7 @@ function slurm(e2eDir: string): Cluster {
     configLines: ["scheduler = slurm", "partition = e2e"],
     jobIdVariable: "SLURM_JOB_ID",
     countCommand: "squeue",
+    requestedMemory: (memoryMb) => memoryMb,
     async jobs(user) {
       const r = await run(
         ["squeue", "--noheader", "--array", "--user", user, "--format", "%i|%T|%j"],
@@ -98,6 +101,8 @@ function sge(): Cluster {
     configLines: ["scheduler = sge", "pe = smp"],
     jobIdVariable: "JOB_ID",
     countCommand: "qstat",
+    // h_rss is per slot, in whole MB.
+    requestedMemory: (memoryMb, cpus) => Math.floor(memoryMb / cpus) * cpus,
     async jobs(user) {
       const r = await run(["qstat", "-u", user], { env })
       check(r.code === 0, "qstat failed", describeRun(r))

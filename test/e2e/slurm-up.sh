@@ -6,8 +6,8 @@
 # finds the daemons alive and only waits for readiness.
 #
 # Clients must use the printed configuration: `export SLURM_CONF=$E2E_DIR/slurm/slurm.conf`.
-# The node advertises at most 2 CPUs, 3000 MB and 2 GPUs (a `gpu` GRES without devices), so
-# the tests can fill it. Stop everything with slurm-down.sh.
+# The node has 4 CPUs, 6000 MB and 2 GPUs (a `gpu` GRES without devices) whatever the machine
+# has, so the tests know when it is full. Stop everything with slurm-down.sh.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/lib.sh"
@@ -46,14 +46,11 @@ else
   wait_for 10 test -S "$dir/munge/munge.socket" ||
     die "munged did not create its socket within 10 s" -- "$dir/log/munged.log"
 
-  # The node line from the hardware slurmd detects, capped so the tests know what fits.
-  # Advertising more than the hardware has drains the node.
-  detected=$(slurmd -C | head -1)
-  cpus=$(sed -n 's/.* CPUs=\([0-9]*\).*/\1/p' <<<"$detected")
-  mem=$(sed -n 's/.* RealMemory=\([0-9]*\).*/\1/p' <<<"$detected")
-  [ -n "$cpus" ] && [ -n "$mem" ] || die "could not read CPUs/RealMemory from \`slurmd -C\`: $detected"
-  [ "$cpus" -gt 2 ] && cpus=2
-  [ "$mem" -gt 3000 ] && mem=3000
+  # A fixed node shape, so the tests know what fits: 4 CPUs, 6000 MB, whatever the machine
+  # has (config_overrides: slurmd reports the configured node instead of draining it when the
+  # hardware is smaller; the test jobs only sleep).
+  cpus=4
+  mem=6000
 
   cat >"$conf" <<EOF
 ClusterName=glidein-e2e
@@ -73,6 +70,7 @@ SelectTypeParameters=CR_Core_Memory
 SchedulerType=sched/backfill
 MailProg=/bin/true
 ReturnToService=2
+SlurmdParameters=config_overrides
 KillWait=5
 MinJobAge=30
 GresTypes=gpu

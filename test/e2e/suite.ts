@@ -41,15 +41,18 @@ const { values: opts } = parseArgs({
 })
 
 /** The idle jobs the fake condor_q reports, as `condor_q -af:,` prints them. */
-const GPU_JOB = '1, 1000, 1000000, 1, (TARGET.Arch == "X86_64") && (TARGET.OpSys == "LINUX")'
-const CPU_JOB =
-  '1, 1200, 2000000, undefined, (TARGET.Arch == "X86_64") && (TARGET.OpSys == "LINUX")'
-const DEMAND_LINES = [GPU_JOB, ...Array(6).fill(CPU_JOB)]
+const REQS = '(TARGET.Arch == "X86_64") && (TARGET.OpSys == "LINUX")'
+const GPU_JOB = `1, 1000, 1000000, 1, ${REQS}`
+const BIG_JOB = `2, 1500, 3000000, undefined, ${REQS}`
+const CPU_JOB = `1, 1200, 2000000, undefined, ${REQS}`
+const DEMAND_LINES = [GPU_JOB, BIG_JOB, ...Array(5).fill(CPU_JOB)]
+const DEMAND_JOBS = DEMAND_LINES.length
 
 /** The demand table `serve` must publish for them (disk in pyglidein's wire unit, KiB/1000). */
 const EXPECTED_DEMAND = [
   { cpus: 1, memory: 1000, disk: 1000, gpus: 1, count: 1 },
-  { cpus: 1, memory: 1200, disk: 2000, gpus: 0, count: 6 },
+  { cpus: 2, memory: 1500, disk: 3000, gpus: 0, count: 1 },
+  { cpus: 1, memory: 1200, disk: 2000, gpus: 0, count: 5 },
 ]
 
 /** walltime_hrs of the test sites: a 30 min batch limit, WALLTIME 300 s below it. */
@@ -57,13 +60,30 @@ const WALLTIME_HRS = 0.5
 const BATCH_LIMIT_S = 1800
 const WALLTIME_S = 1500
 
+/** What a glidein is told it has: the contract variables of glidein_start.sh. */
+interface Glidein {
+  CPUS: string
+  MEMORY: string
+  DISK: string
+  GPUS: string
+}
+
 /**
- * The glideins those two shapes get on a batch-script site (pyglidein's sizing): memory with
- * a 5 % margin, disk from wire units × 1.1 × 1024 (KB), one core since 1260 MB is under the
- * default mem_per_core of 2000 MB. GPU demand comes first (prioritize_jobs = gpu, memory).
+ * The glideins the three shapes get on a batch-script site (pyglidein's sizing): memory with
+ * a 5 % margin, disk from wire units × 1.1 × 1024 (KB), the job's own cores (all under the
+ * default mem_per_core of 2000 MB). With max_total_jobs = 3 a run submits one of each, GPU
+ * demand first, then by memory (prioritize_jobs = gpu, memory): 4 cores, which fill the node.
  */
-const GPU_GLIDEIN = { CPUS: "1", MEMORY: "1050", DISK: "1126400", GPUS: "1" }
-const CPU_GLIDEIN = { CPUS: "1", MEMORY: "1260", DISK: "2252800", GPUS: "0" }
+const GLIDEINS: Glidein[] = [
+  { CPUS: "1", MEMORY: "1050", DISK: "1126400", GPUS: "1" },
+  { CPUS: "2", MEMORY: "1575", DISK: "3379200", GPUS: "0" },
+  { CPUS: "1", MEMORY: "1260", DISK: "2252800", GPUS: "0" },
+]
+const FIRST_RUN = GLIDEINS.length
+
+function label(g: Glidein): string {
+  return `glidein CPUS=${g.CPUS} GPUS=${g.GPUS}`
+}
 
 /** How long a stand-in master stays up at most, whatever its -r (the suite cancels sooner). */
 const MASTER_CAP_S = 600
@@ -437,7 +457,7 @@ async function prepareSite(ctx: Context, c: Cluster): Promise<Site> {
       ...c.clientEnv,
     },
   }
-  await writeSiteConfig(ctx, c, site, { maxTotal: 2, maxIdle: 10, perSubmit: 10 })
+  await writeSiteConfig(ctx, c, site, { maxTotal: FIRST_RUN, maxIdle: 10, perSubmit: 10 })
   for (const path of [dir, state, site.config]) chownSync(path, ctx.user.uid, ctx.user.gid)
   chmodSync(dir, 0o755)
   return site
@@ -508,22 +528,22 @@ async function submitScenario(ctx: Context, c: Cluster, site: Site): Promise<str
 
   const r = await submit(ctx, site)
   check(r.code === 0, `glidein submit exited ${r.code}`, describeRun(r))
-  const jobs = await waitFor("2 glideins in the batch system", 20, async () => {
+  const jobs = await waitFor(`${FIRST_RUN} glideins in the batch system`, 20, async () => {
     const list = await c.jobs(ctx.user.name)
-    return list.length >= 2 ? list : undefined
+    return list.length >= FIRST_RUN ? list : undefined
   })
   check(
-    jobs.length === 2,
-    `${jobs.length} glideins in the batch system, want 2`,
+    jobs.length === FIRST_RUN,
+    `${jobs.length} glideins in the batch system, want ${FIRST_RUN}`,
     `${show(jobs)}\n${describeRun(r)}`,
   )
   let seen = 0
   await waitFor(
-    "both glideins to start their condor_master",
+    "every glidein to start its condor_master",
     60,
     async () => {
       seen = recordsOf(ctx, c).length
-      return seen >= 2 ? true : undefined
+      return seen >= FIRST_RUN ? true : undefined
     },
     500,
     () => `${seen} master(s) recorded; batch jobs: ${show(jobs)}\n${describeRun(r)}`,
@@ -539,23 +559,20 @@ async function glideinsScenario(ctx: Context, c: Cluster, site: Site): Promise<s
   const records = recordsOf(ctx, c)
   const jobs = await c.jobs(ctx.user.name)
   check(
-    records.length === 2,
-    `${records.length} masters started, want 2`,
+    records.length === FIRST_RUN,
+    `${records.length} masters started, want ${FIRST_RUN}`,
     records.map((r) => r.dir).join("\n"),
   )
-  const byGpus = new Map(records.map((r) => [r.contract?.GPUS, r]))
-  const pairs: [typeof GPU_GLIDEIN, MasterRecord | undefined][] = [
-    [GPU_GLIDEIN, byGpus.get("1")],
-    [CPU_GLIDEIN, byGpus.get("0")],
-  ]
-  for (const [want, rec] of pairs) {
+  const shape = (env: Record<string, string> | undefined) => `${env?.CPUS}/${env?.GPUS}`
+  for (const want of GLIDEINS) {
+    const rec = records.find((r) => shape(r.contract) === shape({ ...want }))
     check(
       rec !== undefined,
-      `no glidein with GPUS=${want.GPUS}`,
+      `no ${label(want)} started`,
       records.map((r) => show(r.contract)).join("\n"),
     )
-    const env = rec.contract!
     // Exactly the contract: the job script starts glidein_start.sh from `env -i`.
+    const env = rec.contract!
     const expected: Record<string, string> = {
       ...want,
       WALLTIME: String(WALLTIME_S),
@@ -566,16 +583,12 @@ async function glideinsScenario(ctx: Context, c: Cluster, site: Site): Promise<s
       E2E_CLUSTER: c.name,
     }
     for (const [k, v] of Object.entries(expected)) {
-      check(
-        env[k] === v,
-        `glidein GPUS=${want.GPUS}: ${k}=${JSON.stringify(env[k])}, want "${v}"`,
-        show(env),
-      )
+      check(env[k] === v, `${label(want)}: ${k}=${JSON.stringify(env[k])}, want "${v}"`, show(env))
     }
     const extra = Object.keys(env).filter((k) => !(k in expected))
     check(
       extra.length === 0,
-      `glidein GPUS=${want.GPUS}: glidein_start.sh was started with more than the contract: ${extra.join(", ")}`,
+      `${label(want)}: glidein_start.sh was started with more than the contract: ${extra.join(", ")}`,
       show(env),
     )
     check(rec.user === ctx.user.name, `the master ran as "${rec.user}", want "${ctx.user.name}"`)
@@ -589,16 +602,17 @@ async function glideinsScenario(ctx: Context, c: Cluster, site: Site): Promise<s
       show(jobs),
     )
     const req = await c.request(rec.jobId)
+    const cpus = Number(want.CPUS)
     const wantReq = {
       owner: ctx.user.name,
-      cpus: Number(want.CPUS),
-      memoryMb: Number(want.MEMORY),
+      cpus,
+      memoryMb: c.requestedMemory(Number(want.MEMORY), cpus),
       gpus: Number(want.GPUS),
       timeLimitS: BATCH_LIMIT_S,
     }
     check(
       show(req) === show(wantReq),
-      `job ${rec.jobId} requested other resources`,
+      `${label(want)}: job ${rec.jobId} asked ${c.name} for other resources`,
       `got ${show(req)}\nwant ${show(wantReq)}`,
     )
 
@@ -618,7 +632,8 @@ async function glideinsScenario(ctx: Context, c: Cluster, site: Site): Promise<s
     )
     check(rec.passwordMode === "600", `the pool password has mode ${rec.passwordMode}, want 600`)
   }
-  return `2 glideins (GPUS=1: ${GPU_GLIDEIN.MEMORY} MB; GPUS=0: ${CPU_GLIDEIN.MEMORY} MB), WALLTIME=${WALLTIME_S}, SITE=${site.name}, password byte-exact, condor_master ${records[0]!.args.join(" ")}`
+  const shapes = GLIDEINS.map((g) => `${g.CPUS} cpu/${g.MEMORY} MB/${g.GPUS} gpu`).join(", ")
+  return `${FIRST_RUN} glideins (${shapes}) with WALLTIME=${WALLTIME_S}, SITE, CLUSTER; batch requests match; password byte-exact; condor_master ${records[0]!.args.join(" ")}`
 }
 
 /**
@@ -632,9 +647,9 @@ const RETIRE_MINUTES = Math.floor((WALLTIME_S - RETIRE_S) / 60)
  * How the master was started: in the foreground with the retirement time, its daemons beside
  * it, and HTCondor configured (through `_condor_*`) with exactly the glidein's resources.
  */
-function checkMaster(rec: MasterRecord, want: typeof GPU_GLIDEIN, site: Site): void {
+function checkMaster(rec: MasterRecord, want: Glidein, site: Site): void {
   const args = rec.args
-  const label = `glidein GPUS=${want.GPUS}`
+  const label = `glidein CPUS=${want.CPUS} GPUS=${want.GPUS}`
   check(args.includes("-f"), `condor_master was started without -f: ${args.join(" ")}`)
   const at = args.indexOf("-r")
   check(
@@ -693,8 +708,8 @@ async function journalScenario(ctx: Context, c: Cluster, site: Site): Promise<st
   const jobIds = submits.flatMap((s) => s.jobIds ?? [])
   const batch = (await c.jobs(ctx.user.name)).map((j) => j.id)
   check(
-    submits.reduce((n, s) => n + (s.count ?? 0), 0) === 2,
-    "the journal does not record 2 glideins",
+    submits.reduce((n, s) => n + (s.count ?? 0), 0) === FIRST_RUN,
+    `the journal does not record ${FIRST_RUN} glideins`,
     show(journal),
   )
   check(
@@ -725,12 +740,12 @@ async function journalScenario(ctx: Context, c: Cluster, site: Site): Promise<st
     would_submit: p?.would_submit?.length,
   }
   const want = {
-    demand_jobs: 7,
+    demand_jobs: DEMAND_JOBS,
     partitions: 1,
-    running: 2,
+    running: FIRST_RUN,
     idle: 0,
-    journaled_not_cancelled: 2,
-    would_submit: 0, // max_total_jobs = 2 is reached
+    journaled_not_cancelled: FIRST_RUN,
+    would_submit: 0, // max_total_jobs is reached
   }
   check(
     show(seen) === show(want),
@@ -739,11 +754,11 @@ async function journalScenario(ctx: Context, c: Cluster, site: Site): Promise<st
   )
   const text = await runOk([ctx.bin, "status", "--config", site.config], asUser)
   check(
-    /\b2 running, 0 idle\b/.test(text.stdout),
-    'status --config does not say "2 running, 0 idle"',
+    text.stdout.includes(`${FIRST_RUN} running, 0 idle`),
+    `status --config does not say "${FIRST_RUN} running, 0 idle"`,
     describeRun(text),
   )
-  return `journal lists jobs ${jobIds.join(", ")}; status --config: 2 running, 0 idle, 7 idle jobs wanted, nothing to submit`
+  return `journal lists jobs ${jobIds.join(", ")}; status --config: ${FIRST_RUN} running, 0 idle, ${DEMAND_JOBS} idle jobs wanted, nothing to submit`
 }
 
 function same(a: string[], b: string[]): boolean {
@@ -780,26 +795,26 @@ async function counts(ctx: Context, c: Cluster) {
 }
 
 async function limitsScenario(ctx: Context, c: Cluster, site: Site): Promise<string> {
-  // The node is full (2 cores, 2 glideins); demand is 7 jobs. With max_idle_jobs = 2 one run
+  // The node is full (4 cores, 3 glideins); demand is 7 jobs. With max_idle_jobs = 2 one run
   // queues 2 more, and the next run none, however much demand there is.
   await writeSiteConfig(ctx, c, site, { maxTotal: 10, maxIdle: 2, perSubmit: 10 })
   const first = await submit(ctx, site)
   check(first.code === 0, `glidein submit exited ${first.code}`, describeRun(first))
   const after1 = await counts(ctx, c)
   check(
-    after1.running === 2 && after1.pending === 2 && after1.other.length === 0,
-    `after one run: ${after1.running} running, ${after1.pending} pending, want 2 and 2`,
+    after1.running === FIRST_RUN && after1.pending === 2 && after1.other.length === 0,
+    `after one run: ${after1.running} running, ${after1.pending} pending, want ${FIRST_RUN} and 2`,
     `${show(after1.jobs)}\n${describeRun(first)}`,
   )
   const second = await submit(ctx, site)
   check(second.code === 0, `the second glidein submit exited ${second.code}`, describeRun(second))
   const after2 = await counts(ctx, c)
   check(
-    after2.running === 2 && after2.pending === 2,
+    after2.running === FIRST_RUN && after2.pending === 2,
     `after a second run: ${after2.running} running, ${after2.pending} pending; max_idle_jobs = 2 should have stopped it`,
     `${show(after2.jobs)}\n${describeRun(second)}`,
   )
-  return "max_idle_jobs = 2 with 7 idle jobs of demand on a full node: +2 pending, then +0"
+  return `max_idle_jobs = 2 with ${DEMAND_JOBS} idle jobs of demand on a full node: +2 pending, then +0`
 }
 
 async function lockScenario(ctx: Context, c: Cluster, site: Site): Promise<string> {
@@ -842,8 +857,8 @@ async function lockScenario(ctx: Context, c: Cluster, site: Site): Promise<strin
   )
   const now = await counts(ctx, c)
   check(
-    now.running === 2 && now.pending === 3,
-    `${now.running} running, ${now.pending} pending, want 2 and 3 (one submission, not two)`,
+    now.running === FIRST_RUN && now.pending === 3,
+    `${now.running} running, ${now.pending} pending, want ${FIRST_RUN} and 3 (one submission, not two)`,
     `${show(now.jobs)}\n${describeRun(firstDone)}\n${describeRun(second)}`,
   )
   const journalAfter = await journalRecords(site)
@@ -863,8 +878,8 @@ async function reportScenario(ctx: Context, site: Site): Promise<string> {
   check(client !== undefined, `/api/clients has no client "${site.uuid}"`, show(body))
   const running = findMetric(client, "glideins_running")
   check(
-    running !== undefined && Object.values(running).reduce((a, b) => a + b, 0) === 2,
-    `/api/clients reports ${show(running)} running glideins for "${site.uuid}", want 2`,
+    running !== undefined && Object.values(running).reduce((a, b) => a + b, 0) === FIRST_RUN,
+    `/api/clients reports ${show(running)} running glideins for "${site.uuid}", want ${FIRST_RUN}`,
     show(client),
   )
   const page = await fetch(`${ctx.serverUrl}/`)
