@@ -77,6 +77,17 @@ test("describeConfig() aligns the source and value columns of every block", () =
   }
 })
 
+test("describeConfig() says when demand comes from the command line", () => {
+  const config = parseSiteConfig("[Cluster]\nscheduler = pbs\n", "site.ini", {
+    demandFromCommandLine: true,
+  })
+  const text = describeConfig(config)
+  expect(text).toStartWith(
+    "site.ini: usable; pbs, 1 partition; demand from the command line (--server or --state-file)\n",
+  )
+  expect(text).toContain("  address    default  (none: given on the command line)\n")
+})
+
 test("configJson() is pyglidein's Config dict plus the warnings", () => {
   const config = parseSiteConfig(TEXT, "site.ini")
   const json = configJson(config)

@@ -51,7 +51,9 @@ export function describeConfig(config: SiteConfig): string {
   const schedulers = [...new Set(Object.values(config.partitionSettings).map((p) => p.scheduler))]
   const demand = config.glidein.ssh_state
     ? "demand from ~/glidein_state (ssh_state)"
-    : `demand from ${config.glidein.address}`
+    : config.glidein.address !== undefined
+      ? `demand from ${config.glidein.address}`
+      : "demand from the command line (--server or --state-file)"
   out.push(
     `${config.file}: usable; ${schedulers.join("/")}, ${n} partition${n === 1 ? "" : "s"}; ${demand}`,
   )
@@ -111,7 +113,8 @@ function rowsOf(
     let shown: string
     if (value !== undefined) shown = show(value as IniValue)
     else if (BUILT_IN_COMMANDS.has(key)) shown = "(the scheduler's built-in command)"
-    else if (key === "address" && config.glidein.ssh_state) shown = "(none: ssh_state)"
+    else if (key === "address")
+      shown = config.glidein.ssh_state ? "(none: ssh_state)" : "(none: given on the command line)"
     else continue
     if (key === "delay" && typeof value === "number" && value < 1) shown += " (run once)"
     if ((key === "max_total_jobs" || key === "limit_per_submit") && value === 0)

@@ -10,24 +10,27 @@
  * for (const p of config.partitions) plan(config.partitionSettings[p])
  */
 import { ConfigError } from "../errors.ts"
-import { parseSiteConfig, type SiteConfig } from "./site-config.ts"
+import { parseSiteConfig, type SiteConfig, type SiteConfigOptions } from "./site-config.ts"
 
 export type { ConfigPlace } from "../errors.ts"
 export { configJson, describeConfig, formatWarning } from "./describe.ts"
 export type * from "./schema.ts"
 export { loadSecrets } from "./secrets.ts"
-export { parseSiteConfig, type SiteConfig } from "./site-config.ts"
+export { parseSiteConfig, type SiteConfig, type SiteConfigOptions } from "./site-config.ts"
 export type { ConfigWarning, IniValue } from "./types.ts"
 
 /** Reads, parses and validates a site config file. Throws ConfigError. */
-export async function loadSiteConfig(path: string): Promise<SiteConfig> {
+export async function loadSiteConfig(
+  path: string,
+  options: SiteConfigOptions = {},
+): Promise<SiteConfig> {
   const bytes = await Bun.file(path)
     .bytes()
     .catch((e: NodeJS.ErrnoException) => {
       const why = e.code === "ENOENT" ? "no such file" : (e.code ?? e.message)
       throw new ConfigError({ file: path }, `cannot read the config file (${why})`)
     })
-  return parseSiteConfig(decodeUtf8(bytes, path), path)
+  return parseSiteConfig(decodeUtf8(bytes, path), path, options)
 }
 
 /** UTF-8 text, or a ConfigError naming the first line that is not UTF-8. */

@@ -83,43 +83,45 @@ export const modeSchema = z.object({
 export type ModeSettings = z.infer<typeof modeSchema>
 
 /** [Glidein] */
-export const glideinSchema = z
-  .object({
-    /** JSON-RPC URL of `glidein serve` (or a pyglidein server). No default: see below. */
-    address: text
-      .refine((a) => /^https?:\/\/[^\s/]+/.test(a), {
-        error: "expected an http:// or https:// URL",
-      })
-      .optional(),
-    /** Read demand from ~/glidein_state (pushed over ssh) instead of asking the server. */
-    ssh_state: flagFalse,
-    /** Seconds between rounds; below 1 means run once (cron). */
-    delay: z.number({ error: "expected a number of seconds" }).optional(),
-    /** Site name given to glideins (SITE, GLIDEIN_Site). */
-    site: optionalText,
-    /** Client id reported to the server; default user@host. */
-    uuid: optionalText,
-    /** Directory holding the tarball. */
-    loc: optionalText,
-    /** Glidein tarball, relative to `loc` when that is set. */
-    tarball: optionalText,
-    /** Site-provided glidein start script instead of the built-in one. */
-    glidein_script: optionalText,
-    /** ResourceName of the glideins. */
-    resourcename: optionalText,
-    /** Central manager the glideins join (CLUSTER). */
-    cluster: optionalText,
-  })
-  .superRefine((g, ctx) => {
-    if (g.address === undefined && !g.ssh_state)
-      ctx.addIssue({
-        code: "custom",
-        path: ["address"],
-        message:
-          "missing: set address = http://HOST:PORT/jsonrpc (your glidein serve) or ssh_state = True",
-      })
-  })
+export const glideinSchema = z.object({
+  /** JSON-RPC URL of `glidein serve` (or a pyglidein server). No default: see below. */
+  address: text
+    .refine((a) => /^https?:\/\/[^\s/]+/.test(a), {
+      error: "expected an http:// or https:// URL",
+    })
+    .optional(),
+  /** Read demand from ~/glidein_state (pushed over ssh) instead of asking the server. */
+  ssh_state: flagFalse,
+  /** Seconds between rounds; below 1 means run once (cron). */
+  delay: z.number({ error: "expected a number of seconds" }).optional(),
+  /** Site name given to glideins (SITE, GLIDEIN_Site). */
+  site: optionalText,
+  /** Client id reported to the server; default user@host. */
+  uuid: optionalText,
+  /** Directory holding the tarball. */
+  loc: optionalText,
+  /** Glidein tarball, relative to `loc` when that is set. */
+  tarball: optionalText,
+  /** Site-provided glidein start script instead of the built-in one. */
+  glidein_script: optionalText,
+  /** ResourceName of the glideins. */
+  resourcename: optionalText,
+  /** Central manager the glideins join (CLUSTER). */
+  cluster: optionalText,
+})
 export type GlideinSettings = z.infer<typeof glideinSchema>
+
+/** [Glidein] of a config that must say where demand comes from: there is no default
+ *  server (pyglidein's pointed every site at IceCube's). */
+export const glideinWithDemandSchema = glideinSchema.superRefine((g, ctx) => {
+  if (g.address === undefined && !g.ssh_state)
+    ctx.addIssue({
+      code: "custom",
+      path: ["address"],
+      message:
+        "missing: set address = http://HOST:PORT/jsonrpc (your glidein serve) or ssh_state = True",
+    })
+})
 
 /** Keys of [Cluster] and of every partition section (which inherits all [Cluster] keys). */
 export const partitionSchema = z

@@ -60,6 +60,13 @@ describe("parseSiteConfig() builds pyglidein's Config dict", () => {
     ).toBe(true)
   })
 
+  test("parseSiteConfig() needs no address when the command line names the demand source", () => {
+    const c = parseSiteConfig("[Cluster]\nscheduler = pbs\n", "site.ini", {
+      demandFromCommandLine: true,
+    })
+    expect(c.glidein).toEqual({ ssh_state: false })
+  })
+
   test("parseSiteConfig() gives each partition every [Cluster] key, its own keys winning", () => {
     const c = load(
       `${BASE}max_total_jobs = 10\npartitions = a, b\n[a]\nmax_total_jobs = 3\ngpu_only = True\n[b]\n`,

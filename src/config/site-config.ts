@@ -14,6 +14,7 @@ import {
   customEnvSchema,
   type GlideinSettings,
   glideinSchema,
+  glideinWithDemandSchema,
   isTextSchema,
   type ModeSettings,
   modeSchema,
@@ -65,14 +66,27 @@ const KNOWN_SECTIONS = Object.keys(SECTION_SCHEMAS)
 const PARTITION_KEYS = Object.keys(partitionSchema.shape)
 let builtinDefaults: IniDocument | undefined
 
+export interface SiteConfigOptions {
+  /** The command line names the demand source (`--server`, `$GLIDEIN_SERVER`,
+   *  `--state-file`), so the config need not have `address` or `ssh_state`. */
+  demandFromCommandLine?: boolean
+}
+
 /** Parses and validates config text (pure). Throws ConfigError for an unusable config. */
-export function parseSiteConfig(text: string, file: string): SiteConfig {
+export function parseSiteConfig(
+  text: string,
+  file: string,
+  options: SiteConfigOptions = {},
+): SiteConfig {
   const { doc, dict, partitions, warnings, errors } = readConfig(text, file)
   warnUnknown(doc, partitions, warnings)
 
   const check = new Checker(dict, doc, errors)
   const mode = check.section("Mode", modeSchema)
-  const glidein = check.section("Glidein", glideinSchema)
+  const glidein = check.section(
+    "Glidein",
+    options.demandFromCommandLine ? glideinSchema : glideinWithDemandSchema,
+  )
   const submitFile = check.section("SubmitFile", submitFileSchema)
   const customEnv = check.section("CustomEnv", customEnvSchema)
   const startdLogging = check.section("StartdLogging", startdLoggingSchema)
