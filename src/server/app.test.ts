@@ -11,8 +11,8 @@ type Body = string | Uint8Array
 /** A JSON body of a response, as the shape the test reads. */
 async function jsonBody(
   res: Response,
-): Promise<{ error: { code: number; data?: string }; [k: string]: unknown }> {
-  return (await res.json()) as { error: { code: number; data?: string } }
+): Promise<{ error: { code: number; message: string; data?: string } }> {
+  return (await res.json()) as { error: { code: number; message: string; data?: string } }
 }
 
 const NOW = Date.UTC(2026, 10, 21, 12, 0, 0)
