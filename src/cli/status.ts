@@ -138,9 +138,11 @@ export async function serverStatus(
 export const statusCommand: Command = {
   name: "status",
   summary: "show the pool's demand and the sites' glideins",
-  usage: "--server URL [--json]",
+  usage: "--server URL | --config FILE [--json]",
   details: `--server URL asks a glidein serve (or a pyglidein server) for its demand table,
 when it last polled condor_q and with what error, and the sites that report to it.
+--config FILE shows a site: per partition its glideins running and idle, the limits, what a
+submit run would do now (nothing is submitted), and the glideins in its journal.
 Exit codes: 0 ok, 1 the server could not be reached, 2 usage error.`,
   options: {
     server: {
@@ -148,11 +150,21 @@ Exit codes: 0 ok, 1 the server could not be reached, 2 usage error.`,
       value: "URL",
       description: "the server, e.g. http://pool.example.org:11001",
     },
+    config: {
+      type: "string",
+      value: "FILE",
+      description: "a site config: its glideins, limits and what a submit run would do now",
+    },
     json: { type: "boolean", description: "print JSON instead of tables" },
   },
   async run(args) {
     const json = args.flag("json")
     const server = args.string("server")
+    const config = args.string("config")
+    if (config !== undefined) {
+      const { configStatus } = await import("../client/site-status.ts")
+      return configStatus(config, { json, ...(server !== undefined ? { server } : {}) })
+    }
     if (server !== undefined) {
       return serverStatus(
         server,
@@ -165,7 +177,7 @@ Exit codes: 0 ok, 1 the server could not be reached, 2 usage error.`,
       )
     }
     throw new UsageError(
-      "glidein status: say which status: --server URL (a glidein serve, e.g. http://pool.example.org:11001)",
+      "glidein status: say which status: --server URL (a glidein serve, e.g. http://pool.example.org:11001) or --config FILE (a site)",
     )
   },
 }

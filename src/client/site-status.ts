@@ -4,7 +4,7 @@
  * and what a submit run would do at this moment — computed exactly as a run computes it, but
  * nothing is written or submitted. The journal adds what was submitted last.
  */
-import type { SiteConfig } from "../config/index.ts"
+import { loadSiteConfig, type SiteConfig } from "../config/index.ts"
 import { EXIT } from "../errors.ts"
 import type { DemandRow } from "./demand.ts"
 import { demandSource, describeSource, fetchDemand } from "./demand-source.ts"
@@ -13,7 +13,7 @@ import type { RpcOptions } from "./json-rpc.ts"
 import { describeShape, plural } from "./plan-report.ts"
 import { countPartitions, planRound } from "./plan-round.ts"
 import type { Unplaced } from "./plan-submissions.ts"
-import type { CommandRunner } from "./run-command.ts"
+import { type CommandRunner, runCommand } from "./run-command.ts"
 import { siteSetup } from "./site-setup.ts"
 
 /** The world `status --config` talks to. */
@@ -89,6 +89,19 @@ export async function siteStatus(
   )
   const failed = demandResult.error !== undefined || lines.some((l) => l.error !== undefined)
   return failed ? EXIT.failure : EXIT.ok
+}
+
+/** `glidein status --config FILE`: loads the config and prints its status to stdout. */
+export async function configStatus(
+  configPath: string,
+  options: { json: boolean; server?: string },
+): Promise<number> {
+  const config = await loadSiteConfig(configPath)
+  return siteStatus(config, options, {
+    run: runCommand,
+    env: process.env as Record<string, string | undefined>,
+    stdout: (text) => process.stdout.write(text),
+  })
 }
 
 function lastSubmit(journal: JournalRecord[], partition: string): SubmitRecord | undefined {
