@@ -15,6 +15,7 @@ import { defaultUuid, monitoringParams, type PartitionReport } from "./monitorin
 import { describeShape, plural, reportJson, reportText } from "./plan-report.ts"
 import { countPartitions, planRound } from "./plan-round.ts"
 import type { PreparedSubmission } from "./prepare-submissions.ts"
+import { pruneOutput } from "./prune-output.ts"
 import type { CommandRunner } from "./run-command.ts"
 import { type SiteSetup, siteSetup, startScriptText } from "./site-setup.ts"
 import { ensureStateDir } from "./state-dir.ts"
@@ -82,6 +83,7 @@ export async function runSubmit(
     return EXIT.ok
   }
   try {
+    pruneOutput(setup.paths.outputDir, setup.paths.pruneStamp, deps.now())
     const delay = config.glidein.delay ?? 0
     if (delay < 1) return await submitRound(setup, source, options, startScript, deps)
     // pyglidein's daemon mode: keep going through a bad round, as it did.
@@ -106,8 +108,16 @@ async function gather(
   options: SubmitOptions,
   deps: SubmitDeps,
 ) {
-  const demand = await fetchDemand(source, deps.rpc)
-  const counted = await countPartitions(setup, options.assumeEmpty, deps)
+  // The server and the batch system are asked at the same time; when the server fails, the
+  // counts (read-only) are waited for, so no command outlives the run.
+  const [demandResult, countedResult] = await Promise.allSettled([
+    fetchDemand(source, deps.rpc),
+    countPartitions(setup, options.assumeEmpty, deps),
+  ])
+  if (demandResult.status === "rejected") throw demandResult.reason
+  if (countedResult.status === "rejected") throw countedResult.reason
+  const demand = demandResult.value
+  const counted = countedResult.value
   return { demand, ...planRound(setup, demand, counted) }
 }
 

@@ -15,8 +15,10 @@ export interface StatePaths {
   journal: string
   /** Rendered submit files, one folder per partition and glidein size. */
   submitRoot: string
-  /** Batch output and error files when `[Mode] debug` is set. */
+  /** The glideins' batch output and error files. */
   outputDir: string
+  /** Its mtime is when old output files were last removed. */
+  pruneStamp: string
 }
 
 /** The state root for `env`. */
@@ -43,6 +45,7 @@ export function statePaths(configPath: string, root: string = stateRoot()): Stat
     journal: join(dir, "journal.jsonl"),
     submitRoot: join(dir, "submit"),
     outputDir: join(dir, "out"),
+    pruneStamp: join(dir, "pruned"),
   }
 }
 

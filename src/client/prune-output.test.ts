@@ -1,0 +1,45 @@
+import { afterEach, describe, expect, test } from "bun:test"
+import { existsSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { pruneOutput } from "./prune-output.ts"
+
+const dirs: string[] = []
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true })
+})
+
+const DAY = 24 * 3600 * 1000
+
+describe("pruneOutput()", () => {
+  test("pruneOutput() removes output files older than two weeks, once a day", () => {
+    const root = mkdtempSync(join(tmpdir(), "glidein-prune-"))
+    dirs.push(root)
+    const out = join(root, "out")
+    mkdirSync(out)
+    const now = new Date("2026-03-01T00:00:00Z")
+    const aged = (name: string, days: number) => {
+      const path = join(out, name)
+      writeFileSync(path, "log")
+      const t = new Date(now.getTime() - days * DAY)
+      utimesSync(path, t, t)
+      return path
+    }
+    const old = aged("glidein-1.out", 15)
+    const recent = aged("glidein-2.out", 10)
+    const stamp = join(root, "pruned")
+    expect(pruneOutput(out, stamp, now)).toBe(1)
+    expect(existsSync(old)).toBe(false)
+    expect(existsSync(recent)).toBe(true)
+    const older = aged("glidein-3.out", 30)
+    expect(pruneOutput(out, stamp, new Date(now.getTime() + DAY / 2))).toBe(0)
+    expect(existsSync(older)).toBe(true)
+    expect(pruneOutput(out, stamp, new Date(now.getTime() + DAY + 1))).toBe(1)
+  })
+
+  test("pruneOutput() does nothing and does not throw before the folder exists", () => {
+    const root = mkdtempSync(join(tmpdir(), "glidein-prune-"))
+    dirs.push(root)
+    expect(pruneOutput(join(root, "out"), join(root, "pruned"), new Date())).toBe(0)
+  })
+})
