@@ -48,8 +48,21 @@ export interface ConfigLock {
  * throws when the file system cannot lock at all (an NFS mount without lock support).
  */
 export function tryLock(path: string): ConfigLock | undefined {
-  const fd = openSync(path, "a", 0o600)
-  const c = loadLibc()
+  let c: NonNullable<typeof libc>
+  try {
+    c = loadLibc()
+  } catch (error) {
+    throw new GlideinError(
+      `cannot lock ${path}: flock(2) is unavailable (${(error as Error).message})`,
+    )
+  }
+  let fd: number
+  try {
+    fd = openSync(path, "a", 0o600)
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message
+    throw new GlideinError(`cannot open the lock file ${path} (${code})`)
+  }
   if (c.flock(fd, LOCK_EX | LOCK_NB) !== 0) {
     const errno = c.errno()
     closeSync(fd)

@@ -7,6 +7,7 @@
 import { existsSync, mkdirSync, writeFileSync } from "node:fs"
 import { userInfo } from "node:os"
 import { basename, join, resolve } from "node:path"
+import { GlideinError } from "../errors.ts"
 
 /** The files of one config's state folder. */
 export interface StatePaths {
@@ -51,9 +52,16 @@ export function statePaths(configPath: string, root: string = stateRoot()): Stat
 
 /** Creates the state folder (mode 0700) and notes which config it belongs to. */
 export function ensureStateDir(paths: StatePaths, configPath: string): void {
-  mkdirSync(paths.dir, { recursive: true, mode: 0o700 })
-  const note = join(paths.dir, "config-path")
-  if (!existsSync(note)) writeFileSync(note, `${resolve(configPath)}\n`, { mode: 0o600 })
+  try {
+    mkdirSync(paths.dir, { recursive: true, mode: 0o700 })
+    const note = join(paths.dir, "config-path")
+    if (!existsSync(note)) writeFileSync(note, `${resolve(configPath)}\n`, { mode: 0o600 })
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message
+    throw new GlideinError(
+      `cannot use the state folder ${paths.dir} (${code}); set GLIDEIN_STATE_DIR to a writable folder`,
+    )
+  }
 }
 
 /** A file-name-safe form of a config or partition name. */
