@@ -3,7 +3,7 @@
  * (inline CSS and SVG, no script). Every value goes through hono's escaping `html` template:
  * pyglidein printed a client's `uuid` raw, so any client could put script on its page.
  */
-import { html } from "hono/html"
+import { html, raw } from "hono/html"
 import type { DemandSnapshot } from "../demand/index.ts"
 import { formatAge, formatDuration } from "./format-age.ts"
 import type { DemandPoint, SitePoint, StoredClient } from "./report-store.ts"
@@ -58,13 +58,13 @@ a{color:var(--accent)}
 section{background:var(--panel);border:1px solid var(--line);border-radius:8px;padding:.8rem 1rem 1rem;margin-bottom:1rem}
 section>h2{font-size:1rem;margin:.1rem 0 .7rem;display:flex;justify-content:space-between;align-items:baseline;gap:1rem;flex-wrap:wrap}
 section>h2 small{font-weight:400;color:var(--muted)}
-.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(420px,1fr));gap:1rem}
+.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(460px,1fr));gap:1rem 2rem}
 figure.chart{margin:0}
 figure.chart figcaption{font-weight:600;margin-bottom:.2rem}
 figure.chart svg{width:100%;height:auto;display:block}
 svg .grid{stroke:var(--line);stroke-width:1}
 svg .grid.minor{stroke-dasharray:2 3}
-svg .tick{fill:var(--muted);font-size:11px}
+svg .tick{fill:var(--muted);font-size:12px}
 svg .empty{fill:var(--muted);font-size:13px}
 ul.legend{list-style:none;padding:0;margin:.3rem 0 0;display:flex;flex-wrap:wrap;gap:.2rem 1rem;font-size:.85rem;color:var(--muted)}
 .swatch{display:inline-block;width:.8rem;height:.8rem;border-radius:2px;margin-right:.35rem;vertical-align:-1px}
@@ -203,7 +203,8 @@ export function siteSeries(
 function charts(d: StatusPageData) {
   const to = d.now
   const from = to - RANGES[d.range]
-  const demandGap = Math.max(d.demandBucketMs * 2.5, d.delayMs * 2.5)
+  // Polls minutes apart are one line; only a longer silence (server down) shows as a gap.
+  const demandGap = Math.max(10 * 60_000, d.demandBucketMs * 2.5, d.delayMs * 2.5)
   const siteGap = d.siteBucketMs * 3.5
   const labels = new Map(d.clients.map((c) => [c.uuid, siteLabel(c)]))
   const demandChart = lineChart({
@@ -250,7 +251,7 @@ export function renderStatusPage(d: StatusPageData) {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta http-equiv="refresh" content="60">
 <title>glidein serve — ${rows ? `${fmt(d.demand.jobs)} idle jobs` : "no demand yet"}</title>
-<style>${STYLE}</style>
+<style>${raw(STYLE)}</style>
 </head>
 <body>
 <header><h1>glidein serve</h1>${status.line}</header>

@@ -42,7 +42,7 @@ const MARGIN = { left: 52, right: 14, top: 14, bottom: 26 }
 /** At most this many points per line; beyond, buckets keep their largest value. */
 const MAX_POINTS = 360
 
-/** 1, 2, 5 × 10^n at or above `v`, so gridlines fall on round numbers. */
+/** 1, 2, 2.5, 5 × 10^n at or above `v` (at least 1), so gridlines fall on round numbers. */
 export function niceCeil(v: number): number {
   if (v <= 1) return 1
   const p = 10 ** Math.floor(Math.log10(v))
@@ -98,8 +98,8 @@ function downsample(points: { t: number; v: number }[], from: number, to: number
 /** An SVG line chart with gridlines, UTC time axis and an HTML legend. */
 export function lineChart(options: ChartOptions) {
   const { title, from, to, gapMs } = options
-  const width = options.width ?? 640
-  const height = options.height ?? 200
+  const width = options.width ?? 480
+  const height = options.height ?? 180
   const plotW = width - MARGIN.left - MARGIN.right
   const plotH = height - MARGIN.top - MARGIN.bottom
   const series = options.series.map((s) => ({
@@ -111,7 +111,9 @@ export function lineChart(options: ChartOptions) {
     ),
   }))
   const peak = Math.max(0, ...series.flatMap((s) => s.points.map((p) => p.v)))
-  const yMax = niceCeil(peak)
+  // Three or four gridlines at round steps above the peak.
+  const step = niceCeil(peak / 4)
+  const yMax = Math.max(step, step * Math.ceil(peak / step))
   const x = (t: number) => MARGIN.left + ((t - from) / (to - from)) * plotW
   const y = (v: number) => MARGIN.top + plotH - (v / yMax) * plotH
   const empty = series.every((s) => s.points.length === 0)
@@ -124,19 +126,21 @@ export function lineChart(options: ChartOptions) {
         )
         .join("; ")}`
 
-  const grid = [0, 0.25, 0.5, 0.75, 1].map((f) => {
-    const v = yMax * f
+  const levels = Array.from({ length: Math.round(yMax / step) + 1 }, (_, i) => i * step)
+  const grid = levels.map((v) => {
     return html`<line class="grid" x1="${MARGIN.left}" x2="${width - MARGIN.right}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}"/><text class="tick" x="${MARGIN.left - 6}" y="${(y(v) + 4).toFixed(1)}" text-anchor="end">${compactNumber(v)}</text>`
   })
   const ticks = timeTicks(from, to).map(
     ({ t, label }) =>
       html`<line class="grid minor" x1="${x(t).toFixed(1)}" x2="${x(t).toFixed(1)}" y1="${MARGIN.top}" y2="${MARGIN.top + plotH}"/><text class="tick" x="${x(t).toFixed(1)}" y="${height - 8}" text-anchor="middle">${label}</text>`,
   )
+  // After downsampling, neighbours are a bucket apart: only a longer silence is a gap.
+  const gap = Math.max(gapMs, (2.5 * (to - from)) / MAX_POINTS)
   const lines = series.map((s, i) => {
     let d = ""
     let prev: number | undefined
     for (const p of s.points) {
-      const joined = prev !== undefined && p.t - prev <= gapMs
+      const joined = prev !== undefined && p.t - prev <= gap
       d += `${joined ? "L" : "M"}${x(p.t).toFixed(1)} ${y(p.v).toFixed(1)}`
       prev = p.t
     }

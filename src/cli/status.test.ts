@@ -1,0 +1,149 @@
+import { afterEach, describe, expect, test } from "bun:test"
+import type { DemandSnapshot } from "../demand/index.ts"
+import { GlideinError, UsageError } from "../errors.ts"
+import { createApp, ReportStore } from "../server/index.ts"
+import { serverBase, serverStatus } from "./status.ts"
+
+const NOW = Date.UTC(2026, 10, 21, 12)
+const stores: ReportStore[] = []
+afterEach(() => {
+  for (const s of stores.splice(0)) s.close()
+})
+
+function glideinServer() {
+  const store = ReportStore.open(":memory:")
+  stores.push(store)
+  const rows = [{ cpus: 1, memory: 2000, disk: 10000, gpus: 0, os: null, count: 4 }]
+  const demand: DemandSnapshot = {
+    rows,
+    rowsJson: JSON.stringify(rows),
+    jobs: 4,
+    badLines: 0,
+    updated: NOW - 30_000,
+    error: null,
+    errorAt: null,
+    lastPoll: NOW - 30_000,
+    nextPoll: null,
+    source: "demo",
+  }
+  const app = createApp({
+    demand: () => demand,
+    store,
+    log: () => {},
+    version: "t",
+    delayMs: 10_000,
+    now: () => NOW,
+  })
+  return (url: string, init?: RequestInit) => Promise.resolve(app.request(url, init))
+}
+
+function run(
+  address: string,
+  fetcher: (url: string, init?: RequestInit) => Promise<Response>,
+  json = false,
+) {
+  const out: string[] = []
+  const code = serverStatus(
+    address,
+    { json },
+    { fetch: fetcher, stdout: (t) => out.push(t), now: () => NOW },
+  )
+  return code.then((c) => ({ code: c, out: out.join("") }))
+}
+
+describe("serverBase()", () => {
+  test("takes host:port, a URL, or a site config's .../jsonrpc address", () => {
+    expect(serverBase("pool.example.org:11001")).toBe("http://pool.example.org:11001")
+    expect(serverBase("http://pool:11001/")).toBe("http://pool:11001")
+    expect(serverBase("https://pool/glidein/jsonrpc")).toBe("https://pool/glidein")
+    expect(() => serverBase("ftp://pool")).toThrow(UsageError)
+    expect(() => serverBase("http://[bad")).toThrow(
+      '--server expects a URL like http://host:11001, got "http://[bad"',
+    )
+  })
+})
+
+describe("serverStatus()", () => {
+  test("prints the demand and the sites of a glidein serve", async () => {
+    const { code, out } = await run("http://pool:11001/jsonrpc", glideinServer())
+    expect(code).toBe(0)
+    expect(out).toContain("Server http://pool:11001\n  demo queue ok, polled 30 s ago\n")
+    expect(out).toContain("Demand: 4 idle jobs in 1 rows\n")
+    expect(out).toContain("Sites: none has reported yet")
+  })
+
+  test("--json gives the server's state and clients as one object", async () => {
+    const { out } = await run("http://pool:11001", glideinServer(), true)
+    const body = JSON.parse(out)
+    expect(body.server).toBe("http://pool:11001")
+    expect(body.state.rows).toEqual([
+      { cpus: 1, memory: 2000, disk: 10000, gpus: 0, os: null, count: 4 },
+    ])
+    expect(body.clients.clients).toEqual([])
+  })
+
+  test("falls back to get_state for a pyglidein server (status page on every path)", async () => {
+    const pyglidein = async (url: string, init?: RequestInit) => {
+      if (url.endsWith("/jsonrpc") && init?.method === "POST") {
+        const result = [{ cpus: 1, memory: 12000, disk: 3145.728, gpus: 1, os: null, count: 34 }]
+        return Response.json({ jsonrpc: "2.0", result, id: 1 })
+      }
+      return new Response("<html><h1>Pyglidein Server</h1></html>", {
+        headers: { "content-type": "text/html" },
+      })
+    }
+    const { code, out } = await run("http://old:11001", pyglidein)
+    expect(code).toBe(0)
+    expect(out).toContain("(pyglidein: no poll age, errors or sites)")
+    expect(out).toContain("Demand: 34 idle jobs in 1 rows")
+    expect(out).toContain("3,145.728")
+  })
+
+  test("fails with one line when the server cannot be reached", async () => {
+    const refused = () =>
+      Promise.reject(new Error("Unable to connect. Is the computer able to access the url?"))
+    const error = await run("http://pool:11001", refused).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(GlideinError)
+    expect((error as GlideinError).exitCode).toBe(1)
+    expect((error as Error).message).toBe(
+      "glidein status: cannot reach http://pool:11001: Unable to connect. Is the computer able to access the url?",
+    )
+  })
+
+  test("fails when the address answers but is no server of ours or pyglidein's", async () => {
+    const other = async () => new Response("nope", { status: 404 })
+    await expect(run("http://web:8080", other)).rejects.toThrow(
+      "glidein status: http://web:8080 is not a glidein or pyglidein server (GET /api/state and POST /jsonrpc get_state gave no demand; HTTP 404)",
+    )
+  })
+})
+
+describe("glidein status (the command)", () => {
+  const main = new URL("../main.ts", import.meta.url).pathname
+  async function glidein(...args: string[]) {
+    const proc = Bun.spawn([process.execPath, main, "status", ...args], {
+      stdout: "pipe",
+      stderr: "pipe",
+    })
+    const [code, stderr] = await Promise.all([proc.exited, new Response(proc.stderr).text()])
+    return { code, stderr }
+  }
+
+  test("says what it needs without --server (exit 2)", async () => {
+    expect(await glidein()).toEqual({
+      code: 2,
+      stderr:
+        "glidein status: say which status: --server URL (a glidein serve, e.g. http://pool.example.org:11001) or --config FILE (a site)\n",
+    })
+  })
+
+  test("exits 1 with one line when nothing listens at the address", async () => {
+    const listener = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } })
+    const port = listener.port
+    listener.stop(true)
+    const { code, stderr } = await glidein("--server", `127.0.0.1:${port}`)
+    expect(code).toBe(1)
+    expect(stderr.split("\n")).toHaveLength(2)
+    expect(stderr).toStartWith(`glidein status: cannot reach http://127.0.0.1:${port}: `)
+  })
+})

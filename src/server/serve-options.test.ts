@@ -1,0 +1,114 @@
+import { afterEach, describe, expect, test } from "bun:test"
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { ConfigError, UsageError } from "../errors.ts"
+import { defaultDbPath, resolveServeOptions } from "./serve-options.ts"
+
+const dirs: string[] = []
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true })
+})
+
+function configFile(text: string): string {
+  const dir = mkdtempSync(join(tmpdir(), "glidein-serve-config-"))
+  dirs.push(dir)
+  const file = join(dir, "server.ini")
+  writeFileSync(file, text)
+  return file
+}
+
+const ENV = { HOME: "/home/pool" }
+
+describe("resolveServeOptions()", () => {
+  test("defaults: port 11001 on all interfaces, condor_q from PATH every 300 s, XDG state db", async () => {
+    const { options, warnings } = await resolveServeOptions({}, undefined, ENV)
+    expect(options).toEqual({
+      port: 11001,
+      host: "0.0.0.0",
+      delayS: 300,
+      condorQ: "condor_q",
+      db: "/home/pool/.local/state/glidein/serve.db",
+      demo: false,
+    })
+    expect(warnings).toEqual([])
+  })
+
+  test("--demo polls every 10 s into its own database unless told otherwise", async () => {
+    const { options } = await resolveServeOptions({ demo: true }, undefined, {
+      XDG_STATE_HOME: "/var/state",
+      HOME: "/x",
+    })
+    expect(options).toMatchObject({
+      demo: true,
+      delayS: 10,
+      db: "/var/state/glidein/serve-demo.db",
+    })
+    expect(defaultDbPath({ HOME: "/h" }, false)).toBe("/h/.local/state/glidein/serve.db")
+  })
+
+  test("takes the [server] section of --config, and flags over it", async () => {
+    const file = configFile(
+      "[server]\nport = 12000\nhost = 127.0.0.1\nconstraint = RequestGPUs > 0\nuser = ice3simusr\ndelay: 60\ncondor_q = /opt/condor/bin/condor_q\ntokens = /etc/glidein/tokens\n",
+    )
+    const { options } = await resolveServeOptions({ port: "13000" }, file, ENV)
+    expect(options).toEqual({
+      port: 13000,
+      host: "127.0.0.1",
+      constraint: "RequestGPUs > 0",
+      user: "ice3simusr",
+      delayS: 60,
+      condorQ: "/opt/condor/bin/condor_q",
+      db: "/home/pool/.local/state/glidein/serve.db",
+      tokens: "/etc/glidein/tokens",
+      demo: false,
+    })
+  })
+
+  test("warns about keys and sections it does not read, with a guess", async () => {
+    const file = configFile("[server]\nprot = 1\n[metrics]\nenable_metrics = True\n")
+    const { warnings } = await resolveServeOptions({}, file, ENV)
+    expect(warnings).toEqual([
+      `${file}:2: [server] prot: unknown key ignored (did you mean "port"?)`,
+      `${file}:3: [metrics] ignored: glidein does not push metrics to graphite/statsd; scrape GET /metrics instead`,
+    ])
+  })
+
+  test("refuses bad flags with a usage error naming the flag and the value", async () => {
+    const cases: [Parameters<typeof resolveServeOptions>[0], string][] = [
+      [{ port: "http" }, 'glidein serve: --port expects a port number from 0 to 65535, got "http"'],
+      [
+        { port: "70000" },
+        'glidein serve: --port expects a port number from 0 to 65535, got "70000"',
+      ],
+      [{ delay: "0" }, 'glidein serve: --delay expects seconds from 1 to 86400, got "0"'],
+      [{ user: "-help" }, "glidein serve: --user expected a user name"],
+      [
+        { constraint: "a\nb" },
+        "glidein serve: --constraint must be one line without control characters",
+      ],
+      [{ host: " " }, 'glidein serve: --host expects an address to listen on, got " "'],
+    ]
+    for (const [flags, message] of cases) {
+      const run = resolveServeOptions(flags, undefined, ENV)
+      await expect(run).rejects.toBeInstanceOf(UsageError)
+      await expect(run).rejects.toThrow(message)
+    }
+  })
+
+  test("refuses bad config values naming file, line, section and key", async () => {
+    const file = configFile("[server]\nport = 11001\ndelay = soon\n")
+    const run = resolveServeOptions({}, file, ENV)
+    await expect(run).rejects.toBeInstanceOf(ConfigError)
+    await expect(run).rejects.toThrow(
+      `${file}:3: [server] delay: expects seconds from 1 to 86400, got "soon"`,
+    )
+    const demo = configFile("[server]\ndemo = yes\n")
+    await expect(resolveServeOptions({}, demo, ENV)).rejects.toThrow(
+      `${demo}:2: [server] demo: expects True or False, got "yes"`,
+    )
+    await expect(
+      resolveServeOptions({}, join(tmpdir(), "no-such-glidein.ini"), ENV),
+    ).rejects.toThrow("no-such-glidein.ini: file not found")
+  })
+})
