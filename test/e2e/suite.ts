@@ -585,6 +585,15 @@ async function glideinsScenario(ctx: Context, c: Cluster, site: Site): Promise<s
     for (const [k, v] of Object.entries(expected)) {
       check(env[k] === v, `${label(want)}: ${k}=${JSON.stringify(env[k])}, want "${v}"`, show(env))
     }
+    // glidein_start.sh also reads the GPUs the batch system assigned, when there are any.
+    if (env.CUDA_VISIBLE_DEVICES !== undefined) {
+      const assigned = rec.jobEnv?.CUDA_VISIBLE_DEVICES
+      check(
+        env.CUDA_VISIBLE_DEVICES === assigned,
+        `${label(want)}: CUDA_VISIBLE_DEVICES=${env.CUDA_VISIBLE_DEVICES}, but the batch system assigned ${JSON.stringify(assigned)}`,
+      )
+      expected.CUDA_VISIBLE_DEVICES = assigned
+    }
     const extra = Object.keys(env).filter((k) => !(k in expected))
     check(
       extra.length === 0,
@@ -756,6 +765,18 @@ async function journalScenario(ctx: Context, c: Cluster, site: Site): Promise<st
   check(
     text.stdout.includes(`${FIRST_RUN} running, 0 idle`),
     `status --config does not say "${FIRST_RUN} running, 0 idle"`,
+    describeRun(text),
+  )
+  const listed = new Set(
+    text.stdout
+      .split("\n")
+      .filter((l) => l.includes("journal"))
+      .flatMap((l) => l.split(/[\s,:]+/)),
+  )
+  const unlisted = batch.filter((id) => !listed.has(id))
+  check(
+    unlisted.length === 0,
+    `status --config does not list the journal's job ${unlisted.join(", ")}`,
     describeRun(text),
   )
   return `journal lists jobs ${jobIds.join(", ")}; status --config: ${FIRST_RUN} running, 0 idle, ${DEMAND_JOBS} idle jobs wanted, nothing to submit`
