@@ -6,8 +6,9 @@
 import { readFileSync } from "node:fs"
 import { join } from "node:path"
 import type { GlideinSettings } from "../config/schema.ts"
+import type { DemandRow } from "../demand/demand-row.ts"
 import { GlideinError, UsageError } from "../errors.ts"
-import { type DemandRow, parseDemand } from "./demand.ts"
+import { parseDemand } from "./demand.ts"
 import { callJsonRpc, type RpcOptions } from "./json-rpc.ts"
 import { homeDir } from "./state-dir.ts"
 

@@ -6,18 +6,8 @@
  * bad field is rejected entirely rather than partly used.
  */
 import { z } from "zod"
+import type { DemandRow } from "../demand/demand-row.ts"
 import { GlideinError } from "../errors.ts"
-
-/** One demand row: `count` idle jobs that each want these resources. Memory in MB; disk in
- *  pyglidein's wire unit (RequestDisk KiB / 1000). `os` is null when the jobs do not care. */
-export interface DemandRow {
-  cpus: number
-  memory: number
-  disk: number
-  gpus: number
-  os: string | null
-  count: number
-}
 
 /** Upper bounds far above any real job, low enough that arithmetic on them stays exact. */
 export const DEMAND_LIMITS = {

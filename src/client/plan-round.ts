@@ -3,8 +3,9 @@
  * The part of a round that `submit`, `submit --dry-run` and `status --config` share: count
  * every partition's glideins, then plan and render against the demand.
  */
+
+import type { DemandRow } from "../demand/demand-row.ts"
 import { countGlideins } from "./count-glideins.ts"
-import type { DemandRow } from "./demand.ts"
 import type { PartitionLine } from "./plan-report.ts"
 import { type PartitionCounts, type Plan, planSubmissions } from "./plan-submissions.ts"
 import { type PreparedSubmission, prepareSubmissions } from "./prepare-submissions.ts"

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test"
-import type { DemandRow } from "./demand.ts"
+import type { DemandRow } from "../demand/demand-row.ts"
 import {
   normalizeOs,
   type PartitionPolicy,

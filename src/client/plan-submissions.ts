@@ -5,8 +5,9 @@
  * for the next (pyglidein sent one GPU job a glidein in every partition); demand no partition
  * can run, or that limits leave unserved, comes back with the reason.
  */
+
+import type { DemandRow } from "../demand/demand-row.ts"
 import type { GlideinResources, SchedulerName } from "../schedulers/types.ts"
-import type { DemandRow } from "./demand.ts"
 import { type Shape, type SizingPolicy, sizeGlidein } from "./size-glidein.ts"
 
 /** The four resources a job asks for, by their demand field names. */

@@ -5,8 +5,8 @@
  * nothing is written or submitted. The journal adds what was submitted last.
  */
 import { loadSiteConfig, type SiteConfig } from "../config/index.ts"
+import type { DemandRow } from "../demand/demand-row.ts"
 import { EXIT } from "../errors.ts"
-import type { DemandRow } from "./demand.ts"
 import { demandSource, describeSource, fetchDemand } from "./demand-source.ts"
 import { type JournalRecord, outstandingJobs, readJournal, type SubmitRecord } from "./journal.ts"
 import type { RpcOptions } from "./json-rpc.ts"
