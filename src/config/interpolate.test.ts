@@ -35,8 +35,10 @@ describe("interpolate()", () => {
 
   test("interpolate() names the missing key", () => {
     expect(errorOf("%(nope)s")).toBe(
-      't.ini:7: [Cluster] running_cmd: %(nope)s refers to "nope", which is not set in this section or [DEFAULT] (write "%%" for a literal "%")',
+      't.ini:7: [Cluster] running_cmd: %(name)s names "nope", which is not set in this section or [DEFAULT] (write "%%" for a literal "%")',
     )
+    expect(errorOf("%(two\nlines)s")).toContain('names "two …", which')
+    expect(errorOf("%(two\nlines)s")).not.toContain("\n")
   })
 
   test("interpolate() refuses a lone %, saying how to write one", () => {

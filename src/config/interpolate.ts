@@ -3,6 +3,7 @@
  * of [DEFAULT]), `%%` is a literal `%`. `$VAR` is not touched: it is for the shell.
  */
 import { ConfigError, type ConfigPlace } from "../errors.ts"
+import { quote } from "./text.ts"
 
 const MAX_DEPTH = 10
 const REFERENCE = /^%\(([^)]+)\)s/
@@ -65,7 +66,7 @@ function expand(
           place,
           at.redact
             ? `a %(name)s reference names a key that is not set in this section or [DEFAULT]`
-            : `%(${name})s refers to "${name}", which is not set in this section or [DEFAULT] (write "%%" for a literal "%")`,
+            : `%(name)s names ${quote(name)}, which is not set in this section or [DEFAULT] (write "%%" for a literal "%")`,
         )
       if (value.includes("%")) expand(value, lookup, at, out, depth + 1)
       else out.push(value)

@@ -51,12 +51,11 @@ export interface SiteConfig {
   startdChecks: StartdChecksSettings
 }
 
-/** One key of the dict with its origin. `text` is the value after interpolation. */
+/** One key of the dict with where it was set. `text` is the value after interpolation. */
 interface Slot {
   value: IniValue
   text: string
   place: ConfigPlace
-  origin: "builtin" | "file" | "default-section"
 }
 
 type Dict = Map<string, Map<string, Slot>>
@@ -171,7 +170,6 @@ function addDocument(dict: Dict, doc: IniDocument, origin: "builtin" | "file"): 
         value: typedValue(text),
         text,
         place,
-        origin: origin === "builtin" ? "builtin" : from === section ? "file" : "default-section",
       })
     }
   }
