@@ -14,7 +14,7 @@ import {
   loadSecrets,
   loadSiteConfig,
 } from "../config/index.ts"
-import { EXIT } from "../errors.ts"
+import { EXIT, UsageError } from "../errors.ts"
 import { GLIDEIN_START_SH } from "../runtime/index.ts"
 import type { Command } from "./command.ts"
 
@@ -87,6 +87,9 @@ the server could not be reached, 2 the config or command line is wrong.`,
       return EXIT.ok
     }
     const dryRun = args.flag("dry-run") || config.mode.dryrun
+    if (json && !dryRun) {
+      throw new UsageError("glidein submit: --json prints a plan; use it with --dry-run or --check")
+    }
     // cron mails whatever a run prints: config warnings only where someone is looking.
     if (dryRun || process.stderr.isTTY || args.flag("debug")) {
       for (const w of config.warnings)
