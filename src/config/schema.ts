@@ -50,7 +50,14 @@ const optionalFactor = z
   .optional()
 
 /** The schedulers glidein submits to (matched case-insensitively, as in real configs). */
-export const SCHEDULER_NAMES = ["htcondor", "slurm", "pbs", "uge", "sge", "lsf"] as const
+export const SCHEDULER_NAMES = [
+  "htcondor",
+  "slurm",
+  "pbs",
+  "uge",
+  "sge",
+  "lsf",
+] as const satisfies readonly SchedulerName[]
 
 const scheduler = z
   .string({ error: `expected one of ${SCHEDULER_NAMES.join(", ")}` })
@@ -244,7 +251,7 @@ export const partitionSchema = z
         message: "cleanup = True also needs dir_cleanup",
       })
   })
-export type PartitionSettings = z.infer<typeof partitionSchema> & { scheduler: SchedulerName }
+export type PartitionSettings = z.infer<typeof partitionSchema>
 
 /** [SubmitFile] */
 export const submitFileSchema = z.object({
