@@ -1,0 +1,107 @@
+/**
+ * get_state throughput: `glidein serve`'s app against a bare `Bun.serve` responder sending
+ * the same bytes, both measured with wrk in the same run (2 threads, 50 connections).
+ *
+ *   bun bench/get-state.ts [--seconds 10] [--smoke]
+ *
+ * Needs wrk (Debian: apt-get install wrk); without it the benchmark says so and skips.
+ * Targets (DESIGN.md): ≥ 90 % of the bare responder's requests/s, p99 ≤ 5 ms.
+ * pyglidein on this machine: ~2,000 req/s, p99 35–54 ms.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join, resolve } from "node:path"
+import { parseArgs } from "node:util"
+
+const { values } = parseArgs({
+  args: Bun.argv.slice(2),
+  options: { seconds: { type: "string", default: "10" }, smoke: { type: "boolean" } },
+})
+const seconds = values.smoke ? 2 : Number(values.seconds)
+
+const wrk = Bun.which("wrk")
+if (wrk === null) {
+  console.log("bench/get-state: wrk not found; skipped. Install it with: apt-get install wrk")
+  process.exit(0)
+}
+
+const SERVER = resolve(import.meta.dir, "lib/get-state-server.ts")
+const dir = mkdtempSync(join(tmpdir(), "glidein-bench-"))
+const script = join(dir, "post.lua")
+writeFileSync(
+  script,
+  `wrk.method = "POST"
+wrk.body = '{"jsonrpc": "2.0", "method": "get_state", "params": {}, "id": 1}'
+wrk.headers["Content-Type"] = "application/json"
+`,
+)
+
+interface Result {
+  rps: number
+  p50: number
+  p99: number
+  errors: string
+}
+
+/** wrk prints latencies as 812.00us, 1.23ms or 1.05s. */
+function ms(text: string): number {
+  const m = /([\d.]+)(us|ms|s)/.exec(text)
+  if (!m) return Number.NaN
+  const v = Number(m[1])
+  return m[2] === "us" ? v / 1000 : m[2] === "s" ? v * 1000 : v
+}
+
+async function measure(mode: "bare" | "glidein"): Promise<Result> {
+  const server = Bun.spawn([process.execPath, SERVER, mode], { stdout: "pipe", stderr: "inherit" })
+  try {
+    const reader = server.stdout.getReader()
+    const { value } = await reader.read()
+    const port = Number(new TextDecoder().decode(value).trim())
+    const url = `http://127.0.0.1:${port}/jsonrpc`
+    // A short warm-up, so the JIT has compiled the path before the measured run.
+    Bun.spawnSync([wrk!, "-t2", "-c50", "-d1s", "-s", script, url], { stdout: "ignore" })
+    const run = Bun.spawnSync([
+      wrk!,
+      "-t2",
+      "-c50",
+      `-d${seconds}s`,
+      "--latency",
+      "-s",
+      script,
+      url,
+    ])
+    const out = run.stdout.toString()
+    if (!run.success) throw new Error(`wrk failed:\n${out}${run.stderr.toString()}`)
+    const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1])
+    const p50 = ms(/\s50%\s+(\S+)/.exec(out)?.[1] ?? "")
+    const p99 = ms(/\s99%\s+(\S+)/.exec(out)?.[1] ?? "")
+    const errors = [
+      /Non-2xx or 3xx responses: \d+/.exec(out)?.[0],
+      /Socket errors: .*/.exec(out)?.[0],
+    ]
+      .filter(Boolean)
+      .join("; ")
+    return { rps, p50, p99, errors }
+  } finally {
+    server.kill()
+    await server.exited
+  }
+}
+
+try {
+  console.log(`get_state over HTTP, wrk -t2 -c50 -d${seconds}s, 52-row table (3.7 KB)`)
+  const bare = await measure("bare")
+  const glidein = await measure("glidein")
+  const line = (name: string, r: Result) =>
+    `  ${name.padEnd(20)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms${r.errors ? `  (${r.errors})` : ""}`
+  console.log(line("bare Bun.serve", bare))
+  console.log(line("glidein serve app", glidein))
+  const ratio = glidein.rps / bare.rps
+  const met = ratio >= 0.9 && glidein.p99 <= 5
+  console.log(
+    `  ratio ${(100 * ratio).toFixed(0)} % of bare; target ≥ 90 %, p99 ≤ 5 ms: ${values.smoke ? "(smoke run: not judged)" : met ? "met" : "MISSED"}`,
+  )
+  if (glidein.errors) process.exitCode = 1
+} finally {
+  rmSync(dir, { recursive: true, force: true })
+}
