@@ -65,6 +65,10 @@ else
   wait_for 20 qconf -sh ||
     die "sge_qmaster did not answer within 20 s" -- "$dir/log/qmaster.out" /var/spool/gridengine/qmaster/messages
 
+  # Jobs of the test user that an earlier, interrupted run left in the spool would start
+  # again with the new execd and skew the counts.
+  qdel -f -u "$E2E_USER" >/dev/null 2>&1 || true
+
   # Global configuration: a quick load report so a new execd is seen at once.
   qconf -sconf global | sed -e 's/^load_report_time .*/load_report_time 00:00:02/' >"$dir/conf/global"
   qconf_quiet -Mconf "$dir/conf/global" # the file must be named after the configuration

@@ -552,7 +552,10 @@ async function submitScenario(ctx: Context, c: Cluster, site: Site): Promise<str
       throw new CheckFailed(error.message, `${error.details ?? ""}\n${await batchOutput(site)}`)
     throw error
   })
-  return `submit ${r.seconds.toFixed(1)} s; jobs ${jobs.map((j) => j.id).join(", ")} started their masters`
+  return `submit ${r.seconds.toFixed(1)} s; jobs ${jobs
+    .map((j) => j.id)
+    .sort((a, b) => Number(a) - Number(b))
+    .join(", ")} started their masters`
 }
 
 async function glideinsScenario(ctx: Context, c: Cluster, site: Site): Promise<string> {
