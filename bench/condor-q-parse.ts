@@ -38,42 +38,52 @@ const { values } = parseArgs({
 })
 
 interface Measured {
-  seconds: number
+  /** First parse in a fresh process (JIT not warmed up). */
+  cold: number
+  /** Best later parse in the same process. */
+  warm: number
   maxRssMB: number
   jobs: number
   badLines: number
 }
 
-// In a child: measure one parse of one file and print it as JSON.
+// In a child: parse the file three times; the first run is cold (a fresh process, as the
+// first poll of `serve`), the best of the others warm (every later poll).
 if (values.child) {
   const file = values.child
-  const started = Bun.nanoseconds()
-  let jobs: number
-  let badLines: number
-  if (values.mode === "pipe") {
-    const result = await runCondorQ({ program: "cat", argv: [file], timeoutMs: 600_000 })
-    jobs = result.jobs
-    badLines = result.badLines
-  } else {
-    const parser = new CondorQParser()
-    const fd = openSync(file, "r")
-    const block = Buffer.allocUnsafe(1 << 20)
-    for (;;) {
-      const n = readSync(fd, block, 0, block.length, null)
-      if (n === 0) break
-      parser.push(block.subarray(0, n))
+  const once = async () => {
+    const started = Bun.nanoseconds()
+    let result: { jobs: number; badLines: number }
+    if (values.mode === "pipe") {
+      result = await runCondorQ({ program: "cat", argv: [file], timeoutMs: 600_000 })
+    } else {
+      const parser = new CondorQParser()
+      const fd = openSync(file, "r")
+      const block = Buffer.allocUnsafe(1 << 20)
+      for (;;) {
+        const n = readSync(fd, block, 0, block.length, null)
+        if (n === 0) break
+        parser.push(block.subarray(0, n))
+      }
+      closeSync(fd)
+      result = parser.finish()
     }
-    closeSync(fd)
-    const result = parser.finish()
-    jobs = result.jobs
-    badLines = result.badLines
+    return { seconds: (Bun.nanoseconds() - started) / 1e9, ...result }
   }
-  const seconds = (Bun.nanoseconds() - started) / 1e9
+  const cold = await once()
+  const warm = Math.min((await once()).seconds, (await once()).seconds)
   // VmHWM is this process's own peak (getrusage's maxrss survives exec, so it could report
   // the parent's).
   const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync("/proc/self/status", "utf8"))?.[1]
   const maxRssMB = hwm ? Number(hwm) / 1024 : process.resourceUsage().maxRSS / 1024
-  console.log(JSON.stringify({ seconds, maxRssMB, jobs, badLines } satisfies Measured))
+  const measured: Measured = {
+    cold: cold.seconds,
+    warm,
+    maxRssMB,
+    jobs: cold.jobs,
+    badLines: cold.badLines,
+  }
+  console.log(JSON.stringify(measured))
   process.exit(0)
 }
 
@@ -118,6 +128,7 @@ function best<T>(f: () => T, key: (t: T) => number): T {
   return found as T
 }
 
+/** Seconds for 1M jobs; scaled to --jobs. */
 const TARGETS = { short: 0.15, long: 0.4 }
 const RSS_TARGET_MB = 80
 console.log(`condor_q parse + aggregate, ${jobs.toLocaleString("en-US")} jobs, best of ${runs}`)
@@ -131,29 +142,26 @@ for (const long of [false, true]) {
   )
   const parse = best(
     () => measure(file, "parse"),
-    (m) => m.seconds,
+    (m) => m.warm,
   )
   const pipe = best(
     () => measure(file, "pipe"),
-    (m) => m.seconds,
+    (m) => m.warm,
   )
   const exact = parse.jobs === jobs && pipe.jobs === jobs && parse.badLines === 0
-  const target = TARGETS[kind]
-  const scale = jobs / 1_000_000
+  const target = TARGETS[kind] * (jobs / 1_000_000)
   const verdict = (seconds: number, rss: number) =>
     values.smoke
-      ? "(smoke: targets are for 1M jobs)"
-      : `target ≤ ${target} s, ≤ ${RSS_TARGET_MB} MB: ${seconds <= target * scale && rss <= RSS_TARGET_MB ? "met" : "MISSED"}`
+      ? ""
+      : `  target ≤ ${target} s, ≤ ${RSS_TARGET_MB} MB: ${seconds <= target && rss <= RSS_TARGET_MB ? "met" : "MISSED"}`
+  const row = (name: string, m: Measured, note: string) =>
+    `  ${name.padEnd(10)} warm ${m.warm.toFixed(3)} s (${(m.warm / cat).toFixed(1)}× cat, ${(mb / m.warm).toFixed(0)} MB/s)  cold ${m.cold.toFixed(3)} s  peak RSS ${m.maxRssMB.toFixed(0)} MB${note}`
   console.log(`\n${kind} Requirements: ${mb.toFixed(1)} MB`)
-  console.log(`  cat > /dev/null   ${cat.toFixed(3)} s  (reference)`)
+  console.log(`  cat > /dev/null  ${cat.toFixed(3)} s  (reference)`)
+  console.log(row("parse", parse, verdict(parse.warm, parse.maxRssMB)))
+  console.log(row("via pipe", pipe, "  (condor_q = cat FILE, serve's real path)"))
   console.log(
-    `  parse             ${parse.seconds.toFixed(3)} s  ${(parse.seconds / cat).toFixed(1)}× cat  ${(mb / parse.seconds).toFixed(0)} MB/s  peak RSS ${parse.maxRssMB.toFixed(0)} MB  ${verdict(parse.seconds, parse.maxRssMB)}`,
-  )
-  console.log(
-    `  via pipe          ${pipe.seconds.toFixed(3)} s  ${(pipe.seconds / cat).toFixed(1)}× cat  ${(mb / pipe.seconds).toFixed(0)} MB/s  peak RSS ${pipe.maxRssMB.toFixed(0)} MB  (condor_q = cat FILE, as serve runs it)`,
-  )
-  console.log(
-    `  jobs counted      ${parse.jobs.toLocaleString("en-US")} of ${jobs.toLocaleString("en-US")} ${exact ? "(exact)" : "(WRONG)"}`,
+    `  jobs counted     ${parse.jobs.toLocaleString("en-US")} of ${jobs.toLocaleString("en-US")} ${exact ? "(exact)" : "(WRONG)"}`,
   )
   if (!exact) process.exitCode = 1
 }

@@ -13,15 +13,6 @@ import { osRequirement } from "./os-requirement.ts"
 import { ShapeTable } from "./shape-table.ts"
 import { fingerprint, TextMemo } from "./text-memo.ts"
 
-/** A parsed line: its shape, with the OS as an id into the parser's list of names. */
-interface Shape {
-  cpus: number
-  memory: number
-  disk: number
-  gpus: number
-  os: number
-}
-
 /** What one condor_q run amounted to. */
 export interface CondorQResult {
   /** Aggregated demand, most jobs first. */
@@ -107,7 +98,7 @@ export class CondorQParser {
   private readonly shapes = new ShapeTable()
   // Most queues repeat a few dozen distinct lines a million times: a line seen before skips
   // parsing altogether, and a new line with known Requirements skips the OS analysis.
-  private readonly lineMemo = new TextMemo<Shape>()
+  private readonly lineMemo = new TextMemo<number>()
   private readonly osMemo = new TextMemo<number>()
   private readonly osNames: (string | null)[] = [null]
   private readonly osIds = new Map<string, number>()
@@ -116,7 +107,6 @@ export class CondorQParser {
   private skippingLongLine = false
   private finished = false
   private lineNumber = 0
-  private jobs = 0
   private badLines = 0
   private firstBad: CondorQResult["firstBad"]
 
@@ -153,7 +143,7 @@ export class CondorQParser {
     }
     const result: CondorQResult = {
       rows: this.shapes.rows((id) => this.osNames[id] ?? null),
-      jobs: this.jobs,
+      jobs: this.shapes.total(),
       badLines: this.badLines,
     }
     if (this.firstBad) result.firstBad = this.firstBad
@@ -167,28 +157,29 @@ export class CondorQParser {
     const text = buf.toString("latin1", from, to)
     const shapes = this.shapes
     const memo = this.lineMemo
+    let line = this.lineNumber
     let s = from
     while (s <= to) {
       let e = buf.indexOf(10, s)
       if (e === -1 || e > to) e = to
-      this.lineNumber++
-      if (e - s > MAX_LINE) {
-        this.bad(0, buf, s, s, "line longer than 1 MiB")
-      } else if (e > s) {
+      line++
+      if (e > s) {
         const h = fingerprint(buf, s, e)
-        const known = memo.get(h, text, s - from, e - s)
-        if (known !== undefined) {
-          shapes.add(known.cpus, known.memory, known.disk, known.gpus, known.os)
-          this.jobs++
+        const id = memo.get(h, text, s - from, e - s)
+        if (id !== undefined) {
+          shapes.add(id)
         } else {
-          this.parse(buf, text, from, s, e, h)
+          this.lineNumber = line
+          if (e - s > MAX_LINE) this.bad(0, buf, s, s, "line longer than 1 MiB")
+          else this.parse(buf, text, from, s, e, h)
         }
       }
       s = e + 1
     }
+    this.lineNumber = line
   }
 
-  /** A line not seen before: parse it, count it and remember it. */
+  /** A line not seen before: parse it, count it and remember its shape. */
   private parse(buf: Buffer, text: string, base: number, s: number, e: number, h: number): void {
     const columns = this.columns
     const p = readColumns(buf, s, e, columns)
@@ -211,10 +202,9 @@ export class CondorQParser {
       this.bad(0, buf, s, e, `a value is above ${MAX_RESOURCE}`)
       return
     }
-    const shape: Shape = { cpus, memory, disk, gpus, os: this.osOf(buf, text, base, p, e) }
-    this.shapes.add(cpus, memory, disk, gpus, shape.os)
-    this.jobs++
-    this.lineMemo.set(h, text.slice(s - base, e - base), shape)
+    const id = this.shapes.idOf(cpus, memory, disk, gpus, this.osOf(buf, text, base, p, e))
+    this.shapes.add(id)
+    this.lineMemo.set(h, text.slice(s - base, e - base), id)
   }
 
   /** The OS id of the Requirements at [p, e). */

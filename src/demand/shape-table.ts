@@ -1,102 +1,114 @@
 import { compareRows, type DemandRow } from "./demand-row.ts"
 
 /**
- * Counts jobs by shape (cpus, memory, disk, gpus, os id) in an open-addressing hash table over
- * parallel typed arrays, so counting a job costs a few integer operations and no allocation.
+ * Counts jobs by shape (cpus, memory, disk, gpus, os id). Each distinct shape gets a dense,
+ * stable id from an open-addressing hash table over typed arrays, so a parser that has seen a
+ * line before counts it again with one array increment (`add(id)`), no hashing at all.
  */
 export class ShapeTable {
-  private capacity = 1024
-  private used = 0
-  private cpus = new Int32Array(this.capacity)
-  private memory = new Int32Array(this.capacity)
-  private disk = new Int32Array(this.capacity)
-  private gpus = new Int32Array(this.capacity)
-  private os = new Int32Array(this.capacity)
-  private count = new Float64Array(this.capacity)
+  // Hash table: slot → shape id + 1 (0 = empty).
+  private slots = new Int32Array(1024)
+  // Shapes by id.
+  private size = 0
+  private cpus = new Int32Array(256)
+  private memory = new Int32Array(256)
+  private disk = new Int32Array(256)
+  private gpus = new Int32Array(256)
+  private os = new Int32Array(256)
+  private counts = new Float64Array(256)
 
-  /** Counts one job of this shape. Values are whole numbers in [0, 2^31). */
-  add(cpus: number, memory: number, disk: number, gpus: number, os: number): void {
-    const i = this.slot(cpus, memory, disk, gpus, os)
-    if (this.count[i] !== 0) {
-      this.count[i]!++
-      return
+  /** The id of this shape, added with a count of 0 if it is new. Values are in [0, 2^31). */
+  idOf(cpus: number, memory: number, disk: number, gpus: number, os: number): number {
+    const mask = this.slots.length - 1
+    let i = hash(cpus, memory, disk, gpus, os) & mask
+    for (;;) {
+      const entry = this.slots[i]!
+      if (entry === 0) break
+      const id = entry - 1
+      if (
+        this.cpus[id] === cpus &&
+        this.memory[id] === memory &&
+        this.disk[id] === disk &&
+        this.gpus[id] === gpus &&
+        this.os[id] === os
+      ) {
+        return id
+      }
+      i = (i + 1) & mask
     }
-    this.set(i, cpus, memory, disk, gpus, os, 1)
-    if (++this.used * 2 > this.capacity) this.grow()
+    const id = this.size++
+    if (id === this.counts.length) this.growShapes()
+    this.cpus[id] = cpus
+    this.memory[id] = memory
+    this.disk[id] = disk
+    this.gpus[id] = gpus
+    this.os[id] = os
+    this.slots[i] = id + 1
+    if (this.size * 2 > this.slots.length) this.growSlots()
+    return id
   }
 
-  /** The rows, most jobs first; `osName` turns an os id back into its name. */
+  /** Counts one more job of shape `id`. */
+  add(id: number): void {
+    this.counts[id]!++
+  }
+
+  /** The rows with at least one job, most jobs first; `osName` maps an os id to its name. */
   rows(osName: (id: number) => string | null): DemandRow[] {
     const rows: DemandRow[] = []
-    for (let i = 0; i < this.capacity; i++) {
-      const count = this.count[i]!
+    for (let id = 0; id < this.size; id++) {
+      const count = this.counts[id]!
       if (count === 0) continue
       rows.push({
-        cpus: this.cpus[i]!,
-        memory: this.memory[i]!,
-        disk: this.disk[i]!,
-        gpus: this.gpus[i]!,
-        os: osName(this.os[i]!),
+        cpus: this.cpus[id]!,
+        memory: this.memory[id]!,
+        disk: this.disk[id]!,
+        gpus: this.gpus[id]!,
+        os: osName(this.os[id]!),
         count,
       })
     }
     return rows.sort(compareRows)
   }
 
-  /** The index holding this shape, or the empty index where it belongs. */
-  private slot(cpus: number, memory: number, disk: number, gpus: number, os: number): number {
-    const mask = this.capacity - 1
-    let h = Math.imul(cpus ^ 0x2545f491, 0x9e3779b1)
-    h = Math.imul(h ^ memory, 0x85ebca6b)
-    h = Math.imul(h ^ disk, 0xc2b2ae35)
-    h = Math.imul(h ^ gpus, 0x27d4eb2f)
-    h = Math.imul(h ^ os, 0x165667b1)
-    let i = (h ^ (h >>> 15)) & mask
-    while (
-      this.count[i] !== 0 &&
-      !(
-        this.cpus[i] === cpus &&
-        this.memory[i] === memory &&
-        this.disk[i] === disk &&
-        this.gpus[i] === gpus &&
-        this.os[i] === os
-      )
-    ) {
-      i = (i + 1) & mask
-    }
-    return i
+  /** Jobs counted in all shapes. */
+  total(): number {
+    let sum = 0
+    for (let id = 0; id < this.size; id++) sum += this.counts[id]!
+    return sum
   }
 
-  private set(
-    i: number,
-    cpus: number,
-    memory: number,
-    disk: number,
-    gpus: number,
-    os: number,
-    count: number,
-  ): void {
-    this.cpus[i] = cpus
-    this.memory[i] = memory
-    this.disk[i] = disk
-    this.gpus[i] = gpus
-    this.os[i] = os
-    this.count[i] = count
+  private growShapes(): void {
+    const grow = <T extends Int32Array | Float64Array>(a: T): T => {
+      const b = new (a.constructor as { new (n: number): T })(a.length * 2)
+      b.set(a)
+      return b
+    }
+    this.cpus = grow(this.cpus)
+    this.memory = grow(this.memory)
+    this.disk = grow(this.disk)
+    this.gpus = grow(this.gpus)
+    this.os = grow(this.os)
+    this.counts = grow(this.counts)
   }
 
-  private grow(): void {
-    const { cpus, memory, disk, gpus, os, count } = this
-    this.capacity *= 2
-    this.cpus = new Int32Array(this.capacity)
-    this.memory = new Int32Array(this.capacity)
-    this.disk = new Int32Array(this.capacity)
-    this.gpus = new Int32Array(this.capacity)
-    this.os = new Int32Array(this.capacity)
-    this.count = new Float64Array(this.capacity)
-    for (let j = 0; j < count.length; j++) {
-      if (count[j] === 0) continue
-      const i = this.slot(cpus[j]!, memory[j]!, disk[j]!, gpus[j]!, os[j]!)
-      this.set(i, cpus[j]!, memory[j]!, disk[j]!, gpus[j]!, os[j]!, count[j]!)
+  private growSlots(): void {
+    this.slots = new Int32Array(this.slots.length * 2)
+    const mask = this.slots.length - 1
+    for (let id = 0; id < this.size; id++) {
+      let i =
+        hash(this.cpus[id]!, this.memory[id]!, this.disk[id]!, this.gpus[id]!, this.os[id]!) & mask
+      while (this.slots[i] !== 0) i = (i + 1) & mask
+      this.slots[i] = id + 1
     }
   }
+}
+
+function hash(cpus: number, memory: number, disk: number, gpus: number, os: number): number {
+  let h = Math.imul(cpus ^ 0x2545f491, 0x9e3779b1)
+  h = Math.imul(h ^ memory, 0x85ebca6b)
+  h = Math.imul(h ^ disk, 0xc2b2ae35)
+  h = Math.imul(h ^ gpus, 0x27d4eb2f)
+  h = Math.imul(h ^ os, 0x165667b1)
+  return h ^ (h >>> 15)
 }

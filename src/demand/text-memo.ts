@@ -33,7 +33,8 @@ export class TextMemo<T> {
   get(h: number, text: string, offset: number, length: number): T | undefined {
     const candidates = this.entries.get(h)
     if (candidates === undefined) return undefined
-    for (const c of candidates) {
+    for (let i = 0; i < candidates.length; i++) {
+      const c = candidates[i]!
       if (c.text.length === length && text.startsWith(c.text, offset)) return c.value
     }
     return undefined
