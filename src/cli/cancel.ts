@@ -5,6 +5,7 @@
  */
 import { cancelGlideins } from "../client/cancel-glideins.ts"
 import { runCommand } from "../client/run-command.ts"
+import { writeStderr, writeStdout } from "../client/std-output.ts"
 import { loadSiteConfig } from "../config/index.ts"
 import type { Command } from "./command.ts"
 
@@ -30,8 +31,8 @@ if a submit run of this config is active, it exits 1 and asks to try again.`,
         run: runCommand,
         env: process.env as Record<string, string | undefined>,
         now: () => new Date(),
-        stdout: (text) => process.stdout.write(text),
-        stderr: (text) => process.stderr.write(text),
+        stdout: writeStdout,
+        stderr: writeStderr,
       },
     )
   },

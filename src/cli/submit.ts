@@ -7,6 +7,7 @@
 import { runCommand } from "../client/run-command.ts"
 import { runSubmit } from "../client/run-submit.ts"
 import { siteSetup } from "../client/site-setup.ts"
+import { stderrIsTerminal, writeStderr, writeStdout } from "../client/std-output.ts"
 import {
   configJson,
   describeConfig,
@@ -81,7 +82,7 @@ the server could not be reached, 2 the config or command line is wrong.`,
     const json = args.flag("json")
     if (args.flag("check")) {
       siteSetup(config, env)
-      process.stdout.write(
+      writeStdout(
         json ? `${JSON.stringify(configJson(config), null, 2)}\n` : describeConfig(config),
       )
       return EXIT.ok
@@ -91,9 +92,8 @@ the server could not be reached, 2 the config or command line is wrong.`,
       throw new UsageError("glidein submit: --json prints a plan; use it with --dry-run or --check")
     }
     // cron mails whatever a run prints: config warnings only where someone is looking.
-    if (dryRun || process.stderr.isTTY || args.flag("debug")) {
-      for (const w of config.warnings)
-        process.stderr.write(`glidein submit: warning: ${formatWarning(w)}\n`)
+    if (dryRun || stderrIsTerminal() || args.flag("debug")) {
+      for (const w of config.warnings) writeStderr(`glidein submit: warning: ${formatWarning(w)}\n`)
     }
     const options = {
       dryRun: args.flag("dry-run"),
@@ -108,8 +108,8 @@ the server could not be reached, 2 the config or command line is wrong.`,
       env,
       now: () => new Date(),
       sleep: (ms) => Bun.sleep(ms),
-      stdout: (text) => process.stdout.write(text),
-      stderr: (text) => process.stderr.write(text),
+      stdout: writeStdout,
+      stderr: writeStderr,
       startScript: GLIDEIN_START_SH,
     })
   },

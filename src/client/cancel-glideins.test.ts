@@ -95,7 +95,7 @@ describe("cancelGlideins()", () => {
   test("cancelGlideins() refuses to run while a submit run holds the lock", async () => {
     const s = site()
     s.submitted("a", ["11"])
-    const held = tryLock(s.paths.lock)
+    const held = await tryLock(s.paths.lock)
     try {
       await expect(cancelGlideins(s.config, { dryRun: false }, s.deps)).rejects.toBeInstanceOf(
         GlideinError,

@@ -38,7 +38,7 @@ export async function cancelGlideins(
   deps: CancelDeps,
 ): Promise<number> {
   const setup = siteSetup(config, deps.env, deps.stateRoot)
-  const lock = options.dryRun ? undefined : tryLock(setup.paths.lock)
+  const lock = options.dryRun ? undefined : await tryLock(setup.paths.lock)
   if (!options.dryRun && !lock) {
     throw new GlideinError(
       `a submit run for ${config.file} is active (lock ${setup.paths.lock}); try again when it has finished`,

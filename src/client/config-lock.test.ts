@@ -15,14 +15,14 @@ afterEach(() => {
 })
 
 describe("tryLock()", () => {
-  test("tryLock() refuses a second holder until the first releases", () => {
+  test("tryLock() refuses a second holder until the first releases", async () => {
     const path = join(tempDir(), "lock")
-    const first = tryLock(path)
+    const first = await tryLock(path)
     expect(first).toBeDefined()
-    expect(tryLock(path)).toBeUndefined()
+    expect(await tryLock(path)).toBeUndefined()
     first?.release()
     first?.release()
-    const again = tryLock(path)
+    const again = await tryLock(path)
     expect(again).toBeDefined()
     again?.release()
   })
@@ -30,18 +30,18 @@ describe("tryLock()", () => {
   test("tryLock() is held against another process and freed when that process dies", async () => {
     const path = join(tempDir(), "lock")
     const script = `import { tryLock } from ${JSON.stringify(join(import.meta.dir, "config-lock.ts"))}
-const lock = tryLock(${JSON.stringify(path)}); console.log(lock ? "held" : "busy"); await Bun.sleep(60_000)`
+const lock = await tryLock(${JSON.stringify(path)}); console.log(lock ? "held" : "busy"); await Bun.sleep(60_000)`
     const child = Bun.spawn([process.execPath, "-e", script], { stdout: "pipe" })
     try {
       const reader = child.stdout.getReader()
       const { value } = await reader.read()
       expect(new TextDecoder().decode(value)).toBe("held\n")
-      expect(tryLock(path)).toBeUndefined()
+      expect(await tryLock(path)).toBeUndefined()
     } finally {
       child.kill("SIGKILL")
       await child.exited
     }
-    const lock = tryLock(path)
+    const lock = await tryLock(path)
     expect(lock).toBeDefined()
     lock?.release()
   })

@@ -5,7 +5,6 @@
  * leaves a stale lock behind (a pid file would).
  */
 
-import { dlopen, FFIType, read } from "bun:ffi"
 import { closeSync, ftruncateSync, openSync, writeSync } from "node:fs"
 import { GlideinError } from "../errors.ts"
 
@@ -14,15 +13,14 @@ const LOCK_NB = 4
 const LOCK_UN = 8
 const EWOULDBLOCK = 11
 
-let libc:
-  | {
-      flock: (fd: number, op: number) => number
-      errno: () => number
-    }
-  | undefined
+type Libc = { flock: (fd: number, op: number) => number; errno: () => number }
+let libc: Libc | undefined
 
-function loadLibc(): NonNullable<typeof libc> {
+// bun:ffi is imported when a lock is first taken: a static import of a built-in module is
+// evaluated at start-up by every command of the single-file executable.
+async function loadLibc(): Promise<Libc> {
   if (libc) return libc
+  const { dlopen, FFIType, read } = await import("bun:ffi")
   const lib = dlopen("libc.so.6", {
     flock: { args: [FFIType.i32, FFIType.i32], returns: FFIType.i32 },
     __errno_location: { args: [], returns: FFIType.ptr },
@@ -47,10 +45,10 @@ export interface ConfigLock {
  * Takes the lock at `path` without waiting. Returns undefined when another process holds it;
  * throws when the file system cannot lock at all (an NFS mount without lock support).
  */
-export function tryLock(path: string): ConfigLock | undefined {
-  let c: NonNullable<typeof libc>
+export async function tryLock(path: string): Promise<ConfigLock | undefined> {
+  let c: Libc
   try {
-    c = loadLibc()
+    c = await loadLibc()
   } catch (error) {
     throw new GlideinError(
       `cannot lock ${path}: flock(2) is unavailable (${(error as Error).message})`,

@@ -160,7 +160,7 @@ describe("runSubmit()", () => {
   test("runSubmit() exits 0 and does nothing while another run holds the lock", async () => {
     const s = site(SLURM)
     mkdirSync(s.paths.dir, { recursive: true })
-    const held = tryLock(s.paths.lock)
+    const held = await tryLock(s.paths.lock)
     try {
       expect(await runSubmit(s.config, options(), s.deps)).toBe(0)
     } finally {
@@ -271,7 +271,7 @@ describe("runSubmit()", () => {
     expect(s.stderr.join("")).toContain("demand rejected")
     expect(readJournal(s.paths.journal)).toHaveLength(1)
     // the lock is released when the loop ends
-    const lock = tryLock(s.paths.lock)
+    const lock = await tryLock(s.paths.lock)
     expect(lock).toBeDefined()
     lock?.release()
     expect(readdirSync(s.paths.dir)).toContain("journal.jsonl")

@@ -75,7 +75,7 @@ export async function runSubmit(
     )
   }
   ensureStateDir(setup.paths, config.file)
-  const lock = tryLock(setup.paths.lock)
+  const lock = await tryLock(setup.paths.lock)
   if (!lock) {
     deps.stderr(
       `glidein submit: another run for ${config.file} is still active (lock ${setup.paths.lock}); this one does nothing\n`,

@@ -15,6 +15,7 @@ import { countPartitions, planRound } from "./plan-round.ts"
 import type { Unplaced } from "./plan-submissions.ts"
 import { type CommandRunner, runCommand } from "./run-command.ts"
 import { siteSetup } from "./site-setup.ts"
+import { writeStdout } from "./std-output.ts"
 
 /** The world `status --config` talks to. */
 export interface StatusDeps {
@@ -100,7 +101,7 @@ export async function configStatus(
   return siteStatus(config, options, {
     run: runCommand,
     env: process.env as Record<string, string | undefined>,
-    stdout: (text) => process.stdout.write(text),
+    stdout: writeStdout,
   })
 }
 
