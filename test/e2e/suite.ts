@@ -567,7 +567,8 @@ async function glideinsScenario(ctx: Context, c: Cluster, site: Site): Promise<s
     records.map((r) => r.dir).join("\n"),
   )
   const shape = (env: Record<string, string> | undefined) => `${env?.CPUS}/${env?.GPUS}`
-  for (const want of GLIDEINS) {
+  // Every glidein is checked, so one failure does not hide another.
+  const checkGlidein = async (want: Glidein): Promise<void> => {
     const rec = records.find((r) => shape(r.contract) === shape({ ...want }))
     check(
       rec !== undefined,
@@ -643,6 +644,20 @@ async function glideinsScenario(ctx: Context, c: Cluster, site: Site): Promise<s
       `the pool password the master sees differs (${rec.password.length} bytes, want ${POOL_PASSWORD.length})`,
     )
     check(rec.passwordMode === "600", `the pool password has mode ${rec.passwordMode}, want 600`)
+  }
+  const failures: CheckFailed[] = []
+  for (const want of GLIDEINS) {
+    await checkGlidein(want).catch((error: unknown) => {
+      if (!(error instanceof CheckFailed)) throw error
+      failures.push(error)
+    })
+  }
+  if (failures.length > 0) {
+    const more = failures.length > 1 ? ` (and ${failures.length - 1} more below)` : ""
+    throw new CheckFailed(
+      `${failures[0]!.message}${more}`,
+      failures.map((f) => [f.message, f.details].filter(Boolean).join("\n")).join("\n\n"),
+    )
   }
   const shapes = GLIDEINS.map((g) => `${g.CPUS} cpu/${g.MEMORY} MB/${g.GPUS} gpu`).join(", ")
   return `${FIRST_RUN} glideins (${shapes}) with WALLTIME=${WALLTIME_S}, SITE, CLUSTER; batch requests match; password byte-exact; condor_master ${records[0]!.args.join(" ")}`
