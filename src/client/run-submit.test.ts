@@ -209,6 +209,16 @@ describe("runSubmit()", () => {
     expect(server.monitoring).toHaveLength(1)
   })
 
+  test("runSubmit() says so, exit 1, when a submission cannot be journaled", async () => {
+    const s = site(SLURM)
+    mkdirSync(s.paths.journal, { recursive: true })
+    expect(await runSubmit(s.config, options(), s.deps)).toBe(1)
+    const err = s.stderr.join("")
+    expect(err).toContain("[gpu] submitted 1 glidein")
+    expect(err).toContain("[gpu] cannot record them in the journal")
+    expect(err).toContain("glidein cancel will not know them")
+  })
+
   test("runSubmit() skips a partition whose count fails and says so", async () => {
     const s = site(SLURM.replace("running_cmd = echo 1", "running_cmd = squeue-broken"), (line) =>
       line === "squeue-broken" ? { exitCode: 127, stderr: "sh: squeue-broken: not found\n" } : {},

@@ -207,18 +207,24 @@ async function submitOne(
     return { created: 0, error: message }
   }
   const outcome = await runSubmission(p, deps.run, deps.env, deps.submitTimeoutMs)
+  let journalError: string | undefined
   if (outcome.created > 0) {
-    appendJournal(setup.paths.journal, {
-      kind: "submit",
-      time: deps.now().toISOString(),
-      partition: p.planned.partition,
-      scheduler: p.scheduler.name,
-      count: outcome.created,
-      resources: p.planned.resources,
-      jobIds: outcome.jobIds,
-    })
     const ids = outcome.jobIds.length > 0 ? ` as ${outcome.jobIds.join(" ")}` : ""
     deps.stderr(`glidein submit: ${where} submitted ${plural(outcome.created, "glidein")}${ids}\n`)
+    try {
+      appendJournal(setup.paths.journal, {
+        kind: "submit",
+        time: deps.now().toISOString(),
+        partition: p.planned.partition,
+        scheduler: p.scheduler.name,
+        count: outcome.created,
+        resources: p.planned.resources,
+        jobIds: outcome.jobIds,
+      })
+    } catch (error) {
+      journalError = `cannot record them in the journal ${setup.paths.journal}: ${(error as Error).message}; glidein cancel will not know them`
+      deps.stderr(`glidein submit: ${where} ${journalError}\n`)
+    }
   }
   if (outcome.error !== undefined) {
     const left = p.rendered.jobs - outcome.created
@@ -226,7 +232,8 @@ async function submitOne(
       `glidein submit: ${where} ${outcome.error} (${plural(left, "glidein")} not submitted)\n`,
     )
   }
-  return outcome
+  const error = outcome.error ?? journalError
+  return error === undefined ? { created: outcome.created } : { created: outcome.created, error }
 }
 
 async function report(

@@ -4,7 +4,7 @@
  * rename, and only when changed) and running its submit command. A failing command is
  * reported with its output; whatever it did submit before failing is still counted.
  */
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs"
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import type { PreparedSubmission } from "./prepare-submissions.ts"
 import { type CommandRunner, outputTail } from "./run-command.ts"
@@ -34,8 +34,13 @@ export function writeIfChanged(path: string, text: string, mode: number): void {
     // Not there yet.
   }
   const temporary = `${path}.tmp-${process.pid}`
-  writeFileSync(temporary, text, { mode })
-  renameSync(temporary, path)
+  try {
+    writeFileSync(temporary, text, { mode })
+    renameSync(temporary, path)
+  } catch (error) {
+    rmSync(temporary, { force: true })
+    throw error
+  }
 }
 
 /** What running one submission achieved. */
