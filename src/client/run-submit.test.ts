@@ -219,6 +219,32 @@ describe("runSubmit()", () => {
     expect(err).toContain("glidein cancel will not know them")
   })
 
+  test("runSubmit() runs up to four submissions at once and reports them in plan order", async () => {
+    let running = 0
+    let most = 0
+    const s = site("[Cluster]\nscheduler = slurm\nrunning_cmd = echo 0\nidle_cmd = echo 0\n")
+    const run = s.deps.run
+    s.deps.run = async (argv, o) => {
+      if (argv[0] !== "sbatch") return run(argv, o)
+      running++
+      most = Math.max(most, running)
+      await Bun.sleep(20)
+      running--
+      const cpus = /\/c(\d+)-/.exec(o.cwd ?? "")?.[1]
+      return {
+        exitCode: 0,
+        stdout: `Submitted batch job ${cpus}\n`,
+        stderr: "",
+        timedOut: false,
+      }
+    }
+    server.state = [1, 2, 3, 4, 5, 6].map((cpus) => ({ ...S1, cpus, memory: 1000, count: 1 }))
+    expect(await runSubmit(s.config, options(), s.deps)).toBe(0)
+    expect(most).toBe(4)
+    const lines = s.stderr.join("").trim().split("\n")
+    expect(lines.map((l) => /as (\d)$/.exec(l)?.[1])).toEqual(["6", "5", "4", "3", "2", "1"])
+  })
+
   test("runSubmit() skips a partition whose count fails and says so", async () => {
     const s = site(SLURM.replace("running_cmd = echo 1", "running_cmd = squeue-broken"), (line) =>
       line === "squeue-broken" ? { exitCode: 127, stderr: "sh: squeue-broken: not found\n" } : {},
