@@ -191,3 +191,13 @@ export async function waitFor<T>(
     await Bun.sleep(intervalMs)
   }
 }
+
+/** JSON for failure details. */
+export function show(value: unknown): string {
+  return JSON.stringify(value, null, 2)
+}
+
+/** The last `n` lines of `text`. */
+export function tail(text: string, n: number): string {
+  return text.trimEnd().split("\n").slice(-n).join("\n")
+}
