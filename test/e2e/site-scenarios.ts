@@ -157,7 +157,7 @@ async function journalScenario(ctx: Context, c: Cluster, site: Site): Promise<st
     `status --config does not list the journal's job ${unlisted.join(", ")}`,
     describeRun(text),
   )
-  return `journal lists jobs ${jobIds.join(", ")}; status --config: ${FIRST_RUN} running, 0 idle, ${DEMAND_JOBS} idle jobs wanted, nothing to submit`
+  return `journal lists jobs ${[...jobIds].sort((a, b) => Number(a) - Number(b)).join(", ")}; status --config: ${FIRST_RUN} running, 0 idle, ${DEMAND_JOBS} idle jobs wanted, nothing to submit`
 }
 
 /** Scenario `limits`: max_idle_jobs holds with more demand than the node can run. */
