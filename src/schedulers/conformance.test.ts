@@ -77,7 +77,12 @@ interface Run {
  * Writes the rendered files and runs the job the way its batch system would start it (for
  * HTCondor: the wrapper inside a sandbox holding the transferred files).
  */
-async function runJob(s: Scheduler, job: JobSpec, root: string): Promise<Run> {
+async function runJob(
+  s: Scheduler,
+  job: JobSpec,
+  root: string,
+  batchEnv: Record<string, string> = {},
+): Promise<Run> {
   const rendered = s.render(job)
   const out = path.join(root, "recorded")
   await mkdir(out, { recursive: true })
@@ -104,6 +109,7 @@ async function runJob(s: Scheduler, job: JobSpec, root: string): Promise<Run> {
       TMPDIR: path.join(root, "scratch"),
       GLIDEIN_TEST: "expanded-value",
       _CONDOR_SCRATCH_DIR: cwd,
+      ...batchEnv,
     },
     stdout: "pipe",
     stderr: "pipe",
@@ -170,6 +176,14 @@ for (const s of Object.values(SCHEDULERS)) {
         s.name === "htcondor" ? path.join(ws.dir, "sandbox", "glidein.tar.gz") : ws.paths.tarball
       expect(run.env).toEqual({ ...job.env, GLIDEIN_TARBALL: tarball })
       expect(run.status).toBe(7)
+    })
+
+    test("render() passes the batch system's GPU assignment to the glidein", async () => {
+      const ws = await workspace(`${s.name}-gpus`)
+      const job = spec({ paths: ws.paths })
+      const run = await runJob(s, job, ws.dir, { CUDA_VISIBLE_DEVICES: "2,3" })
+      expect(run.env.CUDA_VISIBLE_DEVICES).toBe("2,3")
+      expect(run.env.GPUS).toBe(job.env.GPUS!)
     })
 
     test("render() keeps every shell metacharacter of an env value inside its quotes", async () => {

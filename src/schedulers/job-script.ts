@@ -147,8 +147,17 @@ export function envAssignments(job: JobSpec, tarballWord: string): string[] {
 /** The command that starts the glidein from a clean environment in the current directory. */
 export function startCommand(job: JobSpec, assignments: string[], script: string): string {
   const program = extraText(job, "executable") ?? `/bin/sh ./${script}`
-  return `/usr/bin/env -i ${assignments.join(" ")} ${program}`
+  return `/usr/bin/env -i ${GPU_ASSIGNMENT} ${assignments.join(" ")} ${program}`
 }
+
+/**
+ * The GPUs the batch system gave this job (Slurm, LSF and Grid Engine GPU setups export
+ * `CUDA_VISIBLE_DEVICES`) pass through the clean environment, so the glidein advertises the
+ * GPUs it was given rather than the first ones discovery finds, which on a node without
+ * device cgroups may belong to another job. Absent when unset; a [CustomEnv] value wins.
+ */
+// biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansion, not JS
+const GPU_ASSIGNMENT = '${CUDA_VISIBLE_DEVICES:+"CUDA_VISIBLE_DEVICES=$CUDA_VISIBLE_DEVICES"}'
 
 /**
  * Shell lines that make the glidein's working directory and remove it when the job ends,
