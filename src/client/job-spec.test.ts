@@ -1,0 +1,118 @@
+import { describe, expect, test } from "bun:test"
+import { parseSiteConfig } from "../config/index.ts"
+import { buildJobSpec } from "./job-spec.ts"
+import { partitionPolicy } from "./partition-policy.ts"
+import type { PlannedSubmission } from "./plan-submissions.ts"
+
+const CONFIG = `[Glidein]
+address = http://127.0.0.1:9/jsonrpc
+site = Test
+resourcename = Test-CE
+cluster = pool.example.org
+[Cluster]
+scheduler = slurm
+partitions = gpu, pbs
+partition = batch
+account = ice
+mem_per_core = 3000
+os = RHEL7
+whole_node = False
+[gpu]
+partition = gpu
+group_jobs = True
+min_gpus_per_job = 1
+[pbs]
+scheduler = pbs
+queue = long
+pmem_only = True
+whole_node = True
+whole_node_cpus = 8
+whole_node_memory = 32000
+whole_node_disk = 100000
+[SubmitFile]
+local_dir = $TMPDIR/glidein
+custom_header = #SBATCH --qos=low
+mem_safety_scale = 1.5
+gpu_submit = --gpus=%%d
+[StartdChecks]
+enable_startd_checks = False
+[CustomEnv]
+http_proxy = http://squid:3128
+CPUS = 99
+`
+const config = parseSiteConfig(CONFIG, "site.ini")
+const files = {
+  submitDir: "/s",
+  startScript: "/s/glidein_start.sh",
+  tarball: "/t/glidein.tar.gz",
+  outputDir: "/o",
+}
+const planned = (partition: string): PlannedSubmission => ({
+  partition,
+  count: 3,
+  resources: { cpus: 2, memoryMb: 4200, diskKb: 11264000, gpus: 1, walltimeS: 72000 },
+  serves: [],
+})
+
+describe("buildJobSpec()", () => {
+  test("buildJobSpec() fills the glidein environment contract, WALLTIME 300 s short, contract names first", () => {
+    const spec = buildJobSpec(planned("gpu"), config.partitionSettings.gpu!, config, files)
+    expect(spec.env).toEqual({
+      CPUS: "2",
+      MEMORY: "4200",
+      DISK: "11264000",
+      GPUS: "1",
+      WALLTIME: "71700",
+      SITE: "Test",
+      ResourceName: "Test-CE",
+      CLUSTER: "pool.example.org",
+      DISABLE_STARTD_CHECKS: "1",
+      http_proxy: "http://squid:3128",
+    })
+  })
+
+  test("buildJobSpec() passes the site's settings and knobs to the adapter", () => {
+    const slurm = buildJobSpec(planned("gpu"), config.partitionSettings.gpu!, config, files)
+    expect(slurm).toMatchObject({
+      partition: "gpu",
+      count: 3,
+      site: {
+        queue: "gpu",
+        groupJobs: true,
+        localDir: "$TMPDIR/glidein",
+        outputDir: "/o",
+        customHeader: "#SBATCH --qos=low",
+        extra: { account: "ice", gpu_submit: "--gpus=%d", set_gpu_req: true },
+      },
+      paths: { submitDir: "/s", startScript: "/s/glidein_start.sh", tarball: "/t/glidein.tar.gz" },
+    })
+    const pbs = buildJobSpec(planned("pbs"), config.partitionSettings.pbs!, config, files)
+    expect(pbs.site.queue).toBe("long")
+    expect(pbs.site.groupJobs).toBe(false)
+    expect(pbs.site.extra.pmem_only).toBe(true)
+  })
+})
+
+describe("partitionPolicy()", () => {
+  test("partitionPolicy() maps a partition's keys, inherited from [Cluster], for the planner", () => {
+    const gpu = partitionPolicy("gpu", config.partitionSettings.gpu!, config.submitFile)
+    expect(gpu).toMatchObject({
+      name: "gpu",
+      scheduler: "slurm",
+      limitPerSubmit: 50,
+      maxTotalJobs: 1000,
+      maxIdleJobs: 1000,
+      maxPerJob: { cpus: 12, gpus: 8, memory: 24000, disk: 100000 },
+      minPerJob: { gpus: 1 },
+      memPerCore: 3000,
+      memSafetyScale: 1.5,
+      walltimeHours: 20,
+      os: "RHEL7",
+      prioritize: ["gpu", "memory"],
+    })
+    expect(gpu.wholeNode).toBeUndefined()
+    const pbs = partitionPolicy("pbs", config.partitionSettings.pbs!, config.submitFile)
+    expect(pbs.scheduler).toBe("pbs")
+    expect(pbs.wholeNode).toEqual({ cpus: 8, memory: 32000, disk: 100000 })
+  })
+})
