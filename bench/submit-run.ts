@@ -24,7 +24,9 @@ const { values } = parseArgs({
 const binary = values.binary ?? ""
 const runs = values.smoke ? 3 : Number(values.runs)
 if (!existsSync(binary)) {
-  console.error(`bench/submit-run: ${binary} not found; build it first with: bun compile.ts --single`)
+  console.error(
+    `bench/submit-run: ${binary} not found; build it first with: bun compile.ts --single`,
+  )
   process.exit(2)
 }
 
@@ -97,15 +99,22 @@ try {
   const reportsBefore = reports
   const run = await median([submit])
   const journal = readFileSync(
-    join(env.GLIDEIN_STATE_DIR, (await Array.fromAsync(new Bun.Glob("*/journal.jsonl").scan(env.GLIDEIN_STATE_DIR)))[0]!),
+    join(
+      env.GLIDEIN_STATE_DIR,
+      (await Array.fromAsync(new Bun.Glob("*/journal.jsonl").scan(env.GLIDEIN_STATE_DIR)))[0]!,
+    ),
     "utf8",
   )
   const submitted = journal.trim().split("\n").length
   if (submitted !== 5 * (runs + 2) || reports - reportsBefore !== runs + 2) {
-    throw new Error(`expected 5 submissions and 1 report per run, got ${submitted} and ${reports - reportsBefore}`)
+    throw new Error(
+      `expected 5 submissions and 1 report per run, got ${submitted} and ${reports - reportsBefore}`,
+    )
   }
   const target = 30
-  console.log(`runs: ${runs} (median wall time; each run: get_state, 2 counts, 5 submissions, journal, report)`)
+  console.log(
+    `runs: ${runs} (median wall time; each run: get_state, 2 counts, 5 submissions, journal, report)`,
+  )
   console.log(`/bin/true × 5            ${reference.toFixed(2)} ms  (reference: the spawns alone)`)
   console.log(`glidein --version        ${version.toFixed(2)} ms  (reference: start-up alone)`)
   console.log(
