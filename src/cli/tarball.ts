@@ -84,7 +84,7 @@ export const tarballInjectCommand: Command = {
   details: `The archive is rewritten as a stream (nothing is unpacked to disk): the credential goes
 in byte for byte with mode 0600, every other member keeps its bytes, mode, owner, link target
 and place. The output is written to a temporary file, renamed when complete, and has mode
-0600. gzip runs in parallel: pigz when it is on PATH, worker threads otherwise.`,
+0600. gzip runs in worker threads, one gzip member per 256 KiB.`,
   options: {
     ...credentialOptions,
     output: { type: "string", short: "o", value: "OUT", description: "where to write the result" },
@@ -125,7 +125,7 @@ and place. The output is written to a temporary file, renamed when complete, and
     const unchanged = report.entries - report.replaced.length - report.dropped.length
     process.stdout.write(
       [
-        `wrote "${output}" (${megabytes(report.bytesOut)}, mode 0600) in ${seconds(started)}, gzip by ${report.method === "pigz" ? "pigz" : "worker threads"}`,
+        `wrote "${output}" (${megabytes(report.bytesOut)}, mode 0600) in ${seconds(started)}`,
         `  ${changes.join(", ")}; ${unchanged} other members unchanged`,
         "",
       ].join("\n"),

@@ -11,8 +11,11 @@ import { systemReason } from "./credentials.ts"
 
 /** A temporary file that becomes `target` on `commit()` or vanishes on `discard()`. */
 export interface AtomicOutput {
-  readonly handle: FileHandle
   readonly tempPath: string
+  /** Appends bytes (calls must not overlap). */
+  write(bytes: Uint8Array): Promise<void>
+  /** Bytes written so far. */
+  readonly size: number
   commit(): Promise<void>
   discard(): Promise<void>
 }
@@ -33,6 +36,7 @@ export async function openAtomicOutput(target: string, mode: number): Promise<At
     })
   }
   let done = false
+  let position = 0
   async function discard(): Promise<void> {
     if (done) return
     done = true
@@ -40,9 +44,19 @@ export async function openAtomicOutput(target: string, mode: number): Promise<At
     await unlink(tempPath).catch(() => {})
   }
   return {
-    handle,
     tempPath,
     discard,
+    get size() {
+      return position
+    },
+    async write(bytes) {
+      let written = 0
+      while (written < bytes.length) {
+        const result = await handle.write(bytes, written, bytes.length - written, position)
+        written += result.bytesWritten
+        position += result.bytesWritten
+      }
+    },
     async commit() {
       try {
         await handle.sync()

@@ -1,8 +1,8 @@
 /**
  * `glidein tarball build`: makes glidein.tar.gz from an HTCondor install. The archive is
  * deterministic: members sorted byte-wise, owner 0:0 without names, one fixed mtime, normalized
- * modes, and gzip done by ParallelGzip (independent of the thread count and of whether pigz is
- * installed), so the same install and credentials give the same bytes. A SHA256SUMS manifest
+ * modes, and gzip by ParallelGzip (independent of the thread count), so the same install and
+ * credentials give the same bytes. A SHA256SUMS manifest
  * lists every file except the credentials, which `inject-password` may change later.
  */
 import { createHash } from "node:crypto"
@@ -168,15 +168,9 @@ async function writeArchive(
   const credentialMembers = members.filter((m) => isCredentialPath(m.name) && m.type === "file")
   const out = await openAtomicOutput(options.output, credentialMembers.length > 0 ? 0o600 : 0o644)
   const archiveHash = createHash("sha256")
-  let position = 0
-  const gzip = new ParallelGzip(async (bytes) => {
+  const gzip = new ParallelGzip((bytes) => {
     archiveHash.update(bytes)
-    let written = 0
-    while (written < bytes.length) {
-      const result = await out.handle.write(bytes, written, bytes.length - written, position)
-      written += result.bytesWritten
-      position += result.bytesWritten
-    }
+    return out.write(bytes)
   })
   const packer = pack()
   const total = members.reduce((sum, m) => sum + (m.type === "file" ? m.size : 0), 0)
@@ -224,7 +218,7 @@ async function writeArchive(
     packer.finalize()
     await consumer
     await gzip.end()
-    const outputBytes = position
+    const outputBytes = out.size
     await out.commit()
     return {
       members: members.length,

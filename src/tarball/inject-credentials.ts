@@ -1,15 +1,15 @@
 /**
  * `glidein tarball inject-password`: puts a pool credential into an existing glidein tarball as
- * one streaming pass — read, gunzip, rewrite (rewriteCredentials), gzip in parallel, write to a
- * temporary file, rename. Nothing is extracted to disk and memory does not grow with the
- * archive. The result is mode 0600 because it now holds a secret.
+ * one streaming pass — read, gunzip, rewrite (rewriteCredentials), gzip in worker threads
+ * (ParallelGzip), write to a temporary file, rename. Nothing is extracted to disk and memory
+ * does not grow with the archive. The result is mode 0600 because it now holds a secret.
  */
 import { realpath, stat } from "node:fs/promises"
 import path from "node:path"
 import { UsageError } from "../errors.ts"
 import { openAtomicOutput } from "./atomic-output.ts"
-import { type CompressionMethod, type Compressor, openCompressor } from "./compressor.ts"
 import type { Credentials } from "./credentials.ts"
+import { ParallelGzip } from "./parallel-gzip.ts"
 import {
   checkGzipFile,
   describeReadFailure,
@@ -25,7 +25,6 @@ export interface InjectOptions {
   credentials: Credentials
   /** Allows `output` to be the input file itself. */
   inPlace?: boolean
-  compression?: CompressionMethod
   /** Aborting stops the rewrite and removes the temporary file. */
   signal?: AbortSignal
   /** Called as the input is read: compressed bytes so far and in all. */
@@ -34,7 +33,6 @@ export interface InjectOptions {
 
 /** What injectCredentials did. */
 export interface InjectReport extends RewriteReport {
-  method: "pigz" | "threads"
   bytesIn: number
   bytesOut: number
 }
@@ -56,27 +54,24 @@ export async function injectCredentials(options: InjectOptions): Promise<InjectR
     replaced: [],
     added: [],
     dropped: [],
-    method: "threads",
     bytesIn: 0,
     bytesOut: 0,
   }
   const out = await openAtomicOutput(output, 0o600)
+  const gzip = new ParallelGzip((bytes) => out.write(bytes))
   let archive: OpenArchive | undefined
-  let compressor: Compressor | undefined
   try {
     archive = await openArchive(input, options)
     report.bytesIn = archive.size
-    compressor = openCompressor(out.handle, { method: options.compression ?? "auto" })
-    report.method = compressor.method
     for await (const bytes of rewriteCredentials(archive.events, credentials, report)) {
-      await compressor.write(bytes)
+      await gzip.write(bytes)
     }
-    await compressor.end()
-    report.bytesOut = (await out.handle.stat()).size
+    await gzip.end()
+    report.bytesOut = out.size
     await out.commit()
     return report
   } catch (error) {
-    compressor?.destroy()
+    gzip.destroy()
     await out.discard()
     throw describeReadFailure(error, input)
   } finally {

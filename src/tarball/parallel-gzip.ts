@@ -1,95 +1,96 @@
 /**
- * gzip compression spread over worker threads with pigz's method: the input is cut into
- * independent blocks, each block is deflated with the 32 KiB before it as preset dictionary and
- * ends on a byte boundary (a sync flush), and the compressed blocks are concatenated in order
- * into a single gzip member. The ratio stays within a fraction of a percent of one-stream
- * deflate, and the output does not depend on the number of threads.
+ * gzip compression spread over worker threads. The input is cut into 256 KiB blocks; each worker
+ * turns a block into a complete gzip member with libdeflate (the compressor Bun bundles, about
+ * twice as fast as zlib at the same level and ratio), and the members are written in order.
+ * A file of several members is one gzip stream to every reader (RFC 1952 §2.2: gzip, tar,
+ * pigz, Python, Go, Java, libarchive), so the output unpacks like any .tar.gz.
+ *
+ * Block buffers travel to the workers and back (transferred, not copied) and are reused, so
+ * memory stays at a few blocks however large the input is. The output depends only on the
+ * input and the level, not on the number of threads.
  */
 import os from "node:os"
-import zlib from "node:zlib"
 
 /** Settings of a ParallelGzip. */
 export interface ParallelGzipOptions {
-  /** zlib level 1–9 (default 6, as gzip and pigz). */
+  /** Compression level 1–9 (default 6, as gzip and pigz). */
   level?: number
   /** Worker threads (default: available cores, at most 8). */
   threads?: number
-  /** Uncompressed bytes per block (default 1 MiB). */
+  /** Uncompressed bytes per gzip member (default 256 KiB). */
   blockSize?: number
 }
 
-const WINDOW = 32 * 1024
-const DEFAULT_BLOCK = 1 << 20
+// pigz's block size is 128 KiB; 256 KiB costs 0.4 % in ratio against 1 MiB and, with the
+// blocks in flight and the allocator caches of each worker, keeps the process well under
+// 100 MB while rewriting a 520 MB archive
+const DEFAULT_BLOCK = 256 * 1024
 
-/** A request to a worker: deflate `data` after `dictionary`; `last` ends the deflate stream. */
+/** A request to a worker: compress the first `length` bytes of `data`. */
 interface Job {
   id: number
-  data: Uint8Array
-  dictionary: Uint8Array | null
-  last: boolean
+  data: Uint8Array<ArrayBuffer>
+  length: number
   level: number
 }
 
-/** A worker's answer: the compressed block, or the error text. */
+/** A worker's answer: the gzip member and the input buffer handed back, or the error. */
 interface Done {
   id: number
-  out?: Uint8Array
+  data: Uint8Array<ArrayBuffer>
+  out?: Uint8Array<ArrayBuffer>
   error?: string
 }
 
 /**
- * The worker's body. It runs from its own source text in the worker (see `workerSource`), so it
- * must use nothing but its argument and the worker globals.
+ * The worker's body. It runs from its own source text (see `workerSource`), so it may use
+ * nothing but the worker's globals.
  */
-function deflateWorker(z: typeof zlib): void {
+function gzipWorker(): void {
   const scope = globalThis as unknown as {
     onmessage: ((event: MessageEvent<Job>) => void) | null
-    postMessage(message: Done): void
+    postMessage(message: Done, transfer: ArrayBuffer[]): void
   }
   scope.onmessage = (event) => {
-    const job = event.data
+    const { id, data, length, level } = event.data
     try {
-      const options: zlib.ZlibOptions = {
-        level: job.level,
-        finishFlush: job.last ? z.constants.Z_FINISH : z.constants.Z_SYNC_FLUSH,
-      }
-      if (job.dictionary) options.dictionary = job.dictionary
-      const out = z.deflateRawSync(job.data, options)
-      scope.postMessage({ id: job.id, out })
+      let out = Bun.gzipSync(data.subarray(0, length), {
+        library: "libdeflate",
+        level: level as 6,
+      })
+      if (out.byteOffset !== 0 || out.byteLength !== out.buffer.byteLength) out = out.slice()
+      scope.postMessage({ id, data, out }, [data.buffer, out.buffer])
     } catch (error) {
-      scope.postMessage({ id: job.id, error: String(error) })
+      scope.postMessage({ id, data, error: String(error) }, [data.buffer])
     }
   }
 }
 
 /**
- * Source text of the worker. Workers are started from a Blob URL rather than a file so that the
- * same code runs under `bun` and inside the compiled single-file executable, which has no worker
- * entry point of its own.
+ * Source text of the worker. Workers start from a Blob URL rather than a file so that the same
+ * code runs under `bun` and inside the compiled single-file executable, which has no separate
+ * worker entry point.
  */
-const workerSource = `import * as z from "node:zlib";\n(${deflateWorker.toString()})(z.default ?? z);\n`
+const workerSource = `(${gzipWorker.toString()})();\n`
 
-/** Streams bytes in, gzip out through `output` (called in order, one call at a time). */
+/** Takes bytes in, hands gzip out to `output` (in order, one call at a time). */
 export class ParallelGzip {
   private readonly level: number
   private readonly blockSize: number
   private readonly workers: Worker[] = []
   private readonly load: number[] = []
   private readonly results = new Map<number, Uint8Array>()
+  private readonly free: Uint8Array<ArrayBuffer>[] = []
   private readonly maxInFlight: number
-  private block: Uint8Array
+  private readonly url: string
+  private block: Uint8Array<ArrayBuffer>
   private fill = 0
   private nextId = 0
   private nextWrite = 0
   private inFlight = 0
-  private crc = 0
-  private total = 0
-  /** The last 32 KiB of input so far: the next block's dictionary. */
-  private tail: Uint8Array | null = null
   private writing: Promise<void> = Promise.resolve()
   private failure: Error | undefined
   private wake: (() => void) | undefined
-  private url: string
 
   constructor(
     private readonly output: (bytes: Uint8Array) => Promise<void>,
@@ -109,7 +110,6 @@ export class ParallelGzip {
       this.workers.push(worker)
       this.load.push(0)
     }
-    this.enqueue(gzipHeader(this.level), false)
   }
 
   /** Adds bytes; resolves once there is room for more. */
@@ -122,24 +122,22 @@ export class ParallelGzip {
       pos += n
       if (this.fill === this.blockSize) {
         await this.room()
-        this.dispatch(false)
+        this.dispatch()
       }
     }
   }
 
-  /** Compresses what is left, writes the gzip trailer and stops the workers. */
+  /** Compresses what is left, waits for every member to be written, stops the workers. */
   async end(): Promise<void> {
     try {
-      await this.room()
-      this.dispatch(true)
+      // an empty input still gets one (empty) member: a gzip file is never zero bytes
+      if (this.fill > 0 || this.nextId === 0) {
+        await this.room()
+        this.dispatch()
+      }
       while (this.inFlight > 0) await this.room(1)
       if (this.failure) throw this.failure
       await this.writing
-      const trailer = new Uint8Array(8)
-      const view = new DataView(trailer.buffer)
-      view.setUint32(0, this.crc >>> 0, true)
-      view.setUint32(4, this.total % 2 ** 32, true)
-      await this.output(trailer)
     } finally {
       this.destroy()
     }
@@ -150,13 +148,13 @@ export class ParallelGzip {
     for (const worker of this.workers) worker.terminate()
     this.workers.length = 0
     URL.revokeObjectURL(this.url)
-    this.wake?.()
+    this.failure ??= new Error("the compressor was stopped")
+    this.wakeUp()
   }
 
   /** Waits until fewer than `limit` blocks are in flight (default: the pipeline depth). */
   private async room(limit = this.maxInFlight): Promise<void> {
-    while (this.inFlight >= limit) {
-      if (this.failure) throw this.failure
+    while (this.inFlight >= limit && !this.failure) {
       await new Promise<void>((resolve) => {
         this.wake = resolve
       })
@@ -164,33 +162,24 @@ export class ParallelGzip {
     if (this.failure) throw this.failure
   }
 
-  private dispatch(last: boolean): void {
-    const data = this.fill === this.blockSize ? this.block : this.block.slice(0, this.fill)
-    this.crc = zlib.crc32(data, this.crc)
-    this.total += data.length
-    const dictionary = this.tail
-    this.tail = lastWindow(dictionary, data)
-    const index = this.idlest()
+  private dispatch(): void {
+    let index = 0
+    for (let i = 1; i < this.load.length; i++) {
+      if ((this.load[i] ?? 0) < (this.load[index] ?? 0)) index = i
+    }
     const worker = this.workers[index]
     if (!worker) throw this.failure ?? new Error("the compressor was stopped")
-    const job: Job = { id: this.nextId++, data, dictionary, last, level: this.level }
+    const job: Job = { id: this.nextId++, data: this.block, length: this.fill, level: this.level }
     this.load[index] = (this.load[index] ?? 0) + 1
     this.inFlight++
-    worker.postMessage(job, [data.buffer as ArrayBuffer])
-    this.block = new Uint8Array(this.blockSize)
+    worker.postMessage(job, [this.block.buffer])
+    this.block = this.free.pop() ?? new Uint8Array(this.blockSize)
     this.fill = 0
-  }
-
-  private idlest(): number {
-    let best = 0
-    for (let i = 1; i < this.load.length; i++) {
-      if ((this.load[i] ?? 0) < (this.load[best] ?? 0)) best = i
-    }
-    return best
   }
 
   private received(worker: number, done: Done): void {
     this.load[worker] = (this.load[worker] ?? 1) - 1
+    this.free.push(done.data)
     if (done.error !== undefined || !done.out) {
       this.fail(new Error(`compression failed: ${done.error ?? "no output"}`))
       return
@@ -199,49 +188,26 @@ export class ParallelGzip {
     for (let out = this.results.get(this.nextWrite); out; out = this.results.get(this.nextWrite)) {
       this.results.delete(this.nextWrite)
       this.nextWrite++
-      this.enqueue(out, true)
+      const bytes = out
+      this.writing = this.writing.then(() => this.output(bytes))
+      this.writing.then(
+        () => {
+          this.inFlight--
+          this.wakeUp()
+        },
+        (error: unknown) => this.fail(error instanceof Error ? error : new Error(String(error))),
+      )
     }
-  }
-
-  /** Chains one output call after the previous ones; `counted` blocks free a pipeline slot. */
-  private enqueue(bytes: Uint8Array, counted: boolean): void {
-    this.writing = this.writing.then(() => this.output(bytes))
-    this.writing.then(
-      () => {
-        if (counted) this.finished()
-      },
-      (error: unknown) => this.fail(error instanceof Error ? error : new Error(String(error))),
-    )
-  }
-
-  private finished(): void {
-    this.inFlight--
-    const wake = this.wake
-    this.wake = undefined
-    wake?.()
   }
 
   private fail(error: Error): void {
     this.failure ??= error
+    this.wakeUp()
+  }
+
+  private wakeUp(): void {
     const wake = this.wake
     this.wake = undefined
     wake?.()
   }
-}
-
-/** The 10-byte gzip member header: no name, no mtime (reproducible), OS "Unix". */
-function gzipHeader(level: number): Uint8Array {
-  const xfl = level >= 9 ? 2 : level <= 1 ? 4 : 0
-  return Uint8Array.of(0x1f, 0x8b, 8, 0, 0, 0, 0, 0, xfl, 3)
-}
-
-/** The last 32 KiB of `before` followed by `data`. */
-function lastWindow(before: Uint8Array | null, data: Uint8Array): Uint8Array | null {
-  if (data.length >= WINDOW) return data.slice(data.length - WINDOW)
-  const keep = Math.min(before?.length ?? 0, WINDOW - data.length)
-  if (keep + data.length === 0) return null
-  const joined = new Uint8Array(keep + data.length)
-  if (before && keep > 0) joined.set(before.subarray(before.length - keep), 0)
-  joined.set(data, keep)
-  return joined
 }

@@ -3,9 +3,7 @@
  * readTar, reports progress in compressed bytes, stops on abort, and turns decoding failures
  * into one sentence that names the file.
  */
-import { createReadStream } from "node:fs"
-import { open, stat } from "node:fs/promises"
-import { createGunzip } from "node:zlib"
+import { type FileHandle, open, stat } from "node:fs/promises"
 import { GlideinError, UsageError } from "../errors.ts"
 import { systemReason } from "./credentials.ts"
 import { TarFormatError } from "./tar-header.ts"
@@ -27,6 +25,9 @@ export interface OpenArchive {
   close(): void
 }
 
+/** Bytes read from the file at a time. */
+const READ_SIZE = 64 * 1024
+
 /** Thrown when a signal stops a command. */
 export class InterruptedError extends GlideinError {
   constructor() {
@@ -34,28 +35,66 @@ export class InterruptedError extends GlideinError {
   }
 }
 
+/** The gzip layer of an archive cannot be decoded. */
+class GzipError extends Error {}
+
 /** Opens `file` (a gzip-compressed tar) as a stream of tar events. */
 export async function openArchive(file: string, options: ReadOptions = {}): Promise<OpenArchive> {
   const size = await checkGzipFile(file)
-  const source = createReadStream(file, { highWaterMark: 1 << 20 })
-  const gunzip = createGunzip({ chunkSize: 256 * 1024 })
-  let read = 0
-  source.on("data", (chunk) => {
-    read += chunk.length
-    options.onProgress?.(read, size)
-  })
-  source.on("error", (error) => gunzip.destroy(error))
-  source.pipe(gunzip)
-  const abort = () => gunzip.destroy(new InterruptedError())
-  if (options.signal?.aborted) abort()
-  options.signal?.addEventListener("abort", abort, { once: true })
+  let handle: FileHandle
+  try {
+    handle = await open(file, "r")
+  } catch (error) {
+    throw new UsageError(`cannot read "${file}": ${systemReason(error)}`, { cause: error })
+  }
+  const inflate = new DecompressionStream("gzip")
+  const writer = inflate.writable.getWriter()
+  const reader = inflate.readable.getReader()
+  let closed = false
+  // Reads go into fresh small buffers and the web-streams inflater (which also takes files of
+  // several gzip members): measured here, this keeps the resident size of a 520 MB rewrite
+  // lower than node:zlib's stream classes with their larger internal buffers.
+  const pump = (async () => {
+    let position = 0
+    try {
+      while (!closed) {
+        if (options.signal?.aborted) throw new InterruptedError()
+        const buffer = new Uint8Array(READ_SIZE)
+        const { bytesRead } = await handle.read(buffer, 0, READ_SIZE, position)
+        if (bytesRead === 0) break
+        position += bytesRead
+        options.onProgress?.(position, size)
+        await writer.write(buffer.subarray(0, bytesRead))
+      }
+      await writer.close()
+    } catch (error) {
+      await writer.abort(error).catch(() => {})
+    }
+  })()
+
+  async function* inflated(): AsyncGenerator<Uint8Array> {
+    for (;;) {
+      let result: Awaited<ReturnType<typeof reader.read>>
+      try {
+        result = await reader.read()
+      } catch (error) {
+        if (error instanceof GlideinError) throw error
+        throw new GzipError(error instanceof Error ? error.message : String(error))
+      }
+      if (result.done) break
+      if (options.signal?.aborted) throw new InterruptedError()
+      yield result.value
+    }
+    await pump
+  }
+
   return {
     size,
-    events: readTar(gunzip),
+    events: readTar(inflated()),
     close() {
-      options.signal?.removeEventListener("abort", abort)
-      source.destroy()
-      gunzip.destroy()
+      closed = true
+      reader.cancel().catch(() => {})
+      handle.close().catch(() => {})
     },
   }
 }
@@ -94,10 +133,8 @@ export function describeReadFailure(error: unknown, file: string): unknown {
       { cause: error },
     )
   }
-  const code = (error as { code?: unknown } | null)?.code
-  if (typeof code === "string" && code.startsWith("Z_")) {
-    const message = error instanceof Error ? error.message : String(error)
-    return new GlideinError(`"${file}": the gzip data is damaged (${message})`, 1, {
+  if (error instanceof GzipError) {
+    return new GlideinError(`"${file}": the gzip data is damaged (${error.message})`, 1, {
       cause: error,
     })
   }
