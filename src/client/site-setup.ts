@@ -14,7 +14,7 @@ import { partitionPolicy } from "./partition-policy.ts"
 import type { PartitionPolicy } from "./plan-submissions.ts"
 import type { PartitionSetup } from "./prepare-submissions.ts"
 import { expandVars } from "./run-command.ts"
-import { homeDir, type StatePaths, statePaths } from "./state-dir.ts"
+import { homeDir, type StatePaths, statePaths, stateRoot } from "./state-dir.ts"
 
 /** A partition with its planning policy. */
 export interface PartitionRun extends PartitionSetup {
@@ -59,7 +59,7 @@ export function siteSetup(
   const setup: SiteSetup = {
     config,
     partitions,
-    paths: statePaths(config.file, stateRootDir),
+    paths: statePaths(config.file, stateRootDir ?? stateRoot(env)),
     tarball: loc !== undefined ? resolve(expand(loc), tarballName) : expand(tarballName),
   }
   const templatePath = config.submitFile.submit_template
