@@ -81,6 +81,27 @@ describe("glidein submit (command line)", () => {
     )
   })
 
+  test("glidein submit takes --state-file or --server in place of a missing address", () => {
+    const noAddress = config("no-address.ini", SITE.replace(/^address = .*\n/m, ""))
+    const refused = glidein("submit", "--config", noAddress, "--dry-run")
+    expect(refused.code).toBe(2)
+    expect(refused.stderr).toContain("[Glidein] address:")
+    const fromFile = glidein(
+      "submit",
+      "--config",
+      noAddress,
+      "--state-file",
+      path.join(dir, "state.json"),
+      "--dry-run",
+      "--json",
+    )
+    expect(fromFile.code).toBe(0)
+    expect(JSON.parse(fromFile.stdout).submissions[0].count).toBe(2)
+    const fromServer = glidein("submit", "--config", noAddress, "--server", "http://127.0.0.1:9")
+    expect(fromServer.code).toBe(1)
+    expect(fromServer.stderr).toContain("get_state failed")
+  })
+
   test("glidein submit runs the site's submit command and accepts pyglidein's -n", () => {
     const r = glidein(
       "submit",

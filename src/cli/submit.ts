@@ -4,6 +4,7 @@
  * Flags keep pyglidein's names; `-n/--no-daemon` is accepted and ignored.
  */
 
+import { SERVER_ENV } from "../client/demand-source.ts"
 import { runCommand } from "../client/run-command.ts"
 import { runSubmit } from "../client/run-submit.ts"
 import { siteSetup } from "../client/site-setup.ts"
@@ -73,12 +74,17 @@ the server could not be reached, 2 the config or command line is wrong.`,
   },
   async run(args) {
     const configPath = args.requireString("config")
-    const config = await loadSiteConfig(configPath)
+    const env = process.env as Record<string, string | undefined>
+    // A demand source on the command line stands in for the config's address/ssh_state.
+    const demandFromCommandLine =
+      args.string("server") !== undefined ||
+      args.string("state-file") !== undefined ||
+      Boolean(env[SERVER_ENV])
+    const config = await loadSiteConfig(configPath, { demandFromCommandLine })
     const secretsPath = args.string("secrets")
     // Only its mode and form are checked: the S3 keys it may hold serve log shipping, which
     // glidein does not do.
     if (secretsPath !== undefined) await loadSecrets(secretsPath)
-    const env = process.env as Record<string, string | undefined>
     const json = args.flag("json")
     if (args.flag("check")) {
       siteSetup(config, env)

@@ -7,7 +7,7 @@
 import { loadSiteConfig, type SiteConfig } from "../config/index.ts"
 import type { DemandRow } from "../demand/demand-row.ts"
 import { EXIT } from "../errors.ts"
-import { demandSource, describeSource, fetchDemand } from "./demand-source.ts"
+import { demandSource, describeSource, fetchDemand, SERVER_ENV } from "./demand-source.ts"
 import { type JournalRecord, outstandingJobs, readJournal, type SubmitRecord } from "./journal.ts"
 import type { RpcOptions } from "./json-rpc.ts"
 import { describeShape, plural } from "./plan-report.ts"
@@ -97,10 +97,12 @@ export async function configStatus(
   configPath: string,
   options: { json: boolean; server?: string },
 ): Promise<number> {
-  const config = await loadSiteConfig(configPath)
+  const env = process.env as Record<string, string | undefined>
+  const demandFromCommandLine = options.server !== undefined || Boolean(env[SERVER_ENV])
+  const config = await loadSiteConfig(configPath, { demandFromCommandLine })
   return siteStatus(config, options, {
     run: runCommand,
-    env: process.env as Record<string, string | undefined>,
+    env,
     stdout: writeStdout,
   })
 }
