@@ -93,6 +93,35 @@ describe("createApp() POST /jsonrpc", () => {
     expect(text).toBe(`{"jsonrpc":"2.0","result":${JSON.stringify(ROWS)},"id":0}`)
   })
 
+  test("get_state answers a repeated request from its reply cache until the table changes", async () => {
+    const store = ReportStore.open(":memory:")
+    stores.push(store)
+    let demand = snapshot()
+    const app = createApp({
+      demand: () => demand,
+      store,
+      log: () => {},
+      version: "t",
+      delayMs: 1,
+      now: () => NOW,
+    })
+    const body = '{"jsonrpc": "2.0", "method": "get_state", "params": {}, "id": 0}'
+    const ask = async () =>
+      (await (await app.request("/jsonrpc", { method: "POST", body })).json()) as {
+        result: DemandRow[]
+      }
+    expect((await ask()).result).toEqual(ROWS)
+    expect((await ask()).result).toEqual(ROWS)
+    const next = [{ ...ROWS[0]!, count: 1 }]
+    demand = snapshot({ rows: next })
+    expect((await ask()).result).toEqual(next)
+    // A report is never answered from the cache: each one is stored.
+    const report = JSON.stringify(V11("same@bytes"))
+    for (let i = 0; i < 2; i++) await app.request("/jsonrpc", { method: "POST", body: report })
+    // Both reports landed in the same history bucket: launched glideins add up (2 + 2).
+    expect(store.siteHistory(0).map((p) => p.launched)).toEqual([4])
+  })
+
   test("get_state before the first good poll is an error saying why, never []", async () => {
     const { rpc } = setup({
       demand: snapshot({ rows: null, updated: null, error: 'condor_q not found: "condor_q"' }),

@@ -42,6 +42,8 @@ export type RpcMethod<Ctx> = (params: unknown, context: Ctx) => unknown
 export interface RpcReply {
   status: number
   body: string | null
+  /** For a single request that reached a method: its name. */
+  method?: string
 }
 
 /** Largest batch answered; a bigger one is refused as a whole. */
@@ -76,7 +78,7 @@ function statusFor(code: number): number {
   return 400
 }
 
-type Answer = { json: string; code: number } | null
+type Answer = { json: string; code: number; method?: string } | null
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value)
@@ -137,7 +139,11 @@ function answer<Ctx>(
   }
   if (!hasId) return null
   const resultJson = result instanceof RawJson ? result.json : JSON.stringify(result ?? null)
-  return { json: `{"jsonrpc":"2.0","result":${resultJson},"id":${JSON.stringify(id)}}`, code: 0 }
+  return {
+    json: `{"jsonrpc":"2.0","result":${resultJson},"id":${JSON.stringify(id)}}`,
+    code: 0,
+    method: request.method,
+  }
 }
 
 /**
@@ -182,7 +188,9 @@ export function handleJsonRpc<Ctx>(
   }
   const a = answer(parsed, methods, context, log)
   if (a === null) return { status: 204, body: null }
-  return { status: a.code === 0 ? 200 : statusFor(a.code), body: a.json }
+  const reply: RpcReply = { status: a.code === 0 ? 200 : statusFor(a.code), body: a.json }
+  if (a.method !== undefined) reply.method = a.method
+  return reply
 }
 
 /** The reply to a body that was refused before parsing (too large, wrong HTTP method). */
