@@ -51,7 +51,7 @@ export async function* rewriteCredentials(
     }
     report.entries++
     const entry = event.entry
-    const name = normalizeName(entry.name)
+    const name = normalizeName(entry.name).replace(/\/+$/, "")
     skipping = false
 
     if (credentials.password && name === PASSWORD_PATH) {
@@ -70,7 +70,7 @@ export async function* rewriteCredentials(
       continue
     }
 
-    if (credentials.token && (name === TOKEN_DIR || name === `${TOKEN_DIR}/`)) {
+    if (credentials.token && name === TOKEN_DIR) {
       if (entry.type !== "directory") throw conflict(entry, event.offset)
       for (const block of event.header) yield block
       if (!tokenDone) {

@@ -1,0 +1,136 @@
+/**
+ * Helpers for the tarball and runtime tests: temporary directories that clean up after
+ * themselves, a stand-in HTCondor install, and `tar` run as the reference implementation.
+ * Test-only; nothing in the product imports it.
+ */
+import {
+  chmodSync,
+  closeSync,
+  ftruncateSync,
+  linkSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+  writeSync,
+} from "node:fs"
+import os from "node:os"
+import path from "node:path"
+
+const made: string[] = []
+
+/** A fresh temporary directory, removed by `removeTempDirs()`. */
+export function tempDir(prefix = "glidein-test-"): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), prefix))
+  made.push(dir)
+  return dir
+}
+
+/** Removes every directory tempDir() made (call from afterAll). */
+export function removeTempDirs(): void {
+  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true })
+}
+
+/** Writes `content` to `file` (creating parents) with `mode`. */
+export function put(file: string, content: string | Uint8Array, mode = 0o644): void {
+  mkdirSync(path.dirname(file), { recursive: true })
+  writeFileSync(file, content)
+  chmodSync(file, mode)
+}
+
+/** Runs a command; throws with its stderr when it fails. */
+export function run(argv: string[], options: { cwd?: string } = {}): string {
+  const result = Bun.spawnSync(argv, { cwd: options.cwd, stderr: "pipe" })
+  if (!result.success) {
+    throw new Error(`${argv.join(" ")} failed: ${result.stderr.toString()}`)
+  }
+  return result.stdout.toString()
+}
+
+/** `tar tvzf FILE --numeric-owner`, one line per member (GNU tar, the reference). */
+export function tarListing(file: string): string[] {
+  return run(["tar", "tvzf", file, "--numeric-owner", "--full-time"])
+    .split("\n")
+    .filter((line) => line !== "")
+}
+
+/** Member names as GNU tar lists them. */
+export function tarNames(file: string): string[] {
+  return run(["tar", "tzf", file])
+    .split("\n")
+    .filter((line) => line !== "")
+}
+
+/** The bytes of one member, as GNU tar extracts them. */
+export function tarMember(file: string, name: string): Buffer {
+  return Buffer.from(Bun.spawnSync(["tar", "xzOf", file, name]).stdout)
+}
+
+/**
+ * A stand-in HTCondor install: sbin daemons (shell scripts), shared libraries with a symlink,
+ * libexec helpers, bin tools, plus things a glidein does not need (schedd, python bindings,
+ * a static library, man pages). `master` replaces the condor_master script.
+ */
+export function standInInstall(root: string, master?: string): string {
+  const script = (name: string) => `#!/bin/sh\necho "${name} $*"\n`
+  put(path.join(root, "sbin/condor_master"), master ?? script("condor_master"), 0o755)
+  for (const daemon of ["condor_startd", "condor_starter", "condor_procd", "condor_schedd"]) {
+    put(path.join(root, "sbin", daemon), script(daemon), 0o755)
+  }
+  put(path.join(root, "lib/libcondor_utils_23_0_0.so"), "ELF utils", 0o755)
+  symlinkSync("libcondor_utils_23_0_0.so", path.join(root, "lib/libcondor_utils.so"))
+  put(path.join(root, "lib/condor/libssl.so.3"), "ELF ssl", 0o644)
+  put(path.join(root, "lib/libclassad.a"), "static", 0o644)
+  put(path.join(root, "lib/python3/htcondor/__init__.py"), "bindings", 0o644)
+  put(path.join(root, "libexec/condor_gpu_discovery"), script("condor_gpu_discovery"), 0o755)
+  put(path.join(root, "libexec/curl_plugin"), script("curl_plugin"), 0o755)
+  linkSync(path.join(root, "libexec/curl_plugin"), path.join(root, "libexec/data_plugin"))
+  put(path.join(root, "bin/condor_config_val"), script("condor_config_val"), 0o755)
+  put(path.join(root, "bin/condor_tool"), script("condor_tool"), 0o755)
+  symlinkSync("condor_tool", path.join(root, "bin/condor_status"))
+  put(path.join(root, "bin/condor_submit"), script("condor_submit"), 0o755)
+  put(path.join(root, "man/man1/condor_master.1"), "manual", 0o644)
+  return root
+}
+
+/**
+ * A tree with what archive rewrites must keep: modes 0600, 0700, setuid and sticky, an empty
+ * file, a symlink and a hard link, a 700 KB file, a UTF-8 name, a path longer than 255 bytes
+ * and a symlink target longer than 100 (the last two under long/, outside dir/, since ustar
+ * cannot hold them).
+ */
+export function makeTree(root: string): string {
+  put(path.join(root, "dir/file.txt"), "hello\n")
+  put(path.join(root, "dir/empty"), "")
+  put(path.join(root, "dir/secret"), "s3cret", 0o600)
+  put(path.join(root, "dir/private/x"), "#!/bin/sh\n", 0o700)
+  chmodSync(path.join(root, "dir/private"), 0o700)
+  put(path.join(root, "dir/setuid-tool"), "tool", 0o4755)
+  mkdirSync(path.join(root, "dir/sticky"))
+  chmodSync(path.join(root, "dir/sticky"), 0o1777)
+  symlinkSync("file.txt", path.join(root, "dir/link"))
+  linkSync(path.join(root, "dir/file.txt"), path.join(root, "dir/hard"))
+  const big = new Uint8Array(700_000)
+  let x = 12345
+  for (let i = 0; i < big.length; i++) {
+    x = (x * 1103515245 + 12345) >>> 0
+    big[i] = i % 3 === 0 ? x >>> 24 : 65 + (i % 26)
+  }
+  put(path.join(root, "dir/big.bin"), big)
+  put(path.join(root, "dir/grüße.txt"), "utf-8 name")
+  put(path.join(root, `long/${"a".repeat(120)}/${"b".repeat(150)}`), "deep")
+  symlinkSync(`${"t".repeat(150)}/target`, path.join(root, "long/far-link"))
+  return root
+}
+
+/** A 9 GiB sparse file with a little data at 0 and at 5 GiB. */
+export function makeSparse(file: string): string {
+  const fd = openSync(file, "w")
+  writeSync(fd, "start of a sparse file", 0, "utf8")
+  writeSync(fd, "data at five GiB", 5 * 2 ** 30, "utf8")
+  ftruncateSync(fd, 9 * 2 ** 30)
+  closeSync(fd)
+  return file
+}
