@@ -42,6 +42,7 @@ interface Measured {
   cold: number
   /** Best later parse in the same process. */
   warm: number
+  /** Peak RSS of the process through its first parse. */
   maxRssMB: number
   jobs: number
   badLines: number
@@ -70,12 +71,15 @@ if (values.child) {
     }
     return { seconds: (Bun.nanoseconds() - started) / 1e9, ...result }
   }
-  const cold = await once()
-  const warm = Math.min((await once()).seconds, (await once()).seconds)
   // VmHWM is this process's own peak (getrusage's maxrss survives exec, so it could report
-  // the parent's).
-  const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync("/proc/self/status", "utf8"))?.[1]
-  const maxRssMB = hwm ? Number(hwm) / 1024 : process.resourceUsage().maxRSS / 1024
+  // the parent's); read after the first run, it is the peak of one poll.
+  const peakMB = () => {
+    const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync("/proc/self/status", "utf8"))?.[1]
+    return hwm ? Number(hwm) / 1024 : process.resourceUsage().maxRSS / 1024
+  }
+  const cold = await once()
+  const maxRssMB = peakMB()
+  const warm = Math.min((await once()).seconds, (await once()).seconds)
   const measured: Measured = {
     cold: cold.seconds,
     warm,
