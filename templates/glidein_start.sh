@@ -34,9 +34,9 @@
 # Exit status: 0 after a normal shutdown, 2 for a bad environment or tarball, otherwise
 # condor_master's status.
 
-start_time=$(date +%s)
 PATH="${PATH:+$PATH:}/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin"
 export PATH
+start_time=$(date +%s)
 
 dir=""
 say() { printf 'glidein: %s\n' "$*"; }
@@ -214,6 +214,7 @@ say "HTCondor logs: $dir/log"
 ## 6. Run condor_master until it is done, or the batch limit is near -----------------------
 "$dir/glideinExec/sbin/condor_master" -f -r "$runfor" &
 master=$!
+# shellcheck disable=SC2317 # called from the traps below
 forward() {
     say "got SIG$1: asking HTCondor for a fast shutdown"
     kill -QUIT "$master" 2>/dev/null

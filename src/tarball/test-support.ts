@@ -71,11 +71,11 @@ export function tarMember(file: string, name: string): Buffer {
 /**
  * A stand-in HTCondor install: sbin daemons (shell scripts), shared libraries with a symlink,
  * libexec helpers, bin tools, plus things a glidein does not need (schedd, python bindings,
- * a static library, man pages). `master` replaces the condor_master script.
+ * a static library, man pages). `programs` replaces files by install path (executable).
  */
-export function standInInstall(root: string, master?: string): string {
+export function standInInstall(root: string, programs: Record<string, string> = {}): string {
   const script = (name: string) => `#!/bin/sh\necho "${name} $*"\n`
-  put(path.join(root, "sbin/condor_master"), master ?? script("condor_master"), 0o755)
+  put(path.join(root, "sbin/condor_master"), script("condor_master"), 0o755)
   for (const daemon of ["condor_startd", "condor_starter", "condor_procd", "condor_schedd"]) {
     put(path.join(root, "sbin", daemon), script(daemon), 0o755)
   }
@@ -92,6 +92,7 @@ export function standInInstall(root: string, master?: string): string {
   symlinkSync("condor_tool", path.join(root, "bin/condor_status"))
   put(path.join(root, "bin/condor_submit"), script("condor_submit"), 0o755)
   put(path.join(root, "man/man1/condor_master.1"), "manual", 0o644)
+  for (const [file, content] of Object.entries(programs)) put(path.join(root, file), content, 0o755)
   return root
 }
 

@@ -1,0 +1,428 @@
+/**
+ * templates/glidein_start.sh run for real: `env -i ... sh ./glidein_start.sh` in a scratch
+ * directory, against tarballs built by `tarball build` from a stand-in HTCondor install whose
+ * condor_master records its arguments, environment and the credential files it can see.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test"
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
+import path from "node:path"
+import { buildTarball } from "../tarball/build-tarball.ts"
+import type { Credentials } from "../tarball/credentials.ts"
+import { put, removeTempDirs, run, standInInstall, tempDir } from "../tarball/test-support.ts"
+import { GLIDEIN_START_SH } from "./index.ts"
+
+const PASSWORD = Uint8Array.of(0x9a, 0xcf, 0xd1, 0x8a, 0x00, 0xde, 0xad, 0x0a)
+const TOKEN = "eyJhbGciOiJIUzI1NiIsImtpZCI6IlBPT0wifQ.eyJzdWIiOiJnbGlkZWluQHBvb2wifQ.c2ln\n"
+
+/**
+ * The stand-in condor_master: writes master.json into $STANDIN_RECORD, a MasterLog, then
+ * exits with $STANDIN_EXIT, or with STANDIN_STAY waits for the signal glidein_start.sh sends.
+ */
+const MASTER = `#!${process.execPath}
+const fs = require("node:fs"), path = require("node:path")
+const env = process.env, dir = env._condor_GLIDEIN_DIR, record = env.STANDIN_RECORD
+const file = (p) => ({ path: p, base64: fs.readFileSync(p).toString("base64"), mode: fs.statSync(p).mode & 0o777 })
+const tokens = path.join(dir, "tokens.d")
+const credentials = {
+  password: env._condor_SEC_PASSWORD_FILE ? file(env._condor_SEC_PASSWORD_FILE) : null,
+  tokens: fs.existsSync(tokens) ? fs.readdirSync(tokens).map((n) => file(path.join(tokens, n))) : [],
+}
+fs.writeFileSync(path.join(dir, "log", "MasterLog"), "11/21/25 condor_master starting\\nERROR: stand-in failure detail\\n")
+fs.writeFileSync(path.join(record, "master.json"), JSON.stringify({ argv: process.argv.slice(2), env, cwd: process.cwd(), credentials }))
+if (env.STANDIN_STAY) {
+  for (const signal of ["SIGQUIT", "SIGTERM"]) process.on(signal, () => { fs.writeFileSync(path.join(record, "signal"), signal); process.exit(0) })
+  setInterval(() => {}, 1000)
+  fs.writeFileSync(path.join(record, "ready"), "")
+} else process.exit(Number(env.STANDIN_EXIT ?? 0))
+`
+
+/** Stand-in GPU discovery, printing what HTCondor's would on a node with three GPUs. */
+const DISCOVERY = `#!/bin/sh
+[ "$1" = "-properties" ] || exit 1
+echo 'DetectedGPUs="GPU-aaaa1111, GPU-bbbb2222, GPU-cccc3333"'
+echo 'GPUs_DeviceName="Stand-in GPU"'
+`
+
+interface Record {
+  argv: string[]
+  env: { [name: string]: string }
+  cwd: string
+  credentials: {
+    password: { path: string; base64: string; mode: number } | null
+    tokens: { path: string; base64: string; mode: number }[]
+  }
+}
+
+interface Result {
+  code: number
+  out: string
+  err: string
+  scratch: string
+  record: string
+  master: Record | undefined
+  /** The glidein.XXXXXX directory, when one is left. */
+  glideinDir: string | undefined
+}
+
+const tarballs: { [name: string]: string } = {}
+let noGpuTarball: string
+
+async function makeTarball(name: string, credentials: Credentials, install: string) {
+  const output = path.join(tempDir(), name)
+  await buildTarball({ condor: install, output, credentials, version: "test" })
+  return output
+}
+
+beforeAll(async () => {
+  const install = standInInstall(path.join(tempDir(), "condor"), {
+    "sbin/condor_master": MASTER,
+    "libexec/condor_gpu_discovery": DISCOVERY,
+  })
+  const token = new TextEncoder().encode(TOKEN)
+  tarballs.password = await makeTarball("password.tar.gz", { password: PASSWORD }, install)
+  tarballs.token = await makeTarball("token.tar.gz", { token }, install)
+  tarballs.both = await makeTarball("both.tar.gz", { password: PASSWORD, token }, install)
+  tarballs.none = await makeTarball("none.tar.gz", {}, install)
+  const quiet = standInInstall(path.join(tempDir(), "condor"), {
+    "sbin/condor_master": MASTER,
+    "libexec/condor_gpu_discovery": "#!/bin/sh\nexit 0\n",
+  })
+  noGpuTarball = await makeTarball("nogpu.tar.gz", { password: PASSWORD }, quiet)
+})
+afterAll(removeTempDirs)
+
+/** The contract's variables for a 4-core glidein at CLUSTER pool.example.org. */
+function contract(tarball: string): { [name: string]: string } {
+  return {
+    CPUS: "4",
+    GPUS: "0",
+    MEMORY: "8000",
+    DISK: "20000000",
+    WALLTIME: "3600",
+    SITE: "Test Site",
+    ResourceName: "test-cluster",
+    CLUSTER: "pool.example.org:9618",
+    GLIDEIN_TARBALL: tarball,
+  }
+}
+
+/** Runs `env -i VARS sh ./glidein_start.sh` in a fresh scratch directory. */
+function startGlidein(vars: { [name: string]: string }, shell = ["sh"]): Result {
+  const scratch = tempDir("glidein-scratch-")
+  const record = tempDir("glidein-record-")
+  writeFileSync(path.join(scratch, "glidein_start.sh"), GLIDEIN_START_SH)
+  const pairs = Object.entries({ STANDIN_RECORD: record, ...vars }).map(([k, v]) => `${k}=${v}`)
+  const result = Bun.spawnSync(["/usr/bin/env", "-i", ...pairs, ...shell, "./glidein_start.sh"], {
+    cwd: scratch,
+  })
+  return collect(scratch, record, result.exitCode, result.stdout, result.stderr)
+}
+
+function collect(
+  scratch: string,
+  record: string,
+  code: number | null,
+  stdout: Uint8Array,
+  stderr: Uint8Array,
+): Result {
+  const masterFile = path.join(record, "master.json")
+  const glidein = readdirSync(scratch).find((n) => n.startsWith("glidein."))
+  return {
+    code: code ?? -1,
+    out: Buffer.from(stdout).toString(),
+    err: Buffer.from(stderr).toString(),
+    scratch,
+    record,
+    master: existsSync(masterFile) ? JSON.parse(readFileSync(masterFile, "utf8")) : undefined,
+    glideinDir: glidein === undefined ? undefined : path.join(scratch, glidein),
+  }
+}
+
+function expectRefused(result: Result, message: string) {
+  expect(result.err).toStartWith("glidein_start.sh: ")
+  expect(result.err).toContain(message)
+  expect(result.code).toBe(2)
+  expect(result.master).toBeUndefined()
+  expect(result.glideinDir).toBeUndefined()
+}
+
+const shells = [
+  { name: "sh", argv: ["sh"], present: true },
+  { name: "bash --posix", argv: ["bash", "--posix"], present: Bun.which("bash") !== null },
+  { name: "busybox sh", argv: ["busybox", "sh"], present: Bun.which("busybox") !== null },
+]
+
+describe("glidein_start.sh", () => {
+  for (const shell of shells) {
+    test.skipIf(!shell.present)(
+      `with a PASSWORD tarball, under ${shell.name}: configures and runs condor_master`,
+      () => {
+        const r = startGlidein(contract(tarballs.password as string), shell.argv)
+        expect(r.err).toBe("")
+        expect(r.code).toBe(0)
+        const m = r.master as Record
+        const dir = m.env._condor_GLIDEIN_DIR as string
+        expect(path.dirname(dir)).toBe(r.scratch)
+        expect(m.argv[0]).toBe("-f")
+        expect(m.argv[1]).toBe("-r")
+        // RETIRETIME defaults to WALLTIME/4 = 900 s: retire 2700 s in, in whole minutes
+        expect(["44", "45"]).toContain(m.argv[2] as string)
+        const env = m.env
+        expect(env.CONDOR_CONFIG).toBe(`${dir}/glidein_condor_config`)
+        expect(env._condor_GLIDEIN_CLUSTER).toBe("pool.example.org:9618")
+        expect(env._condor_CONDOR_HOST).toBe("pool.example.org")
+        expect([env._condor_NUM_CPUS, env._condor_MEMORY, env._condor_DISK]).toEqual([
+          "4",
+          "8000",
+          "20000000",
+        ])
+        expect(env._condor_GLIDEIN_Site).toBe('"Test Site"')
+        expect(env._condor_GLIDEIN_ResourceName).toBe('"test-cluster"')
+        expect([env._condor_MACHINE_RESOURCE_GPUs, env._condor_GLIDEIN_HAS_GPUS]).toEqual([
+          "0",
+          "False",
+        ])
+        const die = Number(env._condor_GLIDEIN_ToDie)
+        expect(die - Number(env._condor_GLIDEIN_ToRetire)).toBe(900)
+        expect(Math.abs(die - Date.now() / 1000 - 3600)).toBeLessThan(30)
+        expect(env._condor_GLIDEIN_NOCLAIM_TIME).toBe("1200")
+        expect(env._condor_STARTD_NAME).toMatch(/^glidein_\d+_\d+$/)
+        expect(env.PATH).toContain("/usr/bin:/bin")
+        expect(env.GLIDEIN_Site).toBe("Test Site")
+        const password = m.credentials.password
+        expect(password?.path).toBe(`${dir}/passwdfile`)
+        expect(Buffer.from(password?.base64 ?? "", "base64").equals(Buffer.from(PASSWORD))).toBe(
+          true,
+        )
+        expect(password?.mode).toBe(0o600)
+        expect(m.credentials.tokens).toEqual([])
+        expect(r.out).toContain("glidein: collector pool.example.org:9618; 4 cores, 8000 MB")
+        expect(r.out).toContain(`HTCondor logs kept in ${dir}/log`)
+        // the credential and the binaries go, the logs stay
+        expect(readdirSync(dir).sort()).toEqual([
+          "SHA256SUMS",
+          "glidein_condor_config",
+          "log",
+          "user_job_wrapper.sh",
+        ])
+      },
+    )
+  }
+
+  test("with an IDTOKENS tarball: the token is in tokens.d and no password file is set", () => {
+    const r = startGlidein(contract(tarballs.token as string))
+    expect(r.code).toBe(0)
+    const m = r.master as Record
+    expect(m.env._condor_SEC_PASSWORD_FILE).toBeUndefined()
+    expect(m.credentials.tokens.map((t) => [path.basename(t.path), t.mode])).toEqual([
+      ["glidein.token", 0o600],
+    ])
+    expect(Buffer.from(m.credentials.tokens[0]?.base64 ?? "", "base64").toString()).toBe(TOKEN)
+    expect(r.out).toContain("1 IDTOKEN file(s)")
+  })
+
+  test("with both credentials, both are offered", () => {
+    const r = startGlidein(contract(tarballs.both as string))
+    expect(r.code).toBe(0)
+    expect(r.master?.credentials.password).not.toBeNull()
+    expect(r.master?.credentials.tokens.length).toBe(1)
+    expect(r.out).toContain("pool password and 1 IDTOKEN file(s)")
+  })
+
+  test("finds ./glidein.tar.gz without GLIDEIN_TARBALL and copes with an empty PATH", () => {
+    const scratchTarball = contract(tarballs.password as string)
+    const { GLIDEIN_TARBALL, ...vars } = scratchTarball
+    const scratch = tempDir("glidein-scratch-")
+    const record = tempDir("glidein-record-")
+    writeFileSync(path.join(scratch, "glidein_start.sh"), GLIDEIN_START_SH)
+    writeFileSync(path.join(scratch, "glidein.tar.gz"), readFileSync(GLIDEIN_TARBALL as string))
+    const pairs = Object.entries({ STANDIN_RECORD: record, PATH: "", ...vars }).map(
+      ([k, v]) => `${k}=${v}`,
+    )
+    const result = Bun.spawnSync(
+      ["/usr/bin/env", "-i", ...pairs, "/bin/sh", "./glidein_start.sh"],
+      {
+        cwd: scratch,
+      },
+    )
+    const r = collect(scratch, record, result.exitCode, result.stdout, result.stderr)
+    expect(r.err).toBe("")
+    expect(r.code).toBe(0)
+    expect(r.master?.env.PATH).toBe("/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin")
+  })
+
+  test("keeps a site's PATH in front and passes [CustomEnv] variables on", () => {
+    const vars = {
+      ...contract(tarballs.password as string),
+      PATH: "/opt/site/bin",
+      http_proxy: "http://squid.example.org:3128",
+    }
+    // with PATH in the environment, env(1) looks sh up there: name it in full
+    const r = startGlidein(vars, ["/bin/sh"])
+    expect(r.master?.env.PATH).toStartWith("/opt/site/bin:/usr/local/bin")
+    expect(r.master?.env.http_proxy).toBe("http://squid.example.org:3128")
+  })
+
+  test("honours RETIRETIME, NOCLAIMTIME and GLIDEIN_NAME", () => {
+    const r = startGlidein({
+      ...contract(tarballs.password as string),
+      WALLTIME: "7200",
+      RETIRETIME: "1800",
+      NOCLAIMTIME: "300",
+      GLIDEIN_NAME: "site-a_7",
+    })
+    const env = r.master?.env ?? {}
+    expect(Number(env._condor_GLIDEIN_ToDie) - Number(env._condor_GLIDEIN_ToRetire)).toBe(1800)
+    expect(["89", "90"]).toContain(r.master?.argv[2] as string)
+    expect(env._condor_GLIDEIN_NOCLAIM_TIME).toBe("300")
+    expect(env._condor_SHUTDOWN_GRACEFUL_TIMEOUT).toBe("1860")
+    expect([env._condor_MASTER_NAME, env._condor_STARTD_NAME]).toEqual(["site-a_7", "site-a_7"])
+  })
+
+  test("caps the default retirement at 1200 s for long walltimes", () => {
+    const r = startGlidein({ ...contract(tarballs.password as string), WALLTIME: "86400" })
+    const env = r.master?.env ?? {}
+    expect(Number(env._condor_GLIDEIN_ToDie) - Number(env._condor_GLIDEIN_ToRetire)).toBe(1200)
+  })
+
+  describe("GPUs", () => {
+    const gpus = (vars: { [name: string]: string }, tarball = tarballs.password as string) => {
+      const r = startGlidein({ ...contract(tarball), ...vars })
+      expect(r.code).toBe(0)
+      return {
+        ids: r.master?.env._condor_MACHINE_RESOURCE_GPUs,
+        has: r.master?.env._condor_GLIDEIN_HAS_GPUS,
+        out: r.out,
+      }
+    }
+
+    test("takes the first GPUS devices condor_gpu_discovery finds", () => {
+      const r = gpus({ GPUS: "2" })
+      expect([r.ids, r.has]).toEqual(["GPU-aaaa1111, GPU-bbbb2222", "True"])
+      expect(r.out).toContain("CUDA_VISIBLE_DEVICES is not set")
+    })
+
+    test("prefers the devices the batch system assigned in CUDA_VISIBLE_DEVICES", () => {
+      expect(gpus({ GPUS: "1", CUDA_VISIBLE_DEVICES: "3,5" }).ids).toBe("CUDA3")
+      expect(gpus({ GPUS: "2", CUDA_VISIBLE_DEVICES: "GPU-1234abcd,GPU-99" }).ids).toBe(
+        "GPU-1234abcd, GPU-99",
+      )
+    })
+
+    test("accepts device ids and 'all'", () => {
+      expect(gpus({ GPUS: "CUDA0,1" }).ids).toBe("CUDA0, CUDA1")
+      expect(gpus({ GPUS: "all" }).ids).toBe("GPU-aaaa1111, GPU-bbbb2222, GPU-cccc3333")
+    })
+
+    test("advertises none, and says so, when no GPU can be found", () => {
+      const r = gpus({ GPUS: "2" }, noGpuTarball)
+      expect([r.ids, r.has]).toEqual(["0", "False"])
+      expect(r.out).toContain("GPUS=2 but no GPU was found; advertising none")
+    })
+  })
+
+  describe("bad input is refused before anything is unpacked", () => {
+    const cases: [string, { [name: string]: string }, string][] = [
+      ["no CLUSTER", { CLUSTER: "" }, "CLUSTER is not set"],
+      [
+        "a CLUSTER with spaces",
+        { CLUSTER: "pool.example.org; rm -rf" },
+        "CLUSTER is not a host[:port]",
+      ],
+      ["CPUS not a number", { CPUS: "4x" }, 'CPUS must be a whole number of cores, got "4x"'],
+      ["no MEMORY", { MEMORY: "" }, "MEMORY is not set (expected MB)"],
+      ["DISK zero", { DISK: "0" }, 'DISK must be at least 1 KB, got "0"'],
+      [
+        "WALLTIME negative",
+        { WALLTIME: "-5" },
+        'WALLTIME must be a whole number of seconds, got "-5"',
+      ],
+      ["a SITE with a quote", { SITE: 'Bad"Site' }, "SITE may not contain quotes"],
+      ["GPUS with shell syntax", { GPUS: "1;reboot" }, "GPUS must be a count"],
+      [
+        "RETIRETIME not below WALLTIME",
+        { RETIRETIME: "3600" },
+        "RETIRETIME (3600 s) must be less than WALLTIME (3600 s)",
+      ],
+      [
+        "too little time for jobs",
+        { WALLTIME: "100", RETIRETIME: "50" },
+        "WALLTIME (100 s) minus RETIRETIME (50 s) leaves less than a minute for jobs",
+      ],
+      ["a GLIDEIN_NAME with a slash", { GLIDEIN_NAME: "a/b" }, "GLIDEIN_NAME may only hold"],
+      [
+        "a missing tarball",
+        { GLIDEIN_TARBALL: "/nonexistent/glidein.tar.gz" },
+        'the glidein tarball "/nonexistent/glidein.tar.gz" does not exist (set GLIDEIN_TARBALL)',
+      ],
+    ]
+    for (const [label, vars, message] of cases) {
+      test(label, () => {
+        expectRefused(startGlidein({ ...contract(tarballs.password as string), ...vars }), message)
+      })
+    }
+  })
+
+  test("refuses a tarball without a credential, and removes what it unpacked", () => {
+    expectRefused(
+      startGlidein(contract(tarballs.none as string)),
+      "carries no pool credential; add one with: glidein tarball inject-password",
+    )
+  })
+
+  test("refuses a tarball that tarball build did not make", () => {
+    const tree = tempDir()
+    for (const daemon of ["condor_master", "condor_startd", "condor_starter"]) {
+      put(path.join(tree, "glideinExec/sbin", daemon), "#!/bin/sh\n", 0o755)
+    }
+    put(path.join(tree, "glidein_condor_config"), "CONDOR_HOST = $(CONDOR_HOST2)\n")
+    put(path.join(tree, "passwdfile"), "x", 0o600)
+    const foreign = path.join(tempDir(), "pyglidein.tar.gz")
+    run(["tar", "czf", foreign, "-C", tree, "."])
+    expectRefused(startGlidein(contract(foreign)), "was not made by glidein tarball build")
+  })
+
+  test("when condor_master fails: its status, the end of its log, and where the logs are", () => {
+    const r = startGlidein({ ...contract(tarballs.password as string), STANDIN_EXIT: "3" })
+    expect(r.code).toBe(3)
+    const dir = r.glideinDir as string
+    expect(r.out).toContain("glidein: condor_master exited with status 3")
+    expect(r.out).toContain(`glidein: last lines of ${dir}/log/MasterLog:`)
+    expect(r.out).toContain("ERROR: stand-in failure detail")
+    expect(r.out).toContain(`HTCondor logs kept in ${dir}/log`)
+    expect(existsSync(path.join(dir, "log/MasterLog"))).toBe(true)
+    expect(existsSync(path.join(dir, "passwdfile"))).toBe(false)
+  })
+
+  test("GLIDEIN_KEEP keeps the whole directory", () => {
+    const r = startGlidein({ ...contract(tarballs.password as string), GLIDEIN_KEEP: "1" })
+    expect(existsSync(path.join(r.glideinDir as string, "glideinExec/sbin/condor_master"))).toBe(
+      true,
+    )
+  })
+
+  test("on SIGTERM from the batch system, asks condor_master for a fast shutdown", async () => {
+    const scratch = tempDir("glidein-scratch-")
+    const record = tempDir("glidein-record-")
+    writeFileSync(path.join(scratch, "glidein_start.sh"), GLIDEIN_START_SH)
+    const vars = {
+      STANDIN_RECORD: record,
+      STANDIN_STAY: "1",
+      ...contract(tarballs.password as string),
+    }
+    const pairs = Object.entries(vars).map(([k, v]) => `${k}=${v}`)
+    const proc = Bun.spawn(["/usr/bin/env", "-i", ...pairs, "sh", "./glidein_start.sh"], {
+      cwd: scratch,
+      stdout: "pipe",
+      stderr: "pipe",
+    })
+    const deadline = Date.now() + 20_000
+    while (!existsSync(path.join(record, "ready")) && Date.now() < deadline) await Bun.sleep(50)
+    proc.kill("SIGTERM")
+    const code = await proc.exited
+    const out = await new Response(proc.stdout).text()
+    expect(readFileSync(path.join(record, "signal"), "utf8")).toBe("SIGQUIT")
+    expect(out).toContain("glidein: got SIGTERM: asking HTCondor for a fast shutdown")
+    expect(code).toBe(0)
+  })
+})
