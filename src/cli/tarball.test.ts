@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import { existsSync, statSync } from "node:fs"
 import path from "node:path"
-import type { InspectReport } from "../tarball/inspect-tarball.ts"
+import type { InspectReport } from "../tarball/index.ts"
 import { put, removeTempDirs, run, standInInstall, tempDir } from "../tarball/test-support.ts"
 import { describeInspection } from "./tarball.ts"
 

@@ -4,10 +4,14 @@
  * the flags, show progress on a terminal, stop cleanly on Ctrl-C, and print what was done.
  */
 import { UsageError } from "../errors.ts"
-import { buildTarball } from "../tarball/build-tarball.ts"
-import { type CredentialPaths, readCredentials } from "../tarball/credentials.ts"
-import { injectCredentials } from "../tarball/inject-credentials.ts"
-import { type InspectReport, inspectTarball } from "../tarball/inspect-tarball.ts"
+import {
+  buildTarball,
+  type CredentialPaths,
+  type InspectReport,
+  injectCredentials,
+  inspectTarball,
+  readCredentials,
+} from "../tarball/index.ts"
 import { VERSION } from "../version.ts"
 import type { Args, Command } from "./command.ts"
 

@@ -7,7 +7,7 @@ import { randomBytes } from "node:crypto"
 import { chmod, type FileHandle, open, rename, unlink } from "node:fs/promises"
 import path from "node:path"
 import { GlideinError } from "../errors.ts"
-import { systemReason } from "./credentials.ts"
+import { systemReason } from "./system-reason.ts"
 
 /** A temporary file that becomes `target` on `commit()` or vanishes on `discard()`. */
 export interface AtomicOutput {

@@ -18,9 +18,9 @@ import {
 } from "node:fs/promises"
 import path from "node:path"
 import { GlideinError, UsageError } from "../errors.ts"
-import { systemReason } from "./credentials.ts"
 import { describeReadFailure, type OpenArchive, openArchive } from "./read-archive.ts"
 import type { InstallFile } from "./select-install.ts"
+import { systemReason } from "./system-reason.ts"
 import { normalizeName } from "./tar-header.ts"
 
 /** An install ready to be listed; `cleanup` removes what was unpacked for it. */

@@ -5,6 +5,7 @@
  */
 import { readFile, stat } from "node:fs/promises"
 import { UsageError } from "../errors.ts"
+import { systemReason } from "./system-reason.ts"
 
 /** Credentials to put into a tarball. */
 export interface Credentials {
@@ -139,24 +140,4 @@ export async function readCredentials(
     warnings.push(...credentialWarnings(flag, file, bytes, mode, now))
   }
   return { credentials, warnings }
-}
-
-/** The short reason of a failed system call ("permission denied"), for messages. */
-export function systemReason(error: unknown): string {
-  const code = (error as { code?: unknown } | null)?.code
-  switch (code) {
-    case "ENOENT":
-      return "no such file"
-    case "EACCES":
-    case "EPERM":
-      return "permission denied"
-    case "EISDIR":
-      return "it is a directory"
-    case "ENOTDIR":
-      return "a parent is not a directory"
-    case "ENOSPC":
-      return "no space left on the device"
-    default:
-      return error instanceof Error ? error.message : String(error)
-  }
 }

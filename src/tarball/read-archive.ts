@@ -5,7 +5,7 @@
  */
 import { type FileHandle, open, stat } from "node:fs/promises"
 import { GlideinError, UsageError } from "../errors.ts"
-import { systemReason } from "./credentials.ts"
+import { systemReason } from "./system-reason.ts"
 import { TarFormatError } from "./tar-header.ts"
 import { readTar, type TarEvent } from "./tar-reader.ts"
 
