@@ -279,6 +279,42 @@ describe("createApp() POST /jsonrpc", () => {
     expect(streamed.status).toBe(413)
   })
 
+  test("reads bodies as UTF-8 whether declared or streamed, refusing raw U+FFFD as not UTF-8", async () => {
+    const { app, rpc } = setup()
+    const streamOf = (bytes: Uint8Array) =>
+      new ReadableStream<Uint8Array>({
+        start(controller) {
+          controller.enqueue(bytes)
+          controller.close()
+        },
+      })
+    const invalid = new Uint8Array([0x22, 0xff, 0x22])
+    const streamed = await app.request("/jsonrpc", {
+      method: "POST",
+      body: streamOf(invalid),
+      duplex: "half",
+    } as RequestInit)
+    expect((await jsonBody(streamed)).error).toEqual({
+      code: -32700,
+      message: "Parse error",
+      data: "the body is not valid UTF-8",
+    })
+    expect(
+      (await rpc('{"jsonrpc":"2.0","method":"get_state","id":"\uFFFD"}')).json.error.data,
+    ).toBe("the body is not valid UTF-8")
+    // Escaped, the same character is fine: the body's bytes are plain ASCII.
+    expect((await rpc('{"jsonrpc":"2.0","method":"get_state","id":"\\ufffd"}')).json.id).toBe(
+      "\uFFFD",
+    )
+    const good = new TextEncoder().encode('{"jsonrpc":"2.0","method":"get_state","id":"é"}')
+    const ok = await app.request("/jsonrpc", {
+      method: "POST",
+      body: streamOf(good),
+      duplex: "half",
+    } as RequestInit)
+    expect(((await ok.json()) as { id: string }).id).toBe("é")
+  })
+
   test("answers other HTTP methods on /jsonrpc with 405 and a JSON-RPC error", async () => {
     const { app } = setup()
     const res = await app.request("/jsonrpc")

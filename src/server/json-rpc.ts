@@ -57,8 +57,6 @@ const STANDARD_MESSAGES: Record<number, string> = {
   [RPC_CODES.internalError]: "Internal error",
 }
 
-const utf8 = new TextDecoder("utf-8", { fatal: true })
-
 function errorJson(id: RpcId, code: number, detail?: string, data?: unknown): string {
   const error: { code: number; message: string; data?: unknown } = {
     code,
@@ -153,29 +151,23 @@ function answer<Ctx>(
  * // { status: 200, body: '{"jsonrpc":"2.0","result":"pong","id":1}' }
  */
 export function handleJsonRpc<Ctx>(
-  body: Uint8Array | string,
+  text: string,
   methods: Record<string, RpcMethod<Ctx>>,
   context: Ctx,
   log: (line: string) => void = () => {},
 ): RpcReply {
   let parsed: unknown
   try {
-    const text = typeof body === "string" ? body : utf8.decode(body)
     parsed = JSON.parse(text)
-  } catch (error) {
-    const detail =
-      error instanceof TypeError ? "the body is not valid UTF-8" : "the body is not valid JSON"
-    return { status: 400, body: errorJson(null, RPC_CODES.parseError, detail) }
+  } catch {
+    return rpcRefusal(400, RPC_CODES.parseError, "the body is not valid JSON")
   }
   if (Array.isArray(parsed)) {
     if (parsed.length === 0) {
-      return { status: 400, body: errorJson(null, RPC_CODES.invalidRequest, "empty batch") }
+      return rpcRefusal(400, RPC_CODES.invalidRequest, "empty batch")
     }
     if (parsed.length > MAX_BATCH) {
-      return {
-        status: 400,
-        body: errorJson(null, RPC_CODES.invalidRequest, `batch of more than ${MAX_BATCH} requests`),
-      }
+      return rpcRefusal(400, RPC_CODES.invalidRequest, `batch of more than ${MAX_BATCH} requests`)
     }
     const parts: string[] = []
     for (const request of parsed) {
@@ -193,7 +185,7 @@ export function handleJsonRpc<Ctx>(
   return reply
 }
 
-/** The reply to a body that was refused before parsing (too large, wrong HTTP method). */
-export function rpcRefusal(status: number, detail: string): RpcReply {
-  return { status, body: errorJson(null, RPC_CODES.invalidRequest, detail) }
+/** The reply to a body refused as a whole (not JSON, not UTF-8, too large, wrong HTTP method). */
+export function rpcRefusal(status: number, code: number, detail: string): RpcReply {
+  return { status, body: errorJson(null, code, detail) }
 }
