@@ -126,6 +126,25 @@ describe("DemandPoller", () => {
     expect(p.snapshot().nextPoll).toBeNull()
   })
 
+  test("keeps polling when what runs after a poll fails", async () => {
+    const s = scripted([GOOD])
+    const lines: string[] = []
+    const p = new DemandPoller({
+      source: s.source,
+      sourceName: "condor_q",
+      delayMs: 1,
+      log: (l) => lines.push(l),
+      onPoll: () => {
+        throw new Error("disk I/O error")
+      },
+    })
+    await p.poll()
+    await p.poll()
+    expect(s.calls()).toBe(2)
+    expect(p.snapshot().rows).toEqual(GOOD.rows)
+    expect(lines.filter((l) => l === "demand: after the poll: disk I/O error")).toHaveLength(2)
+  })
+
   test("shares one run between overlapping poll() calls", async () => {
     const s = scripted([GOOD])
     const p = poller(s)

@@ -104,8 +104,19 @@ export class DemandPoller {
     await this.inFlight
   }
 
+  /** Tells `onPoll`; its failure (a full disk under the history) must not stop the polling. */
+  private notify(ok: boolean): void {
+    try {
+      this.options.onPoll?.(this.current, ok)
+    } catch (error) {
+      this.options.log(
+        `demand: after the poll: ${error instanceof Error ? error.message : String(error)}`,
+      )
+    }
+  }
+
   private async run(): Promise<void> {
-    const { log, onPoll } = this.options
+    const { log } = this.options
     let result: CondorQResult
     try {
       result = await this.options.source(this.abort.signal)
@@ -118,7 +129,7 @@ export class DemandPoller {
           ? "no demand table yet"
           : `keeping the table from ${Math.round((at - this.current.updated) / 1000)} s ago`
       log(`demand: poll failed: ${message}; ${kept}`)
-      onPoll?.(this.current, false)
+      this.notify(false)
       return
     }
     const at = this.now()
@@ -139,6 +150,6 @@ export class DemandPoller {
       lastPoll: at,
     }
     log(`demand: ${result.jobs} idle jobs in ${result.rows.length} rows`)
-    onPoll?.(this.current, true)
+    this.notify(true)
   }
 }
