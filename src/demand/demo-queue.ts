@@ -15,6 +15,8 @@ interface JobKind {
   gpus: number | undefined
   /** OpSysAndVer the job insists on, if any. */
   os?: string
+  /** OpSysMajorVer the job insists on, if any (without naming the distribution). */
+  majorVer?: number
   /** Typical idle jobs of this kind, and how strongly that swings over the day. */
   base: number
   swing: number
@@ -99,7 +101,7 @@ const KINDS: JobKind[] = [
     memory: 6000,
     diskKiB: 20_000_000,
     gpus: 0,
-    os: "8",
+    majorVer: 8,
     base: 60,
     swing: 0.9,
     periodHours: 30,
@@ -114,8 +116,8 @@ const LONG_TAIL =
 
 function requirements(kind: JobKind, long: boolean, variant: number): string {
   const parts: string[] = []
-  if (kind.os === "8") parts.push("(TARGET.OpSysMajorVer == 8)")
-  else if (kind.os) parts.push(`(TARGET.OpSysAndVer =?= "${kind.os}")`)
+  if (kind.majorVer !== undefined) parts.push(`(TARGET.OpSysMajorVer == ${kind.majorVer})`)
+  if (kind.os !== undefined) parts.push(`(TARGET.OpSysAndVer =?= "${kind.os}")`)
   if (!long) {
     if (kind.gpus) parts.push("(TARGET.GPUs >= RequestGPUs)")
     return parts.length > 0 ? parts.join(" && ") : '(TARGET.Arch == "X86_64")'
