@@ -152,7 +152,8 @@ export function createApp(deps: AppDeps): Hono {
       replies.clear()
       repliesFor = demand
     }
-    const cached = replies.get(text)
+    const cacheable = text.length <= MAX_CACHED_REQUEST
+    const cached = cacheable ? replies.get(text) : undefined
     if (cached !== undefined) return new Response(cached, { headers: JSON_HEADERS })
     const authorization = request.headers.get("authorization")
     const reply = handleJsonRpc(text, methods, { authorization }, log)
@@ -162,12 +163,7 @@ export function createApp(deps: AppDeps): Hono {
         headers: { ...JSON_HEADERS, "www-authenticate": 'Bearer realm="glidein"' },
       })
     }
-    if (
-      reply.method === "get_state" &&
-      reply.status === 200 &&
-      reply.body !== null &&
-      text.length <= MAX_CACHED_REQUEST
-    ) {
+    if (cacheable && reply.method === "get_state" && reply.status === 200 && reply.body !== null) {
       if (replies.size >= MAX_CACHED_REPLIES) replies.clear()
       replies.set(text, reply.body)
     }
