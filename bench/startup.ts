@@ -47,4 +47,6 @@ console.log(`/bin/true                ${reference.toFixed(2)} ms  (reference)`)
 console.log(
   `glidein --version        ${version.toFixed(2)} ms  (${(version / reference).toFixed(1)}× reference; target ≤ ${target} ms: ${version <= target ? "met" : "MISSED"})`,
 )
-console.log(`glidein --help           ${help.toFixed(2)} ms  (${(help / reference).toFixed(1)}× reference)`)
+console.log(
+  `glidein --help           ${help.toFixed(2)} ms  (${(help / reference).toFixed(1)}× reference)`,
+)

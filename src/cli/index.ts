@@ -12,8 +12,16 @@ export interface CommandEntry {
 }
 
 export const COMMANDS: CommandEntry[] = [
-  { name: "serve", summary: "serve the pool's demand to sites (JSON-RPC, status page, metrics)", load: async () => (await import("./serve.ts")).serveCommand },
-  { name: "status", summary: "show the pool's demand and the sites' glideins", load: async () => (await import("./status.ts")).statusCommand },
+  {
+    name: "serve",
+    summary: "serve the pool's demand to sites (JSON-RPC, status page, metrics)",
+    load: async () => (await import("./serve.ts")).serveCommand,
+  },
+  {
+    name: "status",
+    summary: "show the pool's demand and the sites' glideins",
+    load: async () => (await import("./status.ts")).statusCommand,
+  },
   {
     name: "submit",
     summary: "submit glideins for the pool's demand (run from cron)",
