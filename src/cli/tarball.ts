@@ -88,7 +88,8 @@ export const tarballInjectCommand: Command = {
   details: `The archive is rewritten as a stream (nothing is unpacked to disk): the credential goes
 in byte for byte with mode 0600, every other member keeps its bytes, mode, owner, link target
 and place. The output is written to a temporary file, renamed when complete, and has mode
-0600. gzip runs in worker threads, one gzip member per 256 KiB.`,
+0600. gzip runs in worker threads, in 256 KiB blocks primed with the 32 KiB before them
+(pigz's method), as one ordinary gzip stream.`,
   options: {
     ...credentialOptions,
     output: { type: "string", short: "o", value: "OUT", description: "where to write the result" },
