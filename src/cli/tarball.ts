@@ -37,7 +37,8 @@ export const tarballBuildCommand: Command = {
 (a directory with sbin/condor_master). The archive keeps what a startd needs (sbin daemons,
 lib/, libexec/, a few bin/ tools) under glideinExec/, adds glidein_condor_config,
 user_job_wrapper.sh, the credential and a SHA256SUMS manifest, and is reproducible: the same
-inputs give the same bytes. With a credential the file is written with mode 0600.`,
+install, credential and glidein version give the same bytes. With a credential the file is
+written with mode 0600.`,
   options: {
     condor: { type: "string", value: "PATH", description: "HTCondor release tarball or install" },
     ...credentialOptions,

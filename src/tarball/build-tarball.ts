@@ -1,9 +1,10 @@
 /**
  * `glidein tarball build`: makes glidein.tar.gz from an HTCondor install. The archive is
  * deterministic: members sorted byte-wise, owner 0:0 without names, one fixed mtime, normalized
- * modes, and gzip by ParallelGzip (independent of the thread count), so the same install and
- * credentials give the same bytes. A SHA256SUMS manifest
- * lists every file except the credentials, which `inject-password` may change later.
+ * modes, and gzip by ParallelGzip (independent of the thread count), so the same install,
+ * credentials and glidein version (named in the manifest, and the source of the runtime
+ * files) give the same bytes. A SHA256SUMS manifest lists every file except the credentials,
+ * which `inject-password` may change later.
  */
 import { createHash } from "node:crypto"
 import { createReadStream } from "node:fs"
