@@ -52,7 +52,7 @@ written with mode 0600.`,
   async run(args) {
     const condor = args.requireString("condor")
     const output = args.string("output") ?? "glidein.tar.gz"
-    const { credentials } = await credentialsFrom(args)
+    const { credentials } = await credentialsFrom(args, false)
     const started = performance.now()
     const progress = new Progress()
     const report = await withInterrupts((signal) =>
@@ -110,7 +110,7 @@ and place. The output is written to a temporary file, renamed when complete, and
         `glidein ${this.name}: give -o OUT for the result, or --in-place to replace "${input}"`,
       )
     }
-    const { credentials } = await credentialsFrom(args)
+    const { credentials } = await credentialsFrom(args, true)
     const started = performance.now()
     const progress = new Progress()
     const report = await withInterrupts((signal) =>
@@ -213,15 +213,14 @@ export function describeInspection(file: string, report: InspectReport, now: num
   return `${lines.join("\n")}\n`
 }
 
-/** Reads --password/--token and prints their warnings. */
-async function credentialsFrom(args: Args) {
+/** Reads --password/--token (one of them `required`) and prints their warnings. */
+async function credentialsFrom(args: Args, required: boolean) {
   const paths: CredentialPaths = {}
   const password = args.string("password")
   const token = args.string("token")
   if (password !== undefined) paths.password = password
   if (token !== undefined) paths.token = token
-  const needed = args.command.name === "tarball inject-password"
-  if (needed && password === undefined && token === undefined) {
+  if (required && password === undefined && token === undefined) {
     throw new UsageError(`glidein ${args.command.name}: give --password FILE or --token FILE`)
   }
   const result = await readCredentials(paths)

@@ -47,7 +47,11 @@ export async function openCondorInstall(
   if (info.isDirectory()) {
     return { root: await findRoot(condor, condor), cleanup: async () => {} }
   }
-  const temp = await mkdtemp(path.join(workDir, ".glidein-condor-"))
+  const temp = await mkdtemp(path.join(workDir, ".glidein-condor-")).catch((error: unknown) => {
+    throw new GlideinError(`cannot unpack "${condor}" in "${workDir}": ${systemReason(error)}`, 1, {
+      cause: error,
+    })
+  })
   const cleanup = () => rm(temp, { recursive: true, force: true })
   try {
     await unpackRelease(condor, temp, signal, onProgress)

@@ -4,8 +4,7 @@
  * (ParallelGzip), write to a temporary file, rename. Nothing is extracted to disk and memory
  * does not grow with the archive. The result is mode 0600 because it now holds a secret.
  */
-import { realpath, stat } from "node:fs/promises"
-import path from "node:path"
+import { stat } from "node:fs/promises"
 import { UsageError } from "../errors.ts"
 import { openAtomicOutput } from "./atomic-output.ts"
 import type { Credentials } from "./credentials.ts"
@@ -79,16 +78,8 @@ export async function injectCredentials(options: InjectOptions): Promise<InjectR
   }
 }
 
-/** True when both paths name the same file (same device and inode, or same real path). */
+/** True when `b` exists and is the same file as `a` (same device and inode, whatever the path). */
 async function sameFile(a: string, b: string): Promise<boolean> {
-  try {
-    const [sa, sb] = await Promise.all([stat(a), stat(b)])
-    return sa.dev === sb.dev && sa.ino === sb.ino
-  } catch {
-    const ra = await realpath(a).catch(() => path.resolve(a))
-    const rb = await realpath(path.dirname(b))
-      .then((dir) => path.join(dir, path.basename(b)))
-      .catch(() => path.resolve(b))
-    return ra === rb
-  }
+  const [sa, sb] = await Promise.all([stat(a), stat(b).catch(() => undefined)])
+  return sb !== undefined && sa.dev === sb.dev && sa.ino === sb.ino
 }

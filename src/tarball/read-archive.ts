@@ -68,7 +68,11 @@ export async function openArchive(file: string, options: ReadOptions = {}): Prom
       }
       await writer.close()
     } catch (error) {
-      await writer.abort(error).catch(() => {})
+      const reason =
+        error instanceof GlideinError
+          ? error
+          : new GlideinError(`cannot read "${file}": ${systemReason(error)}`, 1, { cause: error })
+      await writer.abort(reason).catch(() => {})
     }
   })()
 
