@@ -24,6 +24,7 @@ import {
   statSync,
 } from "node:fs"
 import { open, writeFile } from "node:fs/promises"
+import os from "node:os"
 import path from "node:path"
 import { parseArgs } from "node:util"
 import { pack } from "tar-stream"
@@ -274,9 +275,18 @@ console.log(
   `\ninject-password on ${inputMb.toFixed(0)} MB (.tar.gz), ${navigator.hardwareConcurrency} cores${values.smoke ? " (smoke)" : ""}`,
 )
 for (const r of rows) console.log(r.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join("  "))
+const load = os.loadavg().map((l) => l.toFixed(1))
+console.log(`load average during the run: ${load.join(" ")} (the machine may be shared)`)
 if (!values.smoke) {
-  const ok = ours.seconds <= 12 && shell.seconds / ours.seconds >= 2.4 && ours.maxRssMb <= 100
-  console.log(`\ntarget (≤ 12 s, ≥ 2.4× the shell way, ≤ 100 MB RSS): ${ok ? "met" : "NOT met"}`)
+  // DESIGN.md's target is "≤ 12 s here, i.e. ≥ 2.4× the shell way": the ratio, measured in the
+  // same run, is the part that does not depend on what else the machine is doing
+  const ratio = shell.seconds / ours.seconds
+  const verdict = (ok: boolean) => (ok ? "met" : "NOT met")
+  console.log(`target ≥ 2.4× the shell way: ${verdict(ratio >= 2.4)} (${ratio.toFixed(2)}×)`)
+  console.log(
+    `target ≤ 100 MB RSS: ${verdict(ours.maxRssMb <= 100)} (${ours.maxRssMb.toFixed(0)} MB)`,
+  )
+  console.log(`target ≤ 12 s: ${verdict(ours.seconds <= 12)} (${ours.seconds.toFixed(1)} s)`)
 }
 rmSync(out, { force: true })
 rmSync(shellOut, { force: true })
