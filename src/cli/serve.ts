@@ -15,7 +15,7 @@ import {
   runCondorQ,
 } from "../demand/index.ts"
 import { GlideinError } from "../errors.ts"
-import { createApp, DEFAULT_LIMITS, loadTokens, ReportStore } from "../server/index.ts"
+import { createApp, DEFAULT_LIMITS, listen, loadTokens, ReportStore } from "../server/index.ts"
 import { resolveServeOptions, type ServeOptions } from "../server/serve-options.ts"
 import { VERSION } from "../version.ts"
 import type { Command } from "./command.ts"
@@ -24,8 +24,6 @@ import type { Command } from "./command.ts"
 const CONDOR_Q_TIMEOUT_MS = 10 * 60_000
 /** In-flight requests get this long after SIGTERM before connections are closed. */
 const DRAIN_MS = 10_000
-/** Bun's own cap on request bodies, above the app's 1 MiB 413 so the app answers first. */
-const BUN_BODY_LIMIT = 2 << 20
 
 function log(line: string): void {
   process.stderr.write(`${new Date().toISOString()} ${line}\n`)
@@ -173,12 +171,7 @@ A failed poll keeps serving the last good table. Reports and history are kept in
     })
     let server: ReturnType<typeof Bun.serve>
     try {
-      server = Bun.serve({
-        hostname: options.host,
-        port: options.port,
-        fetch: app.fetch,
-        maxRequestBodySize: BUN_BODY_LIMIT,
-      })
+      server = listen(app, { hostname: options.host, port: options.port })
     } catch (error) {
       store.close()
       const code = (error as NodeJS.ErrnoException).code

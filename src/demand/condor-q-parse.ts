@@ -205,7 +205,9 @@ export class CondorQParser {
     }
     const id = this.shapes.idOf(cpus, memory, disk, gpus, this.osOf(buf, text, base, p, e))
     this.shapes.add(id)
-    this.lineMemo.set(h, text.slice(s - base, e - base), id)
+    // A copy, not text.slice(): a slice keeps the whole chunk's string alive, and a memo of
+    // 4,096 lines from as many chunks held 270 MB.
+    this.lineMemo.set(h, buf.toString("latin1", s, e), id)
   }
 
   /** The OS id of the Requirements at [p, e). */
@@ -214,7 +216,7 @@ export class CondorQParser {
     const h = fingerprint(buf, p, e)
     const known = this.osMemo.get(h, text, p - base, e - p)
     if (known !== undefined) return known
-    const requirements = text.slice(p - base, e - base)
+    const requirements = buf.toString("latin1", p, e)
     // Only tokenize expressions that mention an OS attribute at all (names are case-blind).
     const os = /opsys(andver|majorver)/i.test(requirements) ? osRequirement(requirements) : null
     let id = NO_OS

@@ -41,6 +41,9 @@ describe("osRequirement()", () => {
     ["(TARGET.OpSysMajorVer == 8) && (TARGET.OpSysMajorVer == 9)", "contradictory majors"],
     ['{TARGET.OpSysAndVer == "SL6"}', "inside a list"],
     ['(TARGET.Arch == "X86_64")', "no OS test at all"],
+    ['(TARGET.OpSysAndVer == "SL6"', "in a bracket never closed"],
+    ['TARGET.OpSysAndVer == "SL6")', "before a bracket never opened"],
+    ['(TARGET.OpSysAndVer == "SL6"]', "in brackets that do not match"],
     ["", "empty"],
     ["undefined", "undefined"],
   ]
@@ -49,4 +52,18 @@ describe("osRequirement()", () => {
       expect(osRequirement(expr)).toBeNull()
     })
   }
+
+  test("reads expressions of any size and depth in one pass", () => {
+    // Walking the tokens out from every comparison made this 1 MB line take minutes.
+    const many = Array.from({ length: 40_000 }, () => '(TARGET.OpSysAndVer == "SL6")').join(" && ")
+    expect(many.length).toBeGreaterThan(1_000_000)
+    expect(osRequirement(`(${many}) && (TARGET.Arch == "X86_64")`)).toBe("sl6")
+    const deep = 200_000
+    expect(osRequirement(`${"(".repeat(deep)}OpSysAndVer == "CentOS7"${")".repeat(deep)}`)).toBe(
+      "centos7",
+    )
+    expect(osRequirement(`${"!(".repeat(deep)}OpSysAndVer == "CentOS7"${")".repeat(deep)}`)).toBe(
+      null,
+    )
+  }, 30_000)
 })

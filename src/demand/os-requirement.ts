@@ -138,56 +138,88 @@ function isJoinAfter(token: Token | undefined): boolean {
   return token === undefined || (token.kind === "op" && ["&&", ")", ","].includes(token.text))
 }
 
+const OPENERS: Record<string, string> = { "(": ")", "[": "]", "{": "}" }
+
+function isOptionalizer(t: Token): boolean {
+  return t.kind === "op" && (t.text === "||" || t.text === "?" || t.text === ":")
+}
+
 /**
- * True when the term spanning tokens [from, to] is required: at every level of parentheses
- * around it, it is joined only by `&&`, and no group on the way out is negated, a function
- * call, or an operand of anything but `&&`.
+ * The bracket structure of an expression, computed in one pass so that asking whether a term
+ * is required costs its nesting depth, not the length of the expression (a walk over the
+ * tokens for every comparison made one 400 kB Requirements line take seconds). Undefined
+ * when brackets do not match: condor_q prints parsed expressions, so such a line is not one.
  */
-function isRequired(tokens: Token[], from: number, to: number): boolean {
-  let start = from
-  let end = to
-  for (;;) {
-    if (!isJoinBefore(tokens[start - 1]) || !isJoinAfter(tokens[end + 1])) return false
-    // Walk out to the enclosing group, refusing any `||`, `?` or `:` at this level.
-    let depth = 0
-    let open = -1
-    for (let i = start - 1; i >= 0; i--) {
-      const t = tokens[i]
-      if (t?.kind !== "op") continue
-      if (t.text === ")" || t.text === "]" || t.text === "}") depth++
-      else if (t.text === "(" || t.text === "[" || t.text === "{") {
-        if (depth === 0) {
-          open = i
-          break
-        }
-        depth--
-      } else if (depth === 0 && (t.text === "||" || t.text === "?" || t.text === ":")) {
-        return false
-      }
-    }
-    depth = 0
-    let close = tokens.length
-    for (let i = end + 1; i < tokens.length; i++) {
-      const t = tokens[i]
-      if (t?.kind !== "op") continue
-      if (t.text === "(" || t.text === "[" || t.text === "{") depth++
+class Groups {
+  /** Per token: the index of the opening bracket of the group it is in, or -1 at the top. */
+  readonly parent: Int32Array
+  /** Per opening bracket: the index of its closing bracket. */
+  readonly close: Int32Array
+  /** Per group (opening bracket index + 1; 0 for the top): an `||`, `?` or `:` directly in it. */
+  readonly optional: Uint8Array
+  private readonly memo: Int8Array
+
+  private constructor(private readonly tokens: Token[]) {
+    const n = tokens.length
+    this.parent = new Int32Array(n)
+    this.close = new Int32Array(n).fill(-1)
+    this.optional = new Uint8Array(n + 1)
+    this.memo = new Int8Array(n)
+  }
+
+  static of(tokens: Token[]): Groups | undefined {
+    const g = new Groups(tokens)
+    const stack: number[] = []
+    for (let i = 0; i < tokens.length; i++) {
+      const t = tokens[i]!
+      const top = stack.length === 0 ? -1 : stack[stack.length - 1]!
+      g.parent[i] = top
+      if (t.kind !== "op") continue
+      if (OPENERS[t.text] !== undefined) stack.push(i)
       else if (t.text === ")" || t.text === "]" || t.text === "}") {
-        if (depth === 0) {
-          close = i
-          break
-        }
-        depth--
-      } else if (depth === 0 && (t.text === "||" || t.text === "?" || t.text === ":")) {
-        return false
+        if (top === -1 || OPENERS[tokens[top]!.text] !== t.text) return undefined
+        g.close[top] = i
+        stack.pop()
+      } else if (isOptionalizer(t)) g.optional[top + 1] = 1
+    }
+    return stack.length === 0 ? g : undefined
+  }
+
+  /**
+   * True when the term spanning tokens [from, to] is required: at every level of brackets
+   * around it, it is joined only by `&&`, and no group on the way out is negated, a function
+   * call (a name or `)` before its bracket is no join), a list, or an operand of anything but
+   * `&&`. Walks out level by level without recursion (a line may nest thousands deep) and
+   * remembers each group's answer, since comparisons share their enclosing groups.
+   */
+  isRequired(from: number, to: number): boolean {
+    if (!this.joined(from, to)) return false
+    const walked: number[] = []
+    let required = true
+    for (let open = this.parent[from]!; open !== -1; open = this.parent[open]!) {
+      const known = this.memo[open]!
+      if (known !== 0) {
+        required = known === 1
+        break
+      }
+      walked.push(open)
+      if (this.tokens[open]!.text !== "(" || !this.joined(open, this.close[open]!)) {
+        required = false
+        break
       }
     }
-    if (open === -1) return close === tokens.length
-    if (tokens[open]?.text !== "(" || close === tokens.length) return false
-    // `f(OpSysAndVer == "SL6")` passes the test to a function: its result is unknown.
-    const before = tokens[open - 1]
-    if (before?.kind === "name" || (before?.kind === "op" && before.text === ")")) return false
-    start = open
-    end = close
+    for (const open of walked) this.memo[open] = required ? 1 : -1
+    return required
+  }
+
+  /** The term [from, to] is joined by `&&` alone within its group, which has no `||`, `?`, `:`. */
+  private joined(from: number, to: number): boolean {
+    const t = this.tokens
+    return (
+      isJoinBefore(t[from - 1]) &&
+      isJoinAfter(t[to + 1]) &&
+      this.optional[this.parent[from]! + 1] === 0
+    )
   }
 }
 
@@ -201,6 +233,8 @@ function isRequired(tokens: Token[], from: number, to: number): boolean {
 export function osRequirement(requirements: string): string | null {
   const tokens = tokenize(requirements)
   if (tokens === undefined) return null
+  const groups = Groups.of(tokens)
+  if (groups === undefined) return null
   const andVer = new Set<string>()
   const major = new Set<string>()
   for (let i = 1; i + 1 < tokens.length; i++) {
@@ -210,7 +244,7 @@ export function osRequirement(requirements: string): string | null {
     const attr = osAttribute(left) ?? osAttribute(right)
     const literal = osAttribute(left) ? right : left
     if (attr === undefined || literal === undefined) continue
-    if (!isRequired(tokens, i - 1, i + 1)) continue
+    if (!groups.isRequired(i - 1, i + 1)) continue
     if (attr === "andver" && literal.kind === "str") {
       const os = literal.text.toLowerCase()
       if (OS_TOKEN.test(os)) andVer.add(os)

@@ -2,6 +2,11 @@
 const MAX_ENTRIES = 4096
 /** Distinct texts kept under one fingerprint before the oldest is dropped. */
 const MAX_PER_FINGERPRINT = 16
+/**
+ * Longer texts are not remembered: a condor_q line is ~340 bytes, and 4,096 lines near the
+ * 1 MiB line limit would hold 4 GiB. Such lines are simply parsed each time.
+ */
+export const MAX_MEMO_TEXT = 8192
 
 /**
  * A fingerprint of the bytes [start, end): the length, 8 bytes sampled evenly and the last 8,
@@ -42,6 +47,7 @@ export class TextMemo<T> {
 
   /** Remembers `value` for `key`, whose fingerprint is `h`. */
   set(h: number, key: string, value: T): void {
+    if (key.length > MAX_MEMO_TEXT) return
     if (this.size >= MAX_ENTRIES) {
       this.entries.clear()
       this.size = 0

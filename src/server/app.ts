@@ -47,40 +47,51 @@ const JSON_HEADERS = { "content-type": "application/json; charset=utf-8" }
 const INTERNAL_ERROR = `{"jsonrpc":"2.0","error":{"code":${RPC_CODES.internalError},"message":"Internal error"},"id":null}`
 /** Request bodies up to this size may be answered from the reply cache… */
 const MAX_CACHED_REQUEST = 1024
-/** …which holds this many distinct requests at most. */
+/** …which holds this many distinct requests at most… */
 const MAX_CACHED_REPLIES = 64
+/**
+ * …and this many characters of replies: each reply carries its own copy of the table, and a
+ * pool with 100,000 job shapes has a 7 MB table, so 64 request ids must not mean 64 copies.
+ */
+const MAX_CACHED_CHARS = 8 << 20
 
 /** Why a request body was not read. */
-type Unread = "too large" | "not UTF-8"
+type Unread = "too large" | "not UTF-8" | "cut off"
 
 /**
  * A request body as text, up to `limit` bytes. Bytes that are not UTF-8 decode to U+FFFD,
  * so a body holding U+FFFD is refused as not UTF-8: no request of this protocol needs that
  * character raw, and reading text (not bytes) halves the cost of the get_state path.
+ * A body that stops arriving (the client went away, or the idle timeout closed a client that
+ * declared more bytes than it sent) is "cut off": nobody is left to answer.
  */
 async function readText(request: Request, limit: number): Promise<string | Unread> {
   const length = request.headers.get("content-length")
   let text: string
-  if (length !== null) {
-    if (Number(length) > limit) return "too large"
-    // The HTTP layer holds the body to its declared length.
-    text = await request.text()
-  } else {
-    if (request.body === null) return ""
-    const chunks: Uint8Array[] = []
-    let size = 0
-    const reader = request.body.getReader()
-    for (;;) {
-      const { done, value } = await reader.read()
-      if (done) break
-      size += value.length
-      if (size > limit) {
-        await reader.cancel()
-        return "too large"
+  try {
+    if (length !== null) {
+      if (Number(length) > limit) return "too large"
+      // The HTTP layer holds the body to its declared length.
+      text = await request.text()
+    } else {
+      if (request.body === null) return ""
+      const chunks: Uint8Array[] = []
+      let size = 0
+      const reader = request.body.getReader()
+      for (;;) {
+        const { done, value } = await reader.read()
+        if (done) break
+        size += value.length
+        if (size > limit) {
+          await reader.cancel()
+          return "too large"
+        }
+        chunks.push(value)
       }
-      chunks.push(value)
+      text = new TextDecoder().decode(Buffer.concat(chunks))
     }
-    text = new TextDecoder().decode(Buffer.concat(chunks))
+  } catch {
+    return "cut off"
   }
   return text.includes("\uFFFD") ? "not UTF-8" : text
 }
@@ -117,7 +128,14 @@ export function createApp(deps: AppDeps): Hono {
         }
       }
       const report = parseMonitoringParams(params)
-      store.saveReport(report, tokenName, now())
+      try {
+        store.saveReport(report, tokenName, now())
+      } catch (error) {
+        // Not acknowledged, so the client keeps no false belief; its next run reports again.
+        const why = error instanceof Error ? error.message : String(error)
+        log(`monitoring: report from ${JSON.stringify(report.uuid)} not stored: ${why}`)
+        throw new RpcError(RPC_CODES.notStored, `the report was not stored: ${why}`)
+      }
       log(
         `monitoring: report from ${JSON.stringify(report.uuid)}${tokenName ? ` (token "${tokenName}")` : ""}: running ${total(report, "glideins_running")}, idle ${total(report, "glideins_idle")}, launched ${total(report, "glideins_launched")}`,
       )
@@ -133,9 +151,11 @@ export function createApp(deps: AppDeps): Hono {
   // replies, dropped whenever the table changes.
   let repliesFor: DemandSnapshot | undefined
   const replies = new Map<string, string>()
+  let repliesChars = 0
 
   async function jsonRpc(request: Request): Promise<Response> {
     const text = await readText(request, MAX_BODY_BYTES)
+    if (text === "cut off") return new Response(null, { status: 400 })
     if (text === "too large" || text === "not UTF-8") {
       const refused =
         text === "too large"
@@ -150,6 +170,7 @@ export function createApp(deps: AppDeps): Hono {
     const demand = deps.demand()
     if (repliesFor !== demand) {
       replies.clear()
+      repliesChars = 0
       repliesFor = demand
     }
     const cacheable = text.length <= MAX_CACHED_REQUEST
@@ -163,9 +184,22 @@ export function createApp(deps: AppDeps): Hono {
         headers: { ...JSON_HEADERS, "www-authenticate": 'Bearer realm="glidein"' },
       })
     }
-    if (cacheable && reply.method === "get_state" && reply.status === 200 && reply.body !== null) {
-      if (replies.size >= MAX_CACHED_REPLIES) replies.clear()
+    if (
+      cacheable &&
+      reply.method === "get_state" &&
+      reply.status === 200 &&
+      reply.body !== null &&
+      reply.body.length <= MAX_CACHED_CHARS
+    ) {
+      if (
+        replies.size >= MAX_CACHED_REPLIES ||
+        repliesChars + reply.body.length > MAX_CACHED_CHARS
+      ) {
+        replies.clear()
+        repliesChars = 0
+      }
       replies.set(text, reply.body)
+      repliesChars += reply.body.length
     }
     return new Response(reply.body, { status: reply.status, headers: JSON_HEADERS })
   }
@@ -235,7 +269,8 @@ export function createApp(deps: AppDeps): Hono {
   app.notFound((c) => c.json({ error: `not found: ${c.req.method} ${c.req.path}` }, 404))
 
   app.onError((error, c) => {
-    log(`http: ${c.req.method} ${c.req.path} failed: ${error.message}`)
+    // The path is the client's: quoted, so it cannot forge a log line.
+    log(`http: ${c.req.method} ${JSON.stringify(c.req.path)} failed: ${error.message}`)
     return c.json({ error: "internal error" }, 500)
   })
 

@@ -4,7 +4,7 @@
  * HTML page and others with a 500), and no method ever sees anything but a checked request.
  */
 
-/** The standard codes, plus two server-defined ones in the reserved -32000…-32099 range. */
+/** The standard codes, plus server-defined ones in the reserved -32000…-32099 range. */
 export const RPC_CODES = {
   parseError: -32700,
   invalidRequest: -32600,
@@ -15,6 +15,8 @@ export const RPC_CODES = {
   notReady: -32000,
   /** monitoring without a valid bearer token when tokens are configured. */
   unauthorized: -32001,
+  /** monitoring whose report could not be written (disk full, database gone read-only). */
+  notStored: -32002,
 } as const
 
 /** An error a method throws to answer with a JSON-RPC error object. */
@@ -71,7 +73,8 @@ function errorJson(id: RpcId, code: number, detail?: string, data?: unknown): st
 /** The HTTP status for a single (non-batch) answer: pyglidein clients treat any non-2xx as failure. */
 function statusFor(code: number): number {
   if (code === RPC_CODES.unauthorized) return 401
-  if (code === RPC_CODES.notReady) return 503
+  // Both pass with time or an operator's fix, and the client's next run asks again.
+  if (code === RPC_CODES.notReady || code === RPC_CODES.notStored) return 503
   if (code === RPC_CODES.internalError) return 500
   return 400
 }

@@ -72,7 +72,9 @@ describe("parseMonitoringParams()", () => {
     expect(invalid({})).toBe("params.uuid: expected the client's id (a string)")
     expect(invalid({ uuid: 42 })).toBe("params.uuid: expected the client's id (a string)")
     expect(invalid({ uuid: "" })).toBe("params.uuid: expected the client's id, got an empty string")
-    expect(invalid({ uuid: "a\nb" })).toBe("params.uuid: must not contain control characters")
+    expect(invalid({ uuid: "a\nb" })).toBe(
+      "params.uuid: must not contain control or format characters",
+    )
     expect(invalid({ uuid: "x".repeat(201) })).toBe("params.uuid: longer than 200 characters")
     expect(invalid({ ...V11, timestamp: "yesterday" })).toBe(
       "params.timestamp: expected seconds since 1970",
@@ -90,6 +92,35 @@ describe("parseMonitoringParams()", () => {
     const many = Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`p${i}`, 1]))
     expect(invalid({ ...V11, metrics: { glideins_running: many } })).toBe(
       "params.metrics.glideins_running: more than 64 partitions",
+    )
+  })
+
+  test("refuses counts too large to sum exactly, and names that are not plain text", () => {
+    // 64 partitions of 1e308 summed to Infinity, stored, then served as null in /api/clients.
+    expect(invalid({ ...V11, metrics: { glideins_running: { a: 1e308 } } })).toBe(
+      "params.metrics.glideins_running.a: expected a number of glideins ≤ 1000000",
+    )
+    expect(
+      parseMonitoringParams({ ...V11, metrics: { glideins_idle: 1e6 } }).metrics.glideins_idle,
+    ).toEqual({ Cluster: 1e6 })
+    // Idle times are not summed: pyglidein's 8.64e13 "none" and larger finite values pass.
+    expect(
+      parseMonitoringParams({ ...V11, metrics: { max_idle_time: { a: 1e308 } } }).metrics
+        .max_idle_time,
+    ).toEqual({ a: 1e308 })
+    for (const uuid of [
+      "evil\u202Egnp.exe",
+      "zero\u200Bwidth",
+      "lone \uD800 surrogate",
+      "\uE000",
+    ]) {
+      expect(invalid({ uuid })).toBe("params.uuid: must not contain control or format characters")
+    }
+    expect(invalid({ ...V11, metrics: { glideins_idle: { "a\u202Eb": 1 } } })).toBe(
+      "params.metrics.glideins_idle: expected a number or an object of numbers by partition",
+    )
+    expect(parseMonitoringParams({ uuid: "Jörg@login.ümlaut.de ⚛" }).uuid).toBe(
+      "Jörg@login.ümlaut.de ⚛",
     )
   })
 })

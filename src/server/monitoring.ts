@@ -27,6 +27,12 @@ export interface ClientReport {
 }
 
 const MAX_PARTITIONS = 64
+/**
+ * Far above any site (pyglidein's largest configs run thousands), and small enough that a
+ * site's totals stay exact integers: 1e308 in every partition summed to Infinity, which JSON
+ * writes as null and the status page as "∞".
+ */
+const MAX_COUNT = 1_000_000
 const COUNT_METRICS = new Set<string>(["glideins_running", "glideins_idle", "glideins_launched"])
 
 const plainText = (what: string, max: number) =>
@@ -34,7 +40,9 @@ const plainText = (what: string, max: number) =>
     .string({ error: `expected ${what} (a string)` })
     .min(1, { error: `expected ${what}, got an empty string` })
     .max(max, { error: `longer than ${max} characters` })
-    .regex(/^[^\u0000-\u001f\u007f]*$/, { error: "must not contain control characters" })
+    // \p{C}: control and format characters (bidi overrides that would reorder a site's name
+    // on the page), private-use code points and lone surrogates, which are not text.
+    .regex(/^\P{C}*$/u, { error: "must not contain control or format characters" })
 
 const uuid = plainText("the client's id", 200)
 const partition = plainText("a partition name", 128)
@@ -44,6 +52,7 @@ const time = z.number({ error: "expected a number of seconds" })
 const count = z
   .number({ error: "expected a number of glideins" })
   .nonnegative({ error: "expected a number of glideins ≥ 0" })
+  .max(MAX_COUNT, { error: `expected a number of glideins ≤ ${MAX_COUNT}` })
 
 function metricValue(name: string) {
   const value = COUNT_METRICS.has(name) ? count : time

@@ -1,8 +1,17 @@
 import { Database } from "bun:sqlite"
 import { afterEach, describe, expect, test } from "bun:test"
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import {
+  chmodSync,
+  closeSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from "node:fs"
 import { tmpdir } from "node:os"
-import { join } from "node:path"
+import { dirname, join } from "node:path"
 import { type ClientReport, METRIC_NAMES } from "./monitoring.ts"
 import { ReportStore } from "./report-store.ts"
 
@@ -115,4 +124,50 @@ describe("ReportStore", () => {
     )
     expect(() => ReportStore.open(junk)).toThrow(`cannot open database "${junk}"`)
   })
+
+  test("refuses a damaged file at start-up rather than failing on every page and report", () => {
+    const path = tempDb()
+    const store = ReportStore.open(path)
+    for (let i = 0; i < 300; i++) store.saveReport(report(`site-${i}`, i), null, T0)
+    store.close()
+    // Scribble over every page but the header, as a disk or a careless copy might.
+    const fd = openSync(path, "r+")
+    for (let page = 1; page < 40; page++)
+      writeSync(fd, Buffer.alloc(200, 0xab), 0, 200, 4096 * page + 300)
+    closeSync(fd)
+    expect(() => ReportStore.open(path)).toThrow(
+      new RegExp(`^database "${path}" is damaged \\(.+\\); move it aside to start a new one$`),
+    )
+  })
+
+  test("names a directory that is a file, and a database of another program", () => {
+    const path = tempDb()
+    mkdirSync(dirname(dirname(path)), { recursive: true })
+    writeFileSync(dirname(path), "a file where the state directory should be")
+    expect(() => ReportStore.open(path)).toThrow(
+      `cannot open database "${path}": "${dirname(path)}" is not a directory`,
+    )
+    const other = join(dirs[0]!, "other.db")
+    const db = new Database(other)
+    db.exec("CREATE TABLE clients (name TEXT)")
+    db.close()
+    expect(() => ReportStore.open(other)).toThrow(
+      `database "${other}" is not one of glidein serve's (it has tables "clients"); use another --db`,
+    )
+  })
+
+  test.skipIf(process.getuid?.() === 0)(
+    "refuses a file it may read but not write (as root: see restart.test.ts)",
+    () => {
+      const path = tempDb()
+      ReportStore.open(path).close()
+      chmodSync(path, 0o444)
+      chmodSync(dirname(path), 0o555)
+      try {
+        expect(() => ReportStore.open(path)).toThrow(`cannot open database "${path}": `)
+      } finally {
+        chmodSync(dirname(path), 0o755)
+      }
+    },
+  )
 })

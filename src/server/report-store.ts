@@ -140,32 +140,27 @@ export class ReportStore {
         shapes = excluded.shapes`)
   }
 
-  /** Opens (creating if needed) the database at `path`; `:memory:` for a throwaway store. */
+  /**
+   * Opens (creating if needed) the database at `path`; `:memory:` for a throwaway store.
+   * Refuses, with one sentence naming the file, a database it could not keep reports in: one
+   * it cannot write, one that is damaged, one of another program or schema. Serving on with
+   * such a file would acknowledge reports and lose them.
+   */
   static open(path: string, limits: Partial<StoreLimits> = {}): ReportStore {
-    let db: Database
+    let db: Database | undefined
     try {
-      if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true })
+      if (path !== ":memory:") makeDirectoryFor(path)
       db = new Database(path, { create: true, strict: true })
-      db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;")
-      const { user_version: version } = db.query("PRAGMA user_version").get() as {
-        user_version: number
-      }
-      if (version !== 0 && version !== SCHEMA_VERSION) {
-        db.close()
-        throw new GlideinError(
-          `database "${path}" has schema version ${version}, this glidein knows ${SCHEMA_VERSION}; use another --db`,
-        )
-      }
-      db.exec(SCHEMA)
-      db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`)
+      initialize(db, path)
+      return new ReportStore(db, { ...DEFAULT_LIMITS, ...limits })
     } catch (error) {
+      db?.close()
       if (error instanceof GlideinError) throw error
       const message = error instanceof Error ? error.message : String(error)
       throw new GlideinError(`cannot open database "${path}": ${message}`, undefined, {
         cause: error,
       })
     }
-    return new ReportStore(db, { ...DEFAULT_LIMITS, ...limits })
   }
 
   /** Stores a report received at `at` (ms), attributed to a token name if there is one. */
@@ -283,6 +278,71 @@ export class ReportStore {
         .run({ cutoff: bucketOf(at - historyRetentionMs, demandBucketMs) })
     })()
   }
+}
+
+/**
+ * Sets the database up for the store, or throws a GlideinError saying why it cannot be used:
+ * another schema version, damage, another program's tables, or no right to write.
+ */
+function initialize(db: Database, path: string): void {
+  // WAL with synchronous NORMAL: a commit is in the operating system's hands before the
+  // reply is sent, so a killed server loses no acknowledged report (restart.test.ts); a
+  // power cut may lose the last moments, which the sites' next runs report again.
+  db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;")
+  const { user_version: version } = db.query("PRAGMA user_version").get() as {
+    user_version: number
+  }
+  if (version !== 0 && version !== SCHEMA_VERSION) {
+    throw new GlideinError(
+      `database "${path}" has schema version ${version}, this glidein knows ${SCHEMA_VERSION}; use another --db`,
+    )
+  }
+  // quick_check reads every page once (well under a second for a full store): a damaged
+  // file fails here, not later on every page view and report.
+  const check = db.query("PRAGMA quick_check(1)").get() as { quick_check: string }
+  if (check.quick_check !== "ok") {
+    throw new GlideinError(
+      `database "${path}" is damaged (${firstLine(check.quick_check)}); move it aside to start a new one`,
+    )
+  }
+  if (version === 0) {
+    // The version is set in the transaction that creates the tables, so version 0 with
+    // tables is another program's database.
+    const tables = db
+      .query("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+      .all() as { name: string }[]
+    if (tables.length > 0) {
+      throw new GlideinError(
+        `database "${path}" is not one of glidein serve's (it has tables ${tables.map((t) => `"${t.name}"`).join(", ")}); use another --db`,
+      )
+    }
+  }
+  // Always a write at start-up: a file the server may read but not write fails now, not
+  // at the first report.
+  db.transaction(() => {
+    db.exec(SCHEMA)
+    db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`)
+  }).immediate()
+}
+
+/** Creates the database's directory, naming a path component that is a file. */
+function makeDirectoryFor(path: string): void {
+  try {
+    mkdirSync(dirname(path), { recursive: true })
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    // mkdir says EEXIST (or ENOTDIR) when a component of the path is a file.
+    if (code === "EEXIST" || code === "ENOTDIR") {
+      throw new GlideinError(
+        `cannot open database "${path}": "${dirname(path)}" is not a directory`,
+      )
+    }
+    throw error
+  }
+}
+
+function firstLine(text: string): string {
+  return (text.split("\n").find((l) => l.trim() !== "" && !l.startsWith("***")) ?? text).trim()
 }
 
 function bucketOf(t: number, width: number): number {

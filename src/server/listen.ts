@@ -1,0 +1,44 @@
+/**
+ * The socket side of `glidein serve`: `Bun.serve` with the settings that bound what one
+ * connection can cost. `serve` and the socket-level tests both listen through this, so the
+ * tests exercise the settings production runs with.
+ */
+import type { Hono } from "hono"
+
+/**
+ * A connection that sends nothing for this long is closed; Bun applies it to a request body
+ * still arriving too, so a client dripping a byte a second, or one that declared more bytes
+ * than it sends, holds its connection this long at most. uWebSockets gives request headers
+ * about 10 s of its own. pyglidein's clients send their few hundred bytes at once.
+ */
+export const IDLE_TIMEOUT_S = 10
+
+/**
+ * Bun's own body cap, far above the app's 1 MiB: the app answers any larger declared body
+ * with a JSON-RPC 413 before reading it (Bun's own 413 has no body), and Bun then discards
+ * what still arrives, in constant memory, until the client stops or the idle timeout ends it.
+ */
+const BUN_BODY_LIMIT = Number.MAX_SAFE_INTEGER
+
+/** Where to listen. */
+export interface ListenOptions {
+  hostname: string
+  /** 0 for any free port. */
+  port: number
+  /** For tests that need a short timeout; `serve` uses IDLE_TIMEOUT_S. */
+  idleTimeoutS?: number
+}
+
+/** Starts serving `app`; throws as `Bun.serve` does (EADDRINUSE). */
+export function listen(
+  app: Pick<Hono, "fetch">,
+  options: ListenOptions,
+): ReturnType<typeof Bun.serve> {
+  return Bun.serve({
+    hostname: options.hostname,
+    port: options.port,
+    idleTimeout: options.idleTimeoutS ?? IDLE_TIMEOUT_S,
+    maxRequestBodySize: BUN_BODY_LIMIT,
+    fetch: app.fetch,
+  })
+}
