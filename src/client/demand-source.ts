@@ -3,13 +3,13 @@
  * Where a run's demand comes from — the server's `get_state`, or a state file (`--state-file`,
  * or `~/glidein_state` with `ssh_state = True`) — and reading it through the one validator.
  */
-import { readFileSync } from "node:fs"
+import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs"
 import { join } from "node:path"
 import type { GlideinSettings } from "../config/schema.ts"
 import type { DemandRow } from "../demand/demand-row.ts"
 import { GlideinError, UsageError } from "../errors.ts"
 import { parseDemand } from "./demand.ts"
-import { callJsonRpc, type RpcOptions } from "./json-rpc.ts"
+import { callJsonRpc, displayUrl, type RpcOptions } from "./json-rpc.ts"
 import { homeDir } from "./state-dir.ts"
 
 /** A server URL, or a file holding a `get_state` result. */
@@ -55,7 +55,7 @@ export function serverUrl(text: string): string {
 
 /** How the source is named in messages. */
 export function describeSource(source: DemandSource): string {
-  return source.kind === "server" ? `server ${source.url}` : `state file ${source.path}`
+  return source.kind === "server" ? `server ${displayUrl(source.url)}` : `state file ${source.path}`
 }
 
 /** Reads and validates demand; any failure is one line and exit 1. */
@@ -65,25 +65,57 @@ export async function fetchDemand(
 ): Promise<DemandRow[]> {
   if (source.kind === "server") {
     const result = await callJsonRpc(source.url, "get_state", {}, rpc)
-    return parseDemand(result, `server ${source.url}: get_state`)
+    return parseDemand(result, `${describeSource(source)}: get_state`)
   }
-  let text: string
-  try {
-    const bytes = readFileSync(source.path)
-    if (bytes.byteLength > MAX_STATE_FILE) {
-      throw new GlideinError(`state file ${source.path} is larger than ${MAX_STATE_FILE} bytes`)
-    }
-    text = bytes.toString("utf8")
-  } catch (error) {
-    if (error instanceof GlideinError) throw error
-    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message
-    throw new GlideinError(`cannot read state file ${source.path} (${code})`)
-  }
+  const text = readStateFile(source.path)
   let value: unknown
   try {
     value = JSON.parse(text)
   } catch {
     throw new GlideinError(`state file ${source.path} is not JSON`)
   }
-  return parseDemand(value, `state file ${source.path}`)
+  return parseDemand(value, describeSource(source))
+}
+
+/**
+ * The state file's text. Only a regular file is read, and at most MAX_STATE_FILE bytes of it:
+ * `/dev/zero` or a FIFO nobody writes to (opened without blocking) would otherwise keep a cron
+ * run reading or waiting for ever.
+ */
+function readStateFile(path: string): string {
+  let fd: number
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY)
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message
+    throw new GlideinError(`cannot read state file ${path} (${code})`)
+  }
+  try {
+    const info = fstatSync(fd)
+    if (!info.isFile()) throw new GlideinError(`state file ${path} is not a regular file`)
+    if (info.size > MAX_STATE_FILE) throw tooLarge(path)
+    // One byte more than it had, to notice a file that grew past the limit since.
+    const buffer = Buffer.alloc(Math.min(info.size + 1, MAX_STATE_FILE + 1))
+    let length = 0
+    for (;;) {
+      const n = readSync(fd, buffer, length, buffer.length - length, null)
+      if (n === 0) break
+      length += n
+      if (length === buffer.length) {
+        if (length > MAX_STATE_FILE) throw tooLarge(path)
+        break
+      }
+    }
+    return buffer.subarray(0, length).toString("utf8")
+  } catch (error) {
+    if (error instanceof GlideinError) throw error
+    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message
+    throw new GlideinError(`cannot read state file ${path} (${code})`)
+  } finally {
+    closeSync(fd)
+  }
+}
+
+function tooLarge(path: string): GlideinError {
+  return new GlideinError(`state file ${path} is larger than ${MAX_STATE_FILE} bytes`)
 }

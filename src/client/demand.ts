@@ -8,6 +8,7 @@
 import { z } from "zod"
 import type { DemandRow } from "../demand/demand-row.ts"
 import { GlideinError } from "../errors.ts"
+import { printable } from "./printable.ts"
 
 /** Upper bounds far above any real job, low enough that arithmetic on them stays exact. */
 export const DEMAND_LIMITS = {
@@ -95,6 +96,7 @@ function describe(value: unknown): string {
   if (value === null) return "null"
   if (Array.isArray(value)) return "a list"
   if (typeof value === "object") return "an object"
+  // JSON quoting escapes C0 controls; printable() the rest (C1, bidi overrides).
   const text = typeof value === "string" ? JSON.stringify(value) : String(value)
-  return text.length > 40 ? `${text.slice(0, 37)}…` : text
+  return printable(text.length > 40 ? `${text.slice(0, 37)}…` : text, 40)
 }

@@ -2,9 +2,12 @@
  * @module
  * A small JSON-RPC 2.0 client for the glidein server: one POST per call, a timeout on every
  * attempt, a bounded number of retries for transport failures, and a cap on the reply size.
- * It never hangs past `timeoutMs × attempts` plus the pauses between them.
+ * It never hangs past `timeoutMs × attempts` plus the pauses between them. Redirects are not
+ * followed (a POST redirected elsewhere would carry the token to a host nobody configured),
+ * and whatever text of the server's ends up in a message is made printable first.
  */
 import { GlideinError } from "../errors.ts"
+import { printable } from "./printable.ts"
 
 /** How to reach the server and how hard to try. */
 export interface RpcOptions {
@@ -42,6 +45,7 @@ export async function callJsonRpc(
   options: Partial<RpcOptions> = {},
 ): Promise<unknown> {
   const opts = { ...RPC_DEFAULTS, ...options }
+  const shown = displayUrl(url)
   const body = JSON.stringify({ jsonrpc: "2.0", method, params, id: nextId++ })
   const headers: Record<string, string> = { "content-type": "application/json" }
   if (opts.token) headers.authorization = `Bearer ${opts.token}`
@@ -49,12 +53,12 @@ export async function callJsonRpc(
   for (let attempt = 0; attempt <= opts.retries; attempt++) {
     if (attempt > 0) await Bun.sleep(opts.retryDelayMs * attempt)
     const outcome = await attemptCall(url, body, headers, opts)
-    if (outcome.kind === "reply") return unwrap(url, method, outcome.text)
+    if (outcome.kind === "reply") return unwrap(shown, method, outcome.text)
     lastError = outcome.message
     if (outcome.kind === "final") break
   }
   const tries = opts.retries > 0 ? ` (${opts.retries + 1} attempts)` : ""
-  throw new GlideinError(`server ${url}: ${method} failed: ${lastError}${tries}`)
+  throw new GlideinError(`server ${shown}: ${method} failed: ${lastError}${tries}`)
 }
 
 type Outcome =
@@ -70,7 +74,21 @@ async function attemptCall(
 ): Promise<Outcome> {
   const signal = AbortSignal.timeout(opts.timeoutMs)
   try {
-    const response = await (opts.fetch ?? fetch)(url, { method: "POST", body, headers, signal })
+    const response = await (opts.fetch ?? fetch)(url, {
+      method: "POST",
+      body,
+      headers,
+      signal,
+      redirect: "manual",
+    })
+    if (response.status >= 300 && response.status < 400) {
+      await response.body?.cancel()
+      const location = printable(response.headers.get("location") ?? "")
+      return {
+        kind: "final",
+        message: `HTTP ${response.status} redirect to "${location}" (not followed; set the server address to where it points, if that is the server)`,
+      }
+    }
     const text = await readCapped(response, opts.maxBytes)
     if (response.status >= 500) return { kind: "retry", message: `HTTP ${response.status}` }
     // JSON-RPC servers answer errors with 4xx and a JSON body; anything else is not ours.
@@ -89,7 +107,10 @@ class ReplyTooLarge extends Error {}
 
 async function readCapped(response: Response, maxBytes: number): Promise<string> {
   const declared = Number(response.headers.get("content-length") ?? Number.NaN)
-  if (declared > maxBytes) throw new ReplyTooLarge(`reply larger than ${maxBytes} bytes`)
+  if (declared > maxBytes) {
+    await response.body?.cancel()
+    throw new ReplyTooLarge(`reply larger than ${maxBytes} bytes`)
+  }
   if (!response.body) return ""
   const chunks: Uint8Array[] = []
   let size = 0
@@ -126,18 +147,36 @@ function unwrap(url: string, method: string, text: string): unknown {
 function describeError(error: unknown): string {
   if (typeof error === "object" && error !== null) {
     const { code, message } = error as { code?: unknown; message?: unknown }
-    const text = typeof message === "string" ? message.slice(0, 200) : "no message"
+    const text = typeof message === "string" ? printable(message) : "no message"
     return typeof code === "number" ? `${text} (code ${code})` : text
   }
-  return String(error).slice(0, 200)
+  return printable(String(error))
 }
 
 function transportMessage(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error)
+  // Bun's fetch says `Code fetching "URL". For more information, pass \`verbose: true\`…`; the
+  // URL is already in our message and the advice is for programmers.
+  const message = printable(
+    (error instanceof Error ? error.message : String(error))
+      .replace(/\s*For more information, pass `verbose: true`.*$/s, "")
+      .replace(/ fetching "[^"]*"\.?$/, ""),
+  )
   const code = (error as { code?: unknown }).code
   if (code === "ECONNREFUSED" || code === "ConnectionRefused") return "connection refused"
   if (code === "ENOTFOUND") return "host not found"
   if (typeof code === "string" && code !== "" && !message.includes(code))
     return `${message} (${code})`
   return message
+}
+
+/** `url` for messages: a password in it (`http://user:secret@host/`) is not shown. */
+export function displayUrl(url: string): string {
+  try {
+    const parsed = new URL(url)
+    if (parsed.password === "") return url
+    parsed.password = "***"
+    return parsed.toString()
+  } catch {
+    return printable(url)
+  }
 }

@@ -44,6 +44,13 @@ export function startFakeServer(): FakeServer {
   return fake
 }
 
+/** Writes an executable `#!/bin/sh` script `name` into `dir` and returns its path. */
+export function shellScript(dir: string, name: string, body: string): string {
+  const file = join(dir, name)
+  writeFileSync(file, `#!/bin/sh\n${body}`, { mode: 0o755 })
+  return file
+}
+
 /** Answers a command line (argv joined, or a shell command's text); defaults apply. */
 export type FakeBatch = (line: string, options: CommandOptions) => Partial<CommandResult>
 
