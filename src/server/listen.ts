@@ -6,10 +6,11 @@
 import type { Hono } from "hono"
 
 /**
- * A connection that sends nothing for this long is closed; Bun applies it to a request body
- * still arriving too, so a client dripping a byte a second, or one that declared more bytes
- * than it sends, holds its connection this long at most. uWebSockets gives request headers
- * about 10 s of its own. pyglidein's clients send their few hundred bytes at once.
+ * A connection idle this long is closed, and a request body gets this long in all, however
+ * it trickles in: a client dripping a byte a second, or one that declared more bytes than it
+ * sends, holds its connection 10–14 s at most (uWebSockets checks its timers every 4 s).
+ * Request headers get about 10 s of uWebSockets' own. pyglidein's clients send their few
+ * hundred bytes at once.
  */
 export const IDLE_TIMEOUT_S = 10
 

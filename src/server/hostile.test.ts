@@ -1,0 +1,490 @@
+/**
+ * The server against hostile clients, over real sockets where the socket matters: lying
+ * lengths, dripping clients, raw invalid bytes, oversized and deeply nested bodies, wrong
+ * types in every field, and sites whose reports carry markup, absurd numbers or sheer
+ * numbers of uuids. Every case gets a JSON-RPC error (or Bun's bare HTTP 400/431 for bytes
+ * that are not HTTP), nothing is stored that was refused, and the server keeps serving.
+ */
+import { afterEach, describe, expect, test } from "bun:test"
+import { ApiClientsSchema } from "./api.ts"
+import { MAX_BODY_BYTES } from "./app.ts"
+import {
+  exchange,
+  rawPost,
+  rpcReplyProblem,
+  startTestServer,
+  TEST_ROWS,
+  type TestServer,
+} from "./test-server.ts"
+
+const servers: TestServer[] = []
+afterEach(async () => {
+  for (const s of servers.splice(0)) await s.stop()
+})
+
+function start(idleTimeoutS = 1): TestServer {
+  const server = startTestServer({ idleTimeoutS })
+  servers.push(server)
+  return server
+}
+
+const GET_STATE = '{"jsonrpc":"2.0","method":"get_state","params":{},"id":1}'
+
+function report(uuid: unknown, metrics: unknown = { glideins_running: { Cluster: 2 } }) {
+  return {
+    jsonrpc: "2.0",
+    method: "monitoring",
+    params: { uuid, timestamp: 1763726400, metrics },
+    id: 1,
+  }
+}
+
+async function post(server: TestServer, body: string, headers: Record<string, string> = {}) {
+  const res = await fetch(`${server.url}/jsonrpc`, { method: "POST", body, headers })
+  const text = await res.text()
+  return { status: res.status, text, json: text === "" ? null : JSON.parse(text) }
+}
+
+/** The server still answers: get_state gives the table. */
+async function stillServing(server: TestServer) {
+  const reply = await post(server, GET_STATE)
+  expect(reply.status).toBe(200)
+  expect(reply.json.result).toEqual(TEST_ROWS)
+}
+
+describe("listen() against hostile connections", () => {
+  test("answers invalid UTF-8 sent as raw bytes with a JSON-RPC parse error", async () => {
+    const server = start()
+    const invalid = [
+      [0x22, 0xc3, 0x28, 0x22], // a broken two-byte sequence
+      [0x22, 0xff, 0xfe, 0x22], // bytes that are never UTF-8
+      [0x22, 0xed, 0xa0, 0x80, 0x22], // an encoded surrogate
+      [0x22, 0xc0, 0xaf, 0x22], // an overlong "/"
+    ]
+    for (const bytes of invalid) {
+      const { responses } = await exchange(server.port, [rawPost(new Uint8Array(bytes))])
+      expect(responses).toHaveLength(1)
+      expect(responses[0]!.status).toBe(400)
+      expect(JSON.parse(responses[0]!.body).error).toEqual({
+        code: -32700,
+        message: "Parse error",
+        data: "the body is not valid UTF-8",
+      })
+    }
+    await stillServing(server)
+  })
+
+  test("reads a body only to its declared length: the rest is not taken for a request", async () => {
+    const server = start()
+    const { responses } = await exchange(server.port, [rawPost(GET_STATE, 20)])
+    expect(responses[0]!.status).toBe(400)
+    expect(JSON.parse(responses[0]!.body).error.code).toBe(-32700)
+    expect(responses.slice(1).every((r) => r.status === 400)).toBe(true)
+    await stillServing(server)
+  })
+
+  test("closes a connection that declared more than it sent, at the idle timeout, storing nothing", async () => {
+    const server = start()
+    const body = JSON.stringify(report("liar@site"))
+    const lying = exchange(server.port, [rawPost(body, body.length + 100)])
+    // While the liar waits, everyone else is served.
+    await stillServing(server)
+    const { text } = await lying
+    expect(text).toBe("")
+    expect(server.store.clients()).toEqual([])
+    // A client that went away is not a server failure.
+    expect(server.logged.filter((l) => l.includes("failed"))).toEqual([])
+  })
+
+  test("ends a body dripped a byte at a time at the idle timeout, and serves others meanwhile", async () => {
+    const server = start()
+    const body = new TextEncoder().encode(JSON.stringify(report("drip@site")))
+    const head = rawPost(body).subarray(0, -body.length)
+    const drips = Array.from({ length: 20 }, () =>
+      exchange(server.port, [head, ...Array.from(body, (b) => new Uint8Array([b]))], 150),
+    )
+    for (let i = 0; i < 5; i++) await stillServing(server)
+    const ended = await Promise.all(drips)
+    // 150 ms a byte would take over 10 s; the idle timeout (1 s here, which uWebSockets checks
+    // every 4 s) ended each one first.
+    for (const { text } of ended) expect(text).toBe("")
+    expect(server.store.clients()).toEqual([])
+  })
+
+  test("ends a request line and headers dripped a byte at a time, and serves others meanwhile", async () => {
+    const server = start()
+    const request = `GET /healthz HTTP/1.1\r\nHost: test\r\n${"X-Slow: loris\r\n".repeat(20)}\r\n`
+    // uWebSockets gives headers about 10 s, whatever the idle timeout: 400 ms a byte over
+    // 342 bytes would take over two minutes.
+    const drip = exchange(server.port, request.split(""), 400)
+    await stillServing(server)
+    expect((await drip).responses).toEqual([])
+    await stillServing(server)
+  }, 30_000)
+
+  test("answers any declared body over 1 MiB with a JSON-RPC 413 without reading it", async () => {
+    const server = start()
+    for (const length of [MAX_BODY_BYTES + 1, 2 ** 30, Number.MAX_SAFE_INTEGER]) {
+      const { responses } = await exchange(server.port, [rawPost("{", length)])
+      expect(responses[0]!.status).toBe(413)
+      expect(JSON.parse(responses[0]!.body)).toEqual({
+        jsonrpc: "2.0",
+        error: {
+          code: -32600,
+          message: "Invalid Request",
+          data: `request body larger than ${MAX_BODY_BYTES} bytes`,
+        },
+        id: null,
+      })
+    }
+    await stillServing(server)
+  })
+
+  test("cuts a streamed body at 1 MiB with 413 and discards the 32 MiB that follow", async () => {
+    const server = start()
+    const chunk = `${(1 << 16).toString(16)}\r\n${"x".repeat(1 << 16)}\r\n`
+    const parts = [
+      "POST /jsonrpc HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
+      ...Array.from({ length: 512 }, () => chunk),
+      "0\r\n\r\n",
+    ]
+    const { responses } = await exchange(server.port, parts)
+    expect(responses[0]!.status).toBe(413)
+    expect(JSON.parse(responses[0]!.body).error.code).toBe(-32600)
+    await stillServing(server)
+  })
+
+  test("leaves what is not HTTP to Bun: bare 400 or 431, and the connection closed", async () => {
+    const server = start()
+    const cases: [string, number][] = [
+      [`${rawPost(GET_STATE, "ten").toString()}`, 400],
+      [`${rawPost(GET_STATE, -5).toString()}`, 400],
+      [`${rawPost(GET_STATE, "99999999999999999999999").toString()}`, 400],
+      [
+        "POST /jsonrpc HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nContent-Length: 7\r\n\r\n1234567",
+        400,
+      ],
+      [
+        `POST /jsonrpc HTTP/1.1\r\nHost: t\r\nContent-Length: ${GET_STATE.length}\r\nTransfer-Encoding: chunked\r\n\r\n${GET_STATE}`,
+        400,
+      ],
+      [`GET / HTTP/1.1\r\nHost: t\r\nX-Big: ${"a".repeat(100_000)}\r\n\r\n`, 431],
+      ["\u0000\u00ff\u00fe garbage \r\n\r\n", 400],
+    ]
+    for (const [request, status] of cases) {
+      const { responses } = await exchange(server.port, [Buffer.from(request, "latin1")])
+      expect(responses.map((r) => r.status)).toEqual([status])
+    }
+    await stillServing(server)
+  })
+
+  test("answers pipelined requests in order on one connection", async () => {
+    const server = start()
+    const one = `POST /jsonrpc HTTP/1.1\r\nHost: t\r\nContent-Length: ${GET_STATE.length}\r\n\r\n${GET_STATE}`
+    const last = `GET /healthz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n`
+    const { responses } = await exchange(server.port, [one + one + one + last])
+    expect(responses.map((r) => r.status)).toEqual([200, 200, 200, 200])
+    expect(JSON.parse(responses[2]!.body).result).toEqual(TEST_ROWS)
+    expect(JSON.parse(responses[3]!.body).status).toBe("ok")
+  })
+})
+
+describe("createApp() against malformed JSON-RPC", () => {
+  const VALUES: unknown[] = [null, true, false, 0, -1, 1.5, 1e308, "", "x", [], [1], {}, { a: 1 }]
+
+  /** Every field of the envelope and of monitoring's params, each set to every JSON type. */
+  function variants(): { what: string; body: unknown }[] {
+    const out: { what: string; body: unknown }[] = []
+    const base = report("types@site")
+    for (const field of ["jsonrpc", "method", "id", "params"] as const) {
+      for (const v of VALUES)
+        out.push({ what: `${field}=${JSON.stringify(v)}`, body: { ...base, [field]: v } })
+    }
+    for (const field of ["uuid", "timestamp", "metrics"] as const) {
+      for (const v of VALUES) {
+        out.push({
+          what: `params.${field}=${JSON.stringify(v)}`,
+          body: { ...base, params: { ...base.params, [field]: v } },
+        })
+      }
+    }
+    for (const metric of [
+      "glideins_running",
+      "glideins_idle",
+      "glideins_launched",
+      "min_idle_time",
+    ]) {
+      for (const v of VALUES) {
+        out.push({
+          what: `${metric}=${JSON.stringify(v)}`,
+          body: report("types@site", { [metric]: v }),
+        })
+        out.push({
+          what: `${metric}.p=${JSON.stringify(v)}`,
+          body: report("types@site", { [metric]: { p: v } }),
+        })
+      }
+    }
+    return out
+  }
+
+  test("answers wrong types in every field with a JSON-RPC reply, storing only what it accepts", async () => {
+    const server = start()
+    for (const { what, body } of variants()) {
+      const before = server.store.clients().length
+      const reply = await post(server, JSON.stringify(body))
+      const context = `${what}: ${reply.status} ${reply.text}`
+      expect([200, 204, 400], context).toContain(reply.status)
+      if (reply.status === 204) {
+        expect(reply.text, context).toBe("")
+        continue
+      }
+      expect(rpcReplyProblem(reply.text), context).toBeUndefined()
+      if (reply.json.error !== undefined) {
+        expect(reply.status, context).toBe(400)
+        expect([-32600, -32601, -32602], context).toContain(reply.json.error.code)
+        expect(server.store.clients().length, context).toBe(before)
+      } else {
+        expect(reply.json.result, context).toBe("")
+        expect(
+          server.store.clients().map((c) => c.uuid),
+          context,
+        ).toContain("types@site")
+      }
+    }
+    await stillServing(server)
+  })
+
+  test("answers batches of every kind member by member, storing the good reports of a mixed one", async () => {
+    const server = start()
+    const mixed = await post(
+      server,
+      JSON.stringify([
+        report("good1@site"),
+        { ...report(42), id: 2 },
+        { jsonrpc: "2.0", method: "get_state", id: 3 },
+        { jsonrpc: "2.0", method: "nope", id: 4 },
+        { ...report("good2@site"), id: 5 },
+        { jsonrpc: "2.0", method: "get_state" },
+        7,
+        [],
+        [report("nested@site")],
+      ]),
+    )
+    expect(mixed.status).toBe(200)
+    expect(rpcReplyProblem(mixed.text)).toBeUndefined()
+    expect(
+      mixed.json.map((r: { id: unknown; error?: { code: number } }) => [r.id, r.error?.code ?? 0]),
+    ).toEqual([
+      [1, 0],
+      [2, -32602],
+      [3, 0],
+      [4, -32601],
+      [5, 0],
+      [null, -32600],
+      [null, -32600],
+      [null, -32600],
+    ])
+    expect(
+      server.store
+        .clients()
+        .map((c) => c.uuid)
+        .sort(),
+    ).toEqual(["good1@site", "good2@site"])
+    const only = await post(server, JSON.stringify([{ jsonrpc: "2.0", method: "get_state" }]))
+    expect(only.status).toBe(204)
+    for (const [body, data] of [
+      ["[]", "empty batch"],
+      [
+        JSON.stringify(Array.from({ length: 101 }, () => JSON.parse(GET_STATE))),
+        "batch of more than 100 requests",
+      ],
+    ] as const) {
+      const reply = await post(server, body)
+      expect(reply.status).toBe(400)
+      expect(reply.json.error).toEqual({ code: -32600, message: "Invalid Request", data })
+    }
+    await stillServing(server)
+  })
+
+  test("answers nesting 500,000 deep in the body, the params, the id and a batch", async () => {
+    const server = start()
+    const depth = 500_000
+    const arrays = `${"[".repeat(depth)}${"]".repeat(depth)}`
+    const objects = `${'{"a":'.repeat(100_000)}1${"}".repeat(100_000)}`
+    const bodies: [string, number, number][] = [
+      [arrays, 200, -32600], // a batch of one request that is an array
+      [`{"jsonrpc":"2.0","method":"get_state","params":${arrays},"id":1}`, 200, 0],
+      [`{"jsonrpc":"2.0","method":"monitoring","params":${objects},"id":1}`, 400, -32602],
+      [
+        `{"jsonrpc":"2.0","method":"monitoring","params":{"uuid":"d","timestamp":1,"metrics":{"glideins_running":${objects}}},"id":1}`,
+        400,
+        -32602,
+      ],
+      [`{"jsonrpc":"2.0","method":"get_state","id":${arrays}}`, 400, -32600],
+      [`[${arrays}]`, 200, -32600],
+      [`${"[".repeat(depth)}`, 400, -32700],
+    ]
+    for (const [body, status, code] of bodies) {
+      expect(body.length).toBeLessThanOrEqual(MAX_BODY_BYTES)
+      const reply = await post(server, body)
+      const context = `${body.slice(0, 60)}: ${reply.text.slice(0, 200)}`
+      expect(reply.status, context).toBe(status)
+      expect(rpcReplyProblem(reply.text), context).toBeUndefined()
+      const first = Array.isArray(reply.json) ? reply.json[0] : reply.json
+      expect(first.error?.code ?? 0, context).toBe(code)
+    }
+    expect(server.store.clients()).toEqual([])
+    await stillServing(server)
+  })
+})
+
+describe("createApp() against hostile monitoring reports", () => {
+  test("shows markup from a site's uuid and partitions escaped on the page, in /metrics and /api/clients", async () => {
+    const server = start()
+    const uuid = `<script>alert(1)</script>"'><img src=x onerror=alert(2)>&amp;`
+    const partition = "</td><svg onload=alert(3)>"
+    const reply = await post(
+      server,
+      JSON.stringify(report(uuid, { glideins_running: { [partition]: 4 } })),
+    )
+    expect(reply.json.result).toBe("")
+    const page = await (await fetch(`${server.url}/`)).text()
+    expect(page).not.toContain("<script")
+    expect(page).not.toContain("<img")
+    expect(page).not.toContain("<svg onload")
+    expect(page).toContain(
+      "&lt;script&gt;alert(1)&lt;/script&gt;&quot;&#39;&gt;&lt;img src=x onerror=alert(2)&gt;&amp;amp;",
+    )
+    const metrics = await (await fetch(`${server.url}/metrics`)).text()
+    expect(metrics).toContain(
+      `site="<script>alert(1)</script>\\"'><img src=x onerror=alert(2)>&amp;"`,
+    )
+    const clients = ApiClientsSchema.parse(await (await fetch(`${server.url}/api/clients`)).json())
+    expect(clients.clients[0]!.uuid).toBe(uuid)
+    expect((await fetch(`${server.url}/api/clients`)).headers.get("content-type")).toContain(
+      "application/json",
+    )
+  })
+
+  test("refuses absurd timestamps and counts, accepts the odd but real ones, and every view still renders", async () => {
+    const server = start()
+    const refused: [unknown, unknown, string][] = [
+      [-1, {}, "params.timestamp: expected seconds since 1970 (≥ 0)"],
+      [1e12, {}, "params.timestamp: expected seconds since 1970 (a realistic date)"],
+      ["2026-11-21", {}, "params.timestamp: expected seconds since 1970"],
+      [[1763726400], {}, "params.timestamp: expected seconds since 1970"],
+      [
+        1,
+        { glideins_running: { a: 1e6 + 1 } },
+        "params.metrics.glideins_running.a: expected a number of glideins ≤ 1000000",
+      ],
+      [
+        1,
+        { glideins_idle: -0.5 },
+        "params.metrics.glideins_idle: expected a number of glideins ≥ 0",
+      ],
+      [
+        1,
+        { glideins_launched: { a: "5" } },
+        "params.metrics.glideins_launched: expected a number or an object of numbers by partition",
+      ],
+    ]
+    for (const [timestamp, metrics, data] of refused) {
+      const body = { ...report("absurd@site"), params: { uuid: "absurd@site", timestamp, metrics } }
+      const reply = await post(server, JSON.stringify(body))
+      expect(reply.json.error).toEqual({ code: -32602, message: "Invalid params", data })
+    }
+    // 1e999 parses to Infinity, which is not a number of anything.
+    const infinite = await post(
+      server,
+      '{"jsonrpc":"2.0","method":"monitoring","params":{"uuid":"a","timestamp":1e999,"metrics":{}},"id":1}',
+    )
+    expect(infinite.json.error.code).toBe(-32602)
+    expect(server.store.clients()).toEqual([])
+
+    const partitions = Object.fromEntries(
+      Array.from({ length: 64 }, (_, i) => [`${"p".repeat(120)}${i}`, 1e6]),
+    )
+    const accepted: [string, number, unknown][] = [
+      ["epoch@site", 0, { glideins_running: { a: 0 } }],
+      ["future@site", 99_999_999_999, { glideins_idle: 1e6 }],
+      [
+        "fraction@site",
+        1763726400.999,
+        { glideins_running: { a: 2.9 }, avg_idle_time: { a: -1e308 } },
+      ],
+      ["negzero@site", 1763726400, { glideins_launched: { a: -0 }, min_idle_time: { a: 8.64e13 } }],
+      [
+        "wide@site",
+        1763726400,
+        { glideins_running: partitions, glideins_idle: partitions, glideins_launched: partitions },
+      ],
+    ]
+    for (const [uuid, timestamp, metrics] of accepted) {
+      const body = { ...report(uuid), params: { uuid, timestamp, metrics } }
+      expect((await post(server, JSON.stringify(body))).json.result).toBe("")
+    }
+    const clients = ApiClientsSchema.parse(await (await fetch(`${server.url}/api/clients`)).json())
+    const wide = clients.clients.find((c) => c.uuid === "wide@site")!
+    expect([wide.running, wide.idle, wide.launched]).toEqual([64e6, 64e6, 64e6])
+    expect(clients.clients.find((c) => c.uuid === "fraction@site")!.running).toBe(2)
+    for (const c of clients.clients) {
+      for (const n of [c.running, c.idle, c.launched]) expect(Number.isSafeInteger(n)).toBe(true)
+    }
+    for (const path of ["/", "/?range=week", "/metrics", "/api/state", "/healthz"]) {
+      const res = await fetch(`${server.url}${path}`)
+      expect(res.status).toBe(200)
+      const text = await res.text()
+      expect(text).not.toContain("Infinity")
+      expect(text).not.toContain("NaN")
+    }
+  })
+
+  test("keeps 500 of 10,000 distinct sites, the views stay bounded and the server keeps answering", async () => {
+    const server = start(10)
+    const sites = 10_000
+    Bun.gc(true)
+    const heapBefore = process.memoryUsage().heapUsed
+    let accepted = 0
+    for (let batch = 0; batch < sites / 100; batch++) {
+      const calls = Array.from({ length: 100 }, (_, i) => {
+        const n = batch * 100 + i
+        return {
+          ...report(`user${n}@login${n}.site${n % 97}.example.org`, {
+            glideins_running: { Cluster: n % 50 },
+            glideins_idle: { Cluster: 1 },
+          }),
+          id: n,
+        }
+      })
+      const reply = await post(server, JSON.stringify(calls))
+      accepted += (reply.json as { result?: string }[]).filter((r) => r.result === "").length
+      if (batch % 20 === 0) await stillServing(server)
+    }
+    expect(accepted).toBe(sites)
+    const clients = server.store.clients()
+    expect(clients).toHaveLength(500)
+    // The 500 kept are the newest.
+    expect(
+      clients.map((c) => Number(/^user(\d+)@/.exec(c.uuid)![1])).sort((a, b) => a - b)[0],
+    ).toBe(9500)
+    const sizes: Record<string, number> = {}
+    for (const path of ["/", "/?range=week", "/metrics", "/api/clients"]) {
+      const res = await fetch(`${server.url}${path}`)
+      expect(res.status).toBe(200)
+      sizes[path] = (await res.arrayBuffer()).byteLength
+    }
+    // 500 sites of one partition each: about 370 bytes a site on the page, 300 in /metrics and
+    // 400 in /api/clients (pyglidein's page grew by 440 bytes for every uuid it ever saw, to
+    // 2.2 MB at 5,000, and kept them all in memory).
+    expect(sizes["/"]!).toBeLessThan(500 * 600 + 64_000)
+    expect(sizes["/metrics"]!).toBeLessThan(500 * 600 + 8_000)
+    expect(sizes["/api/clients"]!).toBeLessThan(500 * 800 + 1_000)
+    expect(server.store.siteHistory(0).length).toBe(500)
+    await stillServing(server)
+    // Nothing is kept per uuid outside the bounded store.
+    Bun.gc(true)
+    expect(process.memoryUsage().heapUsed - heapBefore).toBeLessThan(16 * 1024 * 1024)
+  }, 60_000)
+})
