@@ -95,7 +95,7 @@ export function exchange(
     const socket = connect(port, "127.0.0.1")
     const received: Buffer[] = []
     let writing = true
-    socket.on("data", (data) => received.push(data))
+    socket.on("data", (data: Buffer) => received.push(data))
     socket.on("error", (error: NodeJS.ErrnoException) => {
       // The server may close while a dripping client still writes: that is the point.
       if (error.code !== "EPIPE" && error.code !== "ECONNRESET") reject(error)
