@@ -10,6 +10,7 @@ import type { DemandRow, DemandSnapshot } from "../demand/index.ts"
 import { createApp } from "./app.ts"
 import { listen } from "./listen.ts"
 import { ReportStore } from "./report-store.ts"
+import type { TokenSet } from "./tokens.ts"
 
 export const TEST_ROWS: DemandRow[] = [
   { cpus: 1, memory: 4000, disk: 10000, gpus: 0, os: "centos7", count: 120 },
@@ -26,7 +27,9 @@ export interface TestServer {
 }
 
 /** The app over an in-memory store, listening on 127.0.0.1 with a short idle timeout. */
-export function startTestServer(options: { idleTimeoutS?: number } = {}): TestServer {
+export function startTestServer(
+  options: { idleTimeoutS?: number; tokens?: TokenSet } = {},
+): TestServer {
   const now = Date.now()
   const demand: DemandSnapshot = {
     rows: TEST_ROWS,
@@ -45,6 +48,7 @@ export function startTestServer(options: { idleTimeoutS?: number } = {}): TestSe
   const app = createApp({
     demand: () => demand,
     store,
+    tokens: options.tokens,
     log: (line) => logged.push(line),
     version: "test",
     delayMs: 300_000,
