@@ -5,7 +5,7 @@
  */
 import { Database, type Statement } from "bun:sqlite"
 import { mkdirSync } from "node:fs"
-import { dirname } from "node:path"
+import { basename, dirname } from "node:path"
 import { GlideinError } from "../errors.ts"
 import { type ClientReport, METRIC_NAMES, type MetricName, total } from "./monitoring.ts"
 
@@ -156,10 +156,13 @@ export class ReportStore {
     } catch (error) {
       db?.close()
       if (error instanceof GlideinError) throw error
-      const message = error instanceof Error ? error.message : String(error)
-      throw new GlideinError(`cannot open database "${path}": ${message}`, undefined, {
-        cause: error,
-      })
+      throw new GlideinError(
+        `cannot open database "${path}": ${openFailure(path, error)}`,
+        undefined,
+        {
+          cause: error,
+        },
+      )
     }
   }
 
@@ -339,6 +342,25 @@ function makeDirectoryFor(path: string): void {
     }
     throw error
   }
+}
+
+/** Why SQLite could not open or set up the file, in the operator's terms. */
+function openFailure(path: string, error: unknown): string {
+  const code = (error as { code?: unknown }).code
+  const user = currentUser()
+  if (code === "SQLITE_READONLY_DIRECTORY") {
+    return `${user} cannot write in its directory "${dirname(path)}" (SQLite keeps "${basename(path)}-wal" beside it)`
+  }
+  if (typeof code === "string" && code.startsWith("SQLITE_READONLY"))
+    return `${user} cannot write it`
+  if (code === "SQLITE_CANTOPEN") return `${user} cannot open or create it`
+  if (code === "SQLITE_NOTADB") return "it is not an SQLite database"
+  return error instanceof Error ? error.message : String(error)
+}
+
+/** Bun's userInfo() reads the name from the environment, so only the uid is reliable. */
+function currentUser(): string {
+  return `this user (uid ${process.getuid?.() ?? "?"})`
 }
 
 function firstLine(text: string): string {
