@@ -488,3 +488,18 @@ describe("createApp() against hostile monitoring reports", () => {
     expect(process.memoryUsage().heapUsed - heapBefore).toBeLessThan(16 * 1024 * 1024)
   }, 60_000)
 })
+
+describe("createApp() when the store fails under it", () => {
+  test("does not acknowledge a report it could not store: 503 with -32002, and get_state goes on", async () => {
+    const server = start()
+    // As a full disk or a database turned read-only would: every write now throws.
+    server.store.close()
+    const reply = await post(server, JSON.stringify(report("lost@site")))
+    expect(reply.status).toBe(503)
+    expect(reply.json.error.code).toBe(-32002)
+    expect(reply.json.error.message).toStartWith("the report was not stored: ")
+    expect(server.logged.at(-1)).toStartWith('monitoring: report from "lost@site" not stored: ')
+    await stillServing(server)
+    expect((await fetch(`${server.url}/healthz`)).status).toBe(200)
+  })
+})
