@@ -489,6 +489,28 @@ describe("createApp() against hostile monitoring reports", () => {
   }, 60_000)
 })
 
+describe("createApp() asked for its status page over and over", () => {
+  test("renders the page at most once a second per range, however often it is asked", async () => {
+    const server = start()
+    let reads = 0
+    const clients = server.store.clients.bind(server.store)
+    server.store.clients = () => {
+      reads++
+      return clients()
+    }
+    const started = performance.now()
+    const pages = await Promise.all(
+      Array.from({ length: 200 }, (_, i) =>
+        fetch(`${server.url}/${i % 2 ? "?range=week" : ""}`).then((r) => r.text()),
+      ),
+    )
+    const seconds = Math.floor((performance.now() - started) / 1000)
+    expect(new Set(pages).size).toBeLessThanOrEqual(2 * (1 + seconds))
+    expect(reads).toBeLessThanOrEqual(2 * (1 + seconds))
+    expect(pages.every((p) => p.includes("</html>"))).toBe(true)
+  })
+})
+
 describe("createApp() when the store fails under it", () => {
   test("does not acknowledge a report it could not store: 503 with -32002, and get_state goes on", async () => {
     const server = start()
