@@ -5,6 +5,7 @@
  */
 import { commandHelp, parseCommandArgs } from "./cli/command.ts"
 import { COMMANDS, findCommand, subcommands } from "./cli/index.ts"
+import { writeStderr, writeStdout } from "./client/std-output.ts"
 import { EXIT, GlideinError, UsageError } from "./errors.ts"
 import { VERSION } from "./version.ts"
 
@@ -43,15 +44,15 @@ function groupHelp(group: string): string {
 async function main(argv: string[]): Promise<number> {
   const [first] = argv
   if (first === undefined) {
-    process.stderr.write(topHelp())
+    writeStderr(topHelp())
     return EXIT.usage
   }
   if (first === "--version" || first === "-V") {
-    process.stdout.write(`glidein ${VERSION}\n`)
+    writeStdout(`glidein ${VERSION}\n`)
     return EXIT.ok
   }
   if (first === "--help" || first === "-h" || first === "help") {
-    process.stdout.write(topHelp())
+    writeStdout(topHelp())
     return EXIT.ok
   }
   const found = findCommand(argv)
@@ -59,10 +60,10 @@ async function main(argv: string[]): Promise<number> {
     if (subcommands(first).length > 0) {
       const wantsHelp = argv[1] === undefined || argv[1] === "--help" || argv[1] === "-h"
       if (wantsHelp && argv[1] !== undefined) {
-        process.stdout.write(groupHelp(first))
+        writeStdout(groupHelp(first))
         return EXIT.ok
       }
-      process.stderr.write(groupHelp(first))
+      writeStderr(groupHelp(first))
       throw new UsageError(
         argv[1] === undefined
           ? `glidein ${first}: missing subcommand`
@@ -74,7 +75,7 @@ async function main(argv: string[]): Promise<number> {
   const command = await found.entry.load()
   const args = parseCommandArgs(command, found.rest)
   if (args.flag("help")) {
-    process.stdout.write(commandHelp(command))
+    writeStdout(commandHelp(command))
     return EXIT.ok
   }
   return command.run(args)
@@ -87,14 +88,14 @@ try {
 } catch (error) {
   if (error instanceof GlideinError) {
     const text = error.message.startsWith("glidein") ? error.message : `glidein: ${error.message}`
-    process.stderr.write(`${text}\n`)
+    writeStderr(`${text}\n`)
     if (argv.includes("--debug") && error.cause !== undefined) console.error(error.cause)
     code = error.exitCode
   } else {
     const message = error instanceof Error ? error.message : String(error)
-    process.stderr.write(`glidein: internal error: ${message}\n`)
+    writeStderr(`glidein: internal error: ${message}\n`)
     if (argv.includes("--debug")) console.error(error)
-    else process.stderr.write("(run again with --debug for details)\n")
+    else writeStderr("(run again with --debug for details)\n")
     code = EXIT.failure
   }
 }

@@ -3,7 +3,7 @@
  * [DEFAULT], interpolation, literal values, partitions inheriting [Cluster]), with the
  * place of every key, then checked against the zod schemas in one pass.
  */
-import type { z } from "zod"
+import type { z } from "zod/mini"
 import { ConfigError, type ConfigPlace, formatPlace } from "../errors.ts"
 import defaultsText from "./client-defaults.ini" with { type: "text" }
 import { didYouMean } from "./did-you-mean.ts"
@@ -307,12 +307,12 @@ class Checker {
     private readonly errors: ConfigError[],
   ) {}
 
-  section<S extends z.ZodType>(name: string, schema: S): z.output<S> | undefined {
+  section<S extends z.ZodMiniType>(name: string, schema: S): z.output<S> | undefined {
     const slots = this.dict.get(name) ?? new Map<string, Slot>()
-    const shape = "shape" in schema ? (schema.shape as Record<string, z.ZodType>) : undefined
+    const shape = "shape" in schema ? (schema.shape as Record<string, z.ZodMiniType>) : undefined
     const input: Record<string, IniValue> = {}
     for (const [key, slot] of slots) {
-      const field = shape ? shape[key] : (schema.def as { valueType?: z.ZodType }).valueType
+      const field = shape ? shape[key] : (schema.def as { valueType?: z.ZodMiniType }).valueType
       // Text keys keep what was written: `site = 2021` is "2021" and `CUDA_VISIBLE_DEVICES =
       // 0,1` is "0,1", where pyglidein held a number or a tuple.
       // `None` leaves a text key unset (pyglidein's `if node_property:` skipped it).
