@@ -5,15 +5,19 @@
  * cluster, or the user's other jobs, are never touched). Holds the config's lock so that no
  * submit run adds glideins half-way through.
  */
+
+import { existsSync } from "node:fs"
 import type { SiteConfig } from "../config/index.ts"
 import { EXIT, GlideinError } from "../errors.ts"
 import { schedulerFor } from "../schedulers/index.ts"
+import { JOB_NAME } from "../schedulers/job-script.ts"
 import type { Scheduler } from "../schedulers/types.ts"
 import { tryLock } from "./config-lock.ts"
-import { appendJournal, outstandingJobs, readJournal } from "./journal.ts"
+import { appendJournal, outstandingJobs, readJournal, withoutIds } from "./journal.ts"
 import { plural } from "./plan-report.ts"
 import { type CommandRunner, outputTail } from "./run-command.ts"
 import { siteSetup } from "./site-setup.ts"
+import { checkStateDir } from "./state-dir.ts"
 
 /** Job ids per cancel command; keeps argv far below the kernel's limit. */
 const CHUNK = 200
@@ -38,6 +42,12 @@ export async function cancelGlideins(
   deps: CancelDeps,
 ): Promise<number> {
   const setup = siteSetup(config, deps.env, deps.stateRoot)
+  if (!existsSync(setup.paths.dir)) {
+    deps.stdout(`No glideins of ${config.file} to cancel (no state folder ${setup.paths.dir}).\n`)
+    return EXIT.ok
+  }
+  // The journal names the jobs to remove: it must not be someone else's to write.
+  checkStateDir(setup.paths)
   const lock = options.dryRun ? undefined : await tryLock(setup.paths.lock)
   if (!options.dryRun && !lock) {
     throw new GlideinError(
@@ -53,6 +63,11 @@ export async function cancelGlideins(
         const s = schedulerFor(r.scheduler)
         if (s) schedulers.set(r.partition, s)
       }
+    }
+    for (const [partition, count] of withoutIds(records)) {
+      deps.stderr(
+        `glidein cancel: [${partition}] ${plural(count, "glidein")} went out without a job id and cannot be removed by id; they are named "${JOB_NAME}" in the batch system\n`,
+      )
     }
     const outstanding = outstandingJobs(records)
     if (outstanding.size === 0) {

@@ -69,9 +69,14 @@ export async function tryLock(path: string): Promise<ConfigLock | undefined> {
       `cannot lock ${path} (errno ${errno}); set GLIDEIN_STATE_DIR to a directory on a local disk`,
     )
   }
-  // For people looking at the file: who holds it. The lock itself is the flock, not this text.
-  ftruncateSync(fd, 0)
-  writeSync(fd, `${process.pid} ${new Date().toISOString()}\n`)
+  // For people looking at the file: who holds it. The lock itself is the flock, not this text,
+  // so a full disk that refuses the text does not stop the run.
+  try {
+    ftruncateSync(fd, 0)
+    writeSync(fd, `${process.pid} ${new Date().toISOString()}\n`)
+  } catch {
+    // The file may be left empty; it says nothing the lock depends on.
+  }
   let held = true
   return {
     path,

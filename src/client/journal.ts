@@ -1,10 +1,13 @@
 /**
  * @module
  * The local journal of what this config submitted and cancelled: JSON lines appended with one
- * `write(2)` each (O_APPEND), so a line is whole or absent. `glidein cancel` reads it to find
- * every glidein still to remove; `glidein status --config` reads it for the last run.
+ * `write(2)` each (O_APPEND), so a line is whole or absent. A write cut short (a full disk) is
+ * taken back by truncating to the size before it, so the next line never joins a broken one;
+ * only the holder of the config's lock appends, so nobody else's line is in between.
+ * `glidein cancel` reads it to find every glidein still to remove; `glidein status --config`
+ * reads it for the last run.
  */
-import { appendFileSync, readFileSync } from "node:fs"
+import { closeSync, fstatSync, ftruncateSync, openSync, readFileSync, writeSync } from "node:fs"
 import type { GlideinResources, SchedulerName } from "../schedulers/types.ts"
 
 /** One submit command that succeeded. */
@@ -31,9 +34,28 @@ export interface CancelRecord {
 
 export type JournalRecord = SubmitRecord | CancelRecord
 
-/** Appends one record as one line. */
+/** Appends one record as one line, or throws and leaves the journal as it was. */
 export function appendJournal(path: string, record: JournalRecord): void {
-  appendFileSync(path, `${JSON.stringify(record)}\n`, { mode: 0o600 })
+  const line = Buffer.from(`${JSON.stringify(record)}\n`)
+  const fd = openSync(path, "a", 0o600)
+  try {
+    const before = fstatSync(fd).size
+    try {
+      const written = writeSync(fd, line)
+      if (written !== line.length) {
+        throw new Error(`only ${written} of ${line.length} bytes could be written (disk full?)`)
+      }
+    } catch (error) {
+      try {
+        ftruncateSync(fd, before)
+      } catch {
+        // Nothing more to do; readJournal() skips a line it cannot parse.
+      }
+      throw error
+    }
+  } finally {
+    closeSync(fd)
+  }
 }
 
 /** Every whole record in the journal; a missing file is an empty journal. */
@@ -87,4 +109,15 @@ export function outstandingJobs(records: JournalRecord[]): Map<string, string[]>
     }
   }
   return new Map([...byPartition].map(([partition, ids]) => [partition, [...ids]]))
+}
+
+/** Glideins per partition whose submit command printed no job id (cancel cannot name them). */
+export function withoutIds(records: JournalRecord[]): Map<string, number> {
+  const counts = new Map<string, number>()
+  for (const r of records) {
+    if (r.kind === "submit" && r.jobIds.length === 0 && typeof r.count === "number") {
+      counts.set(r.partition, (counts.get(r.partition) ?? 0) + r.count)
+    }
+  }
+  return counts
 }

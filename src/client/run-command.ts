@@ -29,6 +29,14 @@ export type CommandRunner = (argv: string[], options: CommandOptions) => Promise
 /** Output kept per stream; the rest is read and dropped so the command never blocks on a pipe. */
 const MAX_OUTPUT = 1024 * 1024
 
+/**
+ * How long output is still read after the command has exited. A command may leave a daemon
+ * behind that keeps its stdout open (ssh's ControlMaster, a `setsid cmd &` in a site's
+ * wrapper); what the command printed before exiting is in the pipe by then, and waiting for
+ * the daemon's end would hang the run past its timeout.
+ */
+const DRAIN_AFTER_EXIT_MS = 1000
+
 /** Runs `argv` in its own process group and waits for it, at most `timeoutMs`. */
 export const runCommand: CommandRunner = async (argv, options) => {
   const child = Bun.spawn(argv, {
@@ -39,20 +47,31 @@ export const runCommand: CommandRunner = async (argv, options) => {
     stderr: "pipe",
     detached: true,
   })
+  const stdout = capture(child.stdout)
+  const stderr = capture(child.stderr)
   let timedOut = false
   const timer = setTimeout(() => {
     timedOut = true
     killGroup(child.pid)
   }, options.timeoutMs)
   try {
-    const [stdout, stderr] = await Promise.all([
-      readCapped(child.stdout),
-      readCapped(child.stderr),
-      child.exited,
-    ])
-    return { exitCode: timedOut ? null : child.exitCode, stdout, stderr, timedOut }
+    await child.exited
   } finally {
     clearTimeout(timer)
+  }
+  let drained: ReturnType<typeof setTimeout> | undefined
+  await Promise.race([
+    Promise.all([stdout.done, stderr.done]),
+    new Promise<void>((resolve) => {
+      drained = setTimeout(resolve, DRAIN_AFTER_EXIT_MS)
+    }),
+  ])
+  clearTimeout(drained)
+  return {
+    exitCode: timedOut ? null : child.exitCode,
+    stdout: stdout.stop(),
+    stderr: stderr.stop(),
+    timedOut,
   }
 }
 
@@ -64,14 +83,30 @@ function killGroup(pid: number): void {
   }
 }
 
-async function readCapped(stream: ReadableStream<Uint8Array>): Promise<string> {
+/** Reads a stream in the background, keeping up to MAX_OUTPUT bytes, until it ends or stops. */
+function capture(stream: ReadableStream<Uint8Array>): { done: Promise<void>; stop(): string } {
+  const reader = stream.getReader()
   const chunks: Uint8Array[] = []
   let size = 0
-  for await (const chunk of stream) {
-    if (size < MAX_OUTPUT) chunks.push(chunk.subarray(0, MAX_OUTPUT - size))
-    size += chunk.byteLength
+  const done = (async () => {
+    try {
+      for (;;) {
+        const { done, value } = await reader.read()
+        if (done) return
+        if (size < MAX_OUTPUT) chunks.push(value.subarray(0, MAX_OUTPUT - size))
+        size += value.byteLength
+      }
+    } catch {
+      // Cancelled by stop(), or the pipe broke: what was read is kept.
+    }
+  })()
+  return {
+    done,
+    stop() {
+      reader.cancel().catch(() => {})
+      return new TextDecoder().decode(Buffer.concat(chunks))
+    },
   }
-  return new TextDecoder().decode(Buffer.concat(chunks))
 }
 
 /** argv that runs a site-written command line through `/bin/sh`. */

@@ -19,7 +19,7 @@ import { pruneOutput } from "./prune-output.ts"
 import type { CommandRunner } from "./run-command.ts"
 import { type SiteSetup, siteSetup, startScriptText } from "./site-setup.ts"
 import { ensureStateDir } from "./state-dir.ts"
-import { runSubmission, writeSubmissionFiles } from "./submit-prepared.ts"
+import { describeCommand, runSubmission, writeSubmissionFiles } from "./submit-prepared.ts"
 
 /** The flags of one `glidein submit`. */
 export interface SubmitOptions {
@@ -235,8 +235,11 @@ async function submitOne(
   const messages: string[] = []
   let journalError: string | undefined
   if (outcome.created > 0) {
-    const ids = outcome.jobIds.length > 0 ? ` as ${outcome.jobIds.join(" ")}` : ""
-    messages.push(`submitted ${plural(outcome.created, "glidein")}${ids}`)
+    messages.push(
+      outcome.jobIds.length > 0
+        ? `submitted ${plural(outcome.created, "glidein")} as ${outcome.jobIds.join(" ")}`
+        : `submitted ${plural(outcome.created, "glidein")}, but ${describeCommand(p)} printed no job id: glidein cancel cannot remove them by id`,
+    )
     try {
       appendJournal(setup.paths.journal, {
         kind: "submit",

@@ -3,11 +3,17 @@
  * Where a config's run state lives: `$GLIDEIN_STATE_DIR`, else `~/.glidein`, one folder per
  * config (keyed by its absolute path) holding the lock, the journal and the submit files.
  * cron may run without HOME, so the home directory falls back to the password database.
+ *
+ * The batch system runs the scripts written there, so nobody else may be able to change that
+ * folder: it must be a real folder (not a symbolic link) of this user, writable by nobody else,
+ * in a root that others cannot write to either, unless it is sticky like /tmp (where others
+ * cannot rename or remove what is ours). A folder that fails this is refused, not repaired.
  */
-import { existsSync, mkdirSync, writeFileSync } from "node:fs"
+import { existsSync, lstatSync, mkdirSync, type Stats, statSync } from "node:fs"
 import { userInfo } from "node:os"
-import { basename, join, resolve } from "node:path"
+import { basename, dirname, join, resolve } from "node:path"
 import { GlideinError } from "../errors.ts"
+import { writeIfChanged } from "./write-if-changed.ts"
 
 /** The files of one config's state folder. */
 export interface StatePaths {
@@ -50,18 +56,55 @@ export function statePaths(configPath: string, root: string = stateRoot()): Stat
   }
 }
 
-/** Creates the state folder (mode 0700) and notes which config it belongs to. */
+/** Creates the state folder (mode 0700), checks nobody else can change it, and notes which
+ *  config it belongs to. */
 export function ensureStateDir(paths: StatePaths, configPath: string): void {
   try {
     mkdirSync(paths.dir, { recursive: true, mode: 0o700 })
-    const note = join(paths.dir, "config-path")
-    if (!existsSync(note)) writeFileSync(note, `${resolve(configPath)}\n`, { mode: 0o600 })
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message
-    throw new GlideinError(
-      `cannot use the state folder ${paths.dir} (${code}); set GLIDEIN_STATE_DIR to a writable folder`,
-    )
+    throw unusable(paths.dir, errorCode(error))
   }
+  checkStateDir(paths)
+  try {
+    const note = join(paths.dir, "config-path")
+    if (!existsSync(note)) writeIfChanged(note, `${resolve(configPath)}\n`, 0o600)
+  } catch (error) {
+    throw unusable(paths.dir, errorCode(error))
+  }
+}
+
+/** Throws unless the existing state folder and its root can be changed by this user alone. */
+export function checkStateDir(paths: StatePaths): void {
+  const root = dirname(paths.dir)
+  const rootProblem = problem(statSync(root), { allowSticky: true })
+  if (rootProblem) throw unusable(paths.dir, `its parent ${root} ${rootProblem}`)
+  const dirProblem = problem(lstatSync(paths.dir), { allowSticky: false })
+  if (dirProblem) throw unusable(paths.dir, `it ${dirProblem}`)
+}
+
+/** Why a folder of the state tree is not safe to use, or undefined when it is. */
+function problem(info: Stats, { allowSticky }: { allowSticky: boolean }): string | undefined {
+  if (info.isSymbolicLink()) return "is a symbolic link"
+  if (!info.isDirectory()) return "is not a folder"
+  const uid = process.getuid?.() ?? info.uid
+  // root owns /tmp and /var/tmp; another user's folder could be emptied under us.
+  if (info.uid !== uid && info.uid !== 0) return `belongs to another user (uid ${info.uid})`
+  const writableByOthers = (info.mode & 0o022) !== 0
+  if (writableByOthers && !(allowSticky && (info.mode & 0o1000) !== 0)) {
+    const mode = (info.mode & 0o7777).toString(8).padStart(4, "0")
+    return `can be changed by other users (mode ${mode})`
+  }
+  return undefined
+}
+
+function unusable(dir: string, why: string): GlideinError {
+  return new GlideinError(
+    `cannot use the state folder ${dir} (${why}); set GLIDEIN_STATE_DIR to a private folder of yours`,
+  )
+}
+
+function errorCode(error: unknown): string {
+  return (error as NodeJS.ErrnoException).code ?? (error as Error).message
 }
 
 /** A file-name-safe form of a config or partition name. */

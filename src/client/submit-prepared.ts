@@ -4,10 +4,11 @@
  * rename, and only when changed) and running its submit command. A failing command is
  * reported with its output; whatever it did submit before failing is still counted.
  */
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs"
+import { mkdirSync } from "node:fs"
 import { join } from "node:path"
 import type { PreparedSubmission } from "./prepare-submissions.ts"
 import { type CommandRunner, outputTail } from "./run-command.ts"
+import { writeIfChanged } from "./write-if-changed.ts"
 
 /** Limit for one submit command. */
 export const SUBMIT_TIMEOUT_MS = 120_000
@@ -23,23 +24,6 @@ export function writeSubmissionFiles(
   writeIfChanged(p.spec.paths.startScript, startScript, 0o755)
   for (const [name, text] of Object.entries(p.rendered.files)) {
     writeIfChanged(join(p.submitDir, name), text, text.startsWith("#!") ? 0o755 : 0o644)
-  }
-}
-
-/** Writes `text` to `path` through a temporary file and a rename, unless it is already there. */
-export function writeIfChanged(path: string, text: string, mode: number): void {
-  try {
-    if (readFileSync(path, "utf8") === text) return
-  } catch {
-    // Not there yet.
-  }
-  const temporary = `${path}.tmp-${process.pid}`
-  try {
-    writeFileSync(temporary, text, { mode })
-    renameSync(temporary, path)
-  } catch (error) {
-    rmSync(temporary, { force: true })
-    throw error
   }
 }
 

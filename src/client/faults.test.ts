@@ -1,0 +1,369 @@
+/**
+ * Faults around a submit run, with real processes: submit and count commands that fail, hang,
+ * leave a daemon behind or print no job id; a disk that fills up before or during a run (a
+ * small tmpfs); and two `glidein submit` processes started at once on the same config.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test"
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs"
+import { tmpdir } from "node:os"
+import { join, resolve } from "node:path"
+import { GlideinError } from "../errors.ts"
+import { cancelGlideins } from "./cancel-glideins.ts"
+import { readJournal } from "./journal.ts"
+import { runCommand } from "./run-command.ts"
+import { runSubmit, type SubmitDeps } from "./run-submit.ts"
+import { SMALL_DISK_SKIP, type SmallDisk, smallDisk } from "./small-disk.ts"
+import { ensureStateDir, statePaths } from "./state-dir.ts"
+import { shellScript, type TestSite, testSite } from "./test-site.ts"
+
+if (SMALL_DISK_SKIP) console.warn(`client faults: disk-full tests skipped: ${SMALL_DISK_SKIP}`)
+
+const REPO = resolve(import.meta.dir, "../..")
+const ROW = { cpus: 1, memory: 1000, disk: 10000, gpus: 0, os: null, count: 1 }
+
+/** Two Slurm partitions, `a` and `b`, each taking one glidein. */
+const TWO_PARTITIONS = `[Cluster]
+scheduler = slurm
+partitions = a, b
+limit_per_submit = 1
+[a]
+partition = a
+[b]
+partition = b
+`
+
+let root: string
+beforeAll(() => {
+  root = mkdtempSync(join(tmpdir(), "glidein-faults-"))
+})
+afterAll(() => rmSync(root, { recursive: true, force: true }))
+
+const sites: TestSite[] = []
+const cleanups: (() => void)[] = []
+afterEach(() => {
+  for (const s of sites.splice(0)) s.remove()
+  for (const c of cleanups.splice(0)) c()
+})
+
+/**
+ * A site whose `sbatch` and `squeue` are the given shell script bodies on PATH, with demand
+ * from a state file. `$LOG` is a file the scripts may write to.
+ */
+function site(
+  scripts: { sbatch: string; squeue?: string },
+  options: { body?: string; stateRoot?: string; demand?: unknown[] } = {},
+) {
+  const s = testSite("http://127.0.0.1:9/jsonrpc", options.body ?? TWO_PARTITIONS)
+  sites.push(s)
+  const tools = join(s.dir, "tools")
+  mkdirSync(tools)
+  shellScript(tools, "sbatch", scripts.sbatch)
+  shellScript(tools, "squeue", scripts.squeue ?? "exit 0\n")
+  const stateFile = join(s.dir, "demand.json")
+  writeFileSync(stateFile, JSON.stringify(options.demand ?? [{ ...ROW, count: 2 }]))
+  const log = join(s.dir, "log")
+  const stateRoot = options.stateRoot ?? s.stateRoot
+  const stderr: string[] = []
+  const deps: SubmitDeps = {
+    run: runCommand,
+    env: { ...s.env, PATH: `${tools}:/usr/bin:/bin`, LOG: log },
+    now: () => new Date("2026-03-01T12:00:00Z"),
+    sleep: async () => {},
+    stdout: () => {},
+    stderr: (t) => stderr.push(t),
+    startScript: "#!/bin/sh\necho start\n",
+    stateRoot,
+    // Patient by default, so a busy machine cannot fail a command that works; the tests of
+    // hanging commands shorten these.
+    submitTimeoutMs: 10_000,
+    countTimeoutMs: 10_000,
+  }
+  const paths = statePaths(s.file, stateRoot)
+  return {
+    ...s,
+    paths,
+    deps,
+    log,
+    stderrText: () => stderr.join(""),
+    submit: () =>
+      runSubmit(s.config, { dryRun: false, json: false, assumeEmpty: false, stateFile }, deps),
+  }
+}
+
+/** Whether `pid` is a live process (a zombie waiting for its parent counts as gone). */
+function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8")
+    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z"
+  } catch {
+    return false
+  }
+}
+
+async function untilGone(pids: number[]): Promise<number[]> {
+  for (let i = 0; i < 100 && pids.some(alive); i++) await Bun.sleep(20)
+  return pids.filter(alive)
+}
+
+function killLater(pidFile: string): void {
+  cleanups.push(() => {
+    if (!existsSync(pidFile)) return
+    for (const pid of readFileSync(pidFile, "utf8").split(/\s+/).filter(Boolean)) {
+      try {
+        process.kill(Number(pid), "SIGKILL")
+      } catch {
+        // already gone
+      }
+    }
+  })
+}
+
+/** Files whose names say they are temporary, anywhere under `dir`. */
+function temporaryFiles(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, encoding: "utf8" }).filter((f) => /\.tmp($|-)/.test(f))
+}
+
+describe("runSubmit() with a submit command that misbehaves", () => {
+  test("runSubmit() reports a failing submit command with its stderr and submits the other partition", async () => {
+    const s = site({
+      sbatch: `case "$PWD" in
+  */submit/a/*) echo "sbatch: error: Batch job submission failed: Invalid account" >&2; exit 1 ;;
+esac
+echo "Submitted batch job 77"
+`,
+    })
+    expect(await s.submit()).toBe(1)
+    expect(s.stderrText()).toBe(
+      'glidein submit: [a] "sbatch glidein.slurm" failed with exit code 1: sbatch: error: Batch job submission failed: Invalid account (1 glidein not submitted)\n' +
+        "glidein submit: [b] submitted 1 glidein as 77\n",
+    )
+    expect(readJournal(s.paths.journal).map((r) => [r.partition, r.jobIds])).toEqual([
+      ["b", ["77"]],
+    ])
+  })
+
+  test("runSubmit() kills a hanging submit command's whole process group at its timeout and goes on", async () => {
+    const pids = join(root, "hang.pids")
+    killLater(pids)
+    const s = site({
+      sbatch: `case "$PWD" in
+  */submit/a/*) echo $$ >>${pids}; sleep 300 & echo $! >>${pids}; (sleep 300; :) & echo $! >>${pids}; wait ;;
+esac
+echo "Submitted batch job 78"
+`,
+    })
+    s.deps.submitTimeoutMs = 500
+    expect(await s.submit()).toBe(1)
+    expect(s.stderrText()).toBe(
+      'glidein submit: [a] "sbatch glidein.slurm" gave no answer within 0.5 s (1 glidein not submitted)\n' +
+        "glidein submit: [b] submitted 1 glidein as 78\n",
+    )
+    const started = readFileSync(pids, "utf8").split("\n").filter(Boolean).map(Number)
+    expect(started).toHaveLength(3)
+    expect(await untilGone(started)).toEqual([])
+  })
+
+  test("runSubmit() does not wait for a daemon that a submit command left holding its output", async () => {
+    const pid = join(root, "daemon.pid")
+    killLater(pid)
+    // The daemon keeps stdout and stderr open for five minutes, in a session of its own.
+    const s = site({
+      sbatch: `echo "Submitted batch job 79"\nsetsid sleep 300 &\necho $! >>${pid}\n`,
+    })
+    expect(await s.submit()).toBe(0)
+    expect(s.stderrText()).toBe(
+      "glidein submit: [a] submitted 1 glidein as 79\nglidein submit: [b] submitted 1 glidein as 79\n",
+    )
+  })
+
+  test("runSubmit() journals glideins whose submit command printed no job id, says so, and cancel reports them", async () => {
+    const s = site({ sbatch: 'echo "job accepted"\n' })
+    expect(await s.submit()).toBe(0)
+    expect(s.stderrText()).toBe(
+      'glidein submit: [a] submitted 1 glidein, but "sbatch glidein.slurm" printed no job id: glidein cancel cannot remove them by id\n' +
+        'glidein submit: [b] submitted 1 glidein, but "sbatch glidein.slurm" printed no job id: glidein cancel cannot remove them by id\n',
+    )
+    expect(
+      readJournal(s.paths.journal).map(
+        (r) => r.kind === "submit" && [r.partition, r.count, r.jobIds],
+      ),
+    ).toEqual([
+      ["a", 1, []],
+      ["b", 1, []],
+    ])
+    const out: string[] = []
+    const err: string[] = []
+    const code = await cancelGlideins(
+      s.config,
+      { dryRun: false },
+      {
+        run: runCommand,
+        env: s.deps.env,
+        now: s.deps.now,
+        stdout: (t) => out.push(t),
+        stderr: (t) => err.push(t),
+        ...(s.deps.stateRoot ? { stateRoot: s.deps.stateRoot } : {}),
+      },
+    )
+    expect(code).toBe(0)
+    expect(err.join("")).toBe(
+      'glidein cancel: [a] 1 glidein went out without a job id and cannot be removed by id; they are named "glidein" in the batch system\n' +
+        'glidein cancel: [b] 1 glidein went out without a job id and cannot be removed by id; they are named "glidein" in the batch system\n',
+    )
+    expect(out.join("")).toContain("No glideins of")
+  })
+
+  test("runSubmit() skips a partition whose count command hangs, killed at its timeout", async () => {
+    const s = site(
+      { sbatch: 'echo "Submitted batch job 80"\n' },
+      {
+        body: TWO_PARTITIONS.replace("[a]\n", "[a]\nrunning_cmd = sleep 300\nidle_cmd = echo 0\n"),
+      },
+    )
+    s.deps.countTimeoutMs = 500
+    expect(await s.submit()).toBe(1)
+    expect(s.stderrText()).toBe(
+      'glidein submit: [a] running_cmd "sleep 300" gave no answer within 0.5 s; nothing submitted there\n' +
+        "glidein submit: [b] submitted 1 glidein as 80\n",
+    )
+  })
+})
+
+describe.skipIf(SMALL_DISK_SKIP !== undefined)("runSubmit() on a full disk", () => {
+  let disk: SmallDisk
+  beforeAll(() => {
+    disk = smallDisk(256)!
+  })
+  afterAll(() => disk.remove())
+  afterEach(() => {
+    for (const name of readdirSync(disk.dir)) rmSync(join(disk.dir, name), { recursive: true })
+  })
+
+  test("runSubmit() on a disk already full says so in one line and leaves nothing behind", async () => {
+    disk.fill()
+    const s = site({ sbatch: 'echo "Submitted batch job 81"\n' }, { stateRoot: disk.dir })
+    const error = await s.submit().catch((e) => e)
+    expect(error).toBeInstanceOf(GlideinError)
+    expect(error.exitCode).toBe(1)
+    expect(error.message).toBe(
+      `cannot use the state folder ${s.paths.dir} (ENOSPC); set GLIDEIN_STATE_DIR to a private folder of yours`,
+    )
+    expect(existsSync(s.log)).toBe(false)
+    // An empty folder, no half-written note and no temporary file.
+    expect(readdirSync(s.paths.dir)).toEqual([])
+  })
+
+  test("runSubmit() with no room for the submit files submits nothing and leaves no partial file", async () => {
+    const s = site(
+      { sbatch: 'echo ran >>"$LOG"; echo "Submitted batch job 82"\n' },
+      {
+        stateRoot: disk.dir,
+      },
+    )
+    ensureStateDir(s.paths, s.file)
+    disk.fill()
+    expect(await s.submit()).toBe(1)
+    const lines = s.stderrText().trimEnd().split("\n")
+    expect(lines).toHaveLength(2)
+    for (const [i, p] of ["a", "b"].entries()) {
+      expect(lines[i]).toStartWith(
+        `glidein submit: [${p}] cannot write the submit files in ${s.paths.submitRoot}/${p}/`,
+      )
+      expect(lines[i]).toContain("ENOSPC")
+    }
+    expect(existsSync(s.log)).toBe(false)
+    expect(existsSync(s.paths.journal)).toBe(false)
+    expect(temporaryFiles(disk.dir)).toEqual([])
+    // Whatever exists under submit/ is whole: nothing but folders here.
+    const files = readdirSync(s.paths.submitRoot, { recursive: true, withFileTypes: true })
+    expect(files.filter((e) => e.isFile())).toEqual([])
+  })
+
+  test("runSubmit() when the disk fills during the submission keeps the journal to whole lines", async () => {
+    // sbatch submits, then the disk fills up (another user's job, say) before the journal line.
+    const s = site(
+      {
+        sbatch: `cat /dev/zero >>${join(disk.dir, "filler")} 2>/dev/null\necho "Submitted batch job 83"\n`,
+      },
+      {
+        stateRoot: disk.dir,
+        demand: [ROW],
+        body: TWO_PARTITIONS.replace("partitions = a, b", "partitions = a"),
+      },
+    )
+    ensureStateDir(s.paths, s.file)
+    // A journal that ends 40 bytes short of a page: the next line would be cut there.
+    const record = (id: string) =>
+      `${JSON.stringify({ kind: "cancel", time: "2026-01-01T00:00:00Z", partition: "a", jobIds: [id] })}\n`
+    const first = record("1")
+    const before = first + record("2".repeat(4096 - 40 - first.length - record("").length))
+    expect(before.length).toBe(4096 - 40)
+    writeFileSync(s.paths.journal, before)
+    expect(await s.submit()).toBe(1)
+    expect(s.stderrText()).toStartWith(
+      `glidein submit: [a] submitted 1 glidein as 83\nglidein submit: [a] cannot record them in the journal ${s.paths.journal}: `,
+    )
+    expect(s.stderrText()).toEndWith("; glidein cancel will not know them\n")
+    expect(readFileSync(s.paths.journal, "utf8")).toBe(before)
+    expect(temporaryFiles(disk.dir)).toEqual([])
+  })
+})
+
+describe("two glidein submit processes on one config", () => {
+  test("glidein submit started twice at once: one submits, the other exits 0 saying another run is active", async () => {
+    const s = site(
+      {
+        sbatch: 'echo "$PWD" >>"$LOG"\necho "Submitted batch job $$"\n',
+        // The run holding the lock waits in its count until the test lets it go on.
+        squeue: 'while [ ! -e "$LOG.go" ]; do sleep 0.02; done\n',
+      },
+      { body: TWO_PARTITIONS },
+    )
+    const stateRoot = join(s.dir, "state")
+    const stateFile = join(s.dir, "demand.json")
+    const env = { ...s.deps.env, GLIDEIN_STATE_DIR: stateRoot }
+    const spawn = () =>
+      Bun.spawn(
+        [
+          process.execPath,
+          join(REPO, "src/main.ts"),
+          "submit",
+          "--config",
+          s.file,
+          "--state-file",
+          stateFile,
+        ],
+        { cwd: s.dir, env, stdout: "pipe", stderr: "pipe" },
+      )
+    const rounds = 5
+    for (let round = 1; round <= rounds; round++) {
+      rmSync(`${s.log}.go`, { force: true })
+      const runs = [spawn(), spawn()]
+      const first = await Promise.race(runs.map((r, i) => r.exited.then(() => i)))
+      const loser = runs[first]!
+      const winner = runs[1 - first]!
+      expect(await new Response(loser.stderr).text()).toBe(
+        `glidein submit: another run for ${s.file} is still active (lock ${s.paths.lock}); this one does nothing\n`,
+      )
+      expect(loser.exitCode).toBe(0)
+      writeFileSync(`${s.log}.go`, "")
+      expect(await winner.exited).toBe(0)
+      expect(await new Response(winner.stderr).text()).toMatch(
+        /^glidein submit: \[a\] submitted 1 glidein as \d+\nglidein submit: \[b\] submitted 1 glidein as \d+\n$/,
+      )
+      expect(readFileSync(s.log, "utf8").trimEnd().split("\n")).toHaveLength(2 * round)
+    }
+    const text = readFileSync(s.paths.journal, "utf8")
+    const lines = text.trimEnd().split("\n")
+    expect(lines).toHaveLength(2 * rounds)
+    for (const line of lines) expect(JSON.parse(line)).toMatchObject({ kind: "submit", count: 1 })
+  }, 60_000)
+})

@@ -1,0 +1,26 @@
+/**
+ * Writing a file so that it is whole or not there: the text goes to a new temporary file
+ * beside it (created exclusively, under a random name, so nothing planted there is followed),
+ * which is then renamed over the target. A full disk leaves the old file as it was and no
+ * temporary file behind.
+ */
+import { randomBytes } from "node:crypto"
+import { readFileSync, renameSync, rmSync, writeFileSync } from "node:fs"
+import { basename, dirname, join } from "node:path"
+
+/** Writes `text` to `path` with `mode` through a temporary file and a rename, unless it is already there. */
+export function writeIfChanged(path: string, text: string, mode: number): void {
+  try {
+    if (readFileSync(path, "utf8") === text) return
+  } catch {
+    // Not there yet.
+  }
+  const temporary = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString("hex")}.tmp`)
+  try {
+    writeFileSync(temporary, text, { mode, flag: "wx" })
+    renameSync(temporary, path)
+  } catch (error) {
+    rmSync(temporary, { force: true })
+    throw error
+  }
+}
