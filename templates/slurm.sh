@@ -1,6 +1,6 @@
 #!/bin/sh
 # Slurm job script of a glidein, rendered by `glidein submit` from templates/slurm.sh.
-# A site's own template (submit_template) may use the same placeholders (docs/readme/schedulers.md).
+# A site's own template (submit_template) may use the same placeholders (README: "Your own template").
 {{DIRECTIVES}}
 {{CUSTOM_HEADER}}
 {{CUSTOM_MIDDLE}}

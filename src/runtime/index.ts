@@ -3,7 +3,7 @@
  * The glidein runtime: the files that run inside every batch job, embedded in the executable.
  * `glidein submit` writes GLIDEIN_START_SH next to each submission; `glidein tarball build` puts
  * GLIDEIN_CONDOR_CONFIG and USER_JOB_WRAPPER_SH into glidein.tar.gz. The environment contract of
- * glidein_start.sh is in its header comment and in docs/readme/tarball.md.
+ * glidein_start.sh is in its header comment and in the README (section "The glidein job").
  */
 import condorConfig from "../../templates/glidein_condor_config" with { type: "text" }
 import startScript from "../../templates/glidein_start.sh" with { type: "text" }
