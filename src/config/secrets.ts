@@ -2,7 +2,9 @@
  * The secrets file (`--secrets`): read only when no other user can read it, and never
  * quoted in any message.
  */
-import { stat } from "node:fs/promises"
+// node:fs, not node:fs/promises: this module loads on every submit run, and loading
+// node:fs/promises as well costs ~0.6 ms of it (measured in the compiled binary).
+import { readFileSync, type Stats, statSync } from "node:fs"
 import { ConfigError } from "../errors.ts"
 import { parseIni } from "./ini.ts"
 import { interpolate } from "./interpolate.ts"
@@ -12,9 +14,13 @@ import { type Secrets, secretsSchema } from "./schema.ts"
 /** Loads a secrets file. ConfigError unless it is a regular file of mode 0600 (or
  *  stricter); its values never appear in errors. */
 export async function loadSecrets(path: string): Promise<Secrets> {
-  const info = await stat(path).catch((e: NodeJS.ErrnoException) => {
+  let info: Stats
+  try {
+    info = statSync(path)
+  } catch (error) {
+    const e = error as NodeJS.ErrnoException
     throw new ConfigError({ file: path }, `cannot read the secrets file (${e.code ?? e.message})`)
-  })
+  }
   if (!info.isFile())
     throw new ConfigError({ file: path }, "the secrets file is not a regular file")
   const mode = info.mode & 0o777
@@ -23,7 +29,7 @@ export async function loadSecrets(path: string): Promise<Secrets> {
       { file: path },
       `the secrets file has mode ${mode.toString(8).padStart(4, "0")}, so other users can read it; run: chmod 600 ${path}`,
     )
-  return parseSecrets(await Bun.file(path).text(), path)
+  return parseSecrets(readFileSync(path, "utf8"), path)
 }
 
 /** Parses secrets text (pure). Values are taken as written; a quoted value is unquoted. */
