@@ -188,6 +188,10 @@ function consider(shape: DemandShape, policy: PartitionPolicy): GlideinResources
     }
   }
   const { resources, scaledFrom } = sizeGlidein(adjusted, policy)
+  // Demand of 0 cores or 0 MB (a server's bug, or worse) sizes a glidein no batch system takes;
+  // refused here, it cannot stop the rendering of every other submission.
+  if (resources.cpus < 1) return `a glidein of ${resources.cpus} cores cannot be submitted`
+  if (resources.memoryMb < 1) return `a glidein of ${resources.memoryMb} MB cannot be submitted`
   const maxCpus = policy.maxPerJob.cpus
   if (scaledFrom !== undefined && maxCpus !== undefined && resources.cpus > maxCpus) {
     return `${resources.memoryMb} MB at mem_per_core ${policy.memPerCore ?? "default"} needs ${resources.cpus} cores > max_cpus_per_job ${maxCpus}`

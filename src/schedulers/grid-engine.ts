@@ -33,11 +33,7 @@ function dialect(name: "sge" | "uge"): BatchDialect {
     defaultFilename: `glidein.${name}`,
     directives(job, shape, files) {
       const r = job.resources
-      const lines = [
-        `#$ -N ${JOB_NAME}`,
-        "#$ -S /bin/sh",
-        `#$ -l h_rss=${Math.floor(r.memoryMb / r.cpus)}M`,
-      ]
+      const lines = [`#$ -N ${JOB_NAME}`, "#$ -S /bin/sh", `#$ -l h_rss=${memoryPerSlot(r)}M`]
       if (name === "uge") {
         const perSlot = Math.max(Math.floor(r.diskKb / 1024 / r.cpus), 1000)
         lines.push(`#$ -l tmpdir_size=${perSlot}M`)
@@ -68,9 +64,14 @@ function dialect(name: "sge" | "uge"): BatchDialect {
     submit: (file) => ({ argv: ["qsub", file], stdin: false }),
     request: (job) => {
       const r = job.resources
-      return { ...r, memoryMb: Math.floor(r.memoryMb / r.cpus) * r.cpus }
+      return { ...r, memoryMb: memoryPerSlot(r) * r.cpus }
     },
   }
+}
+
+/** MB per slot, truncated as pyglidein did; at least 1 (`h_rss=0M` when cores outnumber MB). */
+function memoryPerSlot(r: { memoryMb: number; cpus: number }): number {
+  return Math.max(1, Math.floor(r.memoryMb / r.cpus))
 }
 
 /** Tasks in a `ja-task-ID` field: `7`, `1-5:1`, `2-10:2`, or a comma list of those. */
