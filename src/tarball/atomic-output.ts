@@ -51,10 +51,17 @@ export async function openAtomicOutput(target: string, mode: number): Promise<At
     },
     async write(bytes) {
       let written = 0
-      while (written < bytes.length) {
-        const result = await handle.write(bytes, written, bytes.length - written, position)
-        written += result.bytesWritten
-        position += result.bytesWritten
+      try {
+        while (written < bytes.length) {
+          const result = await handle.write(bytes, written, bytes.length - written, position)
+          written += result.bytesWritten
+          position += result.bytesWritten
+        }
+      } catch (error) {
+        // A full disk is the user's to fix, named like every other output failure.
+        throw new GlideinError(`cannot write "${target}": ${systemReason(error)}`, 1, {
+          cause: error,
+        })
       }
     },
     async commit() {
