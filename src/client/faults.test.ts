@@ -150,6 +150,24 @@ echo "Submitted batch job 77"
     ])
   })
 
+  test("runSubmit() shows a submit command's carriage returns and terminal escapes instead of obeying them", async () => {
+    const s = site({
+      sbatch:
+        'printf "sbatch: error: \\033[31mdenied\\033[0m\\rglidein submit: [b] submitted 9\\n" >&2; exit 1\n',
+    })
+    expect(await s.submit()).toBe(1)
+    // Printed as text, the escapes can neither colour the terminal nor overwrite the line.
+    const said = "sbatch: error: \\u001b[31mdenied\\u001b[0m\\u000dglidein submit: [b] submitted 9"
+    expect(s.stderrText()).toBe(
+      ["a", "b"]
+        .map(
+          (p) =>
+            `glidein submit: [${p}] "sbatch glidein.slurm" failed with exit code 1: ${said} (1 glidein not submitted)\n`,
+        )
+        .join(""),
+    )
+  })
+
   test("runSubmit() kills a hanging submit command's whole process group at its timeout and goes on", async () => {
     const pids = join(root, "hang.pids")
     killLater(pids)

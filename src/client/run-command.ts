@@ -5,6 +5,8 @@
  * whole process group (a shell pipeline's children too), and output is captured up to a cap.
  */
 
+import { printable } from "./printable.ts"
+
 /** What a finished (or killed) command left behind. */
 export interface CommandResult {
   /** null when killed by a signal (including our timeout). */
@@ -130,8 +132,9 @@ export function shellQuote(word: string): string {
   return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'"'"'`)}'`
 }
 
-/** The last non-empty lines of a command's stderr (or stdout), for a one-line report. */
+/** The last non-empty lines of a command's stderr (or stdout), for a one-line report; a
+ *  carriage return or terminal escape in it is shown, not obeyed. */
 export function outputTail(result: CommandResult, maxChars = 300): string {
   const text = (result.stderr.trim() || result.stdout.trim()).replace(/\s*\n\s*/g, " | ")
-  return text.length > maxChars ? `…${text.slice(-maxChars)}` : text
+  return printable(text.length > maxChars ? `…${text.slice(-maxChars)}` : text, Infinity)
 }
