@@ -58,7 +58,12 @@ async function serve(db: string) {
 }
 
 /** Reports from one site, numbered from `first`, until a request fails; counts the acknowledged. */
-async function reportUntilRefused(url: string, site: string, first: number) {
+async function reportUntilRefused(
+  url: string,
+  site: string,
+  first: number,
+  progress: { acked: number },
+) {
   let seq = first
   let acked = 0
   let lastAcked = -1
@@ -82,6 +87,7 @@ async function reportUntilRefused(url: string, site: string, first: number) {
       return { acked, lastAcked, next: seq + 1 }
     }
     acked++
+    progress.acked++
     lastAcked = seq
     seq++
   }
@@ -107,11 +113,13 @@ describe("glidein serve killed and restarted", () => {
     const acked = new Map(sites.map((s) => [s, { acked: 0, lastAcked: -1, next: 0 }]))
     for (let round = 0; round < 2; round++) {
       const server = await serve(db)
+      const progress = { acked: 0 }
       const reporters = sites.map((site) =>
-        reportUntilRefused(server.url, site, acked.get(site)!.next),
+        reportUntilRefused(server.url, site, acked.get(site)!.next, progress),
       )
-      // Kill once reports are flowing: enough time for a few hundred, at no set point.
-      await Bun.sleep(300 + round * 200)
+      // Kill once reports are flowing, mid-stream: after some hundreds, at no set point.
+      while (progress.acked < 300 + round * 200 && server.proc.exitCode === null) await Bun.sleep(5)
+      expect(server.proc.exitCode).toBeNull()
       server.proc.kill("SIGKILL")
       expect(await server.proc.exited).not.toBe(0)
       const results = await Promise.all(reporters)
@@ -126,7 +134,7 @@ describe("glidein serve killed and restarted", () => {
       }
     }
     const total = [...acked.values()].reduce((n, a) => n + a.acked, 0)
-    expect(total).toBeGreaterThan(50)
+    expect(total).toBeGreaterThanOrEqual(800)
     // The restarted server shows what the killed ones acknowledged…
     const third = await serve(db)
     const clients = (await (await fetch(`${third.url}/api/clients`)).json()) as {
