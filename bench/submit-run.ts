@@ -5,6 +5,15 @@
  * measured in the same run: `/bin/true` spawned 5 times, and `glidein --version`.
  *
  *   bun bench/submit-run.ts [--binary dist/glidein-linux-x64] [--runs 30] [--smoke]
+ *                           [--compare OTHER-BINARY]
+ *
+ * `--compare` measures another build (say, of the previous commit) in the same rounds, for a
+ * before/after that one machine's load cannot skew.
+ *
+ * Each round runs the three in turn, so a machine whose load drifts (2 shared cores here)
+ * slows all three alike and the ratios stay meaningful. CPU time (user + system of the
+ * process and the commands it waited for) is printed beside wall time: it counts what the
+ * run costs, not how long it waited for a busy core.
  *
  * Target (DESIGN.md): ≤ 30 ms per run (pyglidein: ~100 ms).
  */
@@ -19,15 +28,19 @@ const { values } = parseArgs({
     binary: { type: "string", default: `dist/glidein-linux-${process.arch}` },
     runs: { type: "string", default: "30" },
     smoke: { type: "boolean" },
+    compare: { type: "string" },
   },
 })
 const binary = values.binary ?? ""
+const other = values.compare
 const runs = values.smoke ? 3 : Number(values.runs)
-if (!existsSync(binary)) {
-  console.error(
-    `bench/submit-run: ${binary} not found; build it first with: bun compile.ts --single`,
-  )
-  process.exit(2)
+for (const file of [binary, other]) {
+  if (file !== undefined && !existsSync(file)) {
+    console.error(
+      `bench/submit-run: ${file} not found; build it first with: bun compile.ts --single`,
+    )
+    process.exit(2)
+  }
 }
 
 // Five shapes, so five submissions of one glidein each.
@@ -69,35 +82,52 @@ mem_per_core = 4000
 )
 const env = { HOME: dir, PATH: "/usr/bin:/bin", GLIDEIN_STATE_DIR: join(dir, "state") }
 
-/** Wall time in ms of running each argv in turn once; throws unless all exit 0. */
-async function once(argvs: string[][]): Promise<number> {
+interface Sample {
+  wallMs: number
+  cpuMs: number
+}
+
+/** Runs each argv in turn once; wall and CPU time of them all. Throws unless all exit 0. */
+async function once(argvs: string[][]): Promise<Sample> {
   const started = Bun.nanoseconds()
+  let cpuMs = 0
   for (const argv of argvs) {
     const child = Bun.spawn(argv, { env, stdout: "ignore", stderr: "pipe" })
     const [code, stderr] = await Promise.all([child.exited, new Response(child.stderr).text()])
     if (code !== 0) throw new Error(`${argv.join(" ")} exited with ${code}: ${stderr}`)
+    cpuMs += Number(child.resourceUsage()?.cpuTime.total ?? Number.NaN) / 1000
   }
-  return (Bun.nanoseconds() - started) / 1e6
+  return { wallMs: (Bun.nanoseconds() - started) / 1e6, cpuMs }
 }
 
-/** Median of `runs` measurements after two warm-up runs. */
-async function median(argvs: string[][]): Promise<number> {
-  const times: number[] = []
-  for (let i = 0; i < runs + 2; i++) {
-    const t = await once(argvs)
-    if (i >= 2) times.push(t)
-  }
-  times.sort((a, b) => a - b)
-  return times[Math.floor(times.length / 2)] ?? Number.NaN
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN
 }
+
+const cases: Record<string, string[][]> = {
+  reference: Array.from({ length: 5 }, () => ["/bin/true"]),
+  version: [[binary, "--version"]],
+  submit: [[binary, "submit", "--config", config]],
+}
+if (other !== undefined) {
+  cases.otherVersion = [[other, "--version"]]
+  cases.otherSubmit = [[other, "submit", "--config", config]]
+}
+const samples: Record<string, Sample[]> = Object.fromEntries(
+  Object.keys(cases).map((name) => [name, []]),
+)
+const submitsPerRound = other === undefined ? 1 : 2
 
 try {
-  const submit = [binary, "submit", "--config", config]
-  const trueFive = Array.from({ length: 5 }, () => ["/bin/true"])
-  const reference = await median(trueFive)
-  const version = await median([[binary, "--version"]])
   const reportsBefore = reports
-  const run = await median([submit])
+  // Two warm-up rounds (page cache, the server's first requests), then `runs` measured ones.
+  for (let round = 0; round < runs + 2; round++) {
+    for (const [name, argvs] of Object.entries(cases)) {
+      const sample = await once(argvs)
+      if (round >= 2) samples[name]!.push(sample)
+    }
+  }
   const journal = readFileSync(
     join(
       env.GLIDEIN_STATE_DIR,
@@ -106,20 +136,40 @@ try {
     "utf8",
   )
   const submitted = journal.trim().split("\n").length
-  if (submitted !== 5 * (runs + 2) || reports - reportsBefore !== runs + 2) {
+  const rounds = (runs + 2) * submitsPerRound
+  if (submitted !== 5 * rounds || reports - reportsBefore !== rounds) {
     throw new Error(
       `expected 5 submissions and 1 report per run, got ${submitted} and ${reports - reportsBefore}`,
     )
   }
+  const wall = (name: string) => median(samples[name]!.map((s) => s.wallMs))
+  const cpu = (name: string) => median(samples[name]!.map((s) => s.cpuMs))
+  const row = (label: string, name: string, note: string) =>
+    `${label.padEnd(24)} ${wall(name).toFixed(2).padStart(6)} ms  cpu ${cpu(name).toFixed(2).padStart(6)} ms  ${note}`
   const target = 30
+  const run = wall("submit")
   console.log(
-    `runs: ${runs} (median wall time; each run: get_state, 2 counts, 5 submissions, journal, report)`,
+    `runs: ${runs}, interleaved (medians; each submit run: get_state, 2 counts, 5 submissions, journal, report)`,
   )
-  console.log(`/bin/true × 5            ${reference.toFixed(2)} ms  (reference: the spawns alone)`)
-  console.log(`glidein --version        ${version.toFixed(2)} ms  (reference: start-up alone)`)
+  console.log(row("/bin/true × 5", "reference", "(reference: the spawns alone)"))
+  console.log(row("glidein --version", "version", "(reference: start-up alone)"))
   console.log(
-    `glidein submit           ${run.toFixed(2)} ms  (${(run / reference).toFixed(1)}× /bin/true × 5, ${(run / version).toFixed(1)}× --version; target ≤ ${target} ms: ${run <= target ? "met" : "MISSED"})`,
+    row(
+      "glidein submit",
+      "submit",
+      `(${(run / wall("reference")).toFixed(1)}× /bin/true × 5, ${(run / wall("version")).toFixed(1)}× --version; target ≤ ${target} ms: ${run <= target ? "met" : "MISSED"})`,
+    ),
   )
+  if (other !== undefined) {
+    const ratio = (name: string) =>
+      `${(wall(name) / wall(`other${name[0]!.toUpperCase()}${name.slice(1)}`)).toFixed(2)}×`
+    console.log(
+      row(`${other} --version`, "otherVersion", `(the build above takes ${ratio("version")} this)`),
+    )
+    console.log(
+      row(`${other} submit`, "otherSubmit", `(the build above takes ${ratio("submit")} this)`),
+    )
+  }
 } finally {
   server.stop(true)
   rmSync(dir, { recursive: true, force: true })
