@@ -6,8 +6,9 @@
  *
  *   bun bench/load.ts [--seconds 60] [--connections 200] [--idle 30] [--smoke]
  *
- * Reports throughput, latency (p50/p99 overall from wrk, per kind from the probe), errors
- * (non-2xx, socket errors, timeouts) and the server's RSS (VmRSS from /proc): at start, after
+ * Reports throughput (and its ratio to get_state alone on the same server, measured just
+ * before), latency (p50/p99 overall from wrk, per kind from the probe), errors (non-2xx,
+ * socket errors and timeouts, probe failures) and the server's RSS (VmRSS from /proc): at start, after
  * a warm-up and a pause (the level before the load), at its peak during the load, and after
  * the load and a pause of --idle seconds. Judged: no errors, and RSS back within
  * max(16 MB, 15 %) of its level before the load (see docs/readme/security.md for why).
@@ -31,6 +32,8 @@ const seconds = values.smoke ? 5 : Number(values.seconds)
 const connections = Number(values.connections)
 const idleS = values.smoke ? 10 : Number(values.idle)
 const warmupS = values.smoke ? 2 : 10
+/** The reference: the same server, get_state only, just before the mixed load. */
+const referenceS = values.smoke ? 2 : 10
 
 const wrk = Bun.which("wrk")
 if (wrk === null) {
@@ -44,7 +47,6 @@ const dir = mkdtempSync(join(tmpdir(), "glidein-load-"))
 /** Out of every 20 requests: 14 get_state, 5 monitoring, 1 status page. */
 const LUA = `
 local counter = 0
-local thread_id = 0
 local threads = {}
 local get_state = '{"jsonrpc": "2.0", "method": "get_state", "params": {}, "id": 1}'
 local json = { ["Content-Type"] = "application/json" }
@@ -60,7 +62,8 @@ function request()
   if slot < 14 then
     return wrk.format("POST", "/jsonrpc", json, get_state)
   elseif slot < 19 then
-    local site = (thread_id * 7919 + counter) % 1000
+    -- thread_id is the global setup() gave this thread's Lua state.
+    local site = ((thread_id or 0) * 7919 + counter) % 1000
     local body = '{"jsonrpc": "2.0", "method": "monitoring", "params": {"uuid": "load' .. site ..
       '@login.example.org", "timestamp": 1763726400, "metrics": {"glideins_running": {"Cluster": ' ..
       (counter % 50) .. '}, "glideins_idle": {"Cluster": 1}, "glideins_launched": {"Cluster": 1}}}, "id": ' ..
@@ -96,7 +99,6 @@ interface WrkResult {
   p99: number
   non2xx: number
   socketErrors: string
-  timeouts: number
 }
 
 async function runWrk(url: string, script: string, durationS: number): Promise<WrkResult> {
@@ -129,9 +131,13 @@ async function runWrk(url: string, script: string, durationS: number): Promise<W
     p99: ms(/\s99%\s+(\S+)/.exec(out)?.[1]),
     non2xx: Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0),
     socketErrors: socket,
-    timeouts: Number(/timeout (\d+)/.exec(socket)?.[1] ?? 0),
   }
 }
+
+const GET_STATE_ONLY = `wrk.method = "POST"
+wrk.body = '{"jsonrpc": "2.0", "method": "get_state", "params": {}, "id": 1}'
+wrk.headers["Content-Type"] = "application/json"
+`
 
 const REPORT = JSON.stringify({
   jsonrpc: "2.0",
@@ -217,6 +223,9 @@ try {
 
   // Warm-up with the same mix (JIT, caches, a full store), then a pause: the level before.
   await runWrk(url, script, warmupS)
+  const referenceScript = join(dir, "get-state.lua")
+  writeFileSync(referenceScript, GET_STATE_ONLY)
+  const reference = await runWrk(`${url}/jsonrpc`, referenceScript, referenceS)
   await Bun.sleep(idleS * 1000)
   rss.before = rssMB(server.pid)
 
@@ -238,13 +247,17 @@ try {
 
   const margin = Math.max(16, rss.before! * 0.15)
   const back = rss.after! <= rss.before! + margin
-  const errors = result.non2xx + (result.socketErrors ? 1 : 0) + probed.failures
+  const errors =
+    result.non2xx +
+    reference.non2xx +
+    (result.socketErrors || reference.socketErrors ? 1 : 0) +
+    probed.failures
   console.log(
     `serve under load: wrk -t2 -c${connections} -d${seconds}s, 14 get_state : 5 monitoring (1,000 sites) : 1 GET / per 20 requests`,
   )
   console.log(`  load average before ${loadBefore}, after ${loadAfter} (2 cores, shared)`)
   console.log(
-    `  throughput   ${result.rps.toFixed(0)} req/s (${result.requests.toLocaleString("en-US")} requests)`,
+    `  throughput   ${result.rps.toFixed(0)} req/s (${result.requests.toLocaleString("en-US")} requests): ${((100 * result.rps) / reference.rps).toFixed(0)} % of get_state alone on the same server (${reference.rps.toFixed(0)} req/s, p99 ${reference.p99.toFixed(2)} ms, ${referenceS} s just before)`,
   )
   console.log(
     `  latency      p50 ${result.p50.toFixed(2)} ms  p99 ${result.p99.toFixed(2)} ms (all kinds, wrk)`,
