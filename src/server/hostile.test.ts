@@ -6,8 +6,10 @@
  * that are not HTTP), nothing is stored that was refused, and the server keeps serving.
  */
 import { afterEach, describe, expect, test } from "bun:test"
+import type { DemandSnapshot } from "../demand/index.ts"
 import { ApiClientsSchema } from "./api.ts"
-import { MAX_BODY_BYTES } from "./app.ts"
+import { createApp, MAX_BODY_BYTES } from "./app.ts"
+import { ReportStore } from "./report-store.ts"
 import {
   exchange,
   rawPost,
@@ -509,6 +511,51 @@ describe("createApp() asked for its status page over and over", () => {
     expect(reads).toBeLessThanOrEqual(2 * (1 + seconds))
     expect(pages.every((p) => p.includes("</html>"))).toBe(true)
   })
+})
+
+describe("createApp() asked for a huge table under many request ids", () => {
+  test("keeps a bounded number of reply copies: 64 ids of a 7 MB table are not 64 copies", async () => {
+    // 100,000 job shapes: a pool whose users vary their memory requests job by job.
+    const rows = Array.from({ length: 100_000 }, (_, i) => ({
+      ...TEST_ROWS[0]!,
+      memory: 1000 + i,
+      count: 1,
+    }))
+    const now = Date.now()
+    const snapshot: DemandSnapshot = {
+      rows,
+      rowsJson: JSON.stringify(rows),
+      jobs: rows.length,
+      badLines: 0,
+      updated: now,
+      error: null,
+      errorAt: null,
+      lastPoll: now,
+      nextPoll: null,
+      source: "condor_q",
+    }
+    const store = ReportStore.open(":memory:")
+    const app = createApp({
+      demand: () => snapshot,
+      store,
+      log: () => {},
+      version: "test",
+      delayMs: 300_000,
+    })
+    Bun.gc(true)
+    const before = process.memoryUsage().heapUsed
+    for (let id = 0; id < 64; id++) {
+      const res = await app.request("/jsonrpc", {
+        method: "POST",
+        body: `{"jsonrpc":"2.0","method":"get_state","id":${id}}`,
+      })
+      expect(((await res.json()) as { result: unknown[] }).result).toHaveLength(rows.length)
+    }
+    Bun.gc(true)
+    // Unbounded, the cache held 64 copies (400 MB); bounded, at most 8 M characters of them.
+    expect(process.memoryUsage().heapUsed - before).toBeLessThan(64 * 1024 * 1024)
+    store.close()
+  }, 30_000)
 })
 
 describe("createApp() when the store fails under it", () => {
