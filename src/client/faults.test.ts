@@ -22,7 +22,7 @@ import { runCommand } from "./run-command.ts"
 import { runSubmit, type SubmitDeps } from "./run-submit.ts"
 import { SMALL_DISK_SKIP, type SmallDisk, smallDisk } from "./small-disk.ts"
 import { ensureStateDir, statePaths } from "./state-dir.ts"
-import { shellScript, type TestSite, testSite } from "./test-site.ts"
+import { shellScript, startFakeServer, type TestSite, testSite } from "./test-site.ts"
 
 if (SMALL_DISK_SKIP) console.warn(`client faults: disk-full tests skipped: ${SMALL_DISK_SKIP}`)
 
@@ -332,6 +332,42 @@ describe.skipIf(SMALL_DISK_SKIP !== undefined)("runSubmit() on a full disk", () 
     expect(s.stderrText()).toEndWith("; glidein cancel will not know them\n")
     expect(readFileSync(s.paths.journal, "utf8")).toBe(before)
     expect(temporaryFiles(disk.dir)).toEqual([])
+  })
+})
+
+describe("runSubmit() on an HTCondor site", () => {
+  test("runSubmit() needs only condor_q and condor_submit, and reports after submitting", async () => {
+    // pyglidein needed the htcondor Python bindings for an idle-time metric and crashed after
+    // submitting without them, so the server never heard of the glideins.
+    const server = startFakeServer()
+    cleanups.push(() => server.stop())
+    server.state = [ROW]
+    const s = testSite(server.url, "[Cluster]\nscheduler = htcondor\n")
+    sites.push(s)
+    const tools = join(s.dir, "tools")
+    mkdirSync(tools)
+    shellScript(tools, "condor_q", "exit 0\n")
+    shellScript(tools, "condor_submit", 'echo "1 job(s) submitted to cluster 55."\n')
+    const stderr: string[] = []
+    const code = await runSubmit(
+      s.config,
+      { dryRun: false, json: false, assumeEmpty: false },
+      {
+        run: runCommand,
+        env: { ...s.env, PATH: `${tools}:/usr/bin:/bin` },
+        now: () => new Date("2026-03-01T12:00:00Z"),
+        sleep: async () => {},
+        stdout: () => {},
+        stderr: (t) => stderr.push(t),
+        startScript: "#!/bin/sh\n",
+        stateRoot: s.stateRoot,
+      },
+    )
+    expect(code).toBe(0)
+    expect(stderr.join("")).toBe("glidein submit: [Cluster] submitted 1 glidein as 55\n")
+    expect(server.monitoring).toMatchObject([
+      { metrics: { glideins_running: { Cluster: 0 }, glideins_launched: { Cluster: 1 } } },
+    ])
   })
 })
 
