@@ -335,7 +335,7 @@ describe.skipIf(SMALL_DISK_SKIP !== undefined)("runSubmit() on a full disk", () 
   })
 })
 
-describe("runSubmit() on an HTCondor site", () => {
+describe("runSubmit() where pyglidein crashed", () => {
   test("runSubmit() needs only condor_q and condor_submit, and reports after submitting", async () => {
     // pyglidein needed the htcondor Python bindings for an idle-time metric and crashed after
     // submitting without them, so the server never heard of the glideins.
@@ -368,6 +368,22 @@ describe("runSubmit() on an HTCondor site", () => {
     expect(server.monitoring).toMatchObject([
       { metrics: { glideins_running: { Cluster: 0 }, glideins_launched: { Cluster: 1 } } },
     ])
+  })
+
+  test("runSubmit() with send_startd_logs and no S3 keys submits, with a note", async () => {
+    // pyglidein stopped before its first submission when the secrets held no S3 keys.
+    const s = site(
+      { sbatch: 'echo "Submitted batch job 90"\n' },
+      {
+        body: `[StartdLogging]\nsend_startd_logs = True\nurl = s3.example.org\nbucket = logs\n${TWO_PARTITIONS.replace("partitions = a, b", "partitions = a")}`,
+        demand: [ROW],
+      },
+    )
+    expect(await s.submit()).toBe(0)
+    expect(s.stderrText()).toBe(
+      "glidein submit: note: send_startd_logs is not supported; glidein logs stay in the batch output files\n" +
+        "glidein submit: [a] submitted 1 glidein as 90\n",
+    )
   })
 })
 
