@@ -389,7 +389,7 @@ describe("createApp() against hostile monitoring reports", () => {
       [
         1,
         { glideins_launched: { a: "5" } },
-        "params.metrics.glideins_launched: expected a number or an object of numbers by partition",
+        "params.metrics.glideins_launched.a: expected a number of glideins",
       ],
     ]
     for (const [timestamp, metrics, data] of refused) {

@@ -117,7 +117,10 @@ describe("parseMonitoringParams()", () => {
       expect(invalid({ uuid })).toBe("params.uuid: must not contain control or format characters")
     }
     expect(invalid({ ...V11, metrics: { glideins_idle: { "a\u202Eb": 1 } } })).toBe(
-      "params.metrics.glideins_idle: expected a number or an object of numbers by partition",
+      "params.metrics.glideins_idle.a\u202Eb: must not contain control or format characters",
+    )
+    expect(invalid({ ...V11, metrics: { glideins_idle: { gpu: "2" } } })).toBe(
+      "params.metrics.glideins_idle.gpu: expected a number of glideins",
     )
     expect(parseMonitoringParams({ uuid: "Jörg@login.ümlaut.de ⚛" }).uuid).toBe(
       "Jörg@login.ümlaut.de ⚛",

@@ -84,10 +84,22 @@ const pre11 = z.object({ uuid, ...metricsShape })
 
 /** "params.metrics.glideins_running.Cluster: expected …" for the first problem zod found. */
 function describe(error: z.ZodError): string {
-  const issue = error.issues[0]
+  let issue: z.core.$ZodIssue | undefined = error.issues[0]
   if (issue === undefined) return "params: invalid"
-  const path = ["params", ...issue.path.map(String)].join(".")
-  return `${path}: ${issue.message}`
+  const path: PropertyKey[] = [...issue.path]
+  // A metric is a number or an object by partition: when it is an object, the object's own
+  // complaint names the partition ("….glideins_idle.gpu: expected a number of glideins").
+  while (issue.code === "invalid_union") {
+    const inner: z.core.$ZodIssue | undefined = issue.errors
+      .map((branch) => branch[0])
+      .find((first) => first !== undefined && first.path.length > 0)
+    if (inner === undefined) break
+    path.push(...inner.path)
+    issue = inner
+  }
+  const message =
+    issue.code === "invalid_key" ? (issue.issues[0]?.message ?? issue.message) : issue.message
+  return `${["params", ...path.map(String)].join(".")}: ${message}`
 }
 
 /** Validates monitoring params (either shape) into a report; throws RpcError -32602. */
