@@ -76,9 +76,17 @@ export function ensureStateDir(paths: StatePaths, configPath: string): void {
 /** Throws unless the existing state folder and its root can be changed by this user alone. */
 export function checkStateDir(paths: StatePaths): void {
   const root = dirname(paths.dir)
-  const rootProblem = problem(statSync(root), { allowSticky: true })
+  let rootInfo: Stats
+  let dirInfo: Stats
+  try {
+    rootInfo = statSync(root)
+    dirInfo = lstatSync(paths.dir)
+  } catch (error) {
+    throw unusable(paths.dir, errorCode(error))
+  }
+  const rootProblem = problem(rootInfo, { allowSticky: true })
   if (rootProblem) throw unusable(paths.dir, `its parent ${root} ${rootProblem}`)
-  const dirProblem = problem(lstatSync(paths.dir), { allowSticky: false })
+  const dirProblem = problem(dirInfo, { allowSticky: false })
   if (dirProblem) throw unusable(paths.dir, `it ${dirProblem}`)
 }
 
