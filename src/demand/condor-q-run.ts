@@ -77,7 +77,14 @@ export async function runCondorQ(options: RunCondorQOptions): Promise<CondorQRes
   if (signal?.aborted) throw new CondorQError("condor_q was not started: shutting down")
   let proc: Bun.Subprocess<"ignore", "pipe", "pipe">
   try {
-    proc = Bun.spawn([program, ...argv], { stdin: "ignore", stdout: "pipe", stderr: "pipe" })
+    // Its own process group, so a timeout kills a wrapper script's children too: a hung
+    // `condor_q` wrapper would otherwise leave an orphan behind at every poll.
+    proc = Bun.spawn([program, ...argv], {
+      stdin: "ignore",
+      stdout: "pipe",
+      stderr: "pipe",
+      detached: true,
+    })
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code
     if (code === "ENOENT") throw new CondorQError(`condor_q not found: "${program}"`)
@@ -89,7 +96,12 @@ export async function runCondorQ(options: RunCondorQOptions): Promise<CondorQRes
   let stopped: "timeout" | "abort" | undefined
   const stop = (why: "timeout" | "abort") => {
     stopped ??= why
-    proc.kill("SIGKILL")
+    try {
+      process.kill(-proc.pid, "SIGKILL")
+    } catch {
+      // The group is gone already (condor_q exited and left no child).
+      proc.kill("SIGKILL")
+    }
     // A child of condor_q (or of a wrapper script) may still hold the pipes open.
     void stdout.cancel().catch(() => {})
     void stderr.cancel().catch(() => {})

@@ -63,6 +63,25 @@ describe("runCondorQ() when condor_q misbehaves", () => {
     )
   })
 
+  test("kills the children of a hung condor_q wrapper with it", async () => {
+    const q = switchableCondorQ()
+    q.mode("hang-child")
+    await expect(run(q.program, 300)).rejects.toThrow("did not finish within 0.3 s")
+    const child = Number(readFileSync(join(q.dir, "child.pid"), "utf8"))
+    // Gone, or a zombie waiting for init: either way no longer running.
+    const running = () => {
+      try {
+        return !/^State:\s+Z/m.test(readFileSync(`/proc/${child}/status`, "utf8"))
+      } catch {
+        return false
+      }
+    }
+    for (let i = 0; i < 200 && running(); i++) await Bun.sleep(10)
+    const alive = running()
+    if (alive) process.kill(child, "SIGKILL")
+    expect(alive).toBe(false)
+  })
+
   test("keeps one short line of an 8 MB flood of errors", async () => {
     const q = switchableCondorQ()
     q.mode("stderr-flood")
