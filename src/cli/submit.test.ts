@@ -102,6 +102,47 @@ describe("glidein submit (command line)", () => {
     expect(fromServer.stderr).toContain("get_state failed")
   })
 
+  test("glidein submit sends the secrets file's token to the server and prints it nowhere", async () => {
+    const token = "tok-6f1c2e0a9b"
+    const seen: { method: string; authorization: string | null }[] = []
+    const server = Bun.serve({
+      port: 0,
+      hostname: "127.0.0.1",
+      async fetch(request) {
+        const call = (await request.json()) as { method: string; id: number }
+        seen.push({ method: call.method, authorization: request.headers.get("authorization") })
+        const result = call.method === "get_state" ? [] : "ok"
+        return Response.json({ jsonrpc: "2.0", result, id: call.id })
+      },
+    })
+    try {
+      const secrets = path.join(dir, "secrets.ini")
+      writeFileSync(secrets, `[Glidein]\ntoken = ${token}\n`, { mode: 0o600 })
+      const child = Bun.spawn(
+        [process.execPath, main, "submit", "--config", config("token.ini", SITE)].concat([
+          "--secrets",
+          secrets,
+          "--server",
+          `http://127.0.0.1:${server.port}`,
+        ]),
+        { env: { PATH: "/usr/bin:/bin", HOME: dir, GLIDEIN_STATE_DIR: path.join(dir, "state") } },
+      )
+      const [code, stdout, stderr] = await Promise.all([
+        child.exited,
+        new Response(child.stdout).text(),
+        new Response(child.stderr).text(),
+      ])
+      expect({ code, stderr }).toEqual({ code: 0, stderr: "" })
+      expect(seen).toEqual([
+        { method: "get_state", authorization: `Bearer ${token}` },
+        { method: "monitoring", authorization: `Bearer ${token}` },
+      ])
+      expect(stdout).not.toContain(token)
+    } finally {
+      server.stop(true)
+    }
+  })
+
   test("glidein submit runs the site's submit command and accepts pyglidein's -n", () => {
     const r = glidein(
       "submit",

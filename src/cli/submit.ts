@@ -82,9 +82,10 @@ the server could not be reached, 2 the config or command line is wrong.`,
       Boolean(env[SERVER_ENV])
     const config = await loadSiteConfig(configPath, { demandFromCommandLine })
     const secretsPath = args.string("secrets")
-    // Only its mode and form are checked: the S3 keys it may hold serve log shipping, which
-    // glidein does not do.
-    if (secretsPath !== undefined) await loadSecrets(secretsPath)
+    // Its S3 keys serve pyglidein's log shipping, which glidein does not do; its
+    // [Glidein] token authenticates this site's reports to a server started with --tokens.
+    const secrets = secretsPath === undefined ? undefined : await loadSecrets(secretsPath)
+    const token = secrets?.Glidein.token
     const json = args.flag("json")
     if (args.flag("check")) {
       siteSetup(config, env)
@@ -117,6 +118,9 @@ the server could not be reached, 2 the config or command line is wrong.`,
       stdout: writeStdout,
       stderr: writeStderr,
       startScript: GLIDEIN_START_SH,
+      // A server started with --tokens wants this on monitoring; sending it on get_state too
+      // is harmless, and redirects are never followed, so it goes to that server only.
+      ...(token ? { rpc: { token } } : {}),
     })
   },
 }

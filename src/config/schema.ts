@@ -346,9 +346,11 @@ export const customEnvSchema = z.record(
   text,
 )
 
-/** The secrets file (`--secrets`): [StartdLogging] S3 keys. */
+/** The secrets file (`--secrets`): [StartdLogging] S3 keys (pyglidein's), and [Glidein] token,
+ *  the bearer token for a server started with `serve --tokens` (new in glidein). */
 export const secretsSchema = z.object({
   StartdLogging: z._default(z.object({ access_key: optionalText, secret_key: optionalText }), {}),
+  Glidein: z._default(z.object({ token: optionalText }), {}),
 })
 export type Secrets = z.infer<typeof secretsSchema>
 

@@ -36,6 +36,7 @@ describe("loadSecrets()", () => {
     )
     expect(await loadSecrets(file)).toEqual({
       StartdLogging: { access_key: "AKIA123", secret_key: SECRET },
+      Glidein: {},
     })
   })
 
@@ -75,6 +76,11 @@ describe("loadSecrets()", () => {
 test("parseSecrets() keeps keys as written, unquoting a quoted one", () => {
   expect(parseSecrets('[StartdLogging]\naccess_key = 0123\nsecret_key = "a b"\n', "s")).toEqual({
     StartdLogging: { access_key: "0123", secret_key: "a b" },
+    Glidein: {},
   })
-  expect(parseSecrets("", "s")).toEqual({ StartdLogging: {} })
+  expect(parseSecrets("", "s")).toEqual({ StartdLogging: {}, Glidein: {} })
+})
+
+test("parseSecrets() reads the server token of [Glidein]", () => {
+  expect(parseSecrets("[Glidein]\ntoken = abc.def-123\n", "s").Glidein.token).toBe("abc.def-123")
 })
