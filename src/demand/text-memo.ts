@@ -6,7 +6,7 @@ const MAX_PER_FINGERPRINT = 16
  * Longer texts are not remembered: a condor_q line is ~340 bytes, and 4,096 lines near the
  * 1 MiB line limit would hold 4 GiB. Such lines are simply parsed each time.
  */
-export const MAX_MEMO_TEXT = 8192
+const MAX_MEMO_TEXT = 8192
 
 /**
  * A fingerprint of the bytes [start, end): the length, 8 bytes sampled evenly and the last 8,

@@ -12,7 +12,7 @@ export { type ApiClients, ApiClientsSchema, type ApiState, ApiStateSchema } from
 export { type AppDeps, createApp, MAX_BODY_BYTES } from "./app.ts"
 export { formatAge, formatDuration } from "./format-age.ts"
 export { RPC_CODES } from "./json-rpc.ts"
-export { IDLE_TIMEOUT_S, type ListenOptions, listen } from "./listen.ts"
+export { type ListenOptions, listen } from "./listen.ts"
 export { type ClientReport, METRIC_NAMES, type MetricName } from "./monitoring.ts"
 export { DEFAULT_LIMITS, ReportStore, type StoreLimits } from "./report-store.ts"
 export { loadTokens, parseTokens, TokenSet } from "./tokens.ts"

@@ -12,7 +12,7 @@ import type { Hono } from "hono"
  * Request headers get about 10 s of uWebSockets' own. pyglidein's clients send their few
  * hundred bytes at once.
  */
-export const IDLE_TIMEOUT_S = 10
+const IDLE_TIMEOUT_S = 10
 
 /**
  * Bun's own body cap, far above the app's 1 MiB: the app answers any larger declared body
