@@ -3,7 +3,7 @@
  * quoted in any message.
  */
 // node:fs, not node:fs/promises: this module loads on every submit run, and loading
-// node:fs/promises as well costs ~0.6 ms of it (measured in the compiled binary).
+// node:fs/promises as well costs ~0.6 ms of it (measured in a compiled binary).
 import { readFileSync, type Stats, statSync } from "node:fs"
 import { ConfigError } from "../errors.ts"
 import { parseIni } from "./ini.ts"
