@@ -125,7 +125,9 @@ try {
   console.log(
     `  ratio ${(100 * ratio).toFixed(0)} % of bare; target ≥ 90 %, p99 ≤ 5 ms: ${values.smoke ? "(smoke run: not judged)" : met ? "met" : "MISSED"}`,
   )
-  if (glidein.errors) process.exitCode = 1
+  // Wrong answers fail any run; socket timeouts on a loaded CI machine fail only a full run.
+  const wrong = /Non-2xx/.test(glidein.errors)
+  if (wrong || (glidein.errors && !values.smoke)) process.exitCode = 1
 } finally {
   rmSync(dir, { recursive: true, force: true })
 }

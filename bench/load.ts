@@ -275,7 +275,11 @@ try {
     `  RSS          start ${rss.start!.toFixed(0)} MB, before the load ${rss.before!.toFixed(0)} MB, peak ${rss.peak!.toFixed(0)} MB, after ${idleS} s idle ${rss.after!.toFixed(0)} MB (${rss.after! >= rss.before! ? "+" : ""}${(rss.after! - rss.before!).toFixed(0)} MB; margin ${margin.toFixed(0)} MB: ${back ? "back to its level" : "NOT back"})`,
   )
   console.log(`  /healthz after: ${health.status}`)
-  if (errors > 0 || !back || health.status !== 200) process.exitCode = 1
+  // A smoke run (CI, shared machine) fails on wrong answers and a server that stopped
+  // answering; socket timeouts and the memory margin depend on the machine's load and are
+  // judged in full runs only.
+  const wrong = result.non2xx + reference.non2xx + probed.failures > 0 || health.status !== 200
+  if (wrong || (!values.smoke && (errors > 0 || !back))) process.exitCode = 1
 } finally {
   server.kill("SIGTERM")
   await server.exited

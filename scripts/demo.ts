@@ -44,10 +44,14 @@ const port = freePort()
 const url = `http://127.0.0.1:${port}`
 step(`start the server on a simulated queue: ${url}`)
 const serverArgv = [bin, "serve", "--demo", "--host", "127.0.0.1", "--port", String(port)]
-console.log(`$ ${serverArgv.slice(1).join(" ")} --db ${path.join(dir, "serve.db")} &`)
+console.log(
+  `$ ${path.relative(".", bin)} ${serverArgv.slice(1).join(" ")} --db ${path.join(dir, "serve.db")} &`,
+)
+// The server's log goes to a file: a pipe nobody reads would stall it once full.
+const log = path.join(dir, "serve.log")
 const server = Bun.spawn([...serverArgv, "--db", path.join(dir, "serve.db")], {
   stdout: "ignore",
-  stderr: "pipe",
+  stderr: Bun.file(log),
 })
 
 function stop(code: number): never {
@@ -66,7 +70,7 @@ for (let i = 0; i < 100 && !ready; i++) {
   if (!ready) await Bun.sleep(100)
 }
 if (!ready) {
-  console.error(`the demo server did not come up:\n${await new Response(server.stderr).text()}`)
+  console.error(`the demo server did not come up:\n${await Bun.file(log).text()}`)
   stop(1)
 }
 
