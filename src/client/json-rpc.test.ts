@@ -74,13 +74,12 @@ describe("callJsonRpc()", () => {
   })
 
   test("callJsonRpc() gives up on a server that does not answer within the timeout", async () => {
+    // The handler never answers: only the client's own timeout can end this call.
     handler = () => new Promise(() => {})
-    const started = performance.now()
     const message = await failure(
       callJsonRpc(url, "get_state", {}, { timeoutMs: 100, retries: 1, retryDelayMs: 10 }),
     )
     expect(message).toBe(`server ${url}: get_state failed: no reply within 100 ms (2 attempts)`)
-    expect(performance.now() - started).toBeLessThan(5000)
   })
 
   test("callJsonRpc() reports a refused connection", async () => {

@@ -27,13 +27,13 @@ describe("runCommand()", () => {
     }
   })
 
+  // Had the pipeline outlived the kill, this would wait for `sleep 600` and the test runner's
+  // 20 s limit would fail it; no wall time is asserted.
   test("runCommand() kills a whole pipeline that outlives its timeout", async () => {
-    const started = performance.now()
-    const result = await runCommand(shellArgv("sleep 30 | cat"), { timeoutMs: 200 })
+    const result = await runCommand(shellArgv("sleep 600 | cat"), { timeoutMs: 200 })
     expect(result.timedOut).toBe(true)
     expect(result.exitCode).toBeNull()
-    expect(performance.now() - started).toBeLessThan(10_000)
-  })
+  }, 20_000)
 })
 
 describe("expandVars()", () => {
