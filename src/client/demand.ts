@@ -5,7 +5,7 @@
  * or broken server can never put text into a submit file or a shell command; a reply with one
  * bad field is rejected entirely rather than partly used.
  */
-import { z } from "zod"
+import { z } from "zod/mini"
 import type { DemandRow } from "../demand/demand-row.ts"
 import { GlideinError } from "../errors.ts"
 import { printable } from "./printable.ts"
@@ -26,31 +26,43 @@ export const OS_TOKEN = /^[A-Za-z0-9_.-]{1,32}$/
 function whole(max: number) {
   return z
     .number({ error: (issue) => `expected a whole number, got ${describe(issue.input)}` })
-    .refine((n) => Number.isInteger(n) && n >= 0 && n <= max, {
-      error: (issue) => `expected a whole number from 0 to ${max}, got ${describe(issue.input)}`,
-    })
+    .check(
+      z.refine((n: number) => Number.isInteger(n) && n >= 0 && n <= max, {
+        error: (issue) => `expected a whole number from 0 to ${max}, got ${describe(issue.input)}`,
+      }),
+    )
 }
 
 // pyglidein's server divides RequestDisk (KiB) by 1000 and sends floats such as 3145.728, so
 // disk alone may be fractional; it is rounded up, never down, so a glidein is never too small.
-const disk = z
-  .number({ error: (issue) => `expected a number, got ${describe(issue.input)}` })
-  .refine((n) => Number.isFinite(n) && n >= 0 && n <= DEMAND_LIMITS.disk, {
-    error: (issue) =>
-      `expected a number from 0 to ${DEMAND_LIMITS.disk}, got ${describe(issue.input)}`,
-  })
-  .transform((n) => Math.ceil(n))
+const disk = z.pipe(
+  z.number({ error: (issue) => `expected a number, got ${describe(issue.input)}` }).check(
+    z.refine((n: number) => Number.isFinite(n) && n >= 0 && n <= DEMAND_LIMITS.disk, {
+      error: (issue) =>
+        `expected a number from 0 to ${DEMAND_LIMITS.disk}, got ${describe(issue.input)}`,
+    }),
+  ),
+  z.transform((n: number) => Math.ceil(n)),
+)
 
-const os = z
-  .union([z.null(), z.string()], {
-    error: (issue) => `expected null or a string, got ${describe(issue.input)}`,
-  })
-  .optional()
-  .refine((v) => v === null || v === undefined || OS_TOKEN.test(v), {
-    error: (issue) =>
-      `expected a plain token of letters, digits, "_", "." or "-" (at most 32), got ${describe(issue.input)}`,
-  })
-  .transform((v) => v ?? null)
+const os = z.pipe(
+  z
+    .optional(
+      z.union([z.null(), z.string()], {
+        error: (issue) => `expected null or a string, got ${describe(issue.input)}`,
+      }),
+    )
+    .check(
+      z.refine(
+        (v: string | null | undefined) => v === null || v === undefined || OS_TOKEN.test(v),
+        {
+          error: (issue) =>
+            `expected a plain token of letters, digits, "_", "." or "-" (at most 32), got ${describe(issue.input)}`,
+        },
+      ),
+    ),
+  z.transform((v: string | null | undefined) => v ?? null),
+)
 
 const row = z.object(
   {
@@ -66,7 +78,7 @@ const row = z.object(
 
 const reply = z
   .array(row, { error: (issue) => `expected a list of demand rows, got ${describe(issue.input)}` })
-  .max(DEMAND_LIMITS.rows, { error: `more than ${DEMAND_LIMITS.rows} demand rows` })
+  .check(z.maxLength(DEMAND_LIMITS.rows, { error: `more than ${DEMAND_LIMITS.rows} demand rows` }))
 
 /**
  * Validates a `get_state` result (or a state file's content) and returns typed rows, dropping

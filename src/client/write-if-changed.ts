@@ -4,7 +4,6 @@
  * which is then renamed over the target. A full disk leaves the old file as it was and no
  * temporary file behind.
  */
-import { randomBytes } from "node:crypto"
 import { readFileSync, renameSync, rmSync, writeFileSync } from "node:fs"
 import { basename, dirname, join } from "node:path"
 
@@ -15,7 +14,10 @@ export function writeIfChanged(path: string, text: string, mode: number): void {
   } catch {
     // Not there yet.
   }
-  const temporary = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString("hex")}.tmp`)
+  const temporary = join(
+    dirname(path),
+    `.${basename(path)}.${Buffer.from(crypto.getRandomValues(new Uint8Array(6))).toString("hex")}.tmp`,
+  )
   try {
     writeFileSync(temporary, text, { mode, flag: "wx" })
     renameSync(temporary, path)
