@@ -47,21 +47,37 @@ export function reportJson(report: RoundReport) {
       files: p.rendered.files,
     })),
     unplaced: report.unplaced.map((u) => ({ shape: u.shape, count: u.count, reason: u.reason })),
-    partitions: report.partitions.map((line) => ({
-      partition: line.partition,
-      scheduler: line.scheduler,
-      ...(line.outcome
-        ? {
-            running: line.outcome.running,
-            idle: line.outcome.idle,
-            limit: line.outcome.limit,
-            limit_by: line.outcome.limitBy,
-          }
-        : {}),
-      ...(line.error ? { error: line.error } : {}),
-    })),
+    partitions: report.partitions.map(partitionLineJson),
     notes: report.notes,
   }
+}
+
+/** One partition's line as JSON (`--dry-run --json`, `status --config --json`). */
+export function partitionLineJson(line: PartitionLine): PartitionLineJson {
+  return {
+    partition: line.partition,
+    scheduler: line.scheduler,
+    ...(line.outcome
+      ? {
+          running: line.outcome.running,
+          idle: line.outcome.idle,
+          limit: line.outcome.limit,
+          limit_by: line.outcome.limitBy,
+        }
+      : {}),
+    ...(line.error !== undefined ? { error: line.error } : {}),
+  }
+}
+
+/** A partition's counts and limit, or why they are unknown, in the JSON reports. */
+export interface PartitionLineJson {
+  partition: string
+  scheduler: string
+  running?: number
+  idle?: number
+  limit?: number
+  limit_by?: string
+  error?: string
 }
 
 /** The report as text; `files` adds the rendered files. */

@@ -50,7 +50,11 @@ describe("expandVars()", () => {
 describe("shellQuote()", () => {
   test("shellQuote() leaves plain words alone and single-quotes the rest", () => {
     expect(shellQuote("submit.slurm")).toBe("submit.slurm")
-    expect(shellQuote("a b'c")).toBe(`'a b'"'"'c'`)
+    expect(shellQuote("a b'c")).toBe(`'a b'\\''c'`)
+  })
+
+  test("shellQuote() quotes as the job scripts do, refusing a NUL the shell would cut at", () => {
+    expect(() => shellQuote("glidein\0.slurm")).toThrow("NUL")
   })
 })
 

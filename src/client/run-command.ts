@@ -5,6 +5,7 @@
  * whole process group (a shell pipeline's children too), and output is captured up to a cap.
  */
 
+import { quoteLiteral } from "../schedulers/shell.ts"
 import { printable } from "./printable.ts"
 
 /** What a finished (or killed) command left behind. */
@@ -127,9 +128,10 @@ export function expandVars(text: string, env: Record<string, string | undefined>
   })
 }
 
-/** Quotes one word for `/bin/sh`. */
+/** Quotes one word for `/bin/sh` as the job scripts do; a plain word stays bare, so the
+ *  command a dry run shows reads as typed (`bsub < glidein.lsf`). */
 export function shellQuote(word: string): string {
-  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'"'"'`)}'`
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : quoteLiteral(word)
 }
 
 /** The last non-empty lines of a command's stderr (or stdout), for a one-line report; a

@@ -10,7 +10,7 @@ import { EXIT } from "../errors.ts"
 import { demandSource, describeSource, fetchDemand, SERVER_ENV } from "./demand-source.ts"
 import { type JournalRecord, outstandingJobs, readJournal, type SubmitRecord } from "./journal.ts"
 import type { RpcOptions } from "./json-rpc.ts"
-import { describeShape, plural } from "./plan-report.ts"
+import { describeShape, type PartitionLineJson, partitionLineJson, plural } from "./plan-report.ts"
 import { countPartitions, planRound } from "./plan-round.ts"
 import type { Unplaced } from "./plan-submissions.ts"
 import { type CommandRunner, runCommand } from "./run-command.ts"
@@ -49,17 +49,7 @@ export async function siteStatus(
     const line = lines[i]!
     const s = p.settings
     return {
-      partition: p.name,
-      scheduler: p.scheduler.name,
-      ...(line.outcome
-        ? {
-            running: line.outcome.running,
-            idle: line.outcome.idle,
-            limit: line.outcome.limit,
-            limit_by: line.outcome.limitBy,
-          }
-        : {}),
-      ...(line.error !== undefined ? { error: line.error } : {}),
+      ...partitionLineJson(line),
       limit_per_submit: s.limit_per_submit,
       max_total_jobs: s.max_total_jobs,
       max_idle_jobs: s.max_idle_jobs,
@@ -121,14 +111,7 @@ interface Status {
   demand_source: string
   demand_error?: string
   demand_jobs: number
-  partitions: {
-    partition: string
-    scheduler: string
-    running?: number
-    idle?: number
-    limit?: number
-    limit_by?: string
-    error?: string
+  partitions: (PartitionLineJson & {
     limit_per_submit: number
     max_total_jobs: number
     max_idle_jobs: number
@@ -142,7 +125,7 @@ interface Status {
     }[]
     last_submit: SubmitRecord | undefined
     journaled_not_cancelled: number
-  }[]
+  })[]
   unplaced: Unplaced[]
 }
 
