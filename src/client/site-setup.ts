@@ -52,19 +52,17 @@ export function siteSetup(
     const policy = partitionPolicy(name, settings, config.submitFile)
     return { name, settings, scheduler, policy, user: loginName(settings, env) }
   })
-  const base = dirname(resolve(config.file))
-  const expand = (path: string) => resolve(base, path.replace(/^~(?=\/|$)/, homeDir(env)))
   const loc = config.glidein.loc
   const tarballName = config.glidein.tarball ?? "glidein.tar.gz"
   const setup: SiteSetup = {
     config,
     partitions,
     paths: statePaths(config.file, stateRootDir ?? stateRoot(env)),
-    tarball: loc !== undefined ? resolve(expand(loc), tarballName) : expand(tarballName),
+    tarball: configPath(config, tarballName, env, loc),
   }
   const templatePath = config.submitFile.submit_template
   if (templatePath !== undefined) {
-    const file = expand(templatePath)
+    const file = configPath(config, templatePath, env)
     try {
       setup.template = { text: readFileSync(file, "utf8"), file }
     } catch (error) {
@@ -96,10 +94,7 @@ export function startScriptText(
 ): string {
   const custom = setup.config.glidein.glidein_script
   if (custom === undefined) return builtIn
-  const file = resolve(
-    dirname(resolve(setup.config.file)),
-    custom.replace(/^~(?=\/|$)/, homeDir(env)),
-  )
+  const file = configPath(setup.config, custom, env)
   try {
     return readFileSync(file, "utf8")
   } catch (error) {
@@ -109,4 +104,21 @@ export function startScriptText(
       `cannot read "${file}" (${code})`,
     )
   }
+}
+
+/**
+ * A path the config names (`tarball`, `loc`, `submit_template`, `glidein_script`): `$NAME` and
+ * `${NAME}` expanded from `env` as pyglidein's shell lines and `os.path.expandvars` did (an
+ * unknown name stays as written), then a leading `~`; relative to `within` (itself such a
+ * path: `loc` for the tarball), else to the config's folder.
+ */
+function configPath(
+  config: SiteConfig,
+  path: string,
+  env: Record<string, string | undefined>,
+  within?: string,
+): string {
+  const expand = (p: string) => expandVars(p, env).replace(/^~(?=\/|$)/, homeDir(env))
+  const base = dirname(resolve(config.file))
+  return resolve(base, within === undefined ? "" : expand(within), expand(path))
 }

@@ -1,0 +1,67 @@
+import { afterAll, describe, expect, test } from "bun:test"
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { parseSiteConfig } from "../config/index.ts"
+import { siteSetup, startScriptText } from "./site-setup.ts"
+
+const dir = mkdtempSync(join(tmpdir(), "glidein-setup-"))
+afterAll(() => rmSync(dir, { recursive: true, force: true }))
+const home = join(dir, "home")
+mkdirSync(join(home, "glidein"), { recursive: true })
+writeFileSync(join(home, "glidein", "template.sh"), "#!/bin/sh\n# site template\n")
+writeFileSync(join(home, "glidein", "start.sh"), "#!/bin/sh\n# site start script\n")
+
+/** A config in `dir` whose [Glidein] and [SubmitFile] sections get `glidein` and `submitFile`. */
+function setup(glidein: string, submitFile = "", env: Record<string, string> = {}) {
+  const text = `[Glidein]\naddress = http://pool.example:11001/jsonrpc\n${glidein}\n[Cluster]\nscheduler = slurm\n[SubmitFile]\n${submitFile}\n`
+  const config = parseSiteConfig(text, join(dir, "site.ini"))
+  const fullEnv = { HOME: home, USER: "ice", ...env }
+  return { setup: siteSetup(config, fullEnv, join(dir, "state")), env: fullEnv }
+}
+
+describe("siteSetup()", () => {
+  test("siteSetup() expands $VAR and braced names in loc and tarball, as pyglidein's shell did", () => {
+    // cluster_pbs_example.config and cluster_htcondor_example.config say `loc = $HOME/glidein`.
+    expect(setup("loc = $HOME/glidein\ntarball = glidein.tar.gz").setup.tarball).toBe(
+      join(home, "glidein", "glidein.tar.gz"),
+    )
+    expect(
+      setup("loc = ~/glidein\ntarball = $SITE_NAME.tar.gz", "", { SITE_NAME: "x" }).setup.tarball,
+    ).toBe(join(home, "glidein", "x.tar.gz"))
+    expect(
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a config value under test
+      setup("tarball = ${GLIDEIN_DIR}/site.tar.gz", "", { GLIDEIN_DIR: "/shared/g" }).setup.tarball,
+    ).toBe("/shared/g/site.tar.gz")
+  })
+
+  test("siteSetup() leaves an unknown variable as written (os.path.expandvars) and expands ~", () => {
+    expect(setup("loc = /data/$NO_SUCH_VAR").setup.tarball).toBe(
+      "/data/$NO_SUCH_VAR/glidein.tar.gz",
+    )
+    expect(setup("tarball = ~/glidein/site.tar.gz").setup.tarball).toBe(
+      join(home, "glidein", "site.tar.gz"),
+    )
+    expect(setup("").setup.tarball).toBe(join(dir, "glidein.tar.gz"))
+  })
+
+  test("siteSetup() reads a submit_template named with $HOME", () => {
+    const { setup: s } = setup("", "submit_template = $HOME/glidein/template.sh")
+    expect(s.template).toEqual({
+      text: "#!/bin/sh\n# site template\n",
+      file: join(home, "glidein", "template.sh"),
+    })
+  })
+})
+
+describe("startScriptText()", () => {
+  test("startScriptText() reads a glidein_script named with braced $HOME, else gives the built-in one", () => {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a config value under test
+    const custom = setup("glidein_script = ${HOME}/glidein/start.sh")
+    expect(startScriptText(custom.setup, "built-in", custom.env)).toBe(
+      "#!/bin/sh\n# site start script\n",
+    )
+    const plain = setup("")
+    expect(startScriptText(plain.setup, "built-in", plain.env)).toBe("built-in")
+  })
+})
