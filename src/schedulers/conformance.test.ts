@@ -11,7 +11,7 @@ import path from "node:path"
 import { ConfigError } from "../errors.ts"
 import { jobSpec as spec } from "./fixtures.ts"
 import { SCHEDULERS, schedulerFor, schedulerNames } from "./index.ts"
-import type { JobSpec, RenderedJob, Scheduler, SchedulerName } from "./types.ts"
+import type { GlideinState, JobSpec, RenderedJob, Scheduler, SchedulerName } from "./types.ts"
 
 const TESTDATA = path.join(import.meta.dir, "testdata")
 
@@ -71,37 +71,40 @@ interface Run {
   status: number
   env: Record<string, string>
   cwd: string
+  stdout: string
+}
+
+/** A stand-in glidein_start.sh that records its environment and directory in `out`. */
+function recordingStartScript(out: string): string {
+  return `#!/bin/sh\ncat /proc/$$/environ > '${out}/env'\npwd > '${out}/pwd'\nexit 7\n`
 }
 
 /**
- * Writes the rendered files and runs the job the way its batch system would start it (for
- * HTCondor: the wrapper inside a sandbox holding the transferred files).
+ * Writes the rendered files and starts the job the way its batch system would (for HTCondor:
+ * the wrapper inside a sandbox holding the transferred files), with `startScript` standing in
+ * for glidein_start.sh.
  */
-async function runJob(
+async function startJob(
   s: Scheduler,
   job: JobSpec,
   root: string,
+  startScript: string,
   batchEnv: Record<string, string> = {},
-): Promise<Run> {
+) {
   const rendered = s.render(job)
-  const out = path.join(root, "recorded")
-  await mkdir(out, { recursive: true })
-  await writeFile(
-    job.paths.startScript,
-    `#!/bin/sh\ncat /proc/$$/environ > '${out}/env'\npwd > '${out}/pwd'\nexit 7\n`,
-  )
+  await writeFile(job.paths.startScript, startScript)
   const script = jobScript(rendered)
   let cwd = job.paths.submitDir
   if (s.name === "htcondor") {
     cwd = path.join(root, "sandbox")
     await mkdir(cwd, { recursive: true })
-    await writeFile(path.join(cwd, "glidein_start.sh"), await readFile(job.paths.startScript))
+    await writeFile(path.join(cwd, "glidein_start.sh"), startScript)
     await writeFile(path.join(cwd, "glidein.tar.gz"), "")
   }
   const file = path.join(cwd, script.name)
   await writeFile(file, script.text)
   await chmod(file, 0o755)
-  const proc = Bun.spawn(["sh", file], {
+  return Bun.spawn(["sh", file], {
     cwd,
     env: {
       PATH: "/usr/bin:/bin",
@@ -114,7 +117,19 @@ async function runJob(
     stdout: "pipe",
     stderr: "pipe",
   })
-  const status = await proc.exited
+}
+
+/** Runs the job to its end with the recording stand-in; what glidein_start.sh saw. */
+async function runJob(
+  s: Scheduler,
+  job: JobSpec,
+  root: string,
+  batchEnv: Record<string, string> = {},
+): Promise<Run> {
+  const out = path.join(root, "recorded")
+  await mkdir(out, { recursive: true })
+  const proc = await startJob(s, job, root, recordingStartScript(out), batchEnv)
+  const [status, stdout] = await Promise.all([proc.exited, new Response(proc.stdout).text()])
   const raw = await readFile(path.join(out, "env"), "utf8")
   const env: Record<string, string> = {}
   for (const entry of raw.split("\0").filter((e) => e !== "")) {
@@ -122,7 +137,7 @@ async function runJob(
     env[entry.slice(0, eq)] = entry.slice(eq + 1)
   }
   const cwdSeen = (await readFile(path.join(out, "pwd"), "utf8")).trim()
-  return { status, env, cwd: cwdSeen }
+  return { status, env, cwd: cwdSeen, stdout }
 }
 
 let root: string
@@ -151,7 +166,10 @@ const expected: Record<
   SchedulerName,
   {
     ids: Record<string, string[]>
-    counts: { file: string; state: "running" | "idle"; count: number }[]
+    /** Glideins in `state` (in `queue`, when given), and which ones when `ids` is given. */
+    counts: { file: string; state: GlideinState; queue?: string; count: number; ids?: string[] }[]
+    /** Job numbers of the live glideins in a `liveArgv` listing. */
+    live: { file: string; numbers: string[] }[]
   }
 > = JSON.parse(await readFile(path.join(TESTDATA, "expected.json"), "utf8"))
 
@@ -228,8 +246,111 @@ for (const s of Object.values(SCHEDULERS)) {
         const ws = await workspace(`${s.name}-localdir`)
         const job = spec({ paths: ws.paths }, { localDir: "$HOME/jobs/${GLIDEIN_TEST}" })
         const run = await runJob(s, job, ws.dir)
-        expect(run.cwd).toBe(path.join(ws.dir, "jobs", "expanded-value"))
+        expect(path.dirname(run.cwd)).toBe(path.join(ws.dir, "jobs", "expanded-value"))
+        expect(path.basename(run.cwd)).toMatch(/^glidein\./)
         expect(await readdir(path.join(ws.dir, "jobs"))).toEqual([])
+      })
+
+      test("render() gives glideins sharing a missing local_dir their own directories; the first to end removes only its own", async () => {
+        const base = path.join(root, `${s.name}-shared-local-dir`, "glidein")
+        const record = await mkdtemp(path.join(root, "record-"))
+        // Stays until told to go, then says whether its directory is still there.
+        const stay = [
+          "#!/bin/sh",
+          `record='${record}'`,
+          'pwd > "$record/$GLIDEIN_NAME.pwd"',
+          'while [ ! -e "$record/$GLIDEIN_NAME.go" ]; do sleep 0.02; done',
+          'if [ -f ./glidein_start.sh ]; then echo intact; else echo gone; fi > "$record/$GLIDEIN_NAME.after"',
+        ].join("\n")
+        const start = async (name: string) => {
+          const ws = await workspace(`${s.name}-shared-${name}`)
+          const env = { ...spec().env, GLIDEIN_NAME: name }
+          const proc = await startJob(
+            s,
+            spec({ paths: ws.paths, env }, { localDir: base }),
+            ws.dir,
+            stay,
+          )
+          const pwd = path.join(record, `${name}.pwd`)
+          const deadline = Date.now() + 10_000
+          while (!(await Bun.file(pwd).exists()) && Date.now() < deadline) await Bun.sleep(20)
+          return { proc, dir: (await readFile(pwd, "utf8")).trim() }
+        }
+        const go = async (name: string) => writeFile(path.join(record, `${name}.go`), "")
+        const after = async (name: string) =>
+          (await readFile(path.join(record, `${name}.after`), "utf8")).trim()
+        const first = await start("first")
+        try {
+          const second = await start("second")
+          try {
+            expect(path.dirname(first.dir)).toBe(base)
+            expect(path.dirname(second.dir)).toBe(base)
+            expect(first.dir).not.toBe(second.dir)
+            await go("first")
+            expect(await first.proc.exited).toBe(0)
+            await go("second")
+            expect(await second.proc.exited).toBe(0)
+            expect(await after("second")).toBe("intact")
+            expect(await readdir(base)).toEqual([])
+          } finally {
+            await go("second")
+            second.proc.kill()
+          }
+        } finally {
+          await go("first")
+          first.proc.kill()
+        }
+      })
+
+      /** Runs the job with a stand-in that leaves HTCondor logs where glidein_start.sh does. */
+      async function failingGlidein(name: string, exit: number, env: Record<string, string> = {}) {
+        const ws = await workspace(`${s.name}-${name}`)
+        const out = path.join(ws.dir, "out")
+        await mkdir(out)
+        const stand = [
+          "#!/bin/sh",
+          `pwd > '${ws.dir}/pwd'`,
+          "mkdir -p glidein.AbC123/log || exit 99",
+          "echo 'ERROR: stand-in failure detail' > glidein.AbC123/log/MasterLog",
+          `exit ${exit}`,
+        ].join("\n")
+        const job = spec({ paths: ws.paths, env: { ...spec().env, ...env } }, { outputDir: out })
+        const proc = await startJob(s, job, ws.dir, stand)
+        const [status, stdout] = await Promise.all([proc.exited, new Response(proc.stdout).text()])
+        const cwd = (await readFile(path.join(ws.dir, "pwd"), "utf8")).trim()
+        return { status, stdout, out, cwd, scratch: path.join(ws.dir, "scratch") }
+      }
+
+      test("render() saves the HTCondor logs of a failed glidein next to its output, and says where", async () => {
+        const run = await failingGlidein("logs-failed", 3)
+        expect(run.status).toBe(3)
+        const saved = await readdir(run.out)
+        expect(saved).toEqual([expect.stringMatching(/^glidein-logs-.+\.tar\.gz$/)])
+        const archive = path.join(run.out, saved[0]!)
+        expect(run.stdout).toContain(`glidein: exit status 3; HTCondor logs saved in ${archive}`)
+        const log = Bun.spawnSync(["tar", "-xzOf", archive, "glidein.AbC123/log/MasterLog"])
+        expect(log.stdout.toString()).toBe("ERROR: stand-in failure detail\n")
+        expect(await readdir(run.scratch)).toEqual([])
+      })
+
+      test("render() saves no logs when the glidein ends well", async () => {
+        const run = await failingGlidein("logs-ok", 0)
+        expect(run.status).toBe(0)
+        expect(await readdir(run.out)).toEqual([])
+        expect(run.stdout).not.toContain("HTCondor logs")
+        expect(await readdir(run.scratch)).toEqual([])
+      })
+
+      test("render() with GLIDEIN_KEEP keeps the glidein's directory and saves its logs", async () => {
+        const run = await failingGlidein("logs-keep", 0, { GLIDEIN_KEEP: "1" })
+        expect(run.status).toBe(0)
+        const saved = await readdir(run.out)
+        expect(saved).toEqual([expect.stringMatching(/^glidein-logs-.+\.tar\.gz$/)])
+        expect(run.stdout).toContain(`HTCondor logs saved in ${path.join(run.out, saved[0]!)}`)
+        expect(run.stdout).toContain(`GLIDEIN_KEEP is set: ${run.cwd} is kept on `)
+        expect(await readFile(path.join(run.cwd, "glidein.AbC123/log/MasterLog"), "utf8")).toBe(
+          "ERROR: stand-in failure detail\n",
+        )
       })
 
       test("render() leaves an existing local_dir in place and works in a subdirectory", async () => {
@@ -387,23 +508,41 @@ for (const s of Object.values(SCHEDULERS)) {
       expect(s.parseJobIds("error: something went wrong\n")).toEqual([])
     })
 
-    test("parseCount() counts only glideins in the state asked for", async () => {
-      for (const { file, state, count } of expected[s.name].counts) {
+    test("parseGlideins() finds only glideins in the state (and queue) asked for", async () => {
+      for (const { file, state, queue, count, ids } of expected[s.name].counts) {
         const stdout = await readFile(path.join(TESTDATA, file), "utf8")
-        expect({ file, state, count: s.parseCount(stdout, state) }).toEqual({ file, state, count })
+        const found = s.parseGlideins(stdout, state, queue === undefined ? {} : { queue })
+        expect({ file, state, queue, count: found.length }).toEqual({ file, state, queue, count })
+        if (ids) expect({ file, state, queue, found }).toEqual({ file, state, queue, found: ids })
       }
-      expect(s.parseCount("", "running")).toBe(0)
+      expect(s.parseGlideins("", "running", {})).toEqual([])
     })
 
-    test("countArgv() is a plain argv for this user's glideins", () => {
-      for (const state of ["running", "idle"] as const) {
-        const argv = s.countArgv(state, "alice")
-        expect(argv).toContain("alice")
-        expect(argv.every((a) => typeof a === "string" && a !== "")).toBe(true)
-        // Grid Engine's qstat cannot filter by name; parseCount does (see its testdata).
-        if (s.name !== "sge" && s.name !== "uge") expect(argv.join(" ")).toContain("glidein")
-        expect(s.countArgv(state)).not.toContain("alice")
+    test("parseLive() gives the job number of each live glidein job, arrays folded", async () => {
+      for (const { file, numbers } of expected[s.name].live) {
+        const stdout = await readFile(path.join(TESTDATA, file), "utf8")
+        expect({ file, live: s.parseLive(stdout).sort() }).toEqual({ file, live: numbers.sort() })
       }
+      expect(s.parseLive("")).toEqual([])
+    })
+
+    test("countArgv() and liveArgv() are plain argvs for this user's glideins", () => {
+      const plain = (argv: string[]) => argv.every((a) => typeof a === "string" && a !== "")
+      for (const state of ["running", "idle", "held"] as const) {
+        const argv = s.countArgv(state, { user: "alice" })
+        expect(argv).toContain("alice")
+        expect(plain(argv)).toBe(true)
+        // Grid Engine's qstat cannot filter by name; parseGlideins does (see its testdata).
+        if (s.name !== "sge" && s.name !== "uge") expect(argv.join(" ")).toContain("glidein")
+        expect(s.countArgv(state, {})).not.toContain("alice")
+        // A partition's queue (or, for HTCondor, the partition) narrows the default count.
+        expect(s.countArgv(state, { queue: "q7", partition: "p7" })).not.toEqual(
+          s.countArgv(state, {}),
+        )
+      }
+      expect(s.liveArgv("alice")).toContain("alice")
+      expect(plain(s.liveArgv("alice"))).toBe(true)
+      expect(s.liveArgv()).not.toContain("alice")
     })
 
     test("cancelArgv() passes each job id as its own argument", () => {

@@ -3,6 +3,7 @@
  * template gets, the glidein start-up block, and the assembly of a `RenderedJob`. An adapter
  * supplies only its directives, output-file patterns, submit argv and request arithmetic.
  */
+import enterDirTemplate from "../../templates/enter-glidein-dir.sh" with { type: "text" }
 import { ConfigError, GlideinError } from "../errors.ts"
 import { isEnvName, quoteExpanding, quoteLiteral } from "./shell.ts"
 import { renderTemplate } from "./template.ts"
@@ -160,31 +161,24 @@ export function startCommand(job: JobSpec, assignments: string[], script: string
 const GPU_ASSIGNMENT = '${CUDA_VISIBLE_DEVICES:+"CUDA_VISIBLE_DEVICES=$CUDA_VISIBLE_DEVICES"}'
 
 /**
- * Shell lines that make the glidein's working directory and remove it when the job ends,
- * however it ends. `local_dir` that does not exist yet is created and later removed (as
- * pyglidein did); an existing one (a site's scratch, `$TMPDIR`) gets a fresh subdirectory, so
- * nothing the site owns is ever deleted. `LOCAL_DIR` keeps pyglidein's name for custom lines.
+ * Shell lines that make the glidein's own working directory in `local_dir` (or `$TMPDIR`),
+ * enter it, and remove it when the job ends, however it ends; when the job fails or
+ * `GLIDEIN_KEEP` is set, HTCondor's logs are saved as a tar.gz in `logDir`, where the batch
+ * output goes (templates/enter-glidein-dir.sh says why). `LOCAL_DIR` keeps pyglidein's name
+ * for custom lines.
  */
-export function enterGlideinDir(job: JobSpec): string {
+export function enterGlideinDir(job: JobSpec, logDir: string): string {
   const base =
     job.site.localDir === undefined || job.site.localDir.trim() === ""
       ? `"\${TMPDIR:-/tmp}"`
       : quoteExpanding(job.site.localDir.trim().replace(/^~(?=\/|$)/, "$HOME"))
-  return [
-    "LOCAL_DIR=",
-    'trap \'if [ -n "$LOCAL_DIR" ]; then cd / && rm -rf "$LOCAL_DIR"; fi\' EXIT',
-    "trap 'exit 129' HUP",
-    "trap 'exit 130' INT",
-    "trap 'exit 143' TERM",
-    `glidein_base=${base}`,
-    'if [ -d "$glidein_base" ]; then',
-    '  LOCAL_DIR=$(mktemp -d "$glidein_base/glidein.XXXXXX") || exit 1',
-    "else",
-    '  mkdir -p "$glidein_base" || exit 1',
-    "  LOCAL_DIR=$glidein_base",
-    "fi",
-    'cd "$LOCAL_DIR" || exit 1',
-  ].join("\n")
+  const keep = job.env.GLIDEIN_KEEP
+  const values = {
+    GLIDEIN_BASE: base,
+    GLIDEIN_KEEP: keep === undefined ? '""' : quoteExpanding(keep),
+    LOG_DIR: quoteLiteral(logDir),
+  }
+  return renderTemplate(enterDirTemplate, values, "templates/enter-glidein-dir.sh").trimEnd()
 }
 
 /** Placeholders every template (batch or HTCondor) gets. */
@@ -236,7 +230,8 @@ export function renderBatchJob(job: JobSpec, dialect: BatchDialect): RenderedJob
   const shape = submissionShape(job)
   const filename = directivePath(job.site.filename ?? dialect.defaultFilename, "submit file name")
   const outDir = directivePath(job.site.outputDir ?? job.paths.submitDir, "output directory")
-  const files = dialect.outputFiles(outDir.replace(/\/+$/, "") || "/", shape)
+  const outDirClean = outDir.replace(/\/+$/, "") || "/"
+  const files = dialect.outputFiles(outDirClean, shape)
   const env = envAssignments(job, quoteLiteral(job.paths.tarball))
   const values = {
     ...commonValues(job, shape, env),
@@ -244,7 +239,7 @@ export function renderBatchJob(job: JobSpec, dialect: BatchDialect): RenderedJob
     OUTPUT: files.output,
     ERROR: files.error,
     OUTPUT_DIR: outDir,
-    ENTER_GLIDEIN_DIR: enterGlideinDir(job),
+    ENTER_GLIDEIN_DIR: enterGlideinDir(job, outDirClean),
     COPY_START_SCRIPT: `cp ${quoteLiteral(job.paths.startScript)} ./glidein_start.sh || exit 1`,
     START_COMMAND: startCommand(job, env, "glidein_start.sh"),
   }
