@@ -21,7 +21,8 @@
 #                    them to finish                               default: 1200, at most WALLTIME/4
 #   NOCLAIMTIME      seconds without a claim after which the glidein gives up   default: 1200
 #   GLIDEIN_NAME     name of the startd (HTCondor adds @host)   default: glidein_<time>_<pid>
-#   GLIDEIN_KEEP     1: keep the whole glidein directory after exit (for debugging)
+#   GLIDEIN_KEEP     1: keep the whole glidein directory after exit (for debugging); batch
+#                    job scripts then keep their directory and save the logs (see below)
 #   GLIDEIN_JOB_WRAPPER  a program that runs every payload job, as `wrapper job args...`
 #   CUDA_VISIBLE_DEVICES the GPUs the batch system assigned; used when GPUS is a count
 # Every variable in the environment is passed on to payload jobs.
@@ -29,7 +30,10 @@
 # The tarball (see `glidein tarball inspect`) holds glideinExec/{bin,sbin,lib,libexec},
 # glidein_condor_config, user_job_wrapper.sh and the pool credential: passwdfile (PASSWORD)
 # and/or tokens.d/* (IDTOKENS). It is unpacked into ./glidein.XXXXXX; HTCondor's logs stay in
-# its log/ directory, which the job output names, and the rest is removed at exit.
+# its log/ directory, which the job output names, and the rest is removed at exit. The caller
+# owns the directory around it: a batch job script removes it afterwards and, when the glidein
+# failed or GLIDEIN_KEEP is set, first saves log/ next to the job's output file and says where;
+# under HTCondor the sandbox goes with the job, so only the lines printed here remain.
 #
 # Exit status: 0 after a normal shutdown, 2 for a bad environment or tarball, otherwise
 # condor_master's status.
@@ -259,5 +263,5 @@ fi
 if [ -z "${GLIDEIN_KEEP:-}" ]; then
     rm -rf "$dir/glideinExec" "$dir/execute" "$dir/spool"
 fi
-say "done after $(($(date +%s) - start_time)) s; HTCondor logs kept in $dir/log"
+say "done after $(($(date +%s) - start_time)) s; HTCondor logs are in $dir/log until the job's directory is removed"
 exit "$status"

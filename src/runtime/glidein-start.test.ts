@@ -197,7 +197,9 @@ describe("glidein_start.sh", () => {
         expect(password?.mode).toBe(0o600)
         expect(m.credentials.tokens).toEqual([])
         expect(r.out).toContain("glidein: collector pool.example.org:9618; 4 cores, 8000 MB")
-        expect(r.out).toContain(`HTCondor logs kept in ${dir}/log`)
+        expect(r.out).toContain(
+          `HTCondor logs are in ${dir}/log until the job's directory is removed`,
+        )
         // the credential and the binaries go, the logs stay
         expect(readdirSync(dir).sort()).toEqual([
           "SHA256SUMS",
@@ -389,7 +391,7 @@ describe("glidein_start.sh", () => {
     expect(r.out).toContain("glidein: condor_master exited with status 3")
     expect(r.out).toContain(`glidein: last lines of ${dir}/log/MasterLog:`)
     expect(r.out).toContain("ERROR: stand-in failure detail")
-    expect(r.out).toContain(`HTCondor logs kept in ${dir}/log`)
+    expect(r.out).toContain(`HTCondor logs are in ${dir}/log until the job's directory is removed`)
     expect(existsSync(path.join(dir, "log/MasterLog"))).toBe(true)
     expect(existsSync(path.join(dir, "passwdfile"))).toBe(false)
   })
