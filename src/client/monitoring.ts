@@ -5,7 +5,8 @@
  * pyglidein's idle-time metrics are left out: they needed a queue-time query per scheduler
  * (and the htcondor Python bindings), and a made-up zero would read as a measurement.
  */
-import { hostname, userInfo } from "node:os"
+import { hostname } from "node:os"
+import { type LoginLookup, loginName, SYSTEM_LOGIN } from "./login-name.ts"
 
 /** One partition's numbers for the report. */
 export interface PartitionReport {
@@ -46,9 +47,14 @@ export function monitoringParams(
   return { uuid, timestamp: Math.floor(now.getTime() / 1000), metrics }
 }
 
-/** pyglidein's default client id: `user@host` (its `--uuid` default). */
-export function defaultUuid(env: Record<string, string | undefined> = process.env): string {
-  // Python's getpass.getuser(): LOGNAME, USER, LNAME, USERNAME, then the password database.
-  const user = env.LOGNAME || env.USER || env.LNAME || env.USERNAME || userInfo().username
+/**
+ * pyglidein's default client id, `user@host` (its `--uuid` default), with this process's
+ * login name by uid; `$LOGNAME`, `$USER`, then `uid<N>` only for a uid without a name.
+ */
+export function defaultUuid(
+  env: Record<string, string | undefined> = process.env,
+  lookup: LoginLookup = SYSTEM_LOGIN,
+): string {
+  const user = loginName(lookup) || env.LOGNAME || env.USER || `uid${lookup.uid}`
   return `${user}@${hostname()}`
 }

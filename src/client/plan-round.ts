@@ -6,11 +6,12 @@
 
 import type { DemandRow } from "../demand/demand-row.ts"
 import { countGlideins } from "./count-glideins.ts"
+import { unknownLoginReason } from "./login-name.ts"
 import type { PartitionLine } from "./plan-report.ts"
 import { type PartitionCounts, type Plan, planSubmissions } from "./plan-submissions.ts"
 import { type PreparedSubmission, prepareSubmissions } from "./prepare-submissions.ts"
 import type { CommandRunner } from "./run-command.ts"
-import type { PartitionRun, SiteSetup } from "./site-setup.ts"
+import { type PartitionRun, type SiteSetup, usesDefaultCount } from "./site-setup.ts"
 
 /** A partition's counts, or why there are none. */
 export interface Counted {
@@ -28,10 +29,18 @@ export async function countPartitions(
   return Promise.all(
     setup.partitions.map(async (partition): Promise<Counted> => {
       if (assumeEmpty) return { partition, counts: { running: 0, idle: 0 } }
+      if (partition.user === undefined && usesDefaultCount(partition.settings)) {
+        // Asking for a made-up user's jobs counts 0 of ours, and the limits stop applying.
+        return {
+          partition,
+          error: `[${partition.name}] cannot count glideins: ${unknownLoginReason()}`,
+        }
+      }
       const ctx = {
         run: deps.run,
         env: deps.env,
-        user: partition.user,
+        // Read only by the scheduler's own commands, which have a name by now.
+        user: partition.user ?? "",
         timeoutMs: deps.countTimeoutMs,
       }
       const result = await countGlideins(

@@ -112,6 +112,25 @@ function capture(stream: ReadableStream<Uint8Array>): { done: Promise<void>; sto
   }
 }
 
+/**
+ * Runs a quick local query (`id -un`) to its end, synchronously, killed after `timeoutMs`:
+ * for a value a synchronous caller needs. Its stdout when it exited 0, else undefined.
+ */
+export function querySync(argv: string[], timeoutMs: number): string | undefined {
+  try {
+    const result = Bun.spawnSync(argv, {
+      stdin: "ignore",
+      stdout: "pipe",
+      stderr: "ignore",
+      timeout: timeoutMs,
+    })
+    return result.exitCode === 0 ? result.stdout.toString() : undefined
+  } catch {
+    // Not installed, or not startable: the caller says what it could not find out.
+    return undefined
+  }
+}
+
 /** argv that runs a site-written command line through `/bin/sh`. */
 export function shellArgv(commandLine: string): string[] {
   return ["/bin/sh", "-c", commandLine]

@@ -20,6 +20,17 @@ function setup(glidein: string, submitFile = "", env: Record<string, string> = {
   return { setup: siteSetup(config, fullEnv, join(dir, "state")), env: fullEnv }
 }
 
+/** The partitions of a [Cluster] section `cluster` as set up with `env` and `login`. */
+function partitionsOf(
+  cluster: string,
+  env: Record<string, string>,
+  login?: () => string | undefined,
+) {
+  const text = `[Glidein]\naddress = http://pool.example:11001/jsonrpc\n[Cluster]\nscheduler = pbs\n${cluster}`
+  const config = parseSiteConfig(text, join(dir, "site.ini"))
+  return siteSetup(config, env, join(dir, "state"), login).partitions
+}
+
 describe("siteSetup()", () => {
   test("siteSetup() expands $VAR and braced names in loc and tarball, as pyglidein's shell did", () => {
     // cluster_pbs_example.config and cluster_htcondor_example.config say `loc = $HOME/glidein`.
@@ -51,6 +62,33 @@ describe("siteSetup()", () => {
       text: "#!/bin/sh\n# site template\n",
       file: join(home, "glidein", "template.sh"),
     })
+  })
+})
+
+describe("siteSetup() login name", () => {
+  const id = Bun.spawnSync(["id", "-un"]).stdout.toString().trim()
+
+  test("siteSetup() counts the glideins of this uid's login name, with or without $USER", () => {
+    // Bun's os.userInfo() said "unknown" without $USER: `qselect -u unknown` counted 0.
+    expect(partitionsOf("", { HOME: home })[0]!.user).toBe(id)
+    expect(partitionsOf("", { HOME: home, USER: "someone-else" })[0]!.user).toBe(id)
+    // pyglidein configs say `user = $USER`; cron has no $USER.
+    expect(partitionsOf("user = $USER\n", { HOME: home })[0]!.user).toBe(id)
+    expect(partitionsOf("user = $USER\n", { HOME: home, USER: "ice" })[0]!.user).toBe("ice")
+    expect(partitionsOf("user = icecube\n", { HOME: home })[0]!.user).toBe("icecube")
+  })
+
+  test("siteSetup() leaves the user unknown when the uid has no name, and asks only once", () => {
+    let asked = 0
+    const nameless = () => {
+      asked++
+      return undefined
+    }
+    const text = "partitions = a, b\n[a]\n[b]\nuser = icecube\n"
+    const [a, b] = partitionsOf(text, { HOME: home }, nameless)
+    expect(a!.user).toBeUndefined()
+    expect(b!.user).toBe("icecube")
+    expect(asked).toBe(1)
   })
 })
 

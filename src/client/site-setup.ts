@@ -5,11 +5,11 @@
  * folder, the tarball path, the login name the default commands use.
  */
 import { readFileSync } from "node:fs"
-import { userInfo } from "node:os"
 import { dirname, resolve } from "node:path"
 import type { PartitionSettings, SiteConfig } from "../config/index.ts"
 import { ConfigError } from "../errors.ts"
 import { schedulerFor } from "../schedulers/index.ts"
+import { loginName } from "./login-name.ts"
 import { partitionPolicy } from "./partition-policy.ts"
 import type { PartitionPolicy } from "./plan-submissions.ts"
 import type { PartitionSetup } from "./prepare-submissions.ts"
@@ -19,8 +19,12 @@ import { homeDir, type StatePaths, statePaths, stateRoot } from "./state-dir.ts"
 /** A partition with its planning policy. */
 export interface PartitionRun extends PartitionSetup {
   policy: PartitionPolicy
-  /** Login name for the default count commands: `user`, else this process's. */
-  user: string
+  /**
+   * Login name for the scheduler's own count commands: `user`, else this process's (by uid).
+   * Absent when the partition has its own running_cmd and idle_cmd, or when no name can be
+   * found — then it is not counted (see `usesDefaultCount`).
+   */
+  user?: string
 }
 
 /** A config made ready for a client command. */
@@ -33,13 +37,22 @@ export interface SiteSetup {
   template?: { text: string; file: string }
 }
 
-/** Derives the setup; throws ConfigError for what the schema cannot see (a missing template). */
+/**
+ * Derives the setup; throws ConfigError for what the schema cannot see (a missing template).
+ * `login` finds this process's login name (tests give their own).
+ */
 export function siteSetup(
   config: SiteConfig,
   env: Record<string, string | undefined>,
   stateRootDir?: string,
+  login: () => string | undefined = loginName,
 ): SiteSetup {
-  const partitions = config.partitions.map((name) => {
+  let processLogin: { name: string | undefined } | undefined
+  const ownName = () => {
+    processLogin ??= { name: login() }
+    return processLogin.name
+  }
+  const partitions = config.partitions.map((name): PartitionRun => {
     const settings = config.partitionSettings[name]
     if (!settings) throw new ConfigError({ file: config.file, section: name }, "missing section")
     const scheduler = schedulerFor(settings.scheduler)
@@ -50,7 +63,12 @@ export function siteSetup(
       )
     }
     const policy = partitionPolicy(name, settings, config.submitFile)
-    return { name, settings, scheduler, policy, user: loginName(settings, env) }
+    const run: PartitionRun = { name, settings, scheduler, policy }
+    if (usesDefaultCount(settings)) {
+      const user = countUser(settings, env, ownName)
+      if (user !== undefined) run.user = user
+    }
+    return run
   })
   const loc = config.glidein.loc
   const tarballName = config.glidein.tarball ?? "glidein.tar.gz"
@@ -76,14 +94,24 @@ export function siteSetup(
   return setup
 }
 
-function loginName(settings: PartitionSettings, env: Record<string, string | undefined>): string {
+/** True when the partition is counted, in part, by the scheduler's own commands. */
+export function usesDefaultCount(settings: PartitionSettings): boolean {
+  return settings.running_cmd === undefined || settings.idle_cmd === undefined
+}
+
+function countUser(
+  settings: PartitionSettings,
+  env: Record<string, string | undefined>,
+  ownName: () => string | undefined,
+): string | undefined {
   const configured = settings.user
-  // pyglidein configs say `user = $USER`; expand it as pyglidein's commands did.
+  // pyglidein configs say `user = $USER`; expand it as pyglidein's commands did. Cron may
+  // have no $USER: then the name comes from the uid.
   if (configured !== undefined) {
     const expanded = expandVars(configured, env).trim()
     if (expanded !== "" && !expanded.includes("$")) return expanded
   }
-  return env.USER || env.LOGNAME || userInfo().username
+  return ownName()
 }
 
 /** The start script the glideins run: the site's `glidein_script`, else the built-in one. */
