@@ -3,18 +3,16 @@ import { hostname } from "node:os"
 import { defaultUuid } from "./monitoring.ts"
 
 describe("defaultUuid()", () => {
-  test("defaultUuid() is user@host with the login name of this process's uid, whatever $USER says", () => {
-    const id = Bun.spawnSync(["id", "-un"]).stdout.toString().trim()
-    expect(defaultUuid({})).toBe(`${id}@${hostname()}`)
-    expect(defaultUuid({ USER: "someone-else", LOGNAME: "someone-else" })).toBe(
-      `${id}@${hostname()}`,
-    )
+  test("defaultUuid() is user@host with $LOGNAME, else $USER, as pyglidein's getpass.getuser()", () => {
+    expect(defaultUuid({ LOGNAME: "ice", USER: "other" })).toBe(`ice@${hostname()}`)
+    expect(defaultUuid({ USER: "other" })).toBe(`other@${hostname()}`)
   })
 
-  test("defaultUuid() falls back to $LOGNAME, $USER, then the uid when the uid has no name", () => {
+  test("defaultUuid() without $LOGNAME and $USER (cron) takes the login name of the uid", () => {
+    // Bun's os.userInfo() said "unknown" here.
+    const id = Bun.spawnSync(["id", "-un"]).stdout.toString().trim()
+    expect(defaultUuid({})).toBe(`${id}@${hostname()}`)
     const nameless = { uid: 5000, passwd: () => "", idUn: () => undefined }
-    expect(defaultUuid({ LOGNAME: "ice", USER: "other" }, nameless)).toBe(`ice@${hostname()}`)
-    expect(defaultUuid({ USER: "other" }, nameless)).toBe(`other@${hostname()}`)
     expect(defaultUuid({}, nameless)).toBe(`uid5000@${hostname()}`)
   })
 })

@@ -48,13 +48,14 @@ export function monitoringParams(
 }
 
 /**
- * pyglidein's default client id, `user@host` (its `--uuid` default), with this process's
- * login name by uid; `$LOGNAME`, `$USER`, then `uid<N>` only for a uid without a name.
+ * pyglidein's default client id, `user@host` (its `--uuid` default), with the user Python's
+ * `getpass.getuser()` gave, so a site keeps its id on the server: `$LOGNAME`, `$USER`, then
+ * the login name of this process's uid (`uid<N>` for a uid without one).
  */
 export function defaultUuid(
   env: Record<string, string | undefined> = process.env,
   lookup: LoginLookup = SYSTEM_LOGIN,
 ): string {
-  const user = loginName(lookup) || env.LOGNAME || env.USER || `uid${lookup.uid}`
+  const user = env.LOGNAME || env.USER || loginName(lookup) || `uid${lookup.uid}`
   return `${user}@${hostname()}`
 }

@@ -379,7 +379,8 @@ describe("shells", () => {
       // biome-ignore lint/suspicious/noTemplateCurlyInString: source text under test
       "client/prepare-submissions.ts: ? shellArgv(`${command} ${shellQuote(rendered.submitFile)}`)",
     ])
-    // Every command goes through runCommand: argv, its own process group, a timeout.
-    expect(spawns).toEqual(["client/run-command.ts"])
+    // Every command goes through runCommand (argv, its own process group, a timeout), or its
+    // synchronous sibling querySync for `id -un`.
+    expect([...new Set(spawns)]).toEqual(["client/run-command.ts"])
   })
 })
