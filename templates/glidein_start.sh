@@ -226,16 +226,18 @@ forward() {
 trap 'forward TERM' TERM
 trap 'forward INT' INT
 trap 'forward HUP' HUP
-# HTCondor stops itself by GLIDEIN_ToDie; if it has not, stop it before the batch system does
+# HTCondor stops itself by GLIDEIN_ToDie; if it has not, stop it before the batch system does.
+# Stopped with TERM, the watchdog kills its sleep by $!: a TERM that comes between `sleep &` and
+# the next command runs the trap after $! is set (traps run between commands), where a variable
+# assigned from $! would still be empty or name the last sleep. Before the first sleep, $! is
+# the master, inherited from this shell, so the trap leaves that one alone.
 (
-    trap 'kill "$sleeper" 2>/dev/null; exit 0' TERM
+    trap '[ "$!" = "$master" ] || kill "$!" 2>/dev/null; exit 0' TERM
     sleep $((to_die + 120 - now)) &
-    sleeper=$!
-    wait "$sleeper"
+    wait "$!"
     kill -QUIT "$master" 2>/dev/null
     sleep 60 &
-    sleeper=$!
-    wait "$sleeper"
+    wait "$!"
     kill -KILL "$master" 2>/dev/null
 ) </dev/null >/dev/null 2>&1 &
 watchdog=$!
@@ -246,7 +248,9 @@ while :; do
     # a trapped signal interrupts wait; the master is still there then
     kill -0 "$master" 2>/dev/null || break
 done
+# and wait until its trap has stopped its sleep, so nothing of ours outlives this script
 kill "$watchdog" 2>/dev/null
+wait "$watchdog"
 trap - TERM INT HUP
 
 ## 7. Clean up, keeping the logs --------------------------------------------------------------

@@ -152,6 +152,51 @@ const shells = [
   { name: "busybox sh", argv: ["busybox", "sh"], present: Bun.which("busybox") !== null },
 ]
 
+/**
+ * A PATH whose `sleep` records its pid in $STANDIN_RECORD/sleeps. With STANDIN_WALLTIME_OVER
+ * the watchdog's long sleep returns as soon as condor_master is up, as if WALLTIME had passed;
+ * other sleeps are real.
+ */
+function trackedSleep(): string {
+  const bin = tempDir("glidein-bin-")
+  const real = Bun.which("sleep") as string
+  put(
+    path.join(bin, "sleep"),
+    [
+      "#!/bin/sh",
+      'echo "$$" >> "$STANDIN_RECORD/sleeps"',
+      // WALLTIME is over once the stand-in master is ready for signals
+      'if [ -n "$STANDIN_WALLTIME_OVER" ] && [ "$1" -gt 60 ]; then',
+      `  while [ ! -e "$STANDIN_RECORD/ready" ]; do ${real} 0.05; done`,
+      "  exit 0",
+      "fi",
+      `exec ${real} "$@"`,
+    ].join("\n"),
+    0o755,
+  )
+  return `${bin}:/usr/bin:/bin`
+}
+
+/** The recorded sleeps still running (zombies count as gone), after up to 5 s for them to end. */
+async function sleepsLeft(record: string): Promise<number[]> {
+  const file = path.join(record, "sleeps")
+  const pids = existsSync(file)
+    ? readFileSync(file, "utf8").split("\n").filter(Boolean).map(Number)
+    : []
+  const running = (pid: number) => {
+    try {
+      return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, "utf8"))
+    } catch {
+      return false
+    }
+  }
+  const deadline = Date.now() + 5000
+  while (pids.some(running) && Date.now() < deadline) await Bun.sleep(50)
+  const left = pids.filter(running)
+  for (const pid of left) process.kill(pid, "SIGKILL")
+  return left
+}
+
 describe("glidein_start.sh", () => {
   for (const shell of shells) {
     test.skipIf(!shell.present)(
@@ -410,6 +455,7 @@ describe("glidein_start.sh", () => {
     const vars = {
       STANDIN_RECORD: record,
       STANDIN_STAY: "1",
+      PATH: trackedSleep(),
       ...contract(tarballs.password as string),
     }
     const pairs = Object.entries(vars).map(([k, v]) => `${k}=${v}`)
@@ -426,5 +472,38 @@ describe("glidein_start.sh", () => {
     expect(readFileSync(path.join(record, "signal"), "utf8")).toBe("SIGQUIT")
     expect(out).toContain("glidein: got SIGTERM: asking HTCondor for a fast shutdown")
     expect(code).toBe(0)
+    expect(await sleepsLeft(record)).toEqual([])
   })
+
+  for (const shell of shells) {
+    test.skipIf(!shell.present)(
+      `under ${shell.name}: when condor_master ends first, the watchdog leaves no sleep behind`,
+      async () => {
+        const vars = { ...contract(tarballs.password as string), PATH: trackedSleep() }
+        const r = startGlidein(vars, shell.argv)
+        expect(r.code).toBe(0)
+        expect(readFileSync(path.join(r.record, "sleeps"), "utf8")).not.toBe("")
+        expect(await sleepsLeft(r.record)).toEqual([])
+      },
+    )
+
+    test.skipIf(!shell.present)(
+      `under ${shell.name}: after WALLTIME the watchdog asks condor_master for a fast shutdown and leaves no sleep behind`,
+      async () => {
+        const vars = {
+          ...contract(tarballs.password as string),
+          PATH: trackedSleep(),
+          STANDIN_STAY: "1",
+          STANDIN_WALLTIME_OVER: "1",
+        }
+        const r = startGlidein(vars, shell.argv)
+        expect(readFileSync(path.join(r.record, "signal"), "utf8")).toBe("SIGQUIT")
+        expect(r.code).toBe(0)
+        // The long sleep that ended; the 60 s grace before SIGKILL may not have started (or
+        // recorded itself) when the master's exit stops the watchdog, but must not outlive it.
+        expect(readFileSync(path.join(r.record, "sleeps"), "utf8")).not.toBe("")
+        expect(await sleepsLeft(r.record)).toEqual([])
+      },
+    )
+  }
 })
