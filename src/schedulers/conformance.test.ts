@@ -353,6 +353,45 @@ for (const s of Object.values(SCHEDULERS)) {
         )
       })
 
+      test("render() stopped by SIGTERM: the glidein ends first, then its logs are saved and its directory removed", async () => {
+        const ws = await workspace(`${s.name}-sigterm`)
+        const out = path.join(ws.dir, "out")
+        await mkdir(out)
+        // Like glidein_start.sh, which the batch system's TERM makes shut HTCondor down.
+        const stand = [
+          "#!/bin/sh",
+          "mkdir -p glidein.AbC123/log && echo 'shutting down' > glidein.AbC123/log/MasterLog",
+          `pwd > '${ws.dir}/pwd'`,
+          `while [ ! -e '${ws.dir}/go' ]; do sleep 0.02; done`,
+          "echo 'shut down' >> glidein.AbC123/log/MasterLog",
+        ].join("\n")
+        const proc = await startJob(s, spec({ paths: ws.paths }, { outputDir: out }), ws.dir, stand)
+        try {
+          const deadline = Date.now() + 10_000
+          while (!(await Bun.file(path.join(ws.dir, "pwd")).exists()) && Date.now() < deadline)
+            await Bun.sleep(20)
+          proc.kill("SIGTERM")
+          await Bun.sleep(100)
+          await writeFile(path.join(ws.dir, "go"), "")
+          const [status, stdout] = await Promise.all([
+            proc.exited,
+            new Response(proc.stdout).text(),
+          ])
+          expect(status).toBe(143)
+          const saved = await readdir(out)
+          expect(saved).toEqual([expect.stringMatching(/^glidein-logs-.+\.tar\.gz$/)])
+          const archive = path.join(out, saved[0]!)
+          expect(stdout).toContain(`exit status 143; HTCondor logs saved in ${archive}`)
+          // saved after the glidein ended, not while it still ran
+          const log = Bun.spawnSync(["tar", "-xzOf", archive, "glidein.AbC123/log/MasterLog"])
+          expect(log.stdout.toString()).toBe("shutting down\nshut down\n")
+          expect(await readdir(path.join(ws.dir, "scratch"))).toEqual([])
+        } finally {
+          await writeFile(path.join(ws.dir, "go"), "")
+          proc.kill()
+        }
+      })
+
       test("render() leaves an existing local_dir in place and works in a subdirectory", async () => {
         const ws = await workspace(`${s.name}-existing`)
         const scratch = path.join(ws.dir, "site-scratch")
