@@ -67,6 +67,26 @@ describe("glidein submit (command line)", () => {
     expect(bad.stderr).toContain("bad.ini:5: [Cluster] max_total_jobs:")
   })
 
+  test("glidein submit refuses glideins glidein_start.sh would refuse: --check and a real run exit 2, a dry run notes it", () => {
+    const file = config(
+      "short.ini",
+      SITE.replace("scheduler = slurm", "scheduler = slurm\nwalltime_hrs = 0.1"),
+    )
+    const why = `${file}:5: [Cluster] walltime_hrs: 0.1 h leaves the glidein no time for jobs before it retires (glidein_start.sh refuses it); at least 0.11 h`
+    const check = glidein("submit", "--config", file, "--check")
+    expect({ code: check.code, stderr: check.stderr }).toEqual({
+      code: 2,
+      stderr: `glidein: ${why}\n`,
+    })
+    const state = ["--state-file", path.join(dir, "state.json")]
+    const run = glidein("submit", "--config", file, ...state)
+    expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 2, stderr: `glidein: ${why}\n` })
+    const dry = glidein("submit", "--config", file, ...state, "--dry-run", "--json")
+    expect(dry.code).toBe(0)
+    expect(JSON.parse(dry.stdout).submissions[0].count).toBe(2)
+    expect(dry.stderr).toBe(`glidein submit: note: ${why}; a real run refuses this config\n`)
+  })
+
   test("glidein submit with an unreachable server exits 1 with one line and submits nothing", () => {
     const r = glidein(
       "submit",

@@ -88,7 +88,8 @@ the server could not be reached, 2 the config or command line is wrong.`,
     const token = secrets?.Glidein.token
     const json = args.flag("json")
     if (args.flag("check")) {
-      siteSetup(config, env)
+      const [problem] = siteSetup(config, env).problems
+      if (problem) throw problem
       writeStdout(
         json ? `${JSON.stringify(configJson(config), null, 2)}\n` : describeConfig(config),
       )
@@ -101,6 +102,11 @@ the server could not be reached, 2 the config or command line is wrong.`,
     // cron mails whatever a run prints: config warnings only where someone is looking.
     if (dryRun || stderrIsTerminal() || args.flag("debug")) {
       for (const w of config.warnings) writeStderr(`glidein submit: warning: ${formatWarning(w)}\n`)
+    }
+    // A real run refuses these; a dry run still shows its plan.
+    if (dryRun) {
+      for (const problem of siteSetup(config, env).problems)
+        writeStderr(`glidein submit: note: ${problem.message}; a real run refuses this config\n`)
     }
     const options = {
       dryRun: args.flag("dry-run"),

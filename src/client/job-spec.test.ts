@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test"
 import { parseSiteConfig } from "../config/index.ts"
-import { buildJobSpec } from "./job-spec.ts"
+import { buildJobSpec, minBatchWalltimeS, WALLTIME_MARGIN_S } from "./job-spec.ts"
 import { partitionPolicy } from "./partition-policy.ts"
 import type { PlannedSubmission } from "./plan-submissions.ts"
 
@@ -114,5 +114,29 @@ describe("partitionPolicy()", () => {
     const pbs = partitionPolicy("pbs", config.partitionSettings.pbs!, config.submitFile)
     expect(pbs.scheduler).toBe("pbs")
     expect(pbs.wholeNode).toEqual({ cpus: 8, memory: 32000, disk: 100000 })
+  })
+})
+
+describe("minBatchWalltimeS()", () => {
+  /** glidein_start.sh's check of WALLTIME and RETIRETIME (templates/glidein_start.sh, step 1). */
+  function startAccepts(walltime: number, retire?: number): boolean {
+    const r = retire ?? Math.max(1, Math.min(1200, Math.floor(walltime / 4)))
+    return walltime >= 1 && r < walltime && walltime - r >= 60
+  }
+
+  test("minBatchWalltimeS() is the shortest batch limit whose glidein glidein_start.sh starts", () => {
+    for (const retire of [undefined, 1, 600, 1200]) {
+      const min = minBatchWalltimeS(retire)
+      expect({ retire, ok: startAccepts(min - WALLTIME_MARGIN_S, retire) }).toEqual({
+        retire,
+        ok: true,
+      })
+      expect({ retire, ok: startAccepts(min - 1 - WALLTIME_MARGIN_S, retire) }).toEqual({
+        retire,
+        ok: false,
+      })
+    }
+    expect(minBatchWalltimeS()).toBe(379)
+    expect(minBatchWalltimeS(1200)).toBe(1560)
   })
 })

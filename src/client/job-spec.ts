@@ -34,6 +34,23 @@ export interface JobFiles {
 /** Seconds the glidein stops before the batch limit, so it can retire cleanly. */
 export const WALLTIME_MARGIN_S = 300
 
+/** The glidein's WALLTIME in a batch job limited to `batchWalltimeS`. */
+export function glideinWalltimeS(batchWalltimeS: number): number {
+  return Math.max(0, batchWalltimeS - WALLTIME_MARGIN_S)
+}
+
+/**
+ * The shortest batch limit (s) whose glidein `glidein_start.sh` starts: it wants WALLTIME −
+ * RETIRETIME ≥ 60 s, RETIRETIME being [CustomEnv] RETIRETIME (`retireTimeS`) or by default
+ * a quarter of WALLTIME, at most 1200 s and at least 1 s.
+ */
+export function minBatchWalltimeS(retireTimeS?: number): number {
+  if (retireTimeS !== undefined) return retireTimeS + 60 + WALLTIME_MARGIN_S
+  let walltime = 1
+  while (walltime - Math.max(1, Math.min(1200, Math.floor(walltime / 4))) < 60) walltime++
+  return walltime + WALLTIME_MARGIN_S
+}
+
 /** The job spec for `submission` on a partition configured by `settings`. */
 export function buildJobSpec(
   submission: PlannedSubmission,
@@ -47,7 +64,7 @@ export function buildJobSpec(
     MEMORY: String(r.memoryMb),
     DISK: String(r.diskKb),
     GPUS: String(r.gpus),
-    WALLTIME: String(Math.max(0, r.walltimeS - WALLTIME_MARGIN_S)),
+    WALLTIME: String(glideinWalltimeS(r.walltimeS)),
   }
   if (site.glidein.site !== undefined) env.SITE = site.glidein.site
   if (site.glidein.resourcename !== undefined) env.ResourceName = site.glidein.resourcename

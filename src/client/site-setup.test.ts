@@ -92,7 +92,45 @@ describe("siteSetup() login name", () => {
   })
 })
 
+describe("siteSetup() problems", () => {
+  const problemsOf = (cluster: string, customEnv = "") => {
+    const text = `[Glidein]\naddress = http://pool.example:11001/jsonrpc\ncluster = pool.example.org\n[Cluster]\nscheduler = slurm\n${cluster}[CustomEnv]\n${customEnv}`
+    const config = parseSiteConfig(text, "site.ini")
+    return siteSetup(config, { HOME: home }, join(dir, "state")).problems.map((p) => p.message)
+  }
+
+  test("siteSetup() finds a walltime_hrs too short for glidein_start.sh, naming its line", () => {
+    expect(problemsOf("walltime_hrs = 0.1\n")).toEqual([
+      "site.ini:6: [Cluster] walltime_hrs: 0.1 h leaves the glidein no time for jobs before it retires (glidein_start.sh refuses it); at least 0.11 h",
+    ])
+    expect(problemsOf("walltime_hrs = 0.11\n")).toEqual([])
+    expect(problemsOf("")).toEqual([])
+  })
+
+  test("siteSetup() checks walltime_hrs of every partition against [CustomEnv] RETIRETIME", () => {
+    const partitions =
+      "partitions = short, long\n[short]\nwalltime_hrs = 0.4\n[long]\nwalltime_hrs = 2\n"
+    expect(problemsOf(partitions, "RETIRETIME = 1200\n")).toEqual([
+      "site.ini:8: [short] walltime_hrs: 0.4 h leaves the glidein no time for jobs before it retires (glidein_start.sh refuses it); at least 0.44 h with [CustomEnv] RETIRETIME = 1200",
+    ])
+    expect(problemsOf("", "RETIRETIME = soon\n")).toEqual([
+      'site.ini:7: [CustomEnv] RETIRETIME: expected a whole number of seconds (glidein_start.sh refuses anything else), got "soon"',
+    ])
+  })
+})
+
 describe("startScriptText()", () => {
+  test("startScriptText() refuses a setup whose glideins glidein_start.sh would refuse", () => {
+    const config = parseSiteConfig(
+      "[Glidein]\naddress = http://pool.example:11001/jsonrpc\ncluster = pool.example.org\n[Cluster]\nscheduler = slurm\nwalltime_hrs = 0.05\n",
+      "site.ini",
+    )
+    const s = siteSetup(config, { HOME: home }, join(dir, "state"))
+    expect(() => startScriptText(s, "built-in", { HOME: home })).toThrow(
+      "site.ini:6: [Cluster] walltime_hrs: 0.05 h leaves the glidein no time",
+    )
+  })
+
   test("startScriptText() reads a glidein_script named with braced $HOME, else gives the built-in one", () => {
     // biome-ignore lint/suspicious/noTemplateCurlyInString: a config value under test
     const custom = setup("glidein_script = ${HOME}/glidein/start.sh")

@@ -7,8 +7,9 @@
 import { readFileSync } from "node:fs"
 import { dirname, resolve } from "node:path"
 import type { PartitionSettings, SiteConfig } from "../config/index.ts"
-import { ConfigError } from "../errors.ts"
+import { ConfigError, formatPlace } from "../errors.ts"
 import { schedulerFor } from "../schedulers/index.ts"
+import { minBatchWalltimeS } from "./job-spec.ts"
 import { loginName } from "./login-name.ts"
 import { partitionPolicy } from "./partition-policy.ts"
 import type { PartitionPolicy } from "./plan-submissions.ts"
@@ -35,6 +36,11 @@ export interface SiteSetup {
   /** glidein.tar.gz: `[Glidein] tarball`, relative to `loc`, relative to the config's folder. */
   tarball: string
   template?: { text: string; file: string }
+  /**
+   * Why glideins submitted with this config could not start (glidein_start.sh would refuse
+   * them): a real run refuses the config, `--check` fails, a dry run shows them as notes.
+   */
+  problems: ConfigError[]
 }
 
 /**
@@ -77,6 +83,7 @@ export function siteSetup(
     partitions,
     paths: statePaths(config.file, stateRootDir ?? stateRoot(env)),
     tarball: configPath(config, tarballName, env, loc),
+    problems: startProblems(config, partitions),
   }
   const templatePath = config.submitFile.submit_template
   if (templatePath !== undefined) {
@@ -114,12 +121,18 @@ function countUser(
   return ownName()
 }
 
-/** The start script the glideins run: the site's `glidein_script`, else the built-in one. */
+/**
+ * The start script the glideins run: the site's `glidein_script`, else the built-in one.
+ * Only a real run asks for it: it throws the first of `setup.problems`, since glideins that
+ * cannot start must not be submitted.
+ */
 export function startScriptText(
   setup: SiteSetup,
   builtIn: string,
   env: Record<string, string | undefined>,
 ): string {
+  const [problem] = setup.problems
+  if (problem) throw problem
   const custom = setup.config.glidein.glidein_script
   if (custom === undefined) return builtIn
   const file = configPath(setup.config, custom, env)
@@ -149,4 +162,36 @@ function configPath(
   const expand = (p: string) => expandVars(p, env).replace(/^~(?=\/|$)/, homeDir(env))
   const base = dirname(resolve(config.file))
   return resolve(base, within === undefined ? "" : expand(within), expand(path))
+}
+
+/** What in the config would make glidein_start.sh refuse every glidein, once per place. */
+function startProblems(config: SiteConfig, partitions: PartitionRun[]): ConfigError[] {
+  const problems: ConfigError[] = []
+  const retire = config.customEnv.RETIRETIME
+  // glidein_start.sh takes 1 to 15 digits.
+  if (retire !== undefined && !/^0*[1-9]\d{0,14}$/.test(retire)) {
+    problems.push(
+      new ConfigError(
+        config.place("CustomEnv", "RETIRETIME"),
+        `expected a whole number of seconds (glidein_start.sh refuses anything else), got "${retire}"`,
+      ),
+    )
+    return problems
+  }
+  const needS = minBatchWalltimeS(retire === undefined ? undefined : Number(retire))
+  for (const p of partitions) {
+    const hours = p.settings.walltime_hrs
+    // As sizeGlidein turns walltime_hrs into the batch limit.
+    if (Math.round(hours * 3600) >= needS) continue
+    const place = config.place(p.name, "walltime_hrs")
+    if (problems.some((e) => formatPlace(e.place) === formatPlace(place))) continue
+    const atLeast = Math.ceil(needS / 36) / 100
+    problems.push(
+      new ConfigError(
+        place,
+        `${hours} h leaves the glidein no time for jobs before it retires (glidein_start.sh refuses it); at least ${atLeast} h${retire === undefined ? "" : ` with [CustomEnv] RETIRETIME = ${retire}`}`,
+      ),
+    )
+  }
+  return problems
 }
