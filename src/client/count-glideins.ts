@@ -1,13 +1,20 @@
 /**
  * @module
- * How many of this site's glideins are running and idle in one partition: the site's own
- * `running_cmd` / `idle_cmd` (shell, `$VARS` expanded as pyglidein did), else the scheduler
- * adapter's default command (argv) and parser.
+ * How many of this site's glideins are running, idle and stuck in one partition: the site's
+ * own `running_cmd` / `idle_cmd` (shell, `$VARS` expanded as pyglidein did), else the
+ * scheduler adapter's default commands (argv) and parser, which keep to the partition's queue
+ * when it has one and also find glideins that are held, suspended or in an error state.
  */
 import type { PartitionSettings } from "../config/schema.ts"
-import type { Scheduler } from "../schedulers/types.ts"
+import type { GlideinFilter, GlideinState, Scheduler } from "../schedulers/types.ts"
 import type { PartitionCounts } from "./plan-submissions.ts"
-import { type CommandRunner, expandVars, outputTail, shellArgv } from "./run-command.ts"
+import {
+  type CommandResult,
+  type CommandRunner,
+  expandVars,
+  outputTail,
+  shellArgv,
+} from "./run-command.ts"
 
 /** Limit for one counting command. */
 export const COUNT_TIMEOUT_MS = 60_000
@@ -21,54 +28,124 @@ export interface CountContext {
   timeoutMs?: number
 }
 
-/** Counts running and idle glideins, or says in one line why it could not. */
+/** A partition's counts and the ids of its stuck glideins. */
+export interface GlideinCounts {
+  counts: PartitionCounts
+  /** Glideins held, suspended or in an error state (empty with the site's own commands). */
+  heldIds: string[]
+}
+
+/** The batch queue a partition submits to (Slurm: `partition`, as the job script has it). */
+export function partitionQueue(
+  settings: PartitionSettings,
+  scheduler: Scheduler,
+): string | undefined {
+  return scheduler.name === "slurm" ? (settings.partition ?? settings.queue) : settings.queue
+}
+
+/** Counts the partition's glideins, or says in one line why it could not. */
 export async function countGlideins(
   partition: string,
   settings: PartitionSettings,
   scheduler: Scheduler,
   ctx: CountContext,
-): Promise<PartitionCounts | { error: string }> {
-  const [running, idle] = await Promise.all([
-    countOne("running", settings.running_cmd, partition, scheduler, ctx),
-    countOne("idle", settings.idle_cmd, partition, scheduler, ctx),
+): Promise<GlideinCounts | { error: string }> {
+  const queue = partitionQueue(settings, scheduler)
+  const filter: GlideinFilter = {
+    user: ctx.user,
+    partition,
+    ...(queue !== undefined ? { queue } : {}),
+  }
+  // Adapters whose one listing serves every state (qstat, bjobs) are asked once.
+  const listings = new Map<string, Promise<CommandResult | string>>()
+  const byDefault = async (state: GlideinState): Promise<string[] | string> => {
+    const argv = scheduler.countArgv(state, filter)
+    const key = argv.join("\0")
+    let listing = listings.get(key)
+    if (!listing) {
+      listing = runCount(argv, partition, scheduler, ctx)
+      listings.set(key, listing)
+    }
+    const result = await listing
+    return typeof result === "string"
+      ? result
+      : scheduler.parseGlideins(result.stdout, state, filter)
+  }
+  const count = (state: "running" | "idle", commandLine: string | undefined) =>
+    commandLine !== undefined ? countByShell(state, commandLine, partition, ctx) : byDefault(state)
+  // A site with its own commands counts its own way; a default command for stuck glideins
+  // might not even work there, so none is run.
+  const own = settings.running_cmd !== undefined || settings.idle_cmd !== undefined
+  const [running, idle, held] = await Promise.all([
+    count("running", settings.running_cmd),
+    count("idle", settings.idle_cmd),
+    own ? [] : byDefault("held"),
   ])
   if (typeof running === "string") return { error: running }
   if (typeof idle === "string") return { error: idle }
-  return { running, idle }
+  if (typeof held === "string") return { error: held }
+  const size = (r: string[] | number) => (typeof r === "number" ? r : r.length)
+  return { counts: { running: size(running), idle: size(idle), held: held.length }, heldIds: held }
 }
 
-async function countOne(
-  state: "running" | "idle",
-  commandLine: string | undefined,
+/** Runs a default count command; its output, or why there is none. */
+async function runCount(
+  argv: string[],
   partition: string,
   scheduler: Scheduler,
   ctx: CountContext,
+): Promise<CommandResult | string> {
+  const what = `"${argv.join(" ")}"`
+  const result = await runOne(argv, what, partition, ctx)
+  if (typeof result === "string" || result.exitCode === 0) return result
+  // LSF's bjobs says it found no job (on stderr) and may exit 1 for it.
+  if (scheduler.noJobs?.test(`${result.stdout}\n${result.stderr}`)) return { ...result, stdout: "" }
+  return failed(result, what, partition)
+}
+
+/** pyglidein read a site command's whole output as one integer; so do we. */
+async function countByShell(
+  state: GlideinState,
+  commandLine: string,
+  partition: string,
+  ctx: CountContext,
 ): Promise<number | string> {
   const key = state === "running" ? "running_cmd" : "idle_cmd"
-  const argv =
-    commandLine !== undefined
-      ? shellArgv(expandVars(commandLine, ctx.env))
-      : scheduler.countArgv(state, ctx.user)
-  const what = commandLine !== undefined ? `${key} "${commandLine}"` : `"${argv.join(" ")}"`
-  let result: Awaited<ReturnType<CommandRunner>>
-  try {
-    result = await ctx.run(argv, { timeoutMs: ctx.timeoutMs ?? COUNT_TIMEOUT_MS, env: ctx.env })
-  } catch (error) {
-    return `[${partition}] ${what} could not start: ${(error as Error).message}`
-  }
-  if (result.timedOut) {
-    return `[${partition}] ${what} gave no answer within ${(ctx.timeoutMs ?? COUNT_TIMEOUT_MS) / 1000} s`
-  }
-  if (result.exitCode !== 0) {
-    const tail = outputTail(result)
-    return `[${partition}] ${what} failed with exit code ${result.exitCode}${tail ? `: ${tail}` : ""}`
-  }
-  if (commandLine === undefined) return scheduler.parseCount(result.stdout, state)
-  // pyglidein read the whole output as one integer; so do we, and say so when it is not one.
+  const result = await runOne(
+    shellArgv(expandVars(commandLine, ctx.env)),
+    `${key} "${commandLine}"`,
+    partition,
+    ctx,
+  )
+  if (typeof result === "string") return result
+  if (result.exitCode !== 0) return failed(result, `${key} "${commandLine}"`, partition)
   const text = result.stdout.trim()
   if (!/^\d+$/.test(text)) {
     const shown = text.length > 60 ? `${text.slice(0, 57)}…` : text
     return `[${partition}] ${key} printed ${JSON.stringify(shown)}, expected one whole number`
   }
   return Number(text)
+}
+
+/** Runs one counting command; a command that cannot start or hangs is a one-line reason. */
+async function runOne(
+  argv: string[],
+  what: string,
+  partition: string,
+  ctx: CountContext,
+): Promise<CommandResult | string> {
+  const timeoutMs = ctx.timeoutMs ?? COUNT_TIMEOUT_MS
+  let result: CommandResult
+  try {
+    result = await ctx.run(argv, { timeoutMs, env: ctx.env })
+  } catch (error) {
+    return `[${partition}] ${what} could not start: ${(error as Error).message}`
+  }
+  if (result.timedOut) return `[${partition}] ${what} gave no answer within ${timeoutMs / 1000} s`
+  return result
+}
+
+function failed(result: CommandResult, what: string, partition: string): string {
+  const tail = outputTail(result)
+  return `[${partition}] ${what} failed with exit code ${result.exitCode}${tail ? `: ${tail}` : ""}`
 }

@@ -17,6 +17,8 @@ import { type PartitionRun, type SiteSetup, usesDefaultCount } from "./site-setu
 export interface Counted {
   partition: PartitionRun
   counts?: PartitionCounts
+  /** Glideins held, suspended or in an error state. */
+  heldIds?: string[]
   error?: string
 }
 
@@ -49,7 +51,9 @@ export async function countPartitions(
         partition.scheduler,
         ctx,
       )
-      return "error" in result ? { partition, error: result.error } : { partition, counts: result }
+      return "error" in result
+        ? { partition, error: result.error }
+        : { partition, counts: result.counts, heldIds: result.heldIds }
     }),
   )
 }

@@ -36,6 +36,8 @@ export interface PartitionPolicy extends SizingPolicy {
 export interface PartitionCounts {
   running: number
   idle: number
+  /** Held, suspended or in an error state: they take room under max_total_jobs, never idle. */
+  held?: number
 }
 
 /** A demand shape as the server stated it. */
@@ -139,7 +141,7 @@ export function planSubmissions(
   return { submissions, partitions: outcomes, unplaced }
 }
 
-/** min(limit_per_submit, max_total_jobs − running, max_idle_jobs − idle), never below 0. */
+/** min(limit_per_submit, max_total_jobs − running − held, max_idle_jobs − idle), never below 0. */
 export function partitionLimit(
   policy: PartitionPolicy,
   counts: PartitionCounts,
@@ -147,8 +149,8 @@ export function partitionLimit(
   const candidates: [number, string][] = [
     [policy.limitPerSubmit, `limit_per_submit ${policy.limitPerSubmit}`],
     [
-      policy.maxTotalJobs - counts.running,
-      `max_total_jobs ${policy.maxTotalJobs} − ${counts.running} running`,
+      policy.maxTotalJobs - counts.running - (counts.held ?? 0),
+      `max_total_jobs ${policy.maxTotalJobs} − ${counts.running} running${counts.held ? ` − ${counts.held} held` : ""}`,
     ],
     [policy.maxIdleJobs - counts.idle, `max_idle_jobs ${policy.maxIdleJobs} − ${counts.idle} idle`],
   ]

@@ -375,7 +375,7 @@ describe("shells", () => {
     }
     // running_cmd / idle_cmd and submit_command: written by the site user in their config.
     expect(shells.sort()).toEqual([
-      "client/count-glideins.ts: ? shellArgv(expandVars(commandLine, ctx.env))",
+      "client/count-glideins.ts: shellArgv(expandVars(commandLine, ctx.env)),",
       // biome-ignore lint/suspicious/noTemplateCurlyInString: source text under test
       "client/prepare-submissions.ts: ? shellArgv(`${command} ${shellQuote(rendered.submitFile)}`)",
     ])

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test"
 import { jobSpec, resources } from "./fixtures.ts"
-import { countTasks, sge, uge } from "./grid-engine.ts"
+import { sge, taskIds, uge } from "./grid-engine.ts"
 
 function text(s: typeof sge, ...args: Parameters<typeof jobSpec>): string {
   const job = s.render(jobSpec(...args))
@@ -50,15 +50,15 @@ describe("grid engine", () => {
     expect(t).toContain("#$ -o /home/user/glidein/glidein-$JOB_ID.$TASK_ID.out\n")
   })
 
-  test("countTasks() counts single tasks, ranges with steps and lists", () => {
-    expect(countTasks("7")).toBe(1)
-    expect(countTasks("1-5:1")).toBe(5)
-    expect(countTasks("2-10:2")).toBe(5)
-    expect(countTasks("2,3")).toBe(2)
-    expect(countTasks("1-3:1,7")).toBe(4)
+  test("taskIds() lists single tasks, ranges with steps and lists", () => {
+    expect(taskIds("7")).toEqual(["7"])
+    expect(taskIds("1-5:1")).toEqual(["1", "2", "3", "4", "5"])
+    expect(taskIds("2-10:2")).toEqual(["2", "4", "6", "8", "10"])
+    expect(taskIds("2,3")).toEqual(["2", "3"])
+    expect(taskIds("1-3:1,7")).toEqual(["1", "2", "3", "7"])
   })
 
-  test("parseCount() ignores Eqw and held jobs that qstat -s p calls pending", () => {
+  test("parseGlideins() counts Eqw and held jobs, which qstat -s p calls pending, as held", () => {
     const table = [
       "job-ID  prior   name       user         state submit/start at     queue                          slots ja-task-ID ",
       "-----------------------------------------------------------------------------------------------------------------",
@@ -67,11 +67,19 @@ describe("grid engine", () => {
       "      8 0.00000 glidein    alice        qw    11/21/2026 11:40:11                                    1        ",
       "      9 0.00000 other      alice        qw    11/21/2026 11:40:11                                    1        ",
     ].join("\n")
-    expect(sge.parseCount(table, "idle")).toBe(1)
-    expect(sge.parseCount(table, "running")).toBe(0)
+    expect(sge.parseGlideins(table, "idle", {})).toEqual(["8"])
+    expect(sge.parseGlideins(table, "running", {})).toEqual([])
+    expect(sge.parseGlideins(table, "held", {})).toEqual(["6", "7"])
   })
 
-  test("countArgv() lists the user's jobs for parseCount to filter", () => {
-    expect(uge.countArgv("idle", "alice")).toEqual(["qstat", "-u", "alice"])
+  test("countArgv() lists the user's jobs for parseGlideins to filter, with requests for a queue", () => {
+    expect(uge.countArgv("idle", { user: "alice" })).toEqual(["qstat", "-u", "alice"])
+    // qstat -q lists pending jobs whatever queue they asked for; -r shows the request.
+    expect(uge.countArgv("idle", { user: "alice", queue: "all.q" })).toEqual([
+      "qstat",
+      "-u",
+      "alice",
+      "-r",
+    ])
   })
 })

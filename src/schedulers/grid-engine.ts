@@ -24,7 +24,7 @@ import {
   renderBatchJob,
   walltimeHms,
 } from "./job-script.ts"
-import type { Scheduler, SchedulerName } from "./types.ts"
+import type { GlideinFilter, GlideinState, Scheduler, SchedulerName } from "./types.ts"
 
 function dialect(name: "sge" | "uge"): BatchDialect {
   return {
@@ -74,39 +74,78 @@ function memoryPerSlot(r: { memoryMb: number; cpus: number }): number {
   return Math.max(1, Math.floor(r.memoryMb / r.cpus))
 }
 
-/** Tasks in a `ja-task-ID` field: `7`, `1-5:1`, `2-10:2`, or a comma list of those. */
-export function countTasks(field: string): number {
-  let total = 0
+/** Task ids in a `ja-task-ID` field: `7`, `1-5:1`, `2-10:2`, or a comma list of those. */
+export function taskIds(field: string): string[] {
+  const ids: string[] = []
   for (const part of field.split(",")) {
     const m = /^(\d+)(?:-(\d+)(?::(\d+))?)?$/.exec(part)
-    if (!m) return 1
+    if (!m) return [field]
     const first = Number(m[1])
     const last = m[2] === undefined ? first : Number(m[2])
     const step = m[3] === undefined ? 1 : Math.max(Number(m[3]), 1)
-    total += last >= first ? Math.floor((last - first) / step) + 1 : 0
+    for (let t = first; t <= last; t += step) ids.push(String(t))
   }
-  return total
+  return ids
 }
 
-/** Glideins in `state` in `qstat` output (the default job table). */
-function parseQstat(stdout: string, state: "running" | "idle"): number {
-  let total = 0
+/** A glidein line of the `qstat` job table, with `-r`'s hard queue request when shown. */
+interface QstatJob {
+  number: string
+  state: string
+  tasks?: string
+  queues: string[]
+}
+
+/** The glideins in `qstat` (or `qstat -r`) output. */
+function qstatJobs(stdout: string): QstatJob[] {
+  const jobs: QstatJob[] = []
+  let current: QstatJob | undefined
   for (const line of stdout.split("\n")) {
+    const request = /^\s+Hard requested queues:\s*(.*)$/.exec(line)
+    if (request) {
+      if (current) current.queues = request[1]!.split(",").map((q) => q.trim())
+      continue
+    }
     const cols = line.trim().split(/\s+/)
     // job-ID prior name user state date time [queue] [slots [ja-task-ID]]
-    if (cols.length < 8 || !/^\d+$/.test(cols[0]!) || cols[2] !== JOB_NAME) continue
-    const s = cols[4]!
-    if (s.includes("E") || s.includes("h")) continue
-    const running = /[rt]/.test(s) && !s.includes("w")
-    const pending = s.includes("q") && s.includes("w")
-    if (state === "running" ? !running : !pending) continue
+    if (cols.length < 8 || !/^\d+$/.test(cols[0]!)) continue
+    current = undefined
+    if (cols[2] !== JOB_NAME) continue
     const rest = cols.slice(7)
     // The queue column (queue@host) is present only once a job has been scheduled.
     const afterQueue = rest[0]?.includes("@") ? rest.slice(1) : rest
-    const tasks = afterQueue[1]
-    total += tasks === undefined ? 1 : countTasks(tasks)
+    current = { number: cols[0]!, state: cols[4]!, queues: [] }
+    if (afterQueue[1] !== undefined) current.tasks = afterQueue[1]
+    jobs.push(current)
   }
-  return total
+  return jobs
+}
+
+/**
+ * What a qstat state means for a glidein. Errors (`Eqw`), holds (`hqw`) and suspensions
+ * (`s`, `S`, `T`) are stuck: `qstat -s p` would call the first two pending, and a glidein that
+ * cannot start would then stop new ones for good. A deletion (`d`) is on its way out.
+ */
+function classify(state: string): GlideinState | "gone" | "other" {
+  if (state.includes("d")) return "gone"
+  if (/[EsST]/.test(state)) return "held"
+  if (/[rt]/.test(state) && !state.includes("w")) return "running"
+  if (state.includes("q") && state.includes("w")) return state.includes("h") ? "held" : "idle"
+  return "other"
+}
+
+/** Does the job ask for `queue` (`all.q` matches a request for `all.q` or `all.q@host`)? */
+function inQueue(job: QstatJob, queue: string): boolean {
+  return job.queues.some((q) => q === queue || (!queue.includes("@") && q.startsWith(`${queue}@`)))
+}
+
+function parseQstat(stdout: string, state: GlideinState, filter: GlideinFilter): string[] {
+  return qstatJobs(stdout).flatMap((job) => {
+    if (classify(job.state) !== state) return []
+    if (filter.queue !== undefined && !inQueue(job, filter.queue)) return []
+    if (job.tasks === undefined) return [job.number]
+    return taskIds(job.tasks).map((t) => `${job.number}.${t}`)
+  })
 }
 
 function gridEngine(name: "sge" | "uge"): Scheduler {
@@ -114,8 +153,19 @@ function gridEngine(name: "sge" | "uge"): Scheduler {
   return {
     name: name satisfies SchedulerName,
     render: (job) => renderBatchJob(job, d),
-    countArgv: (_state, user) => ["qstat", ...(user ? ["-u", user] : [])],
-    parseCount: parseQstat,
+    // One table serves every state (the client runs it once). qstat -q would not do for a
+    // queue: it lists pending jobs whatever they asked for; -r shows each job's request.
+    countArgv: (_state, filter) => [
+      "qstat",
+      ...(filter.user ? ["-u", filter.user] : []),
+      ...(filter.queue !== undefined ? ["-r"] : []),
+    ],
+    parseGlideins: parseQstat,
+    liveArgv: (user) => ["qstat", ...(user ? ["-u", user] : [])],
+    parseLive(stdout) {
+      const live = qstatJobs(stdout).filter((job) => classify(job.state) !== "gone")
+      return [...new Set(live.map((job) => job.number))]
+    },
     parseJobIds(stdout) {
       const ids: string[] = []
       // `Your job 123 ("glidein") has been submitted`, arrays `Your job-array 123.1-5:1 (…)`.

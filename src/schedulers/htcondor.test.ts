@@ -51,10 +51,24 @@ describe("htcondor", () => {
   })
 
   test("countArgv() selects glideins by batch name and status", () => {
-    expect(htcondor.countArgv("idle")).toEqual([
+    expect(htcondor.countArgv("idle", {})).toEqual([
       "condor_q",
       "-constraint",
       'JobBatchName =?= "glidein" && JobStatus == 1',
+      "-af",
+      "ClusterId",
+      "ProcId",
+    ])
+  })
+
+  test("render() tags each glidein with its partition, and countArgv() counts by it", () => {
+    const job = htcondor.render(jobSpec({ partition: 'gpu "A"' }))
+    expect(job.files[job.submitFile]).toContain('+GlideinPartition = "gpu \\"A\\""\n')
+    expect(htcondor.countArgv("held", { user: "ice", partition: "gpu" })).toEqual([
+      "condor_q",
+      "ice",
+      "-constraint",
+      'JobBatchName =?= "glidein" && (JobStatus == 5 || JobStatus == 7) && (GlideinPartition =?= "gpu" || GlideinPartition =?= undefined)',
       "-af",
       "ClusterId",
       "ProcId",

@@ -76,6 +76,8 @@ function render(job: JobSpec) {
   const directives = [
     "universe = vanilla",
     `batch_name = ${JOB_NAME}`,
+    // The default counts tell the partitions of a config apart by it (HTCondor has no queues).
+    `+${PARTITION_ATTRIBUTE} = ${classAdString(job.partition)}`,
     `executable = ${wrapperName}`,
     "transfer_executable = True",
     "should_transfer_files = YES",
@@ -129,21 +131,60 @@ function render(job: JobSpec) {
   }
 }
 
+/** JobStatus: 1 idle, 2 running; held (5) and suspended (7) jobs are stuck. */
+const STATES = {
+  running: "JobStatus == 2",
+  idle: "JobStatus == 1",
+  held: "(JobStatus == 5 || JobStatus == 7)",
+} as const
+
+/** The job attribute naming the config section a glidein was submitted for. */
+const PARTITION_ATTRIBUTE = "GlideinPartition"
+
+/** A ClassAd string literal. */
+function classAdString(text: string): string {
+  return `"${text.replace(/[\\"]/g, "\\$&")}"`
+}
+
+/** Glideins of one partition; those submitted before glideins were tagged count for all. */
+function inPartition(partition: string): string {
+  return `(${PARTITION_ATTRIBUTE} =?= ${classAdString(partition)} || ${PARTITION_ATTRIBUTE} =?= undefined)`
+}
+
+/** `ClusterId ProcId` lines of `condor_q -af`. */
+function procIds(stdout: string): [string, string][] {
+  return stdout.split("\n").flatMap((line) => {
+    const m = /^\s*(\d+)\s+(\d+)\s*$/.exec(line)
+    return m ? [[m[1]!, m[2]!] as [string, string]] : []
+  })
+}
+
+function condorQ(user: string | undefined, constraint: string): string[] {
+  return [
+    "condor_q",
+    ...(user ? [user] : []),
+    "-constraint",
+    `JobBatchName =?= "${JOB_NAME}" && ${constraint}`,
+    "-af",
+    "ClusterId",
+    "ProcId",
+  ]
+}
+
 /** The HTCondor adapter. */
 export const htcondor: Scheduler = {
   name: "htcondor",
   render,
-  countArgv: (state, user) => [
-    "condor_q",
-    ...(user ? [user] : []),
-    "-constraint",
-    `JobBatchName =?= "${JOB_NAME}" && JobStatus == ${state === "running" ? 2 : 1}`,
-    "-af",
-    "ClusterId",
-    "ProcId",
-  ],
-  parseCount(stdout) {
-    return stdout.split("\n").filter((line) => /^\s*\d+\s+\d+\s*$/.test(line)).length
+  countArgv: (state, filter) =>
+    condorQ(
+      filter.user,
+      `${STATES[state]}${filter.partition ? ` && ${inPartition(filter.partition)}` : ""}`,
+    ),
+  parseGlideins: (stdout) => procIds(stdout).map(([cluster, proc]) => `${cluster}.${proc}`),
+  // Removed (3) and completed (4) jobs are on their way out of the queue.
+  liveArgv: (user) => condorQ(user, "JobStatus != 3 && JobStatus != 4"),
+  parseLive(stdout) {
+    return [...new Set(procIds(stdout).map(([cluster]) => cluster))]
   },
   parseJobIds(stdout) {
     return [...stdout.matchAll(/submitted to cluster (\d+)/g)].map((m) => m[1]!)

@@ -23,7 +23,7 @@ import {
   renderBatchJob,
   walltimeHm,
 } from "./job-script.ts"
-import type { Scheduler } from "./types.ts"
+import type { GlideinState, Scheduler } from "./types.ts"
 
 const dialect: BatchDialect = {
   template,
@@ -62,26 +62,69 @@ const dialect: BatchDialect = {
   request: (job) => ({ ...job.resources }),
 }
 
-/** The LSF adapter. */
-export const lsf: Scheduler = {
-  name: "lsf",
-  render: (job) => renderBatchJob(job, dialect),
-  countArgv: (_state, user) => [
+function bjobs(user: string | undefined, queue: string | undefined): string[] {
+  return [
     "bjobs",
     "-w",
     "-noheader",
     ...(user ? ["-u", user] : []),
+    ...(queue !== undefined ? ["-q", queue] : []),
     "-J",
     JOB_NAME,
-  ],
-  parseCount(stdout, state) {
-    const wanted = state === "running" ? "RUN" : "PEND"
-    return stdout.split("\n").filter((line) => {
-      // JOBID USER STAT QUEUE FROM_HOST EXEC_HOST JOB_NAME SUBMIT_TIME
-      const cols = line.trim().split(/\s+/)
-      return /^\d+$/.test(cols[0] ?? "") && cols[2] === wanted
-    }).length
+  ]
+}
+
+/** bjobs STAT values: suspended jobs (by the user, an admin or LSF) are stuck. */
+const STATES: Record<string, GlideinState | "gone"> = {
+  RUN: "running",
+  PEND: "idle",
+  PSUSP: "held",
+  USUSP: "held",
+  SSUSP: "held",
+  DONE: "gone",
+  EXIT: "gone",
+  ZOMBI: "gone",
+}
+
+/** Glidein lines of `bjobs -w -noheader`: one per job or array element, `1235[2]` for those. */
+function bjobsLines(stdout: string) {
+  return stdout.split("\n").flatMap((line) => {
+    // JOBID USER STAT QUEUE FROM_HOST [EXEC_HOST] JOB_NAME SUBMIT_TIME: EXEC_HOST is blank
+    // while pending, so JOB_NAME is found by its form, the last such column before the time.
+    const cols = line.trim().split(/\s+/)
+    const number = cols[0] ?? ""
+    if (!/^\d+$/.test(number)) return []
+    const name = cols
+      .slice(3)
+      .reverse()
+      .find((c) => c === JOB_NAME || c.startsWith(`${JOB_NAME}[`))
+    if (name === undefined) return []
+    const index = /\[(\d+)\]$/.exec(name)?.[1]
+    return [
+      {
+        number,
+        id: index === undefined ? number : `${number}[${index}]`,
+        state: STATES[cols[2] ?? ""] ?? "other",
+      },
+    ]
+  })
+}
+
+/** The LSF adapter. */
+export const lsf: Scheduler = {
+  name: "lsf",
+  render: (job) => renderBatchJob(job, dialect),
+  // One listing serves every state (the client runs it once); -q keeps to the partition's queue.
+  countArgv: (_state, filter) => bjobs(filter.user, filter.queue),
+  parseGlideins(stdout, state) {
+    return bjobsLines(stdout).flatMap((job) => (job.state === state ? [job.id] : []))
   },
+  liveArgv: (user) => bjobs(user, undefined),
+  parseLive(stdout) {
+    const live = bjobsLines(stdout).filter((job) => job.state !== "gone")
+    return [...new Set(live.map((job) => job.number))]
+  },
+  noJobs: /^(No (unfinished )?job found|Job <[^>]*> is not found)/m,
   parseJobIds(stdout) {
     return [...stdout.matchAll(/Job <(\d+)> is submitted/g)].map((m) => m[1]!)
   },

@@ -69,7 +69,7 @@ describe("pbs", () => {
   })
 
   test("countArgv() selects by user, name and state", () => {
-    expect(pbs.countArgv("running", "bob")).toEqual([
+    expect(pbs.countArgv("running", { user: "bob" })).toEqual([
       "qselect",
       "-u",
       "bob",
@@ -78,6 +78,19 @@ describe("pbs", () => {
       "-s",
       "R",
     ])
-    expect(pbs.countArgv("idle")).toEqual(["qselect", "-N", "glidein", "-s", "Q"])
+    expect(pbs.countArgv("idle", {})).toEqual(["qselect", "-N", "glidein", "-s", "Q"])
+    expect(pbs.countArgv("held", { queue: "long" })).toEqual([
+      "qselect",
+      "-N",
+      "glidein",
+      "-q",
+      "long",
+      "-s",
+      "H",
+    ])
+  })
+
+  test("liveArgv() leaves out exiting and completed jobs", () => {
+    expect(pbs.liveArgv("bob")).toEqual(["qselect", "-u", "bob", "-N", "glidein", "-s", "HQRTW"])
   })
 })

@@ -83,23 +83,36 @@ const dialect: BatchDialect = {
   request: (job) => ({ ...job.resources, memoryMb: memoryRequest(job).totalMb }),
 }
 
+/** qselect's state letters: held jobs (H) are stuck until someone releases them. */
+const STATES = { running: "R", idle: "Q", held: "H" } as const
+
+function qselect(user: string | undefined, options: string[]): string[] {
+  // Without -u, qselect lists every user's jobs.
+  return ["qselect", ...(user ? ["-u", user] : []), "-N", JOB_NAME, ...options]
+}
+
+/** The job ids qselect printed, separated by white space (one per line in practice):
+ *  `548.moab`, array tasks `1098[1].moab`. */
+function qselectIds(stdout: string): string[] {
+  return stdout.split(/\s+/).filter((id) => /^\d+(\[\d*\])?(\.\S*)?$/.test(id))
+}
+
 /** The PBS/Torque adapter. */
 export const pbs: Scheduler = {
   name: "pbs",
   render: (job) => renderBatchJob(job, dialect),
-  countArgv(state, user) {
-    // Without -u, qselect lists every user's jobs.
-    return [
-      "qselect",
-      ...(user ? ["-u", user] : []),
-      "-N",
-      JOB_NAME,
+  countArgv(state, filter) {
+    return qselect(filter.user, [
+      ...(filter.queue !== undefined ? ["-q", filter.queue] : []),
       "-s",
-      state === "running" ? "R" : "Q",
-    ]
+      STATES[state],
+    ])
   },
-  parseCount(stdout) {
-    return stdout.split("\n").filter((line) => /^\s*\d+(\[\d*\])?(\.\S*)?\s*$/.test(line)).length
+  parseGlideins: qselectIds,
+  // Exiting (E) and completed (C) jobs are on their way out.
+  liveArgv: (user) => qselect(user, ["-s", "HQRTW"]),
+  parseLive(stdout) {
+    return [...new Set(qselectIds(stdout).map((id) => /^\d+/.exec(id)![0]))]
   },
   parseJobIds(stdout) {
     const ids: string[] = []

@@ -71,7 +71,7 @@ describe("slurm", () => {
   })
 
   test("countArgv() lists array tasks one per line, by name and state", () => {
-    expect(slurm.countArgv("idle", "alice")).toEqual([
+    expect(slurm.countArgv("idle", { user: "alice" })).toEqual([
       "squeue",
       "--noheader",
       "--array",
@@ -84,6 +84,24 @@ describe("slurm", () => {
       "--format",
       "%i",
     ])
-    expect(slurm.countArgv("running")).toContain("--me")
+    expect(slurm.countArgv("running", {})).toContain("--me")
+  })
+
+  test("countArgv() keeps to the partition and counts suspended glideins as held", () => {
+    const argv = slurm.countArgv("held", { user: "alice", queue: "gpu", partition: "g" })
+    expect(argv.join(" ")).toContain("--partition gpu --name glidein --states SUSPENDED")
+  })
+
+  test("liveArgv() lists every glidein of the user with its state; parseLive() skips completing ones", () => {
+    expect(slurm.liveArgv()).toEqual([
+      "squeue",
+      "--noheader",
+      "--me",
+      "--name",
+      "glidein",
+      "--format",
+      "%i %t",
+    ])
+    expect(slurm.parseLive("77 CG\n78_[1-3] PD\n79_4 R\nfoo\n").sort()).toEqual(["78", "79"])
   })
 })

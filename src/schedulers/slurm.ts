@@ -58,27 +58,59 @@ const dialect: BatchDialect = {
   request: (job) => ({ ...job.resources }),
 }
 
+const STATES = { running: "RUNNING", idle: "PENDING", held: "SUSPENDED" } as const
+
+/** Compact states (squeue %t) of jobs that have ended or are ending. */
+const GONE = new Set(["CG", "CD", "CA", "F", "TO", "NF", "PR", "BF", "DL", "OOM", "SO"])
+
+function who(user: string | undefined): string[] {
+  return user ? ["--user", user] : ["--me"]
+}
+
 /** The Slurm adapter. */
 export const slurm: Scheduler = {
   name: "slurm",
   render: (job) => renderBatchJob(job, dialect),
-  countArgv(state, user) {
+  countArgv(state, filter) {
     // --array lists pending array tasks one per line instead of one line for the whole array.
+    // Held jobs are PENDING to Slurm (and count as idle); SUSPENDED ones are stuck.
     return [
       "squeue",
       "--noheader",
       "--array",
-      ...(user ? ["--user", user] : ["--me"]),
+      ...who(filter.user),
+      ...(filter.queue !== undefined ? ["--partition", filter.queue] : []),
       "--name",
       JOB_NAME,
       "--states",
-      state === "running" ? "RUNNING" : "PENDING",
+      STATES[state],
       "--format",
       "%i",
     ]
   },
-  parseCount(stdout) {
-    return stdout.split("\n").filter((line) => /^\s*\d+(_\d+)?\s*$/.test(line)).length
+  parseGlideins(stdout) {
+    return stdout.split("\n").flatMap((line) => {
+      const id = line.trim()
+      return /^\d+(_\d+)?$/.test(id) ? [id] : []
+    })
+  },
+  liveArgv: (user) => [
+    "squeue",
+    "--noheader",
+    ...who(user),
+    "--name",
+    JOB_NAME,
+    "--format",
+    "%i %t",
+  ],
+  parseLive(stdout) {
+    const numbers = new Set<string>()
+    for (const line of stdout.split("\n")) {
+      // `123 R`, `124_7 PD`, `124_[8-9] PD`; a cancelled job completing (CG) is on its way out.
+      const m = /^\s*(\d+)\S*\s+(\S+)\s*$/.exec(line)
+      if (m && !GONE.has(m[2]!)) numbers.add(m[1]!)
+    }
+    return [...numbers]
   },
   parseJobIds(stdout) {
     const ids: string[] = []

@@ -93,16 +93,37 @@ export interface RenderedJob {
   runs: number
 }
 
+/** What the default counts tell apart: glideins running, waiting to run, and stuck (held,
+ *  suspended or in an error state), which count toward `max_total_jobs` but never as idle. */
+export type GlideinState = "running" | "idle" | "held"
+
+/** Which of the user's glideins a default count covers. */
+export interface GlideinFilter {
+  /** Login name; PBS lists every user's jobs without one. */
+  user?: string
+  /** The partition's batch queue (Slurm: partition); unset, glideins in every queue count. */
+  queue?: string
+  /** The config section, for HTCondor, which has no queues and tags each glidein with it. */
+  partition?: string
+}
+
 /** One batch-scheduler adapter. */
 export interface Scheduler {
   name: SchedulerName
   render(job: JobSpec): RenderedJob
-  /** Default argv that lists this user's glideins (job name `glidein`); pass the login name,
-   *  which PBS needs to see only this user's jobs. */
-  countArgv(state: "running" | "idle", user?: string): string[]
-  /** Counts glideins in `state` from the output of `countArgv` (headers, Eqw and the like
-   *  excluded; pending array tasks counted one by one). */
-  parseCount(stdout: string, state: "running" | "idle"): number
+  /** Default argv that lists this user's glideins (job name `glidein`) in `state`. */
+  countArgv(state: GlideinState, filter: GlideinFilter): string[]
+  /** The glideins in `state` in the output of `countArgv`, one id per glidein (pending array
+   *  tasks one by one, e.g. `123_4`, `123.4`, `123[4]`); headers and other jobs left out. */
+  parseGlideins(stdout: string, state: GlideinState, filter: GlideinFilter): string[]
+  /** Default argv that lists every live glidein of the user, in any queue and state. */
+  liveArgv(user?: string): string[]
+  /** The job numbers (the leading integer of a job id, array tasks folded into their job) of
+   *  the glideins in `liveArgv`'s output that are not already on their way out. */
+  parseLive(stdout: string): string[]
+  /** Output of the listing commands that means "no such jobs" whatever their exit status
+   *  (LSF's bjobs says so on stderr and may exit 1). */
+  noJobs?: RegExp
   /** Job ids from the submit command's stdout; empty when none could be found. */
   parseJobIds(stdout: string): string[]
   /** Argv that removes the given jobs. */
