@@ -47,6 +47,19 @@ describe("partitionLimit()", () => {
     })
   })
 
+  test("partitionLimit() counts held glideins toward max_total_jobs, never as idle", () => {
+    // Each run would add limit_per_submit more behind glideins that never start.
+    const p = policy({ limitPerSubmit: 10, maxTotalJobs: 100, maxIdleJobs: 20 })
+    expect(partitionLimit(p, { running: 80, idle: 0, held: 15 })).toEqual({
+      limit: 5,
+      limitBy: "max_total_jobs 100 − 80 running − 15 held",
+    })
+    expect(partitionLimit(p, { running: 0, idle: 15, held: 40 })).toEqual({
+      limit: 5,
+      limitBy: "max_idle_jobs 20 − 15 idle",
+    })
+  })
+
   test("partitionLimit() never goes below zero when counts exceed the maxima", () => {
     const p = policy({ maxTotalJobs: 10, maxIdleJobs: 5 })
     expect(partitionLimit(p, { running: 40, idle: 9 }).limit).toBe(0)
