@@ -1,7 +1,7 @@
 /**
  * @module
- * `glidein cancel`: remove every glidein a config submitted (by the job ids in its journal),
- * e.g. after a new tarball, so that fresh glideins replace them.
+ * `glidein cancel`: remove the glideins a config submitted that are still in the batch system
+ * (by the job ids in its journal), e.g. after a new tarball, so that fresh glideins replace them.
  */
 import { cancelGlideins } from "../client/cancel-glideins.ts"
 import { runCommand } from "../client/run-command.ts"
@@ -12,18 +12,28 @@ import type { Command } from "./command.ts"
 /** The `glidein cancel` command. */
 export const cancelCommand: Command = {
   name: "cancel",
-  summary: "remove every glidein this config submitted",
+  summary: "remove the glideins this config submitted",
   usage: "--config FILE [--dry-run]",
-  details: `Reads the config's journal (~/.glidein or $GLIDEIN_STATE_DIR) and runs the scheduler's
-cancel command (scancel, qdel, bkill, condor_rm) for every job id not cancelled before. Other
-jobs of the same user, and glideins of other configs, are never touched. Waits for nothing:
-if a submit run of this config is active, it exits 1 and asks to try again.`,
+  details: `Reads the config's journal (~/.glidein or $GLIDEIN_STATE_DIR), lists the user's live jobs
+named glidein (squeue, qselect, qstat, bjobs, condor_q), and runs the scheduler's cancel
+command (scancel, qdel, bkill, condor_rm) for the journal's jobs in that list only: a job id
+the batch system has since given to another job is not touched, nor are glideins of other
+configs. Jobs no longer listed leave the journal as finished; a cancelled job leaves it once
+the batch system no longer lists it (checked for up to 15 s; exit 1 if some are still there).
+If a submit run of this config is active, it exits 1 at once and asks to try again.`,
   options: {
     config: { type: "string", value: "FILE", description: "site config whose glideins to remove" },
-    "dry-run": { type: "boolean", description: "print the cancel commands; run nothing" },
+    "dry-run": {
+      type: "boolean",
+      description: "list the live glideins and print the cancel commands; cancel nothing",
+    },
   },
   async run(args) {
-    const config = await loadSiteConfig(args.requireString("config"))
+    // Cancel never asks the server, so a config that names none (a site that passes --server
+    // or $GLIDEIN_SERVER to submit) is complete for it.
+    const config = await loadSiteConfig(args.requireString("config"), {
+      demandFromCommandLine: true,
+    })
     return cancelGlideins(
       config,
       { dryRun: args.flag("dry-run") },
@@ -31,6 +41,7 @@ if a submit run of this config is active, it exits 1 and asks to try again.`,
         run: runCommand,
         env: process.env as Record<string, string | undefined>,
         now: () => new Date(),
+        sleep: (ms) => Bun.sleep(ms),
         stdout: writeStdout,
         stderr: writeStderr,
       },

@@ -1,9 +1,12 @@
 /**
  * @module
- * `glidein cancel --config X`: remove every glidein this config submitted and has not
- * cancelled yet, by the job ids in its journal (so another config's glideins on the same
- * cluster, or the user's other jobs, are never touched). Holds the config's lock so that no
- * submit run adds glideins half-way through.
+ * `glidein cancel --config X`: remove the glideins this config submitted that are still in the
+ * batch system. The journal names the jobs; the batch system's list of the user's live jobs
+ * named `glidein` says which of them are still there. Only a journaled id that is also in that
+ * list is cancelled: batch systems reuse the ids of finished jobs (LSF wraps at 999,999), so
+ * an old id may belong to one of the user's other jobs by now. Ids no longer listed leave the
+ * journal as finished; a cancelled id leaves it once the batch system no longer lists it.
+ * Holds the config's lock so that no submit run adds glideins half-way through.
  */
 
 import { existsSync } from "node:fs"
@@ -13,29 +16,46 @@ import { schedulerFor } from "../schedulers/index.ts"
 import { JOB_NAME } from "../schedulers/job-script.ts"
 import type { Scheduler } from "../schedulers/types.ts"
 import { tryLock } from "./config-lock.ts"
-import { appendJournal, outstandingJobs, readJournal, withoutIds } from "./journal.ts"
+import {
+  appendJournal,
+  type JournalRecord,
+  outstandingJobs,
+  readJournal,
+  type SubmitRecord,
+  withoutIds,
+} from "./journal.ts"
 import { plural } from "./plan-report.ts"
-import { type CommandRunner, outputTail } from "./run-command.ts"
+import { type CommandResult, type CommandRunner, outputTail } from "./run-command.ts"
 import { siteSetup } from "./site-setup.ts"
 import { checkStateDir } from "./state-dir.ts"
 
 /** Job ids per cancel command; keeps argv far below the kernel's limit. */
 const CHUNK = 200
-/** Limit for one cancel command. */
+/** Limit for one cancel or listing command. */
 const CANCEL_TIMEOUT_MS = 120_000
+/** Pauses before each look at whether cancelled jobs are gone (15 s in all at most). */
+const CHECK_DELAYS_MS = [1000, 2000, 4000, 8000]
 
 /** The world `cancel` talks to. */
 export interface CancelDeps {
   run: CommandRunner
   env: Record<string, string | undefined>
   now: () => Date
+  sleep: (ms: number) => Promise<void>
   stdout: (text: string) => void
   stderr: (text: string) => void
   stateRoot?: string
   timeoutMs?: number
 }
 
-/** Cancels (or with `dryRun` lists) the config's outstanding glideins; returns the exit code. */
+/** Where a partition's glideins are listed and removed. */
+interface Place {
+  scheduler: Scheduler
+  /** The partition's login name; unset for a partition no longer in the config. */
+  user?: string
+}
+
+/** Cancels (or with `dryRun` lists) the config's live glideins; returns the exit code. */
 export async function cancelGlideins(
   config: SiteConfig,
   options: { dryRun: boolean },
@@ -54,40 +74,72 @@ export async function cancelGlideins(
       `a submit run for ${config.file} is active (lock ${setup.paths.lock}); try again when it has finished`,
     )
   }
+  const timeoutMs = deps.timeoutMs ?? CANCEL_TIMEOUT_MS
+  const say = (partition: string, text: string) => deps.stdout(`[${partition}] ${text}\n`)
+  const warn = (partition: string, text: string) =>
+    deps.stderr(`glidein cancel: [${partition}] ${text}\n`)
   try {
     const records = readJournal(setup.paths.journal)
-    const schedulers = new Map(setup.partitions.map((p) => [p.name, p.scheduler]))
+    const places = new Map<string, Place>(
+      setup.partitions.map((p) => [p.name, { scheduler: p.scheduler, user: p.user }]),
+    )
     // A partition dropped from the config since still has its glideins in the journal.
     for (const r of records) {
-      if (r.kind === "submit" && !schedulers.has(r.partition)) {
-        const s = schedulerFor(r.scheduler)
-        if (s) schedulers.set(r.partition, s)
+      if (r.kind === "submit" && !places.has(r.partition)) {
+        const scheduler = schedulerFor(r.scheduler)
+        if (scheduler) places.set(r.partition, { scheduler })
       }
     }
     for (const [partition, count] of withoutIds(records)) {
-      deps.stderr(
-        `glidein cancel: [${partition}] ${plural(count, "glidein")} went out without a job id and cannot be removed by id; they are named "${JOB_NAME}" in the batch system\n`,
+      warn(
+        partition,
+        `${plural(count, "glidein")} went out without a job id and cannot be removed by id; they are named "${JOB_NAME}" in the batch system`,
       )
     }
     const outstanding = outstandingJobs(records)
-    if (outstanding.size === 0) {
+    const unknown = records.filter(
+      (r): r is SubmitRecord => r.kind === "submit" && r.outcome === "unknown",
+    )
+    const partitions = new Set([...outstanding.keys(), ...unknown.map((r) => r.partition)])
+    if (partitions.size === 0) {
       deps.stdout(`No glideins of ${config.file} to cancel (journal ${setup.paths.journal}).\n`)
       return EXIT.ok
     }
     let code: number = EXIT.ok
-    for (const [partition, ids] of outstanding) {
-      const scheduler = schedulers.get(partition)
-      if (!scheduler) {
-        deps.stderr(
-          `glidein cancel: [${partition}] no scheduler known for ${plural(ids.length, "job")}\n`,
-        )
+    for (const partition of partitions) {
+      const place = places.get(partition)
+      const ids = outstanding.get(partition) ?? []
+      if (!place) {
+        warn(partition, `no scheduler known for ${plural(ids.length, "job")}`)
         code = EXIT.failure
         continue
       }
-      for (let i = 0; i < ids.length; i += CHUNK) {
-        const chunk = ids.slice(i, i + CHUNK)
-        const ok = await cancelChunk(partition, scheduler, chunk, options.dryRun, deps)
-        if (!ok) code = EXIT.failure
+      const live = await listLive(place)
+      if (typeof live === "string") {
+        warn(partition, `${live}; nothing is cancelled and the journal is left as it was`)
+        code = EXIT.failure
+        continue
+      }
+      const alive = ids.filter((id) => live.has(jobNumber(id)))
+      const finished = ids.filter((id) => !live.has(jobNumber(id)))
+      if (finished.length > 0) {
+        if (!options.dryRun) record(partition, finished, true)
+        say(
+          partition,
+          `${plural(finished.length, "journaled glidein job")} no longer in the batch system${options.dryRun ? "" : ", marked finished"}`,
+        )
+      }
+      if (alive.length > 0 && !(await remove(partition, place, alive))) code = EXIT.failure
+      const mayBeOurs = unaccounted(partition, unknown, records, live)
+      if (mayBeOurs.length > 0) {
+        const when = unknown
+          .filter((r) => r.partition === partition)
+          .map((r) => `${r.time} (${plural(r.count, "glidein")})`)
+          .join(", ")
+        warn(
+          partition,
+          `a submit command timed out at ${when} and may have submitted anyway; no journal names the live glidein jobs ${mayBeOurs.join(" ")}: if they are this config's, remove them with "${place.scheduler.cancelArgv(mayBeOurs).join(" ")}"`,
+        )
       }
     }
     return code
@@ -95,41 +147,97 @@ export async function cancelGlideins(
     lock?.release()
   }
 
-  async function cancelChunk(
-    partition: string,
-    scheduler: Scheduler,
-    ids: string[],
-    dryRun: boolean,
-    d: CancelDeps,
-  ): Promise<boolean> {
-    const argv = scheduler.cancelArgv(ids)
-    if (dryRun) {
-      d.stdout(`[${partition}] would run: ${argv.join(" ")}\n`)
-      return true
+  /** Job numbers of the place's live glideins, or why they could not be listed. */
+  async function listLive(place: Place): Promise<Set<string> | string> {
+    const argv = place.scheduler.liveArgv(place.user)
+    const result = await run(argv)
+    if (typeof result === "string") return result
+    const noJobs = place.scheduler.noJobs?.test(`${result.stdout}\n${result.stderr}`)
+    if (result.exitCode !== 0 && !noJobs) return failed(argv, result)
+    return new Set(place.scheduler.parseLive(noJobs ? "" : result.stdout))
+  }
+
+  /** Cancels `ids` (or says how it would) and journals those the batch system then lacks. */
+  async function remove(partition: string, place: Place, ids: string[]): Promise<boolean> {
+    const complaints: string[] = []
+    for (let i = 0; i < ids.length; i += CHUNK) {
+      const argv = place.scheduler.cancelArgv(ids.slice(i, i + CHUNK))
+      if (options.dryRun) {
+        say(partition, `would run: ${argv.join(" ")}`)
+        continue
+      }
+      const result = await run(argv)
+      if (typeof result === "string") complaints.push(result)
+      else if (result.exitCode !== 0) complaints.push(failed(argv, result))
     }
-    const timeoutMs = d.timeoutMs ?? CANCEL_TIMEOUT_MS
-    const result = await d.run(argv, { timeoutMs, env: d.env }).catch((error: Error) => error)
-    if (result instanceof Error || result.timedOut) {
-      const why =
-        result instanceof Error
-          ? `could not start: ${result.message}`
-          : `gave no answer within ${timeoutMs / 1000} s`
-      d.stderr(`glidein cancel: [${partition}] "${argv[0]}" ${why}; the jobs stay in the journal\n`)
-      return false
+    if (options.dryRun) return true
+    let left = ids
+    let listError: string | undefined
+    for (const delay of CHECK_DELAYS_MS) {
+      await deps.sleep(delay)
+      const live = await listLive(place)
+      if (typeof live === "string") {
+        listError = live
+        break
+      }
+      left = ids.filter((id) => live.has(jobNumber(id)))
+      if (left.length === 0) break
     }
-    // Most journaled glideins have simply finished, and cancel commands complain about those
-    // ids; the batch system was asked to remove every one, so every one is recorded as done.
+    const removed = ids.filter((id) => !left.includes(id))
+    if (removed.length > 0) {
+      record(partition, removed, false)
+      say(partition, `removed ${plural(removed.length, "glidein job")}: ${removed.join(" ")}`)
+    }
+    for (const complaint of complaints) warn(partition, complaint)
+    if (left.length === 0) return true
+    const why = listError ?? "the batch system still lists them"
+    warn(
+      partition,
+      `${plural(left.length, "glidein job")} not confirmed removed (${why}): ${left.join(" ")}; they stay in the journal, run glidein cancel again`,
+    )
+    return false
+  }
+
+  function record(partition: string, jobIds: string[], finished: boolean): void {
     appendJournal(setup.paths.journal, {
       kind: "cancel",
-      time: d.now().toISOString(),
+      time: deps.now().toISOString(),
       partition,
-      jobIds: ids,
+      jobIds,
+      ...(finished ? { finished: true as const } : {}),
     })
-    const said = outputTail(result)
-    const note = result.exitCode !== 0 && said ? ` (${argv[0]} said: ${said})` : ""
-    d.stdout(
-      `[${partition}] asked ${argv[0]} to remove ${plural(ids.length, "glidein job")}${note}\n`,
-    )
-    return true
   }
+
+  async function run(argv: string[]): Promise<CommandResult | string> {
+    const result = await deps.run(argv, { timeoutMs, env: deps.env }).catch((e: Error) => e)
+    if (result instanceof Error) return `"${argv.join(" ")}" could not start: ${result.message}`
+    if (result.timedOut) return `"${argv.join(" ")}" gave no answer within ${timeoutMs / 1000} s`
+    return result
+  }
+}
+
+/** The leading integer of a batch job id, which names the whole job (`123_[1-5]`, `123.1`,
+ *  `123[1]`, `548.server` and `548[].server` are all job 123 or 548). */
+function jobNumber(id: string): string {
+  return /^\d+/.exec(id)?.[0] ?? id
+}
+
+/** Live glidein jobs no journal record of this partition names, when a submit of unknown
+ *  outcome might have made them. */
+function unaccounted(
+  partition: string,
+  unknown: SubmitRecord[],
+  records: JournalRecord[],
+  live: Set<string>,
+): string[] {
+  if (!unknown.some((r) => r.partition === partition)) return []
+  const named = new Set(
+    records.flatMap((r) => (r.kind === "submit" ? r.jobIds.map(jobNumber) : [])),
+  )
+  return [...live].filter((n) => !named.has(n))
+}
+
+function failed(argv: string[], result: CommandResult): string {
+  const tail = outputTail(result)
+  return `"${argv.join(" ")}" failed with exit code ${result.exitCode}${tail ? `: ${tail}` : ""}`
 }

@@ -2,7 +2,14 @@ import { afterEach, describe, expect, test } from "bun:test"
 import { appendFileSync, mkdtempSync, rmSync, statSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { appendJournal, type JournalRecord, outstandingJobs, readJournal } from "./journal.ts"
+import {
+  appendJournal,
+  type JournalRecord,
+  outstandingJobs,
+  readJournal,
+  type SubmitRecord,
+  withoutIds,
+} from "./journal.ts"
 
 const dirs: string[] = []
 afterEach(() => {
@@ -15,7 +22,7 @@ function journalPath(): string {
 }
 
 const resources = { cpus: 1, memoryMb: 2100, diskKb: 11264000, gpus: 0, walltimeS: 3600 }
-const submit = (partition: string, jobIds: string[]): JournalRecord => ({
+const submit = (partition: string, jobIds: string[]): SubmitRecord => ({
   kind: "submit",
   time: "2026-01-01T00:00:00.000Z",
   partition,
@@ -61,5 +68,21 @@ describe("journal", () => {
         ["b", ["3"]],
       ]),
     )
+  })
+
+  test("outstandingJobs() drops ids found finished like cancelled ones", () => {
+    const records: JournalRecord[] = [
+      submit("a", ["1", "2"]),
+      { kind: "cancel", time: "t", partition: "a", jobIds: ["2"], finished: true },
+    ]
+    expect(outstandingJobs(records)).toEqual(new Map([["a", ["1"]]]))
+  })
+
+  test("withoutIds() counts glideins submitted without an id, not those of unknown outcome", () => {
+    const records: JournalRecord[] = [
+      { ...submit("a", []), count: 2 },
+      { ...submit("a", []), count: 3, outcome: "unknown" },
+    ]
+    expect(withoutIds(records)).toEqual(new Map([["a", 2]]))
   })
 })

@@ -10,26 +10,30 @@
 import { closeSync, fstatSync, ftruncateSync, openSync, readFileSync, writeSync } from "node:fs"
 import type { GlideinResources, SchedulerName } from "../schedulers/types.ts"
 
-/** One submit command that succeeded. */
+/** One submit command that succeeded, or timed out (and may have submitted anyway). */
 export interface SubmitRecord {
   kind: "submit"
   /** ISO 8601 */
   time: string
   partition: string
   scheduler: SchedulerName
-  /** Glideins this command created. */
+  /** Glideins this command created (timed out: was to create). */
   count: number
   resources: GlideinResources
   /** Batch job ids from the submit command's output (empty if none could be read). */
   jobIds: string[]
+  /** "unknown": the command gave no answer in time; its glideins may or may not exist. */
+  outcome?: "unknown"
 }
 
-/** A cancel command that ran for some of the journal's jobs. */
+/** Jobs the journal stops carrying: removed by a cancel command, or found gone already. */
 export interface CancelRecord {
   kind: "cancel"
   time: string
   partition: string
   jobIds: string[]
+  /** The batch system no longer listed these jobs; nothing was removed. */
+  finished?: true
 }
 
 export type JournalRecord = SubmitRecord | CancelRecord
@@ -111,11 +115,17 @@ export function outstandingJobs(records: JournalRecord[]): Map<string, string[]>
   return new Map([...byPartition].map(([partition, ids]) => [partition, [...ids]]))
 }
 
-/** Glideins per partition whose submit command printed no job id (cancel cannot name them). */
+/** Glideins per partition whose submit command printed no job id (cancel cannot name them);
+ *  submissions of unknown outcome are not among them. */
 export function withoutIds(records: JournalRecord[]): Map<string, number> {
   const counts = new Map<string, number>()
   for (const r of records) {
-    if (r.kind === "submit" && r.jobIds.length === 0 && typeof r.count === "number") {
+    if (
+      r.kind === "submit" &&
+      r.outcome === undefined &&
+      r.jobIds.length === 0 &&
+      typeof r.count === "number"
+    ) {
       counts.set(r.partition, (counts.get(r.partition) ?? 0) + r.count)
     }
   }
