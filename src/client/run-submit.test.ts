@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test"
-import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs"
+import { existsSync, mkdirSync, readdirSync, rmSync, utimesSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { ConfigError, GlideinError } from "../errors.ts"
 import { tryLock } from "./config-lock.ts"
@@ -53,6 +53,8 @@ const options = (o: Partial<SubmitOptions> = {}): SubmitOptions => ({
   assumeEmpty: false,
   ...o,
 })
+
+const DAY_MS = 24 * 3600 * 1000
 
 const SLURM = `[Cluster]
 scheduler = slurm
@@ -311,5 +313,70 @@ describe("runSubmit()", () => {
     expect(lock).toBeDefined()
     lock?.release()
     expect(readdirSync(s.paths.dir)).toContain("journal.jsonl")
+  })
+
+  test("runSubmit() in a loop frees the lock between rounds, so cancel can run, and skips a round it finds taken", async () => {
+    const s = site(`[Glidein]\ndelay = 60\n${SLURM}`)
+    const seen: string[] = []
+    let held: Awaited<ReturnType<typeof tryLock>>
+    s.deps.sleep = async () => {
+      if (held || seen.length > 0) {
+        held?.release()
+        throw new Error("stop")
+      }
+      // Between rounds the lock is free: take it, as glidein cancel would, for the next round.
+      held = await tryLock(s.paths.lock)
+      seen.push(held ? "free" : "held")
+    }
+    await expect(runSubmit(s.config, options(), s.deps)).rejects.toThrow("stop")
+    expect(seen).toEqual(["free"])
+    expect(s.stderr.join("")).toContain(
+      `another run for ${s.file} is still active (lock ${s.paths.lock}); this round does nothing`,
+    )
+    // The round that found the lock taken submitted nothing.
+    expect(readJournal(s.paths.journal)).toHaveLength(2)
+  })
+
+  test("runSubmit() in a loop prunes old batch output in later rounds too", async () => {
+    const s = site(`[Glidein]\ndelay = 60\n${SLURM}`)
+    const start = new Date("2026-03-01T12:00:00Z").getTime()
+    let now = start
+    s.deps.now = () => new Date(now)
+    const old = join(s.paths.outputDir, "glidein-7.out")
+    let sleeps = 0
+    s.deps.sleep = async () => {
+      if (++sleeps === 2) throw new Error("stop")
+      // Two days on, a glidein's output is fifteen days old.
+      now = start + 2 * DAY_MS
+      writeFileSync(old, "")
+      const mtime = new Date(now - 15 * DAY_MS)
+      utimesSync(old, mtime, mtime)
+    }
+    await expect(runSubmit(s.config, options(), s.deps)).rejects.toThrow("stop")
+    expect(existsSync(old)).toBe(false)
+  })
+
+  test("runSubmit() names held and failed glideins once, and keeps them under max_total_jobs", async () => {
+    server.state = [S1]
+    const s = site(
+      "[Glidein]\ndelay = 60\n[Cluster]\nscheduler = slurm\nuser = ice\nmax_total_jobs = 3\n",
+      (line) =>
+        line.includes("--states SUSPENDED")
+          ? { stdout: "46\n47_2\n" }
+          : line.startsWith("sbatch")
+            ? { stdout: "Submitted batch job 100\n" }
+            : {},
+    )
+    let sleeps = 0
+    s.deps.sleep = async () => {
+      if (++sleeps === 2) throw new Error("stop")
+    }
+    await expect(runSubmit(s.config, options(), s.deps)).rejects.toThrow("stop")
+    const warning =
+      "glidein submit: [Cluster] warning: 2 glideins held, suspended or in an error state (46 47_2); they count toward max_total_jobs until released or removed\n"
+    expect(s.stderr.filter((line) => line.includes("warning"))).toEqual([warning])
+    // max_total_jobs 3 − 2 held: one glidein per round.
+    const submits = readJournal(s.paths.journal).map((r) => r.kind === "submit" && r.count)
+    expect(submits).toEqual([1, 1])
   })
 })

@@ -1,8 +1,10 @@
 /**
  * @module
- * One `glidein submit` run: lock → (demand → counts → plan → render → submit → journal →
- * report) once, or every `delay` seconds. Everything outside the process (commands, the
- * server, the clock, output) comes in through `SubmitDeps`, so tests drive whole runs.
+ * One `glidein submit` run: lock → prune → demand → counts → plan → render → submit → journal
+ * → report → unlock, once, or every `delay` seconds (the lock is free between rounds, so
+ * `glidein cancel` can run while a looping submit waits). Everything outside the process
+ * (commands, the server, the clock, output) comes in through `SubmitDeps`, so tests drive
+ * whole runs.
  */
 import { existsSync } from "node:fs"
 import type { SiteConfig } from "../config/index.ts"
@@ -13,7 +15,7 @@ import { appendJournal } from "./journal.ts"
 import { callJsonRpc, type RpcOptions } from "./json-rpc.ts"
 import { defaultUuid, monitoringParams, type PartitionReport } from "./monitoring.ts"
 import { describeShape, plural, reportJson, reportText } from "./plan-report.ts"
-import { countPartitions, planRound } from "./plan-round.ts"
+import { type Counted, countPartitions, planRound } from "./plan-round.ts"
 import type { PreparedSubmission } from "./prepare-submissions.ts"
 import { pruneOutput } from "./prune-output.ts"
 import type { CommandRunner } from "./run-command.ts"
@@ -75,27 +77,43 @@ export async function runSubmit(
     )
   }
   ensureStateDir(setup.paths, config.file)
+  // Stuck glideins are named once per process, not in every round of a loop.
+  const warned = new Set<string>()
+  const round = () => lockedRound(setup, source, options, startScript, warned, deps)
+  const delay = config.glidein.delay ?? 0
+  if (delay < 1) return await round()
+  // pyglidein's daemon mode: keep going through a bad round, as it did.
+  for (;;) {
+    try {
+      await round()
+    } catch (error) {
+      if (!(error instanceof GlideinError) || error instanceof ConfigError) throw error
+      deps.stderr(`glidein submit: ${error.message}\n`)
+    }
+    await deps.sleep(delay * 1000)
+  }
+}
+
+/** One round under the config's lock; a round that finds the lock taken does nothing. */
+async function lockedRound(
+  setup: SiteSetup,
+  source: DemandSource,
+  options: SubmitOptions,
+  startScript: string,
+  warned: Set<string>,
+  deps: SubmitDeps,
+): Promise<number> {
   const lock = await tryLock(setup.paths.lock)
   if (!lock) {
+    const what = (setup.config.glidein.delay ?? 0) >= 1 ? "round" : "one"
     deps.stderr(
-      `glidein submit: another run for ${config.file} is still active (lock ${setup.paths.lock}); this one does nothing\n`,
+      `glidein submit: another run for ${setup.config.file} is still active (lock ${setup.paths.lock}); this ${what} does nothing\n`,
     )
     return EXIT.ok
   }
   try {
     pruneOutput(setup.paths.outputDir, setup.paths.pruneStamp, deps.now())
-    const delay = config.glidein.delay ?? 0
-    if (delay < 1) return await submitRound(setup, source, options, startScript, deps)
-    // pyglidein's daemon mode: keep going through a bad round, as it did.
-    for (;;) {
-      try {
-        await submitRound(setup, source, options, startScript, deps)
-      } catch (error) {
-        if (!(error instanceof GlideinError) || error instanceof ConfigError) throw error
-        deps.stderr(`glidein submit: ${error.message}\n`)
-      }
-      await deps.sleep(delay * 1000)
-    }
+    return await submitRound(setup, source, options, startScript, warned, deps)
   } finally {
     lock.release()
   }
@@ -118,7 +136,7 @@ async function gather(
   if (countedResult.status === "rejected") throw countedResult.reason
   const demand = demandResult.value
   const counted = countedResult.value
-  return { demand, ...planRound(setup, demand, counted) }
+  return { demand, counted, ...planRound(setup, demand, counted) }
 }
 
 async function dryRun(
@@ -127,7 +145,8 @@ async function dryRun(
   options: SubmitOptions,
   deps: SubmitDeps,
 ): Promise<number> {
-  const { demand, plan, lines, prepared } = await gather(setup, source, options, deps)
+  const { demand, counted, plan, lines, prepared } = await gather(setup, source, options, deps)
+  warnStuck(counted, new Set(), deps)
   const notes: string[] = []
   if (!existsSync(setup.tarball))
     notes.push(`the glidein tarball ${setup.tarball} does not exist yet`)
@@ -153,9 +172,11 @@ async function submitRound(
   source: DemandSource,
   options: SubmitOptions,
   startScript: string,
+  warned: Set<string>,
   deps: SubmitDeps,
 ): Promise<number> {
-  const { plan, lines, prepared } = await gather(setup, source, options, deps)
+  const { counted, plan, lines, prepared } = await gather(setup, source, options, deps)
+  warnStuck(counted, warned, deps)
   let code: number = EXIT.ok
   for (const line of lines) {
     if (line.error === undefined) continue
@@ -197,6 +218,25 @@ async function submitRound(
   return code
 }
 
+/** Most ids named in one warning about stuck glideins. */
+const SHOWN_IDS = 20
+
+/** Names a partition's held, suspended and failed glideins when some were not named before
+ *  (`warned` grows). */
+function warnStuck(counted: Counted[], warned: Set<string>, deps: SubmitDeps): void {
+  for (const c of counted) {
+    const ids = c.heldIds ?? []
+    const keys = ids.map((id) => `${c.partition.name}\0${id}`)
+    if (keys.every((k) => warned.has(k))) continue
+    for (const k of keys) warned.add(k)
+    const shown = ids.slice(0, SHOWN_IDS).join(" ")
+    const more = ids.length > SHOWN_IDS ? ` and ${ids.length - SHOWN_IDS} more` : ""
+    deps.stderr(
+      `glidein submit: [${c.partition.name}] warning: ${plural(ids.length, "glidein")} held, suspended or in an error state (${shown}${more}); they count toward max_total_jobs until released or removed\n`,
+    )
+  }
+}
+
 /** Submit commands running at once: batch systems take a few, and a cron run gets faster. */
 const SUBMIT_CONCURRENCY = 4
 
@@ -234,30 +274,52 @@ async function submitOne(
   const outcome = await runSubmission(p, deps.run, deps.env, deps.submitTimeoutMs)
   const messages: string[] = []
   let journalError: string | undefined
-  if (outcome.created > 0) {
-    messages.push(
-      outcome.jobIds.length > 0
-        ? `submitted ${plural(outcome.created, "glidein")} as ${outcome.jobIds.join(" ")}`
-        : `submitted ${plural(outcome.created, "glidein")}, but ${describeCommand(p)} printed no job id: glidein cancel cannot remove them by id`,
-    )
+  const journal = (count: number, jobIds: string[], unknown: boolean): boolean => {
     try {
       appendJournal(setup.paths.journal, {
         kind: "submit",
         time: deps.now().toISOString(),
         partition: p.planned.partition,
         scheduler: p.scheduler.name,
-        count: outcome.created,
+        count,
         resources: p.planned.resources,
-        jobIds: outcome.jobIds,
+        jobIds,
+        ...(unknown ? { outcome: "unknown" as const } : {}),
       })
+      return true
     } catch (error) {
       journalError = `cannot record them in the journal ${setup.paths.journal}: ${(error as Error).message}; glidein cancel will not know them`
       messages.push(journalError)
+      return false
     }
   }
+  if (outcome.created > 0) {
+    messages.push(
+      outcome.jobIds.length > 0
+        ? `submitted ${plural(outcome.created, "glidein")} as ${outcome.jobIds.join(" ")}`
+        : `submitted ${plural(outcome.created, "glidein")}, but ${describeCommand(p)} printed no job id: glidein cancel cannot remove them by id`,
+    )
+    journal(outcome.created, outcome.jobIds, false)
+  }
   if (outcome.error !== undefined) {
-    const left = p.rendered.jobs - outcome.created
-    messages.push(`${outcome.error} (${plural(left, "glidein")} not submitted)`)
+    const unknown = outcome.unknown?.count ?? 0
+    const left = p.rendered.jobs - outcome.created - unknown
+    const notSubmitted = left > 0 ? `; ${plural(left, "glidein")} not submitted` : ""
+    if (outcome.unknown) {
+      // The batch system may have taken the job before the command was killed.
+      const named =
+        outcome.unknown.jobIds.length > 0 ? ` (${outcome.unknown.jobIds.join(" ")})` : ""
+      messages.push(
+        `${outcome.error} (it may have submitted ${plural(unknown, "glidein")}${named} all the same${notSubmitted})`,
+      )
+      if (journal(unknown, outcome.unknown.jobIds, true)) {
+        messages.push(
+          "recorded in the journal as of unknown outcome: if they exist, the next run counts them and glidein cancel lists them for removal",
+        )
+      }
+    } else {
+      messages.push(`${outcome.error} (${plural(left, "glidein")} not submitted)`)
+    }
   }
   const error = outcome.error ?? journalError
   return { created: outcome.created, messages, ...(error === undefined ? {} : { error }) }

@@ -2,7 +2,9 @@
  * @module
  * The edge of a submit run: writing a prepared submission's files (each atomically, by
  * rename, and only when changed) and running its submit command. A failing command is
- * reported with its output; whatever it did submit before failing is still counted.
+ * reported with its output; whatever it did submit before failing is still counted. A command
+ * killed at its timeout may have submitted anyway (the batch system took the job, the answer
+ * never came): its glideins are of unknown outcome, neither counted nor forgotten.
  */
 import { mkdirSync } from "node:fs"
 import { join } from "node:path"
@@ -34,6 +36,8 @@ export interface SubmitOutcome {
   jobIds: string[]
   /** One line, when a run failed (later runs are then not tried). */
   error?: string
+  /** The run that timed out: the glideins it was to create, and any job id it printed. */
+  unknown?: { count: number; jobIds: string[] }
 }
 
 /** Runs the submission's command `runs` times, stopping at the first failure. */
@@ -65,6 +69,9 @@ export async function runSubmission(
         : `failed with exit code ${result.exitCode}`
       const tail = outputTail(result)
       outcome.error = `${describeCommand(p)} ${why}${tail ? `: ${tail}` : ""}`
+      if (result.timedOut) {
+        outcome.unknown = { count: perRun, jobIds: p.scheduler.parseJobIds(result.stdout) }
+      }
       return outcome
     }
     outcome.created += perRun
