@@ -11,8 +11,11 @@
  *
  * Counting reads `qstat`'s table itself rather than trusting `-s p`: a job whose output path
  * is unwritable sits in `Eqw` forever, and `qstat -s p` would count it as pending (so would
- * held `hqw` jobs), which would stop new glideins for good. Pending array jobs are one line
- * with a task range (`1-5:1`), counted as their number of tasks.
+ * held `hqw` jobs), which would stop new glideins for good; they count as held instead (room
+ * under max_total_jobs, never idle). Pending array jobs are one line with a task range
+ * (`1-5:1`), counted as their number of tasks. A partition with a queue is counted from
+ * `qstat -r`, whose "Hard requested queues" line tells the partitions apart (`qstat -q` lists
+ * every pending job whatever it asked for).
  */
 import template from "../../templates/sge.sh" with { type: "text" }
 import {
