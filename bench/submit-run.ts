@@ -72,6 +72,7 @@ writeFileSync(
   `[Glidein]
 address = http://127.0.0.1:${server.port}/jsonrpc
 site = Bench
+cluster = pool.example.org
 [Cluster]
 scheduler = slurm
 submit_command = true

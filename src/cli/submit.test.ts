@@ -24,6 +24,7 @@ function config(name: string, text: string): string {
 
 const SITE = `[Glidein]
 address = http://127.0.0.1:9/jsonrpc
+cluster = pool.example.org
 [Cluster]
 scheduler = slurm
 running_cmd = echo 0
@@ -64,7 +65,7 @@ describe("glidein submit (command line)", () => {
       "--check",
     )
     expect(bad.code).toBe(2)
-    expect(bad.stderr).toContain("bad.ini:5: [Cluster] max_total_jobs:")
+    expect(bad.stderr).toContain("bad.ini:6: [Cluster] max_total_jobs:")
   })
 
   test("glidein submit refuses glideins glidein_start.sh would refuse: --check and a real run exit 2, a dry run notes it", () => {
@@ -72,7 +73,7 @@ describe("glidein submit (command line)", () => {
       "short.ini",
       SITE.replace("scheduler = slurm", "scheduler = slurm\nwalltime_hrs = 0.1"),
     )
-    const why = `${file}:5: [Cluster] walltime_hrs: 0.1 h leaves the glidein no time for jobs before it retires (glidein_start.sh refuses it); at least 0.11 h`
+    const why = `${file}:6: [Cluster] walltime_hrs: 0.1 h leaves the glidein no time for jobs before it retires (glidein_start.sh refuses it); at least 0.11 h`
     const check = glidein("submit", "--config", file, "--check")
     expect({ code: check.code, stderr: check.stderr }).toEqual({
       code: 2,
@@ -84,6 +85,23 @@ describe("glidein submit (command line)", () => {
     const dry = glidein("submit", "--config", file, ...state, "--dry-run", "--json")
     expect(dry.code).toBe(0)
     expect(JSON.parse(dry.stdout).submissions[0].count).toBe(2)
+    expect(dry.stderr).toBe(`glidein submit: note: ${why}; a real run refuses this config\n`)
+  })
+
+  test("glidein submit without [Glidein] cluster: --check and a real run exit 2, a dry run shows the plan and says so", () => {
+    const file = config("no-cluster.ini", SITE.replace(/^cluster = .*\n/m, ""))
+    const why = `${file}: [Glidein] cluster: missing; glideins need the pool's collector to join it: set cluster = HOST[:PORT] (pyglidein's glidein_start.sh fell back to IceCube's)`
+    const check = glidein("submit", "--config", file, "--check")
+    expect({ code: check.code, stderr: check.stderr }).toEqual({
+      code: 2,
+      stderr: `glidein: ${why}\n`,
+    })
+    const state = ["--state-file", path.join(dir, "state.json")]
+    const run = glidein("submit", "--config", file, ...state)
+    expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 2, stderr: `glidein: ${why}\n` })
+    const dry = glidein("submit", "--config", file, ...state, "--dry-run")
+    expect(dry.code).toBe(0)
+    expect(dry.stdout).toContain("2 glideins of")
     expect(dry.stderr).toBe(`glidein submit: note: ${why}; a real run refuses this config\n`)
   })
 

@@ -71,6 +71,34 @@ describe("buildJobSpec()", () => {
     })
   })
 
+  test("buildJobSpec() takes SITE and CLUSTER from [Glidein], else [CustomEnv], else SITE is the host's name", () => {
+    const bare = parseSiteConfig(
+      "[Glidein]\naddress = http://127.0.0.1:9/jsonrpc\n[Cluster]\nscheduler = slurm\n",
+      "site.ini",
+    )
+    const spec = (c: typeof bare, defaultSite: string) =>
+      buildJobSpec(
+        planned(c.partitions[0]!),
+        c.partitionSettings[c.partitions[0]!]!,
+        { ...c, defaultSite },
+        files,
+      ).env
+    expect(spec(bare, "login1.cluster.example")).toMatchObject({ SITE: "login1.cluster.example" })
+    expect(spec(bare, "login1.cluster.example").CLUSTER).toBeUndefined()
+    const custom = parseSiteConfig(
+      "[Glidein]\naddress = http://127.0.0.1:9/jsonrpc\n[Cluster]\nscheduler = slurm\n[CustomEnv]\nSITE = Mine\nCLUSTER = cm.example.org:9619\n",
+      "site.ini",
+    )
+    expect(spec(custom, "login1.cluster.example")).toMatchObject({
+      SITE: "Mine",
+      CLUSTER: "cm.example.org:9619",
+    })
+    expect(spec(config, "login1.cluster.example")).toMatchObject({
+      SITE: "Test",
+      CLUSTER: "pool.example.org",
+    })
+  })
+
   test("buildJobSpec() passes the site's settings and knobs to the adapter", () => {
     const slurm = buildJobSpec(planned("gpu"), config.partitionSettings.gpu!, config, files)
     expect(slurm).toMatchObject({

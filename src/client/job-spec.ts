@@ -20,6 +20,8 @@ export interface SiteSections {
   submitFile: SubmitFileSettings
   customEnv: Record<string, string>
   startdChecks: StartdChecksSettings
+  /** SITE when neither `[Glidein] site` nor `[CustomEnv] SITE` names one: the submit host. */
+  defaultSite?: string
 }
 
 /** Where the job's files are, and the site's own template if it has one. */
@@ -66,7 +68,9 @@ export function buildJobSpec(
     GPUS: String(r.gpus),
     WALLTIME: String(glideinWalltimeS(r.walltimeS)),
   }
-  if (site.glidein.site !== undefined) env.SITE = site.glidein.site
+  // glidein_start.sh needs SITE; pyglidein's fell back to "WIPAC", IceCube's own site.
+  const siteName = site.glidein.site ?? site.customEnv.SITE ?? site.defaultSite
+  if (siteName !== undefined) env.SITE = siteName
   if (site.glidein.resourcename !== undefined) env.ResourceName = site.glidein.resourcename
   if (site.glidein.cluster !== undefined) env.CLUSTER = site.glidein.cluster
   if (!site.startdChecks.enable_startd_checks) env.DISABLE_STARTD_CHECKS = "1"

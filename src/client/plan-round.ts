@@ -82,7 +82,7 @@ export function planRound(setup: SiteSetup, demand: DemandRow[], counted: Counte
     return line
   })
   const prepared = prepareSubmissions(plan.submissions, {
-    site: setup.config,
+    site: setup.sections,
     partitions: new Map(setup.partitions.map((p) => [p.name, p])),
     submitRoot: setup.paths.submitRoot,
     outputDir: setup.paths.outputDir,

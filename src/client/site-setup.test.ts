@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, test } from "bun:test"
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
-import { tmpdir } from "node:os"
+import { hostname, tmpdir } from "node:os"
 import { join } from "node:path"
 import { parseSiteConfig } from "../config/index.ts"
 import { siteSetup, startScriptText } from "./site-setup.ts"
@@ -14,7 +14,7 @@ writeFileSync(join(home, "glidein", "start.sh"), "#!/bin/sh\n# site start script
 
 /** A config in `dir` whose [Glidein] and [SubmitFile] sections get `glidein` and `submitFile`. */
 function setup(glidein: string, submitFile = "", env: Record<string, string> = {}) {
-  const text = `[Glidein]\naddress = http://pool.example:11001/jsonrpc\n${glidein}\n[Cluster]\nscheduler = slurm\n[SubmitFile]\n${submitFile}\n`
+  const text = `[Glidein]\naddress = http://pool.example:11001/jsonrpc\ncluster = pool.example.org\n${glidein}\n[Cluster]\nscheduler = slurm\n[SubmitFile]\n${submitFile}\n`
   const config = parseSiteConfig(text, join(dir, "site.ini"))
   const fullEnv = { HOME: home, USER: "ice", ...env }
   return { setup: siteSetup(config, fullEnv, join(dir, "state")), env: fullEnv }
@@ -89,6 +89,26 @@ describe("siteSetup() login name", () => {
     expect(a!.user).toBeUndefined()
     expect(b!.user).toBe("icecube")
     expect(asked).toBe(1)
+  })
+})
+
+describe("siteSetup() glidein identity", () => {
+  const setupOf = (glidein: string, customEnv = "") => {
+    const text = `[Glidein]\naddress = http://pool.example:11001/jsonrpc\n${glidein}[Cluster]\nscheduler = slurm\n[CustomEnv]\n${customEnv}`
+    return siteSetup(parseSiteConfig(text, "site.ini"), { HOME: home }, join(dir, "state"))
+  }
+
+  test("siteSetup() refuses a config without the pool's collector, naming [Glidein] cluster", () => {
+    // None of pyglidein's example configs sets it: its glidein_start.sh used IceCube's.
+    expect(setupOf("").problems.map((p) => p.message)).toEqual([
+      "site.ini: [Glidein] cluster: missing; glideins need the pool's collector to join it: set cluster = HOST[:PORT] (pyglidein's glidein_start.sh fell back to IceCube's)",
+    ])
+    expect(setupOf("cluster = cm.example.org\n").problems).toEqual([])
+    expect(setupOf("", "CLUSTER = cm.example.org\n").problems).toEqual([])
+  })
+
+  test("siteSetup() names glideins after this host when the config names no site", () => {
+    expect(setupOf("cluster = cm.example.org\n").sections.defaultSite).toBe(hostname())
   })
 })
 

@@ -5,11 +5,12 @@
  * folder, the tarball path, the login name the default commands use.
  */
 import { readFileSync } from "node:fs"
+import { hostname } from "node:os"
 import { dirname, resolve } from "node:path"
 import type { PartitionSettings, SiteConfig } from "../config/index.ts"
 import { ConfigError, formatPlace } from "../errors.ts"
 import { schedulerFor } from "../schedulers/index.ts"
-import { minBatchWalltimeS } from "./job-spec.ts"
+import { minBatchWalltimeS, type SiteSections } from "./job-spec.ts"
 import { loginName } from "./login-name.ts"
 import { partitionPolicy } from "./partition-policy.ts"
 import type { PartitionPolicy } from "./plan-submissions.ts"
@@ -36,6 +37,8 @@ export interface SiteSetup {
   /** glidein.tar.gz: `[Glidein] tarball`, relative to `loc`, relative to the config's folder. */
   tarball: string
   template?: { text: string; file: string }
+  /** What every job spec draws on: the config's sections, and this host's name for SITE. */
+  sections: SiteSections
   /**
    * Why glideins submitted with this config could not start (glidein_start.sh would refuse
    * them): a real run refuses the config, `--check` fails, a dry run shows them as notes.
@@ -83,6 +86,13 @@ export function siteSetup(
     partitions,
     paths: statePaths(config.file, stateRootDir ?? stateRoot(env)),
     tarball: configPath(config, tarballName, env, loc),
+    sections: {
+      glidein: config.glidein,
+      submitFile: config.submitFile,
+      customEnv: config.customEnv,
+      startdChecks: config.startdChecks,
+      defaultSite: hostname(),
+    },
     problems: startProblems(config, partitions),
   }
   const templatePath = config.submitFile.submit_template
@@ -167,6 +177,15 @@ function configPath(
 /** What in the config would make glidein_start.sh refuse every glidein, once per place. */
 function startProblems(config: SiteConfig, partitions: PartitionRun[]): ConfigError[] {
   const problems: ConfigError[] = []
+  // A collector cannot be guessed (pyglidein's start script fell back to IceCube's).
+  if (config.glidein.cluster === undefined && config.customEnv.CLUSTER === undefined) {
+    problems.push(
+      new ConfigError(
+        config.place("Glidein", "cluster"),
+        "missing; glideins need the pool's collector to join it: set cluster = HOST[:PORT] (pyglidein's glidein_start.sh fell back to IceCube's)",
+      ),
+    )
+  }
   const retire = config.customEnv.RETIRETIME
   // glidein_start.sh takes 1 to 15 digits.
   if (retire !== undefined && !/^0*[1-9]\d{0,14}$/.test(retire)) {
