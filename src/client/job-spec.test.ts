@@ -66,9 +66,25 @@ describe("buildJobSpec()", () => {
       SITE: "Test",
       ResourceName: "Test-CE",
       CLUSTER: "pool.example.org",
-      DISABLE_STARTD_CHECKS: "1",
       http_proxy: "http://squid:3128",
     })
+  })
+
+  test("buildJobSpec() tells a site's own glidein_script pyglidein's DISABLE_STARTD_CHECKS and CVMFS_JOB_WRAPPER", () => {
+    const own = parseSiteConfig(
+      CONFIG.replace(
+        "cluster = pool.example.org",
+        "cluster = pool.example.org\nglidein_script = start.sh",
+      ).replace("mem_safety_scale = 1.5", "mem_safety_scale = 1.5\ncvmfs_job_wrapper = True"),
+      "site.ini",
+    )
+    expect(buildJobSpec(planned("gpu"), own.partitionSettings.gpu!, own, files).env).toMatchObject({
+      DISABLE_STARTD_CHECKS: "1",
+      CVMFS_JOB_WRAPPER: "1",
+    })
+    // The built-in glidein_start.sh reads neither.
+    const env = buildJobSpec(planned("gpu"), config.partitionSettings.gpu!, config, files).env
+    expect(env.DISABLE_STARTD_CHECKS).toBeUndefined()
   })
 
   test("buildJobSpec() takes SITE and CLUSTER from [Glidein], else [CustomEnv], else SITE is the host's name", () => {

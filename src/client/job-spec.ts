@@ -73,8 +73,12 @@ export function buildJobSpec(
   if (siteName !== undefined) env.SITE = siteName
   if (site.glidein.resourcename !== undefined) env.ResourceName = site.glidein.resourcename
   if (site.glidein.cluster !== undefined) env.CLUSTER = site.glidein.cluster
-  if (!site.startdChecks.enable_startd_checks) env.DISABLE_STARTD_CHECKS = "1"
-  if (site.submitFile.cvmfs_job_wrapper) env.CVMFS_JOB_WRAPPER = "1"
+  // pyglidein's names for its own start script's knobs; the built-in one reads neither (the
+  // config loader says so), a site's own glidein_script may.
+  if (site.glidein.glidein_script !== undefined) {
+    if (!site.startdChecks.enable_startd_checks) env.DISABLE_STARTD_CHECKS = "1"
+    if (site.submitFile.cvmfs_job_wrapper) env.CVMFS_JOB_WRAPPER = "1"
+  }
   // The contract's own names win over a [CustomEnv] key of the same name.
   for (const [name, value] of Object.entries(site.customEnv)) {
     if (!(name in env)) env[name] = value
@@ -116,7 +120,6 @@ const PARTITION_KNOBS = [
   "set_gpu_req",
   "pe",
   "account",
-  "cpus_per_node",
 ] as const
 const SUBMIT_FILE_KNOBS = [
   "gpu_submit",

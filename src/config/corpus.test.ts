@@ -27,26 +27,48 @@ const EXECUTABLE =
 const MAX_DISK = "[Cluster] max_disk: unknown key, did you mean max_disk_per_job? It is ignored"
 const SBATCH = "[SubmitFile] sbatch: unknown key; it is ignored (pyglidein ignored it too)"
 
+const UNUSED = "accepted for pyglidein compatibility; glidein does not use it"
+const DEBUG = `[Mode] debug: ${UNUSED} (batch output is always kept, in the state folder's out/; --debug gives a verbose run)`
+const CVMFS = `[Cluster] cvmfs: ${UNUSED} (nothing in glidein depends on it)`
+const CLEANUP = `[Cluster] cleanup: ${UNUSED} (each glidein job removes its own directory when it ends)`
+
 /** The warnings each corpus config must get; files not listed get none. */
 const EXPECTED_WARNINGS: Record<string, string[]> = {
   "aachen.config": [
     `73: [SubmitFile] custom_header: line 73 ${INDENTED_COMMENT}`,
     `41: ${MAX_DISK}`,
+    `35: ${CVMFS}`,
   ],
   "aachen.gpu.config": [
     `73: [SubmitFile] custom_header: line 73 ${INDENTED_COMMENT}`,
     `74: [SubmitFile] custom_header: line 74 ${INDENTED_COMMENT}`,
+    `35: ${CVMFS}`,
   ],
-  "bridges.config": [`73: ${SBATCH}`, `81: ${STARTD_TYPO}`],
-  "cluster_htcondor_example.config": [`24: ${EXECUTABLE}`],
-  "cluster_pbs_example.config": [`24: ${EXECUTABLE}`, `50: ${MAX_DISK}`],
+  "bartol.config": [`2: ${DEBUG}`, `19: ${CVMFS}`],
+  "bridges.config": [`73: ${SBATCH}`, `81: ${STARTD_TYPO}`, `2: ${DEBUG}`],
+  "cluster_htcondor_example.config": [`24: ${EXECUTABLE}`, `46: ${CVMFS}`],
+  "cluster_pbs_example.config": [
+    `24: ${EXECUTABLE}`,
+    `50: ${MAX_DISK}`,
+    `56: ${CVMFS}`,
+    `91: ${CLEANUP}`,
+  ],
   "comet.config": [
-    '19: [gpu] section is not used: it is not one of [Cluster] partitions ("gpu-shared")',
+    `19: [gpu] section is not used: it is not one of [Cluster] partitions ("gpu-shared")`,
     `56: ${STARTD_TYPO}`,
+    `2: ${DEBUG}`,
   ],
+  "lido3_gpu.config": [`2: ${DEBUG}`, `13: ${CVMFS}`, `27: ${CLEANUP}`],
+  "lido_quad.config": [`2: ${DEBUG}`, `16: ${CVMFS}`, `29: ${CLEANUP}`],
+  "lido_std.config": [`2: ${DEBUG}`, `16: ${CVMFS}`, `29: ${CLEANUP}`],
+  "mainz_gpu.config": [`14: ${CVMFS}`],
+  "parallel.config": [`22: ${CLEANUP}`],
+  "phido_long.config": [`2: ${DEBUG}`, `15: ${CVMFS}`, `32: ${CLEANUP}`],
+  "phido_short.config": [`2: ${DEBUG}`, `15: ${CVMFS}`, `32: ${CLEANUP}`],
+  "tum.config": [`11: ${CVMFS}`],
   "xsede_osg.config": [`8: ${EXECUTABLE}`],
   "xsede_osg_himem.config": [`8: ${EXECUTABLE}`],
-  "xstream.config": [`29: ${SBATCH}`, `41: ${STARTD_TYPO}`],
+  "xstream.config": [`29: ${SBATCH}`, `41: ${STARTD_TYPO}`, `2: ${DEBUG}`],
 }
 
 /** umd.config relied on pyglidein's built-in IceCube server address, which we do not have. */
@@ -92,6 +114,7 @@ describe.skipIf(!hasCorpus)("the pyglidein corpus", () => {
     expect(config.warnings.map((w) => `[${w.place.section}] ${w.message}`)).toEqual([
       EXECUTABLE.replace("[Glidein] executable:", "[Glidein]"),
       ...UNUSED_UMD_SECTIONS,
+      CVMFS.replace("[Cluster] cvmfs:", "[Cluster]"),
     ])
   })
 })

@@ -41,6 +41,8 @@ test("describeConfig() shows each partition's effective settings with where they
     "\n[Glidein]\n  address    line 2   http://pool.example.org:11001/jsonrpc\n",
   )
   expect(text).toContain("  delay      line 3   -1 (run once)\n")
+  // Settings glidein does not use are shown only where the file sets them.
+  expect(text).not.toContain("debug")
   expect(text).toContain("\npartition cpu (1 of 2; [cpu] over [Cluster])\n")
   expect(text).toContain("  max_total_jobs      [Cluster] line 7  40\n")
   expect(text).toContain("  cpu_only            line 12           True\n")

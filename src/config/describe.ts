@@ -8,7 +8,8 @@ import type { ConfigWarning, IniValue } from "./types.ts"
 
 /** Keys shown even when the config leaves them at their default, per kind of section. */
 const ALWAYS_SHOWN: Record<string, string[]> = {
-  Mode: ["debug", "dryrun"],
+  // `debug` only where a file sets it (with the warning that glidein does not use it).
+  Mode: ["dryrun"],
   Glidein: ["address", "ssh_state", "delay"],
   partition: [
     "scheduler",

@@ -94,7 +94,8 @@ const priority = z.array(z.string(), { error: 'expected a list like ["memory", "
 
 /** [Mode] */
 export const modeSchema = z.object({
-  /** Verbose logging; batch output kept in ./out instead of /dev/null. */
+  /** pyglidein: batch output kept in ./out instead of /dev/null. Unused (output is always
+   *  kept); the loader warns when it is True. */
   debug: flagFalse,
   /** Plan and render, but run no submit command. */
   dryrun: flagFalse,
@@ -157,7 +158,8 @@ export const partitionSchema = z
     running_cmd: optionalText,
     /** Shell command printing the number of idle glideins; default per scheduler. */
     idle_cmd: optionalText,
-    /** Shell command listing queue times for idle-time metrics (pyglidein `mma_cmd`). */
+    /** pyglidein: shell command listing queue times for idle-time metrics. Unused (the
+     *  report leaves idle times out); the loader warns. */
     mma_cmd: optionalText,
     /** Most glideins queued or running at once. */
     max_total_jobs: z._default(whole, 1000),
@@ -178,7 +180,7 @@ export const partitionSchema = z
     user: optionalText,
     /** OS of the worker nodes (e.g. RHEL7); demand for another OS is skipped. */
     os: optionalText,
-    /** Whether worker nodes have CVMFS. */
+    /** pyglidein: whether worker nodes have CVMFS. Unused; the loader warns. */
     cvmfs: z.optional(flag),
     /** Take only demand without GPUs. */
     cpu_only: flagFalse,
@@ -207,8 +209,6 @@ export const partitionSchema = z
     /** MB per core; more memory is requested as more cores. Unset: pyglidein's 2000, or
      *  unlimited for whole nodes. */
     mem_per_core: optionalPositiveMb,
-    /** Cores per node, for schedulers that place cores on nodes (LSF `span[ptile]`). */
-    cpus_per_node: optionalCount,
     /** Submit `count` identical glideins as one array job. */
     group_jobs: flagFalse,
     /** Slurm partition (`--partition`). */
@@ -228,7 +228,8 @@ export const partitionSchema = z
     mem_only: flagFalse,
     /** PBS: add `:gpus=N` to the nodes line. */
     set_gpu_req: flagTrue,
-    /** Remove leftover job directories under `dir_cleanup` after a round. */
+    /** pyglidein: remove leftover job directories under `dir_cleanup` after a round. Unused
+     *  (each job removes its own directory); the loader warns. */
     cleanup: flagFalse,
     dir_cleanup: optionalText,
     /** Section names of the partitions, each inheriting every [Cluster] key. */
@@ -263,12 +264,6 @@ export const partitionSchema = z
             message: `is ${min}, above max_${r}_per_job = ${max}, so no demand can ever match`,
           })
       }
-      if (p.cleanup && p.dir_cleanup === undefined)
-        ctx.addIssue({
-          code: "custom",
-          path: ["cleanup"],
-          message: "cleanup = True also needs dir_cleanup",
-        })
     }),
   )
 export type PartitionSettings = z.infer<typeof partitionSchema>
@@ -303,7 +298,8 @@ export const submitFileSchema = z.object({
   mem_scale: optionalFactor,
   /** Factor on the memory safety margin. */
   mem_safety_scale: optionalFactor,
-  /** Start the glidein through the CVMFS job wrapper. */
+  /** pyglidein: wrap payload jobs in IceCube's CVMFS setup. Passed to a site's own
+   *  `glidein_script` as CVMFS_JOB_WRAPPER=1; otherwise unused, and the loader warns. */
   cvmfs_job_wrapper: flagFalse,
   /** Site template file replacing the built-in job template (glidein only). */
   submit_template: optionalText,
@@ -335,7 +331,9 @@ export type StartdLoggingSettings = z.infer<typeof startdLoggingSchema>
 
 /** [StartdChecks] */
 export const startdChecksSchema = z.object({
-  /** Run the startd health checks (cvmfs, GPU) inside the glidein. */
+  /** pyglidein: run its startd health checks (cvmfs, GPU). Passed to a site's own
+   *  `glidein_script` as DISABLE_STARTD_CHECKS=1 when False; otherwise unused, and the loader
+   *  warns. */
   enable_startd_checks: flagTrue,
 })
 export type StartdChecksSettings = z.infer<typeof startdChecksSchema>

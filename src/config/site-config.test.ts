@@ -227,10 +227,7 @@ describe("parseSiteConfig() errors name file:line [section] key and what was exp
     )
   })
 
-  test("parseSiteConfig() wants dir_cleanup with cleanup, url and bucket with startd logs", () => {
-    expect(errorOf(`${BASE}cleanup = True\n`)).toBe(
-      "site.ini:6: [Cluster] cleanup: cleanup = True also needs dir_cleanup",
-    )
+  test("parseSiteConfig() wants url and bucket with startd logs", () => {
     expect(errorOf(`${BASE}[StartdLogging]\nsend_startd_logs = True\nurl = s3.example.org\n`)).toBe(
       "site.ini:7: [StartdLogging] send_startd_logs: send_startd_logs = True also needs bucket",
     )
@@ -285,7 +282,46 @@ describe("parseSiteConfig() warnings", () => {
   })
 
   test("parseSiteConfig() does not flag keys that serve %(name)s interpolation", () => {
-    expect(warningsOf(`${BASE}base = /x\ndir_cleanup = %(base)s/y\n`)).toEqual([])
+    expect(warningsOf(`${BASE}base = /x\nrunning_cmd = %(base)s/count\n`)).toEqual([])
+  })
+
+  test("parseSiteConfig() says which pyglidein settings glidein accepts but does not use", () => {
+    const unused = "accepted for pyglidein compatibility; glidein does not use it"
+    expect(
+      warningsOf(
+        `[Mode]\ndebug = True\n${BASE}cleanup = True\ndir_cleanup = /scratch/$USER\ncvmfs = True\nmma_cmd = qstat\n[SubmitFile]\ncvmfs_job_wrapper = True\n[StartdChecks]\nenable_startd_checks = False\n`,
+      ),
+    ).toEqual([
+      `site.ini:2: [Mode] debug: ${unused} (batch output is always kept, in the state folder's out/; --debug gives a verbose run)`,
+      `site.ini:8: [Cluster] cleanup: ${unused} (each glidein job removes its own directory when it ends)`,
+      `site.ini:10: [Cluster] cvmfs: ${unused} (nothing in glidein depends on it)`,
+      `site.ini:11: [Cluster] mma_cmd: ${unused} (the report to the server leaves out idle times)`,
+      `site.ini:13: [SubmitFile] cvmfs_job_wrapper: ${unused} (to wrap every payload job, set GLIDEIN_JOB_WRAPPER in [CustomEnv]; a glidein_script of your own gets CVMFS_JOB_WRAPPER=1)`,
+      `site.ini:15: [StartdChecks] enable_startd_checks: ${unused} (the built-in glidein_start.sh runs no startd checks; a glidein_script of your own gets DISABLE_STARTD_CHECKS=1 for False)`,
+    ])
+    // Values that ask for nothing are quiet; dir_cleanup without cleanup is named itself.
+    expect(
+      warningsOf(
+        `[Mode]\ndebug = False\n${BASE}cleanup = False\n[SubmitFile]\ncvmfs_job_wrapper = False\n`,
+      ),
+    ).toEqual([])
+    expect(warningsOf(`${BASE}dir_cleanup = /scratch\n`)).toEqual([
+      `site.ini:6: [Cluster] dir_cleanup: ${unused} (each glidein job removes its own directory when it ends)`,
+    ])
+  })
+
+  test("parseSiteConfig() passes startd-check and CVMFS-wrapper settings quietly to a site's own glidein_script", () => {
+    expect(
+      warningsOf(
+        `${BASE.replace("[Glidein]\n", "[Glidein]\nglidein_script = start.sh\n")}[SubmitFile]\ncvmfs_job_wrapper = True\n[StartdChecks]\nenable_startd_checks = False\n`,
+      ),
+    ).toEqual([])
+  })
+
+  test("parseSiteConfig() takes cpus_per_node for an unknown key: no scheduler used it", () => {
+    expect(warningsOf(`${BASE}cpus_per_node = 16\n`)).toEqual([
+      "site.ini:6: [Cluster] cpus_per_node: unknown key; it is ignored (pyglidein ignored it too)",
+    ])
   })
 
   test("parseSiteConfig() spots a section header glued to a value", () => {

@@ -79,6 +79,7 @@ export function parseSiteConfig(
 ): SiteConfig {
   const { doc, dict, partitions, warnings, errors } = readConfig(text, file)
   warnUnknown(doc, partitions, warnings)
+  warnUnused(doc, dict, partitions, warnings)
 
   const check = new Checker(dict, doc, errors)
   const mode = check.section("Mode", modeSchema)
@@ -276,6 +277,81 @@ function warnUnknown(doc: IniDocument, partitions: string[], warnings: ConfigWar
           place: { ...place, line: entry.line, key: entry.key },
           message: `value ends with ${quote(glued[0])}; is a line break missing before that section header?`,
         })
+    }
+  }
+}
+
+/** A setting pyglidein read that glidein accepts but does not act on, and why. */
+interface Unused {
+  section: "Mode" | "partition" | "SubmitFile" | "StartdChecks"
+  key: string
+  /** Whether the value written asks for something (`section` is the section's own slots). */
+  asks(value: IniValue, section: Map<string, Slot>, dict: Dict): boolean
+  why: string
+}
+
+const truthy = (value: IniValue) => value === true || value === 1
+const noOwnScript = (dict: Dict) => {
+  const script = dict.get("Glidein")?.get("glidein_script")?.value
+  return script === undefined || script === null
+}
+const CLEANUP_WHY = "each glidein job removes its own directory when it ends"
+
+/** Every setting of that kind: no setting may silently do nothing. */
+const UNUSED: Unused[] = [
+  {
+    section: "Mode",
+    key: "debug",
+    asks: truthy,
+    why: "batch output is always kept, in the state folder's out/; --debug gives a verbose run",
+  },
+  { section: "partition", key: "cleanup", asks: truthy, why: CLEANUP_WHY },
+  {
+    section: "partition",
+    key: "dir_cleanup",
+    asks: (_, own) => !truthy(own.get("cleanup")?.value ?? false),
+    why: CLEANUP_WHY,
+  },
+  { section: "partition", key: "cvmfs", asks: () => true, why: "nothing in glidein depends on it" },
+  {
+    section: "partition",
+    key: "mma_cmd",
+    asks: () => true,
+    why: "the report to the server leaves out idle times",
+  },
+  {
+    section: "SubmitFile",
+    key: "cvmfs_job_wrapper",
+    asks: (value, _, dict) => truthy(value) && noOwnScript(dict),
+    why: "to wrap every payload job, set GLIDEIN_JOB_WRAPPER in [CustomEnv]; a glidein_script of your own gets CVMFS_JOB_WRAPPER=1",
+  },
+  {
+    section: "StartdChecks",
+    key: "enable_startd_checks",
+    asks: (_, __, dict) => noOwnScript(dict),
+    why: "the built-in glidein_start.sh runs no startd checks; a glidein_script of your own gets DISABLE_STARTD_CHECKS=1 for False",
+  },
+]
+
+/** Warnings for settings written in the file that glidein accepts but does not use. */
+function warnUnused(
+  doc: IniDocument,
+  dict: Dict,
+  partitions: string[],
+  warnings: ConfigWarning[],
+): void {
+  for (const [name, section] of doc.sections) {
+    const kind = name === "Cluster" || partitions.includes(name) ? "partition" : name
+    const own = dict.get(name)
+    if (!own) continue
+    for (const entry of section.entries.values()) {
+      const rule = UNUSED.find((u) => u.section === kind && u.key === entry.key)
+      const slot = own.get(entry.key)
+      if (!rule || !slot || !rule.asks(slot.value, own, dict)) continue
+      warnings.push({
+        place: { file: doc.file, line: entry.line, section: name, key: entry.key },
+        message: `accepted for pyglidein compatibility; glidein does not use it (${rule.why})`,
+      })
     }
   }
 }
