@@ -70,14 +70,18 @@ export interface TestSite {
 }
 
 /**
- * A config (`[Glidein] address = url`, site Test, cluster pool.example.org, then `body`) in a temporary folder with a
- * tarball beside it. `echo N` commands answer N unless `fake` says otherwise.
+ * A config (`[Glidein] address = url`, site Test, cluster pool.example.org, then `body`) in a
+ * temporary folder with a tarball beside it. `echo N` commands answer N unless `fake` says
+ * otherwise.
  */
 export function testSite(url: string, body: string, fake: FakeBatch = () => ({})): TestSite {
   const dir = mkdtempSync(join(tmpdir(), "glidein-client-"))
   writeFileSync(join(dir, "glidein.tar.gz"), "tarball")
   const file = join(dir, "site.ini")
-  writeFileSync(file, `[Glidein]\naddress = ${url}\nsite = Test\ncluster = pool.example.org\n${body}`)
+  writeFileSync(
+    file,
+    `[Glidein]\naddress = ${url}\nsite = Test\ncluster = pool.example.org\n${body}`,
+  )
   const stateRoot = join(dir, "state")
   const site: TestSite = {
     dir,
