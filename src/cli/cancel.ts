@@ -4,6 +4,7 @@
  * (by the job ids in its journal), e.g. after a new tarball, so that fresh glideins replace them.
  */
 import { cancelGlideins } from "../client/cancel-glideins.ts"
+import { withLoginName } from "../client/login-name.ts"
 import { runCommand } from "../client/run-command.ts"
 import { writeStderr, writeStdout } from "../client/std-output.ts"
 import { loadSiteConfig } from "../config/index.ts"
@@ -39,7 +40,7 @@ If a submit run of this config is active, it exits 1 at once and asks to try aga
       { dryRun: args.flag("dry-run") },
       {
         run: runCommand,
-        env: process.env as Record<string, string | undefined>,
+        env: withLoginName(process.env as Record<string, string | undefined>),
         now: () => new Date(),
         sleep: (ms) => Bun.sleep(ms),
         stdout: writeStdout,

@@ -5,6 +5,7 @@
  */
 
 import { SERVER_ENV } from "../client/demand-source.ts"
+import { withLoginName } from "../client/login-name.ts"
 import { runCommand } from "../client/run-command.ts"
 import { runSubmit } from "../client/run-submit.ts"
 import { siteSetup } from "../client/site-setup.ts"
@@ -74,7 +75,7 @@ the server could not be reached, 2 the config or command line is wrong.`,
   },
   async run(args) {
     const configPath = args.requireString("config")
-    const env = process.env as Record<string, string | undefined>
+    const env = withLoginName(process.env as Record<string, string | undefined>)
     // A demand source on the command line stands in for the config's address/ssh_state.
     const demandFromCommandLine =
       args.string("server") !== undefined ||

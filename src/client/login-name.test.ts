@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test"
-import { loginName, passwdName } from "./login-name.ts"
+import { loginName, passwdName, withLoginName } from "./login-name.ts"
 
 const PASSWD = `root:x:0:0:root:/root:/bin/bash
 # a comment
@@ -43,5 +43,19 @@ describe("loginName()", () => {
       { cwd: import.meta.dir, env: { PATH: process.env.PATH ?? "/usr/bin:/bin" } },
     )
     expect(child.stdout.toString().trim()).toBe(id)
+  })
+})
+
+describe("withLoginName()", () => {
+  test("withLoginName() gives the site's commands USER and LOGNAME when cron set neither", () => {
+    expect(withLoginName({ PATH: "/bin" }, () => "ice")).toEqual({
+      PATH: "/bin",
+      USER: "ice",
+      LOGNAME: "ice",
+    })
+    expect(withLoginName({ LOGNAME: "lg" }, () => "ice")).toEqual({ LOGNAME: "lg", USER: "lg" })
+    const full = { USER: "a", LOGNAME: "b" }
+    expect(withLoginName(full, () => "ice")).toBe(full)
+    expect(withLoginName({}, () => undefined)).toEqual({})
   })
 })

@@ -60,3 +60,17 @@ export function passwdName(text: string, uid: number): string | undefined {
 export function unknownLoginReason(uid: number = SYSTEM_LOGIN.uid): string {
   return `uid ${uid} has no login name (not in /etc/passwd, and id -un knows none); set user = NAME in [Cluster]`
 }
+
+/**
+ * The environment for the site's commands: cron may set neither `$USER` nor `$LOGNAME`, and
+ * pyglidein-era lines such as `squeue -u $USER` need them, so they get this uid's login name.
+ */
+export function withLoginName(
+  env: Record<string, string | undefined>,
+  name: () => string | undefined = () => loginName(),
+): Record<string, string | undefined> {
+  if (env.USER && env.LOGNAME) return env
+  const login = env.USER || env.LOGNAME || name()
+  if (login === undefined) return env
+  return { ...env, USER: env.USER || login, LOGNAME: env.LOGNAME || login }
+}

@@ -10,6 +10,7 @@ import { EXIT } from "../errors.ts"
 import { demandSource, describeSource, fetchDemand, SERVER_ENV } from "./demand-source.ts"
 import { type JournalRecord, outstandingJobs, readJournal, type SubmitRecord } from "./journal.ts"
 import type { RpcOptions } from "./json-rpc.ts"
+import { withLoginName } from "./login-name.ts"
 import { describeShape, type PartitionLineJson, partitionLineJson, plural } from "./plan-report.ts"
 import { countPartitions, planRound } from "./plan-round.ts"
 import type { Unplaced } from "./plan-submissions.ts"
@@ -87,7 +88,7 @@ export async function configStatus(
   configPath: string,
   options: { json: boolean; server?: string },
 ): Promise<number> {
-  const env = process.env as Record<string, string | undefined>
+  const env = withLoginName(process.env as Record<string, string | undefined>)
   const demandFromCommandLine = options.server !== undefined || Boolean(env[SERVER_ENV])
   const config = await loadSiteConfig(configPath, { demandFromCommandLine })
   return siteStatus(config, options, {
