@@ -33,6 +33,14 @@ export interface Command {
   run(args: Args): Promise<number>
 }
 
+/** pyglidein's `-n/--no-daemon`: kept so old crontab lines work; glidein never daemonizes. */
+export const NO_DAEMON: OptionSpec = {
+  type: "boolean",
+  short: "n",
+  description: "accepted for pyglidein compatibility",
+  ignored: true,
+}
+
 /** Options every command accepts. */
 const COMMON: Record<string, OptionSpec> = {
   help: { type: "boolean", short: "h", description: "show this help and exit" },

@@ -18,7 +18,7 @@ import { GlideinError } from "../errors.ts"
 import { createApp, DEFAULT_LIMITS, listen, loadTokens, ReportStore } from "../server/index.ts"
 import { resolveServeOptions, type ServeOptions } from "../server/serve-options.ts"
 import { VERSION } from "../version.ts"
-import type { Command } from "./command.ts"
+import { type Command, NO_DAEMON } from "./command.ts"
 
 /** condor_q gets this long per poll: -global over a big pool takes minutes, not hours. */
 const CONDOR_Q_TIMEOUT_MS = 10 * 60_000
@@ -118,12 +118,7 @@ A failed poll keeps serving the last good table. Reports and history are kept in
       description: '"name token" lines; monitoring then needs a bearer token',
     },
     demo: { type: "boolean", description: "serve a simulated queue (no HTCondor needed)" },
-    "no-daemon": {
-      type: "boolean",
-      short: "n",
-      description: "accepted for pyglidein compatibility",
-      ignored: true,
-    },
+    "no-daemon": NO_DAEMON,
   },
   async run(args) {
     const env = process.env as Record<string, string | undefined>

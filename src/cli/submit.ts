@@ -19,7 +19,7 @@ import {
 } from "../config/index.ts"
 import { EXIT, UsageError } from "../errors.ts"
 import { GLIDEIN_START_SH } from "../runtime/index.ts"
-import type { Command } from "./command.ts"
+import { type Command, NO_DAEMON } from "./command.ts"
 
 /** The `glidein submit` command. */
 export const submitCommand: Command = {
@@ -66,12 +66,7 @@ the server could not be reached, 2 the config or command line is wrong.`,
       type: "boolean",
       description: "check the config, print what it means, exit 0 if usable (2 if not)",
     },
-    "no-daemon": {
-      type: "boolean",
-      short: "n",
-      description: "accepted for pyglidein compatibility",
-      ignored: true,
-    },
+    "no-daemon": NO_DAEMON,
   },
   async run(args) {
     const configPath = args.requireString("config")
