@@ -1,24 +1,13 @@
 import { afterEach, describe, expect, test } from "bun:test"
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
-import { tmpdir } from "node:os"
+import { chmodSync, writeFileSync } from "node:fs"
 import { join, resolve } from "node:path"
+import { cleanUp, tempDir, track } from "../test-support.ts"
 
 const MAIN = resolve(import.meta.dir, "../main.ts")
 const FAKE = resolve(import.meta.dir, "../demand/testdata/fake-condor-q.sh")
 const RULES = resolve(import.meta.dir, "../demand/testdata/condor-q-rules.txt")
 
-const dirs: string[] = []
-const procs: Bun.Subprocess[] = []
-afterEach(() => {
-  for (const p of procs.splice(0)) if (p.exitCode === null) p.kill("SIGKILL")
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true })
-})
-
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), "glidein-serve-"))
-  dirs.push(dir)
-  return dir
-}
+afterEach(cleanUp)
 
 /** Starts `glidein serve` on a free port; resolves once it says where it listens. */
 async function serve(args: string[]) {
@@ -30,7 +19,7 @@ async function serve(args: string[]) {
       stderr: "pipe",
     },
   )
-  procs.push(proc)
+  track(proc)
   const reader = proc.stderr.getReader()
   const decoder = new TextDecoder()
   let log = ""
@@ -66,7 +55,7 @@ function rpc(url: string, body: unknown) {
 
 describe("glidein serve", () => {
   test("serves demo demand, keeps reports across a restart, and stops cleanly on SIGTERM", async () => {
-    const db = join(tempDir(), "serve.db")
+    const db = join(tempDir("glidein-serve-"), "serve.db")
     const first = await serve(["--demo", "--db", db, "-n"])
     const rows = await until("the first poll", async () => {
       const state = (await (await fetch(`${first.url}/api/state`)).json()) as {
@@ -96,7 +85,7 @@ describe("glidein serve", () => {
   })
 
   test("polls condor_q at start-up and keeps serving when it fails", async () => {
-    const dir = tempDir()
+    const dir = tempDir("glidein-serve-")
     const condorQ = join(dir, "condor_q")
     writeFileSync(condorQ, `#!/bin/sh\nexec "${FAKE}" fail "${dir}" "${RULES}" -- "$@"\n`)
     chmodSync(condorQ, 0o755)
@@ -129,7 +118,7 @@ describe("glidein serve", () => {
       stdout: "pipe",
       stderr: "pipe",
     })
-    procs.push(proc)
+    track(proc)
     expect(await proc.exited).toBe(2)
     expect(await new Response(proc.stderr).text()).toBe(
       'glidein serve: --port expects a port number from 0 to 65535, got "http"\n',

@@ -1,22 +1,13 @@
 import { afterEach, describe, expect, test } from "bun:test"
-import { mkdtempSync, rmSync } from "node:fs"
-import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { cleanUp, tempDir } from "../test-support.ts"
 import { tryLock } from "./config-lock.ts"
 
-const dirs: string[] = []
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), "glidein-lock-"))
-  dirs.push(dir)
-  return dir
-}
-afterEach(() => {
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true })
-})
+afterEach(cleanUp)
 
 describe("tryLock()", () => {
   test("tryLock() refuses a second holder until the first releases", async () => {
-    const path = join(tempDir(), "lock")
+    const path = join(tempDir("glidein-lock-"), "lock")
     const first = await tryLock(path)
     expect(first).toBeDefined()
     expect(await tryLock(path)).toBeUndefined()
@@ -28,7 +19,7 @@ describe("tryLock()", () => {
   })
 
   test("tryLock() is held against another process and freed when that process dies", async () => {
-    const path = join(tempDir(), "lock")
+    const path = join(tempDir("glidein-lock-"), "lock")
     const script = `import { tryLock } from ${JSON.stringify(join(import.meta.dir, "config-lock.ts"))}
 const lock = await tryLock(${JSON.stringify(path)}); console.log(lock ? "held" : "busy"); await Bun.sleep(60_000)`
     const child = Bun.spawn([process.execPath, "-e", script], { stdout: "pipe" })

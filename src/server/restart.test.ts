@@ -5,33 +5,14 @@
  */
 import { Database } from "bun:sqlite"
 import { afterEach, describe, expect, test } from "bun:test"
-import {
-  chmodSync,
-  closeSync,
-  mkdtempSync,
-  openSync,
-  rmSync,
-  writeFileSync,
-  writeSync,
-} from "node:fs"
-import { tmpdir } from "node:os"
+import { chmodSync, closeSync, openSync, writeFileSync, writeSync } from "node:fs"
 import { join, resolve } from "node:path"
+import { cleanUp, tempDir, track } from "../test-support.ts"
 import { ReportStore } from "./report-store.ts"
 
 const MAIN = resolve(import.meta.dir, "../main.ts")
 
-const dirs: string[] = []
-const procs: Bun.Subprocess[] = []
-afterEach(() => {
-  for (const p of procs.splice(0)) if (p.exitCode === null) p.kill("SIGKILL")
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true })
-})
-
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), "glidein-restart-"))
-  dirs.push(dir)
-  return dir
-}
+afterEach(cleanUp)
 
 /** Starts `glidein serve --demo` on a free port; resolves once it says where it listens. */
 async function serve(db: string) {
@@ -39,7 +20,7 @@ async function serve(db: string) {
     [process.execPath, MAIN, "serve", "--demo", "--host", "127.0.0.1", "--port", "0", "--db", db],
     { stdin: "ignore", stdout: "ignore", stderr: "pipe" },
   )
-  procs.push(proc)
+  track(proc)
   const reader = proc.stderr.getReader()
   let log = ""
   for (;;) {
@@ -108,7 +89,7 @@ function storedReports(db: string): Map<string, { stored: number; latest: number
 
 describe("glidein serve killed and restarted", () => {
   test("keeps every report it acknowledged before SIGKILL, over two kills", async () => {
-    const db = join(tempDir(), "serve.db")
+    const db = join(tempDir("glidein-restart-"), "serve.db")
     const sites = Array.from({ length: 6 }, (_, i) => `site${i}@login${i}`)
     const acked = new Map(sites.map((s) => [s, { acked: 0, lastAcked: -1, next: 0 }]))
     for (let round = 0; round < 2; round++) {
@@ -178,13 +159,13 @@ describe("glidein serve on a database it cannot use", () => {
         stderr: "pipe",
       },
     )
-    procs.push(proc)
+    track(proc)
     const [code, stderr] = await Promise.all([proc.exited, new Response(proc.stderr).text()])
     return { code, stderr }
   }
 
   test("refuses a file that is not a database, or a damaged one, with one line and exit 1", async () => {
-    const dir = tempDir()
+    const dir = tempDir("glidein-restart-")
     const junk = join(dir, "junk.db")
     writeFileSync(junk, "serve.db was overwritten by a log file\n".repeat(200))
     expect(await refused(junk)).toEqual({
@@ -235,7 +216,7 @@ describe("glidein serve on a database it cannot use", () => {
   test.skipIf(root && setpriv === null)(
     `refuses a database it may read but not write, with one line and exit 1${root && setpriv === null ? " (skipped: running as root without setpriv)" : ""}`,
     async () => {
-      const dir = tempDir()
+      const dir = tempDir("glidein-restart-")
       const db = join(dir, "serve.db")
       ReportStore.open(db).close()
       chmodSync(db, 0o644)

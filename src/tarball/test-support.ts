@@ -9,29 +9,15 @@ import {
   ftruncateSync,
   linkSync,
   mkdirSync,
-  mkdtempSync,
   openSync,
-  rmSync,
   symlinkSync,
   writeFileSync,
   writeSync,
 } from "node:fs"
-import os from "node:os"
 import path from "node:path"
 
-const made: string[] = []
-
-/** A fresh temporary directory, removed by `removeTempDirs()`. */
-export function tempDir(prefix = "glidein-test-"): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), prefix))
-  made.push(dir)
-  return dir
-}
-
-/** Removes every directory tempDir() made (call from afterAll). */
-export function removeTempDirs(): void {
-  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true })
-}
+/** Temporary directories: the project's shared test helpers. */
+export { cleanUp as removeTempDirs, tempDir } from "../test-support.ts"
 
 /** Writes `content` to `file` (creating parents) with `mode`. */
 export function put(file: string, content: string | Uint8Array, mode = 0o644): void {
