@@ -1,17 +1,7 @@
 import { describe, expect, test } from "bun:test"
-import path from "node:path"
+import { runGlidein } from "./test-support.ts"
 
-const main = path.join(import.meta.dir, "main.ts")
-
-/** Runs `bun src/main.ts ...argv` with an empty environment, as cron would. */
-function glidein(...argv: string[]) {
-  const result = Bun.spawnSync([process.execPath, main, ...argv], { env: {} })
-  return {
-    code: result.exitCode,
-    stdout: result.stdout.toString(),
-    stderr: result.stderr.toString(),
-  }
-}
+const glidein = (...argv: string[]) => runGlidein(argv)
 
 describe("glidein (entry point)", () => {
   test("--version prints the version and exits 0", () => {

@@ -28,3 +28,18 @@ export function cleanUp(): void {
   for (const child of children.splice(0)) if (child.exitCode === null) child.kill("SIGKILL")
   for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true })
 }
+
+const MAIN = path.join(import.meta.dir, "main.ts")
+
+/** Runs `bun src/main.ts ...argv` as a separate process; by default with an empty
+ *  environment, as cron would. */
+export function runGlidein(
+  argv: string[],
+  options: { env?: Record<string, string>; cwd?: string } = {},
+): { code: number | null; stdout: string; stderr: string } {
+  const r = Bun.spawnSync([process.execPath, MAIN, ...argv], {
+    env: options.env ?? {},
+    ...(options.cwd ? { cwd: options.cwd } : {}),
+  })
+  return { code: r.exitCode, stdout: r.stdout.toString(), stderr: r.stderr.toString() }
+}

@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import path from "node:path"
+import { runGlidein } from "../test-support.ts"
 
-const main = path.join(import.meta.dir, "..", "main.ts")
 let dir = ""
 
 beforeAll(() => {
@@ -13,14 +13,9 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
 /** Runs `bun src/main.ts ...argv` with cron's small environment. */
 function glidein(...argv: string[]) {
-  const result = Bun.spawnSync([process.execPath, main, ...argv], {
+  return runGlidein(argv, {
     env: { PATH: "/usr/bin:/bin", HOME: dir, GLIDEIN_STATE_DIR: path.join(dir, "state") },
   })
-  return {
-    code: result.exitCode,
-    stdout: result.stdout.toString(),
-    stderr: result.stderr.toString(),
-  }
 }
 
 describe("glidein cancel (command line)", () => {

@@ -3,15 +3,11 @@ import { existsSync, statSync } from "node:fs"
 import path from "node:path"
 import type { InspectReport } from "../tarball/index.ts"
 import { put, removeTempDirs, run, standInInstall, tempDir } from "../tarball/test-support.ts"
+import { runGlidein } from "../test-support.ts"
 import { describeInspection } from "./tarball.ts"
 
-const main = path.resolve(import.meta.dir, "../main.ts")
-
 /** Runs `bun src/main.ts ...argv` with an empty environment, in `cwd`. */
-function glidein(cwd: string, ...argv: string[]) {
-  const r = Bun.spawnSync([process.execPath, main, ...argv], { env: {}, cwd })
-  return { code: r.exitCode, out: r.stdout.toString(), err: r.stderr.toString() }
-}
+const glidein = (cwd: string, ...argv: string[]) => runGlidein(argv, { cwd })
 
 let dir: string
 beforeAll(() => {
@@ -25,10 +21,10 @@ afterAll(removeTempDirs)
 describe("glidein tarball", () => {
   test("build, inject-password and inspect work together", () => {
     const built = glidein(dir, "tarball", "build", "--condor", "condor")
-    expect(built.err).toBe("")
+    expect(built.stderr).toBe("")
     expect(built.code).toBe(0)
-    expect(built.out).toStartWith('wrote "glidein.tar.gz" in ')
-    expect(built.out).toContain("add the pool credential with: glidein tarball inject-password")
+    expect(built.stdout).toStartWith('wrote "glidein.tar.gz" in ')
+    expect(built.stdout).toContain("add the pool credential with: glidein tarball inject-password")
 
     const injected = glidein(
       dir,
@@ -41,13 +37,13 @@ describe("glidein tarball", () => {
       "with-password.tar.gz",
     )
     expect(injected.code).toBe(0)
-    expect(injected.out).toContain("added passwdfile; 22 other members unchanged")
+    expect(injected.stdout).toContain("added passwdfile; 22 other members unchanged")
     expect(statSync(path.join(dir, "with-password.tar.gz")).mode & 0o777).toBe(0o600)
 
     const inspected = glidein(dir, "tarball", "inspect", "with-password.tar.gz")
     expect(inspected.code).toBe(0)
-    expect(inspected.out).toContain("credential: pool password passwdfile (5 bytes, mode 0600)")
-    expect(inspected.out).toContain("manifest: verified")
+    expect(inspected.stdout).toContain("credential: pool password passwdfile (5 bytes, mode 0600)")
+    expect(inspected.stdout).toContain("manifest: verified")
   })
 
   test("inspect exits 1 when the manifest does not match", () => {
@@ -58,7 +54,7 @@ describe("glidein tarball", () => {
     run(["tar", "czf", path.join(dir, "bad.tar.gz"), "-C", unpacked, "."])
     const r = glidein(dir, "tarball", "inspect", "bad.tar.gz")
     expect(r.code).toBe(1)
-    expect(r.out).toContain("manifest: FAILED (changed: glideinExec/sbin/condor_master)")
+    expect(r.stdout).toContain("manifest: FAILED (changed: glideinExec/sbin/condor_master)")
   })
 
   const usage: [string, string[], string][] = [
@@ -92,7 +88,7 @@ describe("glidein tarball", () => {
   for (const [label, argv, message] of usage) {
     test(`exits 2 with one line for ${label}`, () => {
       const r = glidein(dir, "tarball", ...argv)
-      expect(r.err).toBe(`${message}\n`)
+      expect(r.stderr).toBe(`${message}\n`)
       expect(r.code).toBe(2)
       expect(existsSync(path.join(dir, "out.tar.gz"))).toBe(false)
     })

@@ -8,18 +8,15 @@ import { randomBytes } from "node:crypto"
 import { readdirSync, readFileSync } from "node:fs"
 import path from "node:path"
 import { SMALL_DISK_SKIP, type SmallDisk, smallDisk } from "../client/small-disk.ts"
+import { runGlidein } from "../test-support.ts"
 import { put, removeTempDirs, standInInstall, tempDir } from "./test-support.ts"
 
 if (SMALL_DISK_SKIP) console.warn(`tarball disk-full: skipped: ${SMALL_DISK_SKIP}`)
 
-const main = path.resolve(import.meta.dir, "../main.ts")
 /** Bytes of the pool password; they must never show up in output. */
 const SECRET = "SECRET-pool-password-7f3a"
 
-function glidein(cwd: string, ...argv: string[]) {
-  const r = Bun.spawnSync([process.execPath, main, ...argv], { env: {}, cwd })
-  return { code: r.exitCode, out: r.stdout.toString(), err: r.stderr.toString() }
-}
+const glidein = (cwd: string, ...argv: string[]) => runGlidein(argv, { cwd })
 
 describe.skipIf(SMALL_DISK_SKIP !== undefined)("glidein tarball on a full disk", () => {
   let dir: string
@@ -38,13 +35,13 @@ describe.skipIf(SMALL_DISK_SKIP !== undefined)("glidein tarball on a full disk",
   })
 
   /** Exit 1, one line naming the output and the full disk, nothing of the secret. */
-  function expectOneLine(r: { code: number; out: string; err: string }) {
+  function expectOneLine(r: ReturnType<typeof runGlidein>) {
     expect(r.code).toBe(1)
-    const lines = r.err.trimEnd().split("\n")
+    const lines = r.stderr.trimEnd().split("\n")
     expect(lines).toHaveLength(1)
     expect(lines[0]).toStartWith(`glidein: cannot write "${disk.dir}/`)
     expect(lines[0]!.toLowerCase()).toContain("no space left")
-    expect(r.out + r.err).not.toContain(SECRET)
+    expect(r.stdout + r.stderr).not.toContain(SECRET)
   }
 
   test("tarball build to a full disk leaves no archive and no temporary file", () => {
