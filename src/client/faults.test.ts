@@ -19,10 +19,10 @@ import { GlideinError } from "../errors.ts"
 import { cancelGlideins } from "./cancel-glideins.ts"
 import { readJournal } from "./journal.ts"
 import { runCommand } from "./run-command.ts"
-import { runSubmit, type SubmitDeps } from "./run-submit.ts"
+import { runSubmit } from "./run-submit.ts"
 import { SMALL_DISK_SKIP, type SmallDisk, smallDisk } from "./small-disk.ts"
 import { ensureStateDir, statePaths } from "./state-dir.ts"
-import { shellScript, startFakeServer, type TestSite, testSite } from "./test-site.ts"
+import { realDeps, shellScript, startFakeServer, type TestSite, testSite } from "./test-site.ts"
 
 if (SMALL_DISK_SKIP) console.warn(`client faults: disk-full tests skipped: ${SMALL_DISK_SKIP}`)
 
@@ -72,20 +72,7 @@ function site(
   const log = join(s.dir, "log")
   const stateRoot = options.stateRoot ?? s.stateRoot
   const stderr: string[] = []
-  const deps: SubmitDeps = {
-    run: runCommand,
-    env: { ...s.env, PATH: `${tools}:/usr/bin:/bin`, LOG: log },
-    now: () => new Date("2026-03-01T12:00:00Z"),
-    sleep: async () => {},
-    stdout: () => {},
-    stderr: (t) => stderr.push(t),
-    startScript: "#!/bin/sh\necho start\n",
-    stateRoot,
-    // Patient by default, so a busy machine cannot fail a command that works; the tests of
-    // hanging commands shorten these.
-    submitTimeoutMs: 10_000,
-    countTimeoutMs: 10_000,
-  }
+  const deps = realDeps(s, tools, stderr, { stateRoot, env: { LOG: log } })
   const paths = statePaths(s.file, stateRoot)
   return {
     ...s,

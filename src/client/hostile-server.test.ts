@@ -24,9 +24,8 @@ import { gzipSync } from "node:zlib"
 import { GlideinError } from "../errors.ts"
 import { DEMAND_LIMITS } from "./demand.ts"
 import { readJournal } from "./journal.ts"
-import { runCommand } from "./run-command.ts"
-import { runSubmit, type SubmitDeps } from "./run-submit.ts"
-import { shellScript, type TestSite, testSite } from "./test-site.ts"
+import { runSubmit } from "./run-submit.ts"
+import { realDeps, shellScript, type TestSite, testSite } from "./test-site.ts"
 
 /** Per-attempt limit of the runs that test the timeout. The others get a patient 10 s, so a
  *  busy machine cannot turn a prompt answer into a timeout. */
@@ -232,19 +231,10 @@ async function submit(
   sites.push(s)
   const submitLog = join(s.dir, "submits.log")
   const stderr: string[] = []
-  const deps: SubmitDeps = {
-    run: runCommand,
-    env: { ...s.env, PATH: `${tools}:/usr/bin:/bin`, SUBMIT_LOG: submitLog },
-    now: () => new Date("2026-03-01T12:00:00Z"),
-    sleep: async () => {},
-    stdout: () => {},
-    stderr: (t) => stderr.push(t),
-    startScript: "#!/bin/sh\necho start\n",
+  const deps = realDeps(s, tools, stderr, {
+    env: { SUBMIT_LOG: submitLog },
     rpc: { timeoutMs, retries: 1, retryDelayMs: 10 },
-    stateRoot: s.stateRoot,
-    submitTimeoutMs: 10_000,
-    countTimeoutMs: 10_000,
-  }
+  })
   const options = { dryRun: false, json: false, assumeEmpty: false, ...source }
   let code: number
   let message = ""

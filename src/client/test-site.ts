@@ -7,7 +7,13 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { parseSiteConfig, type SiteConfig } from "../config/index.ts"
-import type { CommandOptions, CommandResult, CommandRunner } from "./run-command.ts"
+import {
+  type CommandOptions,
+  type CommandResult,
+  type CommandRunner,
+  runCommand,
+} from "./run-command.ts"
+import type { SubmitDeps } from "./run-submit.ts"
 import { type StatePaths, statePaths } from "./state-dir.ts"
 
 /** pyglidein's golden demand shapes s1, s3 and s4. */
@@ -106,4 +112,30 @@ export function testSite(url: string, body: string, fake: FakeBatch = () => ({})
     remove: () => rmSync(dir, { recursive: true, force: true }),
   }
   return site
+}
+
+/**
+ * Dependencies of a real run for `site`: real commands (with `tools` first in PATH), a fixed
+ * clock, no sleeping, stdout dropped and stderr collected into `stderr`. Patient timeouts, so
+ * a busy machine cannot fail a command that works; `extra` overrides any of it.
+ */
+export function realDeps(
+  site: TestSite,
+  tools: string,
+  stderr: string[],
+  extra: Partial<SubmitDeps> & { env?: Record<string, string> } = {},
+): SubmitDeps {
+  return {
+    run: runCommand,
+    now: () => new Date("2026-03-01T12:00:00Z"),
+    sleep: async () => {},
+    stdout: () => {},
+    stderr: (t) => stderr.push(t),
+    startScript: "#!/bin/sh\necho start\n",
+    stateRoot: site.stateRoot,
+    submitTimeoutMs: 10_000,
+    countTimeoutMs: 10_000,
+    ...extra,
+    env: { ...site.env, PATH: `${tools}:/usr/bin:/bin`, ...extra.env },
+  }
 }
