@@ -223,6 +223,25 @@ describe("cancelGlideins()", () => {
     )
   })
 
+  test("cancelGlideins() speaks of partitions in the config's order, not the journal's", async () => {
+    // Submissions run in parallel, so b's may be journaled before a's.
+    const batch = slurmQueue(["12 R", "11 R"])
+    const s = site(
+      batch.fake,
+      "[Cluster]\nscheduler = slurm\nuser = ice\npartitions = a, b\n[a]\n[b]\n",
+    )
+    s.submitted("b", ["12"])
+    s.submitted("b", [], "slurm", { count: 1 })
+    s.submitted("a", [], "slurm", { count: 2 })
+    s.submitted("a", ["11"])
+    expect(await cancelGlideins(s.config, { dryRun: false }, s.deps)).toBe(0)
+    expect(s.stderr.join("")).toBe(
+      'glidein cancel: [a] 2 glideins went out without a job id and cannot be removed by id; they are named "glidein" in the batch system\n' +
+        'glidein cancel: [b] 1 glidein went out without a job id and cannot be removed by id; they are named "glidein" in the batch system\n',
+    )
+    expect(s.stdout.join("")).toBe("[a] removed 1 glidein job: 11\n[b] removed 1 glidein job: 12\n")
+  })
+
   test("cancelGlideins() refuses to run while a submit run holds the lock", async () => {
     const s = site()
     s.submitted("a", ["11"])

@@ -90,7 +90,13 @@ export async function cancelGlideins(
         if (scheduler) places.set(r.partition, { scheduler })
       }
     }
-    for (const [partition, count] of withoutIds(records)) {
+    // Parallel submissions journal in the order they finished; speak in the config's order.
+    const order = [...places.keys()]
+    const rank = (name: string) => (order.includes(name) ? order.indexOf(name) : order.length)
+    const byRank = (a: string, b: string) => rank(a) - rank(b)
+    const noIds = withoutIds(records)
+    for (const partition of [...noIds.keys()].sort(byRank)) {
+      const count = noIds.get(partition)!
       warn(
         partition,
         `${plural(count, "glidein")} went out without a job id and cannot be removed by id; they are named "${JOB_NAME}" in the batch system`,
@@ -100,8 +106,10 @@ export async function cancelGlideins(
     const unknown = records.filter(
       (r): r is SubmitRecord => r.kind === "submit" && r.outcome === "unknown",
     )
-    const partitions = new Set([...outstanding.keys(), ...unknown.map((r) => r.partition)])
-    if (partitions.size === 0) {
+    const partitions = [
+      ...new Set([...outstanding.keys(), ...unknown.map((r) => r.partition)]),
+    ].sort(byRank)
+    if (partitions.length === 0) {
       deps.stdout(`No glideins of ${config.file} to cancel (journal ${setup.paths.journal}).\n`)
       return EXIT.ok
     }
