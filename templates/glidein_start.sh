@@ -218,21 +218,15 @@ say "HTCondor logs: $dir/log"
 ## 6. Run condor_master until it is done, or the batch limit is near -----------------------
 "$dir/glideinExec/sbin/condor_master" -f -r "$runfor" &
 master=$!
-# shellcheck disable=SC2317 # called from the traps below
-forward() {
-    say "got SIG$1: asking HTCondor for a fast shutdown"
-    kill -QUIT "$master" 2>/dev/null
-}
-trap 'forward TERM' TERM
-trap 'forward INT' INT
-trap 'forward HUP' HUP
 # HTCondor stops itself by GLIDEIN_ToDie; if it has not, stop it before the batch system does.
 # Stopped with TERM, the watchdog kills its sleep by $!: a TERM that comes between `sleep &` and
 # the next command runs the trap after $! is set (traps run between commands), where a variable
 # assigned from $! would still be empty or name the last sleep. Before the first sleep, $! is
-# the master, inherited from this shell, so the trap leaves that one alone.
+# the master, inherited from this shell, so the trap leaves that one alone. KILL, not TERM: a
+# child just forked still has the shell's handler until it resets its traps, and a TERM caught
+# there is forgotten when it execs sleep, which then outlives the job script.
 (
-    trap '[ "$!" = "$master" ] || kill "$!" 2>/dev/null; exit 0' TERM
+    trap '[ "$!" = "$master" ] || kill -KILL "$!" 2>/dev/null; exit 0' TERM
     sleep $((to_die + 120 - now)) &
     wait "$!"
     kill -QUIT "$master" 2>/dev/null
@@ -241,6 +235,16 @@ trap 'forward HUP' HUP
     kill -KILL "$master" 2>/dev/null
 ) </dev/null >/dev/null 2>&1 &
 watchdog=$!
+# Trapped only now: a subshell forked while this shell traps TERM keeps its handler until it
+# resets it, and a TERM caught in that moment is lost, leaving the watchdog to run for hours.
+# shellcheck disable=SC2317 # called from the traps below
+forward() {
+    say "got SIG$1: asking HTCondor for a fast shutdown"
+    kill -QUIT "$master" 2>/dev/null
+}
+trap 'forward TERM' TERM
+trap 'forward INT' INT
+trap 'forward HUP' HUP
 
 while :; do
     wait "$master"
