@@ -258,7 +258,8 @@ for (const s of Object.values(SCHEDULERS)) {
         const stay = [
           "#!/bin/sh",
           `record='${record}'`,
-          'pwd > "$record/$GLIDEIN_NAME.pwd"',
+          // Renamed into place: the test reads it as soon as it exists.
+          'pwd > "$record/$GLIDEIN_NAME.tmp" && mv "$record/$GLIDEIN_NAME.tmp" "$record/$GLIDEIN_NAME.pwd"',
           'while [ ! -e "$record/$GLIDEIN_NAME.go" ]; do sleep 0.02; done',
           'if [ -f ./glidein_start.sh ]; then echo intact; else echo gone; fi > "$record/$GLIDEIN_NAME.after"',
         ].join("\n")
