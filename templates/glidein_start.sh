@@ -25,7 +25,12 @@
 #                    job scripts then keep their directory and save the logs (see below)
 #   GLIDEIN_JOB_WRAPPER  a program that runs every payload job, as `wrapper job args...`
 #   CUDA_VISIBLE_DEVICES the GPUs the batch system assigned; used when GPUS is a count
-# Every variable in the environment is passed on to payload jobs.
+# Log upload (`glidein submit` sets these when the site config has send_startd_logs = True):
+#   LOG_UPLOAD_URL, LOG_UPLOAD_PREFIX, LOG_UPLOAD_POLICY, LOG_UPLOAD_CREDENTIAL, LOG_UPLOAD_DATE,
+#   LOG_UPLOAD_SIGNATURE   an S3 POST form; HTCondor's logs go to <URL><PREFIX><host>_<name>.tar.gz
+#                    every LOG_UPLOAD_INTERVAL seconds (default 600) and when the glidein ends,
+#                    with curl; the startd advertises the object's URL as GLIDEIN_LogsURL
+# Every other variable in the environment is passed on to payload jobs.
 #
 # The tarball (see `glidein tarball inspect`) holds glideinExec/{bin,sbin,lib,libexec},
 # glidein_condor_config, user_job_wrapper.sh and the pool credential: passwdfile (PASSWORD)
@@ -135,6 +140,66 @@ if [ "$tokens" -gt 0 ]; then credentials="${credentials:+$credentials and }$toke
 [ -n "$credentials" ] ||
     die "\"$tarball\" carries no pool credential; add one with: glidein tarball inject-password"
 
+## 3b. Log upload: kept from payload jobs, which must not upload in the site's name ----------
+upload_url=${LOG_UPLOAD_URL:-}
+upload_prefix=${LOG_UPLOAD_PREFIX:-}
+upload_policy=${LOG_UPLOAD_POLICY:-}
+upload_credential=${LOG_UPLOAD_CREDENTIAL:-}
+upload_date=${LOG_UPLOAD_DATE:-}
+upload_signature=${LOG_UPLOAD_SIGNATURE:-}
+upload_interval=${LOG_UPLOAD_INTERVAL:-600}
+unset LOG_UPLOAD_URL LOG_UPLOAD_PREFIX LOG_UPLOAD_POLICY LOG_UPLOAD_CREDENTIAL LOG_UPLOAD_DATE \
+    LOG_UPLOAD_SIGNATURE LOG_UPLOAD_INTERVAL
+upload_key=""
+if [ -n "$upload_url" ]; then
+    # Each value goes into a curl argument: only the characters such a form holds.
+    for value in "$upload_url" "$upload_prefix" "$upload_policy" "$upload_credential" \
+        "$upload_date" "$upload_signature"; do
+        case $value in
+        '' | *[!][A-Za-z0-9._~:/%+=-]*)
+            say "the LOG_UPLOAD_* settings are incomplete or malformed; HTCondor's logs are not uploaded"
+            upload_url=""
+            break
+            ;;
+        esac
+    done
+    case $upload_interval in '' | *[!0-9]* | 0) upload_interval=600 ;; esac
+fi
+if [ -n "$upload_url" ] && ! command -v curl >/dev/null 2>&1; then
+    say "curl is not installed on $(hostname 2>/dev/null); HTCondor's logs are not uploaded"
+    upload_url=""
+fi
+if [ -n "$upload_url" ]; then
+    node=$(uname -n 2>/dev/null | tr -c 'A-Za-z0-9._\n-' '_')
+    upload_key="$upload_prefix${node:-node}_$GLIDEIN_NAME.tar.gz"
+    export _condor_GLIDEIN_LogsURL="\"$upload_url$upload_key\""
+fi
+
+# Uploads log/ as one archive (the same object each time); $1 "quiet": no word on success.
+ship_logs() {
+    [ -n "$upload_url" ] || return 0
+    tar -czf "$dir/logs.tar.gz" -C "$dir" log 2>/dev/null ||
+        { say "cannot archive $dir/log for upload"; return 0; }
+    code=$(curl -sS --max-time 120 -o "$dir/upload.out" -w '%{http_code}' \
+        --form-string "key=$upload_key" \
+        --form-string "x-amz-algorithm=AWS4-HMAC-SHA256" \
+        --form-string "x-amz-credential=$upload_credential" \
+        --form-string "x-amz-date=$upload_date" \
+        --form-string "policy=$upload_policy" \
+        --form-string "x-amz-signature=$upload_signature" \
+        -F "file=@$dir/logs.tar.gz" "$upload_url" 2>"$dir/upload.err")
+    case $code in
+    2??) [ "${1:-}" = quiet ] || say "HTCondor logs uploaded to $upload_url$upload_key" ;;
+    000 | '') say "could not upload HTCondor logs to $upload_url$upload_key: $(head -n 1 "$dir/upload.err")" ;;
+    *)
+        # S3 answers <Error><Code>..</Code><Message>..</Message>..</Error>
+        why=$(tr -d '\n' <"$dir/upload.out" | sed -n 's|.*<Code>\(.*\)</Code>.*<Message>\(.*\)</Message>.*|\1: \2|p' | head -c 300)
+        say "could not upload HTCondor logs to $upload_url$upload_key: HTTP $code${why:+ $why}"
+        ;;
+    esac
+    rm -f "$dir/logs.tar.gz" "$dir/upload.out" "$dir/upload.err"
+}
+
 ## 4. GPUs: MACHINE_RESOURCE_GPUs gets device ids ---------------------------------------------
 # $1: ids separated by commas or spaces; numbers become CUDA<n>, HTCondor's name for them
 gpu_ids() {
@@ -235,6 +300,25 @@ master=$!
     kill -KILL "$master" 2>/dev/null
 ) </dev/null >/dev/null 2>&1 &
 watchdog=$!
+# Uploads the logs now and then, for a glidein the batch system kills outright. Its sleep is
+# stopped as the watchdog's is; $! before the first sleep is the watchdog, and while it uploads
+# $! names a sleep that has ended, whose number may be another process's by then.
+shipper=""
+if [ -n "$upload_url" ]; then
+    (
+        inherited=$!
+        napping=""
+        trap '[ -z "$napping" ] || [ "$!" = "$inherited" ] || kill -KILL "$!" 2>/dev/null; exit 0' TERM
+        while :; do
+            napping=1
+            sleep "$upload_interval" &
+            wait "$!"
+            napping=""
+            ship_logs quiet
+        done
+    ) </dev/null >/dev/null 2>&1 &
+    shipper=$!
+fi
 # Trapped only now: a subshell forked while this shell traps TERM keeps its handler until it
 # resets it, and a TERM caught in that moment is lost, leaving the watchdog to run for hours.
 # shellcheck disable=SC2317 # called from the traps below
@@ -252,10 +336,11 @@ while :; do
     # a trapped signal interrupts wait; the master is still there then
     kill -0 "$master" 2>/dev/null || break
 done
-# and wait until its trap has stopped its sleep, so nothing of ours outlives this script
-kill "$watchdog" 2>/dev/null
-wait "$watchdog"
+# and wait until their traps have stopped their sleeps, so nothing of ours outlives this script
+kill "$watchdog" $shipper 2>/dev/null
+wait "$watchdog" $shipper
 trap - TERM INT HUP
+ship_logs
 
 ## 7. Clean up, keeping the logs --------------------------------------------------------------
 rm -rf "$dir/passwdfile" "$dir/tokens.d"

@@ -7,7 +7,7 @@
 import { SERVER_ENV } from "../client/demand-source.ts"
 import { withLoginName } from "../client/login-name.ts"
 import { runCommand } from "../client/run-command.ts"
-import { runSubmit } from "../client/run-submit.ts"
+import { checkedLogBucket, runSubmit } from "../client/run-submit.ts"
 import { siteSetup } from "../client/site-setup.ts"
 import { stderrIsTerminal, writeStderr, writeStdout } from "../client/std-output.ts"
 import {
@@ -78,14 +78,20 @@ the server could not be reached, 2 the config or command line is wrong.`,
       Boolean(env[SERVER_ENV])
     const config = await loadSiteConfig(configPath, { demandFromCommandLine })
     const secretsPath = args.string("secrets")
-    // Its S3 keys serve pyglidein's log shipping, which glidein does not do; its
+    // Its S3 keys sign the glideins' log uploads ([StartdLogging] send_startd_logs); its
     // [Glidein] token authenticates this site's reports to a server started with --tokens.
     const secrets = secretsPath === undefined ? undefined : await loadSecrets(secretsPath)
     const token = secrets?.Glidein.token
+    const { access_key: accessKey, secret_key: secretKey } = secrets?.StartdLogging ?? {}
+    const s3Keys =
+      secretsPath !== undefined && accessKey && secretKey
+        ? { accessKey, secretKey, file: secretsPath }
+        : undefined
     const json = args.flag("json")
     if (args.flag("check")) {
       const [problem] = siteSetup(config, env).problems
       if (problem) throw problem
+      checkedLogBucket(config, s3Keys)
       writeStdout(
         json ? `${JSON.stringify(configJson(config), null, 2)}\n` : describeConfig(config),
       )
@@ -123,6 +129,7 @@ the server could not be reached, 2 the config or command line is wrong.`,
       // A server started with --tokens wants this on monitoring; sending it on get_state too
       // is harmless, and redirects are never followed, so it goes to that server only.
       ...(token ? { rpc: { token } } : {}),
+      ...(s3Keys ? { s3Keys } : {}),
     })
   },
 }

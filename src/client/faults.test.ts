@@ -379,9 +379,63 @@ describe("runSubmit() where pyglidein crashed", () => {
     )
     expect(await s.submit()).toBe(0)
     expect(s.stderrText()).toBe(
-      "glidein submit: note: send_startd_logs is not supported; glidein logs stay in the batch output files\n" +
+      "glidein submit: note: send_startd_logs = True, but no [StartdLogging] access_key and secret_key came with --secrets; glidein logs stay in the batch output files\n" +
         "glidein submit: [a] submitted 1 glidein as 90\n",
     )
+  })
+})
+
+describe("runSubmit() with send_startd_logs and S3 keys", () => {
+  const LOGGING = `[Glidein]\nsite = Bench Site\n[StartdLogging]\nsend_startd_logs = True\nurl = s3.example.org\nbucket = glidein-logs\nregion = eu-west-1\n`
+  const keys = {
+    accessKey: "AKIDEXAMPLE",
+    secretKey: "s3cr3t/KEY+never-shown",
+    file: "secrets.ini",
+  }
+
+  test("runSubmit() gives every glidein a signed upload form for the site's prefix, never the keys", async () => {
+    const s = site(
+      { sbatch: 'echo "Submitted batch job 91"\n' },
+      { body: `${LOGGING}${TWO_PARTITIONS}`, demand: [{ ...ROW, count: 2 }] },
+    )
+    s.deps.s3Keys = keys
+    expect(await s.submit()).toBe(0)
+    expect(s.stderrText()).toBe(
+      "glidein submit: [a] submitted 1 glidein as 91\nglidein submit: [b] submitted 1 glidein as 91\n",
+    )
+    const scripts = readdirSync(s.paths.submitRoot, { recursive: true, encoding: "utf8" })
+      .filter((f) => f.endsWith("glidein.slurm"))
+      .map((f) => readFileSync(join(s.paths.submitRoot, f), "utf8"))
+    expect(scripts).toHaveLength(2)
+    for (const script of scripts) {
+      expect(script).toContain("LOG_UPLOAD_URL='https://s3.example.org/glidein-logs/'")
+      expect(script).toContain("LOG_UPLOAD_PREFIX='Bench_Site_'")
+      expect(script).toContain(
+        "LOG_UPLOAD_CREDENTIAL='AKIDEXAMPLE/20260301/eu-west-1/s3/aws4_request'",
+      )
+      expect(script).toMatch(/LOG_UPLOAD_SIGNATURE='[0-9a-f]{64}'/)
+      expect(script).not.toContain("s3cr3t")
+    }
+    // Signed once for the round, at the run's clock, for a week.
+    const policy = /LOG_UPLOAD_POLICY='([A-Za-z0-9+/=]+)'/.exec(scripts[0]!)![1]!
+    expect(JSON.parse(Buffer.from(policy, "base64").toString()).expiration).toBe(
+      "2026-03-08T12:00:00.000Z",
+    )
+    expect(scripts[1]).toContain(policy)
+  })
+
+  test("runSubmit() refuses a bucket S3 would not take before submitting anything, naming the line", async () => {
+    const s = site(
+      { sbatch: 'echo "$PWD" >>"$LOG"\necho "Submitted batch job 92"\n' },
+      { body: `${LOGGING.replace("glidein-logs", "Glidein_Logs")}${TWO_PARTITIONS}` },
+    )
+    s.deps.s3Keys = keys
+    const error = await s.submit().catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(GlideinError)
+    expect((error as Error).message).toMatch(
+      /\/site\.ini:\d+: \[StartdLogging\] bucket: "Glidein_Logs" is not an S3 bucket name/,
+    )
+    expect(existsSync(s.log)).toBe(false)
   })
 })
 

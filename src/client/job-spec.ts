@@ -22,6 +22,14 @@ export interface SiteSections {
   startdChecks: StartdChecksSettings
   /** SITE when neither `[Glidein] site` nor `[CustomEnv] SITE` names one: the submit host. */
   defaultSite?: string
+  /** More of the contract for this round's jobs: the log upload form (LOG_UPLOAD_*). */
+  roundEnv?: Record<string, string>
+}
+
+/** The glidein's SITE: `[Glidein] site`, else `[CustomEnv] SITE`, else the default. */
+export function glideinSite(site: SiteSections): string | undefined {
+  // pyglidein's glidein_start.sh fell back to "WIPAC", IceCube's own site.
+  return site.glidein.site ?? site.customEnv.SITE ?? site.defaultSite
 }
 
 /** Where the job's files are, and the site's own template if it has one. */
@@ -68,8 +76,7 @@ export function buildJobSpec(
     GPUS: String(r.gpus),
     WALLTIME: String(glideinWalltimeS(r.walltimeS)),
   }
-  // glidein_start.sh needs SITE; pyglidein's fell back to "WIPAC", IceCube's own site.
-  const siteName = site.glidein.site ?? site.customEnv.SITE ?? site.defaultSite
+  const siteName = glideinSite(site)
   if (siteName !== undefined) env.SITE = siteName
   if (site.glidein.resourcename !== undefined) env.ResourceName = site.glidein.resourcename
   if (site.glidein.cluster !== undefined) env.CLUSTER = site.glidein.cluster
@@ -97,6 +104,7 @@ export function buildJobSpec(
     },
     paths: { submitDir: files.submitDir, startScript: files.startScript, tarball: files.tarball },
   }
+  if (site.roundEnv) spec.roundEnv = site.roundEnv
   const s = spec.site
   if (queue !== undefined) s.queue = queue
   if (site.submitFile.local_dir !== undefined) s.localDir = site.submitFile.local_dir

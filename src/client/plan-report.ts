@@ -39,7 +39,7 @@ export function reportJson(report: RoundReport) {
       disk_kb: p.rendered.request.diskKb,
       gpus: p.rendered.request.gpus,
       walltime_s: p.rendered.request.walltimeS,
-      env: p.spec.env,
+      env: { ...p.spec.env, ...p.spec.roundEnv },
       argv: p.argv,
       runs: p.rendered.runs,
       cwd: p.submitDir,

@@ -65,8 +65,16 @@ export interface RoundPlan {
   prepared: PreparedSubmission[]
 }
 
-/** Plans and renders one round. Throws before anything runs if a submission cannot render. */
-export function planRound(setup: SiteSetup, demand: DemandRow[], counted: Counted[]): RoundPlan {
+/**
+ * Plans and renders one round; `roundEnv` goes into every job's environment. Throws before
+ * anything runs if a submission cannot render.
+ */
+export function planRound(
+  setup: SiteSetup,
+  demand: DemandRow[],
+  counted: Counted[],
+  roundEnv?: Record<string, string>,
+): RoundPlan {
   const usable = counted.flatMap((c) =>
     c.counts ? [{ policy: c.partition.policy, counts: c.counts }] : [],
   )
@@ -82,7 +90,7 @@ export function planRound(setup: SiteSetup, demand: DemandRow[], counted: Counte
     return line
   })
   const prepared = prepareSubmissions(plan.submissions, {
-    site: setup.sections,
+    site: roundEnv ? { ...setup.sections, roundEnv } : setup.sections,
     partitions: new Map(setup.partitions.map((p) => [p.name, p])),
     submitRoot: setup.paths.submitRoot,
     outputDir: setup.paths.outputDir,

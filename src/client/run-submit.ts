@@ -8,11 +8,20 @@
  */
 import { existsSync } from "node:fs"
 import type { SiteConfig } from "../config/index.ts"
-import { ConfigError, EXIT, GlideinError } from "../errors.ts"
+import { ConfigError, type ConfigPlace, EXIT, GlideinError } from "../errors.ts"
 import { tryLock } from "./config-lock.ts"
 import { type DemandSource, demandSource, describeSource, fetchDemand } from "./demand-source.ts"
+import { glideinSite } from "./job-spec.ts"
 import { appendJournal } from "./journal.ts"
 import { callJsonRpc, type RpcOptions } from "./json-rpc.ts"
+import {
+  checkLogBucket,
+  type LogBucket,
+  logKeyPrefix,
+  logUploadEnv,
+  logUploadForm,
+  MAX_FORM_LIFETIME_S,
+} from "./log-upload.ts"
 import { defaultUuid, monitoringParams, type PartitionReport } from "./monitoring.ts"
 import { describeShape, plural, reportJson, reportText } from "./plan-report.ts"
 import { type Counted, countPartitions, planRound } from "./plan-round.ts"
@@ -45,6 +54,8 @@ export interface SubmitDeps {
   /** The built-in glidein_start.sh. */
   startScript: string
   rpc?: Partial<RpcOptions>
+  /** The secrets file's [StartdLogging] keys, for `send_startd_logs`. */
+  s3Keys?: S3Keys
   stateRoot?: string
   countTimeoutMs?: number
   submitTimeoutMs?: number
@@ -58,12 +69,13 @@ export async function runSubmit(
 ): Promise<number> {
   const setup = siteSetup(config, deps.env, deps.stateRoot)
   const source = demandSource(options, config.glidein, deps.env)
-  if (options.dryRun || config.mode.dryrun) return dryRun(setup, source, options, deps)
-  if (config.startdLogging.send_startd_logs) {
+  if (!checkedLogBucket(config, deps.s3Keys) && config.startdLogging.send_startd_logs) {
+    // pyglidein stopped here; the glideins can run without shipping their logs.
     deps.stderr(
-      "glidein submit: note: send_startd_logs is not supported; glidein logs stay in the batch output files\n",
+      "glidein submit: note: send_startd_logs = True, but no [StartdLogging] access_key and secret_key came with --secrets; glidein logs stay in the batch output files\n",
     )
   }
+  if (options.dryRun || config.mode.dryrun) return dryRun(setup, source, options, deps)
   const startScript = startScriptText(setup, deps.startScript, deps.env)
   if (!existsSync(setup.tarball)) {
     throw new ConfigError(
@@ -136,7 +148,62 @@ async function gather(
   if (countedResult.status === "rejected") throw countedResult.reason
   const demand = demandResult.value
   const counted = countedResult.value
-  return { demand, counted, ...planRound(setup, demand, counted) }
+  return { demand, counted, ...planRound(setup, demand, counted, logEnv(setup, deps)) }
+}
+
+/** The S3 keys of a secrets file, and the file for messages about them. */
+export interface S3Keys {
+  accessKey: string
+  secretKey: string
+  file: string
+}
+
+/** The bucket glideins upload their logs to: when the config asks and the keys came. */
+function logBucketOf(config: SiteConfig, keys: S3Keys | undefined): LogBucket | undefined {
+  const s = config.startdLogging
+  // The schema requires url and bucket with send_startd_logs.
+  if (!s.send_startd_logs || !keys || s.url === undefined || s.bucket === undefined)
+    return undefined
+  return {
+    url: s.url,
+    bucket: s.bucket,
+    region: s.region ?? DEFAULT_REGION,
+    accessKey: keys.accessKey,
+    secretKey: keys.secretKey,
+  }
+}
+
+/** S3's original region, and what MinIO and most other S3 services answer to. */
+const DEFAULT_REGION = "us-east-1"
+
+/**
+ * The log bucket, checked (ConfigError naming the config or secrets line otherwise); undefined
+ * when logs are not shipped or the keys are missing.
+ */
+export function checkedLogBucket(
+  config: SiteConfig,
+  keys: S3Keys | undefined,
+): LogBucket | undefined {
+  const bucket = logBucketOf(config, keys)
+  if (bucket && keys) {
+    const place = (key: string): ConfigPlace =>
+      key === "access_key" || key === "secret_key"
+        ? { file: keys.file, section: "StartdLogging", key }
+        : config.place("StartdLogging", key)
+    checkLogBucket(bucket, place)
+  }
+  return bucket
+}
+
+/**
+ * This round's upload form as job environment, signed now for the longest time S3 allows: a
+ * glidein may wait in the queue for days before it starts, and uploads when it ends.
+ */
+function logEnv(setup: SiteSetup, deps: SubmitDeps): Record<string, string> | undefined {
+  const bucket = logBucketOf(setup.config, deps.s3Keys)
+  if (!bucket) return undefined
+  const prefix = logKeyPrefix(glideinSite(setup.sections) ?? "glidein")
+  return logUploadEnv(logUploadForm(bucket, prefix, deps.now(), MAX_FORM_LIFETIME_S))
 }
 
 async function dryRun(

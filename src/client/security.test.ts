@@ -42,8 +42,8 @@ afterEach(() => {
 
 const SITE = "[Cluster]\nscheduler = slurm\nlimit_per_submit = 2\n"
 
-function site(url = "http://127.0.0.1:9/jsonrpc") {
-  const s = testSite(url, SITE)
+function site(url = "http://127.0.0.1:9/jsonrpc", body = SITE) {
+  const s = testSite(url, body)
   sites.push(s)
   const tools = join(s.dir, "tools")
   mkdirSync(tools)
@@ -237,6 +237,11 @@ describe("secrets", () => {
     return { code, out, err }
   }
 
+  /** `glidein submit --config <site's> --secrets FILE ...flags` */
+  function submitWith(s: ReturnType<typeof site>, secrets: string, ...flags: string[]) {
+    return glidein(s, {}, "submit", "--config", s.file, "--secrets", secrets, ...flags)
+  }
+
   function secretsFile(s: ReturnType<typeof site>, text: string, mode = 0o600): string {
     const file = join(s.dir, "secrets")
     writeFileSync(file, text)
@@ -258,16 +263,7 @@ describe("secrets", () => {
   test("glidein submit --secrets --debug: the secrets reach no output, file or request", async () => {
     const s = site(`http://127.0.0.1:${recorder.port}/jsonrpc`)
     requests.length = 0
-    const r = await glidein(
-      s,
-      {},
-      "submit",
-      "--config",
-      s.file,
-      "--secrets",
-      secretsFile(s, GOOD),
-      "--debug",
-    )
+    const r = await submitWith(s, secretsFile(s, GOOD), "--debug")
     expect(r.code).toBe(0)
     expect(r.err).toContain("submitted")
     expect(requests.length).toBe(2) // get_state, monitoring
@@ -277,19 +273,39 @@ describe("secrets", () => {
 
   test("glidein submit --secrets against a failing server: the secrets are in no message", async () => {
     const s = site("http://127.0.0.1:9/jsonrpc")
-    const r = await glidein(
-      s,
-      {},
-      "submit",
-      "--config",
-      s.file,
-      "--secrets",
-      secretsFile(s, GOOD),
-      "--debug",
-    )
+    const r = await submitWith(s, secretsFile(s, GOOD), "--debug")
     expect(r.code).toBe(1)
     expect(r.err).toContain("get_state failed")
     expect(r.out + r.err + stateText(s)).not.toContain(MARKER)
+  })
+
+  const LOGGING = `${SITE}[StartdLogging]\nsend_startd_logs = True\nurl = s3.example.org\nbucket = glidein-logs\n`
+
+  test("glidein submit with send_startd_logs: jobs carry a signed upload form, the secret key goes nowhere", async () => {
+    const s = site(`http://127.0.0.1:${recorder.port}/jsonrpc`, LOGGING)
+    requests.length = 0
+    const keys = `[StartdLogging]\naccess_key = AKIDEXAMPLE\nsecret_key = ${MARKER}/x+y\n`
+    const r = await submitWith(s, secretsFile(s, keys), "--debug")
+    expect(r.code).toBe(0)
+    expect(r.err).toContain("submitted")
+    const files = stateText(s)
+    expect(files).toContain("LOG_UPLOAD_CREDENTIAL='AKIDEXAMPLE/")
+    expect(files).toMatch(/LOG_UPLOAD_SIGNATURE='[0-9a-f]{64}'/)
+    expect([r.out, r.err, files, ...requests].join("\n")).not.toContain(MARKER)
+  })
+
+  test("glidein submit --check with send_startd_logs names a setting S3 would not take", async () => {
+    const s = site(
+      undefined,
+      LOGGING.replace("bucket = glidein-logs", "bucket = glidein-logs\nregion = Mars Base"),
+    )
+    const keys = `[StartdLogging]\naccess_key = AKIDEXAMPLE\nsecret_key = ${MARKER}\n`
+    const r = await submitWith(s, secretsFile(s, keys), "--check")
+    expect(r.code).toBe(2)
+    expect(r.err).toMatch(
+      /^glidein: \S+site\.ini:\d+: \[StartdLogging\] region: "Mars Base" is not a region name like us-east-1\n$/,
+    )
+    expect(r.out + r.err).not.toContain(MARKER)
   })
 
   test("glidein submit refuses a secrets file others can read, without quoting it", async () => {

@@ -306,7 +306,7 @@ export const submitFileSchema = z.object({
 })
 export type SubmitFileSettings = z.infer<typeof submitFileSchema>
 
-/** [StartdLogging]: shipping startd logs to S3 (keys in the secrets file). */
+/** [StartdLogging]: each glidein uploads its HTCondor logs to S3 (keys in the secrets file). */
 export const startdLoggingSchema = z
   .object({
     send_startd_logs: flagFalse,
@@ -314,6 +314,9 @@ export const startdLoggingSchema = z
     url: optionalText,
     /** S3 bucket. */
     bucket: optionalText,
+    /** The bucket's region, which S3 signatures name (new in glidein); default us-east-1,
+     *  which MinIO and most other S3 services take. */
+    region: optionalText,
   })
   .check(
     z.superRefine((s, ctx) => {

@@ -6,6 +6,12 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
 import path from "node:path"
+import {
+  type LogBucket,
+  logUploadEnv,
+  logUploadForm,
+  sigV4Signature,
+} from "../client/log-upload.ts"
 import { buildTarball } from "../tarball/build-tarball.ts"
 import type { Credentials } from "../tarball/credentials.ts"
 import { put, removeTempDirs, run, standInInstall, tempDir } from "../tarball/test-support.ts"
@@ -106,16 +112,43 @@ function contract(tarball: string): { [name: string]: string } {
   }
 }
 
-/** Runs `env -i VARS sh ./glidein_start.sh` in a fresh scratch directory. */
-function startGlidein(vars: { [name: string]: string }, shell = ["sh"]): Result {
+/** A fresh scratch directory holding glidein_start.sh, a record directory for the stand-in,
+ *  and the argv that runs `env -i VARS <shell> ./glidein_start.sh` there. */
+function scratchRun(vars: { [name: string]: string }, shell: string[]) {
   const scratch = tempDir("glidein-scratch-")
   const record = tempDir("glidein-record-")
   writeFileSync(path.join(scratch, "glidein_start.sh"), GLIDEIN_START_SH)
   const pairs = Object.entries({ STANDIN_RECORD: record, ...vars }).map(([k, v]) => `${k}=${v}`)
-  const result = Bun.spawnSync(["/usr/bin/env", "-i", ...pairs, ...shell, "./glidein_start.sh"], {
-    cwd: scratch,
-  })
+  return { scratch, record, argv: ["/usr/bin/env", "-i", ...pairs, ...shell, "./glidein_start.sh"] }
+}
+
+/** Runs `env -i VARS sh ./glidein_start.sh` in a fresh scratch directory. */
+function startGlidein(vars: { [name: string]: string }, shell = ["sh"]): Result {
+  const { scratch, record, argv } = scratchRun(vars, shell)
+  const result = Bun.spawnSync(argv, { cwd: scratch })
   return collect(scratch, record, result.exitCode, result.stdout, result.stderr)
+}
+
+/** startGlidein() without blocking this process, so a server in it can answer the glidein;
+ *  `during` runs once the stand-in condor_master (STANDIN_STAY) is up. */
+async function startGlideinAsync(
+  vars: { [name: string]: string },
+  during?: (proc: ReturnType<typeof Bun.spawn>, record: string) => Promise<void>,
+  shell = ["sh"],
+): Promise<Result> {
+  const { scratch, record, argv } = scratchRun(vars, shell)
+  const proc = Bun.spawn(argv, { cwd: scratch, stdout: "pipe", stderr: "pipe" })
+  if (during) {
+    const deadline = Date.now() + 20_000
+    while (!existsSync(path.join(record, "ready")) && Date.now() < deadline) await Bun.sleep(20)
+    await during(proc, record)
+  }
+  const [code, out, err] = await Promise.all([
+    proc.exited,
+    new Response(proc.stdout).bytes(),
+    new Response(proc.stderr).bytes(),
+  ])
+  return collect(scratch, record, code, out, err)
 }
 
 function collect(
@@ -506,4 +539,190 @@ describe("glidein_start.sh", () => {
       },
     )
   }
+})
+
+/**
+ * An S3 bucket's POST upload, as S3 checks it: the form's signature, the policy's expiry,
+ * bucket, key prefix and size, the file as the last field. Keeps what was uploaded.
+ */
+function fakeS3(secretKey: string, answer?: () => Response) {
+  const uploads: { key: string; bytes: Uint8Array }[] = []
+  const refusals: string[] = []
+  const refuse = (why: string) => {
+    refusals.push(why)
+    return new Response(`<Error><Code>AccessDenied</Code><Message>${why}</Message></Error>`, {
+      status: 403,
+    })
+  }
+  const server = Bun.serve({
+    port: 0,
+    hostname: "127.0.0.1",
+    async fetch(req) {
+      const bucket = new URL(req.url).pathname.replace(/^\/|\/$/g, "")
+      if (req.method !== "POST") return refuse(`${req.method} is not an upload`)
+      const form = await req.formData()
+      const field = (name: string) => String(form.get(name) ?? "")
+      if ([...form.keys()].at(-1) !== "file") return refuse("file is not the last field")
+      const policyText = field("policy")
+      const [, day, region, service] = field("x-amz-credential").split("/")
+      if (field("x-amz-algorithm") !== "AWS4-HMAC-SHA256") return refuse("wrong algorithm")
+      const expected = sigV4Signature(secretKey, day ?? "", region ?? "", service ?? "", policyText)
+      if (field("x-amz-signature") !== expected) return refuse("signature does not match")
+      const policy = JSON.parse(Buffer.from(policyText, "base64").toString())
+      if (Date.parse(policy.expiration) < Date.now()) return refuse("Policy expired.")
+      const file = form.get("file") as File
+      for (const c of policy.conditions) {
+        if (Array.isArray(c) && c[0] === "starts-with" && !field(c[1].slice(1)).startsWith(c[2]))
+          return refuse(`${c[1]} does not start with ${c[2]}`)
+        if (Array.isArray(c) && c[0] === "content-length-range" && file.size > c[2])
+          return refuse("too large")
+        if (!Array.isArray(c) && c.bucket !== undefined && c.bucket !== bucket)
+          return refuse("wrong bucket")
+        if (!Array.isArray(c)) {
+          const [name, value] = Object.entries(c)[0] as [string, string]
+          if (name !== "bucket" && field(name) !== value) return refuse(`${name} differs`)
+        }
+      }
+      if (answer) return answer()
+      uploads.push({ key: field("key"), bytes: new Uint8Array(await file.arrayBuffer()) })
+      return new Response(null, { status: 204 })
+    },
+  })
+  const bucket: LogBucket = {
+    url: `http://127.0.0.1:${server.port}`,
+    bucket: "glidein-logs",
+    region: "us-east-1",
+    accessKey: "AKIDEXAMPLE",
+    secretKey,
+  }
+  return { server, bucket, uploads, refusals }
+}
+
+/** The text of `member` in a .tar.gz held in memory. */
+function memberText(archive: Uint8Array, member: string): string {
+  const file = path.join(tempDir("glidein-upload-"), "logs.tar.gz")
+  writeFileSync(file, archive)
+  return Bun.spawnSync(["tar", "-xzOf", file, member]).stdout.toString()
+}
+
+describe("glidein_start.sh with log upload", () => {
+  const SECRET = "not-a-real-secret/key"
+
+  test("uploads HTCondor's logs when it ends, named for the site, node and glidein; payload jobs never see the form", async () => {
+    const s3 = fakeS3(SECRET)
+    try {
+      const form = logUploadForm(s3.bucket, "Test_Site_", new Date(), 3600)
+      const r = await startGlideinAsync({
+        ...contract(tarballs.password as string),
+        ...logUploadEnv(form),
+      })
+      expect(r.code).toBe(0)
+      expect(s3.refusals).toEqual([])
+      expect(s3.uploads).toHaveLength(1)
+      const { key, bytes } = s3.uploads[0]!
+      expect(key).toMatch(/^Test_Site_[A-Za-z0-9._-]+_glidein_\d+_\d+\.tar\.gz$/)
+      expect(memberText(bytes, "log/MasterLog")).toContain("condor_master starting")
+      const env = (r.master as Record).env
+      expect(env._condor_GLIDEIN_LogsURL).toBe(`"${form.url}${key}"`)
+      expect(Object.keys(env).filter((k) => k.startsWith("LOG_UPLOAD"))).toEqual([])
+      expect(r.out).toContain(`glidein: HTCondor logs uploaded to ${form.url}${key}\n`)
+      // Nothing of the upload is left beside the logs.
+      const left = readdirSync(r.glideinDir as string)
+      expect(left.filter((n) => /logs\.tar\.gz|upload\./.test(n))).toEqual([])
+    } finally {
+      s3.server.stop(true)
+    }
+  })
+
+  for (const shell of shells) {
+    test.skipIf(!shell.present)(
+      `under ${shell.name}: uploads now and then while the glidein runs, then once more at the end, leaving no sleep behind`,
+      async () => {
+        const s3 = fakeS3(SECRET)
+        try {
+          const form = logUploadForm(s3.bucket, "Test_Site_", new Date(), 3600)
+          const r = await startGlideinAsync(
+            {
+              ...contract(tarballs.password as string),
+              ...logUploadEnv(form),
+              LOG_UPLOAD_INTERVAL: "1",
+              STANDIN_STAY: "1",
+              PATH: trackedSleep(),
+            },
+            async (proc) => {
+              const deadline = Date.now() + 20_000
+              while (s3.uploads.length < 2 && Date.now() < deadline) await Bun.sleep(50)
+              proc.kill("SIGTERM")
+            },
+            shell.argv,
+          )
+          expect(r.code).toBe(0)
+          expect(s3.refusals).toEqual([])
+          expect(s3.uploads.length).toBeGreaterThanOrEqual(3)
+          expect(new Set(s3.uploads.map((u) => u.key)).size).toBe(1)
+          expect(r.out.match(/HTCondor logs uploaded/g)).toHaveLength(1)
+          expect(await sleepsLeft(r.record)).toEqual([])
+        } finally {
+          s3.server.stop(true)
+        }
+      },
+    )
+  }
+
+  test("says why S3 refused the logs, and still ends as condor_master did", async () => {
+    const s3 = fakeS3("another secret")
+    try {
+      // Signed with a key the bucket does not know.
+      const form = logUploadForm({ ...s3.bucket, secretKey: SECRET }, "Test_Site_", new Date(), 60)
+      const r = await startGlideinAsync({
+        ...contract(tarballs.password as string),
+        ...logUploadEnv(form),
+      })
+      expect(r.code).toBe(0)
+      expect(s3.refusals).toEqual(["signature does not match"])
+      expect(r.out).toMatch(
+        /glidein: could not upload HTCondor logs to http:\/\/127\.0\.0\.1:\d+\/glidein-logs\/Test_Site_\S+: HTTP 403 AccessDenied: signature does not match\n/,
+      )
+    } finally {
+      s3.server.stop(true)
+    }
+  })
+
+  test("says when the bucket cannot be reached", async () => {
+    const s3 = fakeS3(SECRET)
+    const form = logUploadForm(s3.bucket, "Test_Site_", new Date(), 60)
+    s3.server.stop(true)
+    const r = await startGlideinAsync({
+      ...contract(tarballs.password as string),
+      ...logUploadEnv(form),
+    })
+    expect(r.code).toBe(0)
+    expect(r.out).toMatch(/glidein: could not upload HTCondor logs to \S+: curl: \(7\)/)
+  })
+
+  test("runs without uploading when the form is incomplete or holds odd characters", async () => {
+    const s3 = fakeS3(SECRET)
+    try {
+      const env = logUploadEnv(logUploadForm(s3.bucket, "Test_Site_", new Date(), 60))
+      const changes: { [name: string]: string }[] = [
+        { LOG_UPLOAD_POLICY: "" },
+        { LOG_UPLOAD_PREFIX: "x;reboot" },
+      ]
+      for (const change of changes) {
+        const r = await startGlideinAsync({
+          ...contract(tarballs.password as string),
+          ...env,
+          ...change,
+        })
+        expect(r.code).toBe(0)
+        expect(r.out).toContain(
+          "glidein: the LOG_UPLOAD_* settings are incomplete or malformed; HTCondor's logs are not uploaded\n",
+        )
+        expect((r.master as Record).env._condor_GLIDEIN_LogsURL).toBeUndefined()
+      }
+      expect(s3.uploads).toEqual([])
+    } finally {
+      s3.server.stop(true)
+    }
+  })
 })

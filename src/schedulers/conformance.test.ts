@@ -196,6 +196,41 @@ for (const s of Object.values(SCHEDULERS)) {
       expect(run.status).toBe(7)
     })
 
+    test("render() gives the glidein this round's values; HTCondor's wrapper stays the same from round to round", async () => {
+      const ws = await workspace(`${s.name}-round`)
+      const round = (url: string) => ({
+        LOG_UPLOAD_URL: url,
+        LOG_UPLOAD_POLICY: "eyJleHBpcmF0aW9uIjoi+/=",
+      })
+      const job: JobSpec = {
+        ...spec({ paths: ws.paths }),
+        roundEnv: round("https://s3.example.org/logs/"),
+      }
+      const rendered = s.render(job)
+      const next = s.render({ ...job, roundEnv: round("https://s3.example.org/other/") })
+      let batchEnv: Record<string, string> = {}
+      if (s.name === "htcondor") {
+        // The schedd starts the job with its submit description's environment.
+        const line = /^environment = "(.*)"$/m.exec(rendered.files[rendered.submitFile]!)![1]!
+        batchEnv = Object.fromEntries(
+          line.split(" ").map((w) => [w.slice(0, w.indexOf("=")), w.slice(w.indexOf("=") + 1)]),
+        )
+        const wrappers = (r: RenderedJob) =>
+          Object.entries(r.files).filter(([name]) => name !== r.submitFile)
+        expect(wrappers(next)).toEqual(wrappers(rendered))
+      }
+      const run = await runJob(s, job, ws.dir, batchEnv)
+      expect(run.env).toMatchObject(job.roundEnv!)
+      expect(run.status).toBe(7)
+    })
+
+    test("render() refuses a round value that would need quoting", () => {
+      const job: JobSpec = { ...spec(), roundEnv: { LOG_UPLOAD_URL: 'https://x/"; reboot' } }
+      expect(() => s.render(job)).toThrow(
+        "LOG_UPLOAD_URL holds characters a job environment cannot carry",
+      )
+    })
+
     test("render() passes the batch system's GPU assignment to the glidein", async () => {
       const ws = await workspace(`${s.name}-gpus`)
       const job = spec({ paths: ws.paths })

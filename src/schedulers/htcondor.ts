@@ -57,7 +57,7 @@ function render(job: JobSpec) {
   const startScript = listPath(job.paths.startScript, "glidein_start.sh path")
   const tarball = listPath(job.paths.tarball, "tarball path")
   // The tarball arrives in the sandbox, which is the wrapper's working directory.
-  const env = envAssignments(job, `"$PWD"/${quoteLiteral(baseName(tarball))}`)
+  const env = envAssignments(job, `"$PWD"/${quoteLiteral(baseName(tarball))}`, true)
   const wrapper = renderTemplate(
     wrapperTemplate,
     { START_COMMAND: startCommand(job, env, baseName(startScript)) },
@@ -89,6 +89,11 @@ function render(job: JobSpec) {
     "notification = never",
     "want_graceful_removal = True",
   ]
+  // Values of this round, which the wrapper (kept while jobs wait) passes on; envAssignments
+  // has checked that they need no quoting.
+  const round = Object.entries(job.roundEnv ?? {})
+  if (round.length > 0)
+    directives.push(`environment = "${round.map(([name, value]) => `${name}=${value}`).join(" ")}"`)
   const log = extraText(job, "log")
   if (log !== undefined) directives.push(`log = ${oneLine(log, "log")}`)
   const requirements = extraText(job, "requirements")

@@ -132,18 +132,40 @@ export function gpuDirective(job: JobSpec, prefix: string, fallback: string): st
   return option.startsWith(prefix) ? option : `${prefix} ${option}`
 }
 
-/** Environment assignments for `env -i`, in the contract's order, GLIDEIN_TARBALL last. */
-export function envAssignments(job: JobSpec, tarballWord: string): string[] {
+/**
+ * Environment assignments for `env -i`, in the contract's order, `roundEnv` next, then
+ * GLIDEIN_TARBALL. With `roundEnvFromJob`, `roundEnv` is taken from the job's own environment
+ * (where the HTCondor adapter puts it) instead of being written out.
+ */
+export function envAssignments(
+  job: JobSpec,
+  tarballWord: string,
+  roundEnvFromJob = false,
+): string[] {
   const words: string[] = []
-  for (const [name, value] of Object.entries(job.env)) {
-    if (name === "GLIDEIN_TARBALL") continue
+  const checkName = (name: string) => {
     if (!isEnvName(name))
       throw new GlideinError(`${JSON.stringify(name)} is not an environment variable name`)
+  }
+  for (const [name, value] of Object.entries(job.env)) {
+    if (name === "GLIDEIN_TARBALL" || (job.roundEnv && name in job.roundEnv)) continue
+    checkName(name)
     words.push(`${name}=${quoteExpanding(value)}`)
+  }
+  for (const [name, value] of Object.entries(job.roundEnv ?? {})) {
+    checkName(name)
+    if (!ROUND_VALUE.test(value))
+      throw new GlideinError(`${name} holds characters a job environment cannot carry`)
+    words.push(
+      roundEnvFromJob ? `\${${name}:+"${name}=$${name}"}` : `${name}=${quoteLiteral(value)}`,
+    )
   }
   words.push(`GLIDEIN_TARBALL=${tarballWord}`)
   return words
 }
+
+/** What a `roundEnv` value may hold: no quotes, spaces or shell syntax, in any batch system. */
+export const ROUND_VALUE = /^[A-Za-z0-9._~:/%+=-]*$/
 
 /** The command that starts the glidein from a clean environment in the current directory. */
 export function startCommand(job: JobSpec, assignments: string[], script: string): string {

@@ -36,6 +36,14 @@ export interface JobSpec {
    *  `TMPDIR=/scratch/${LSB_JOBID}`); every other character is literal. The adapter adds
    *  GLIDEIN_TARBALL itself (from `paths.tarball`, or the transferred copy for HTCondor). */
   env: Record<string, string>
+  /**
+   * More of the contract, signed anew for every round (the log upload form, LOG_UPLOAD_*):
+   * literal values of letters, digits and `._~:/%+=-`. A batch script, copied when it is
+   * submitted, carries them like `env`. HTCondor reads the wrapper script when the job starts,
+   * so they go into the job's `environment` there, and the wrapper, which must not change
+   * from round to round, passes them on.
+   */
+  roundEnv?: Record<string, string>
   /** Site settings from the config, by pyglidein key name where one exists. */
   site: {
     /** Batch partition or queue (`partition` for Slurm as in pyglidein, `queue` otherwise). */
