@@ -323,6 +323,7 @@ fi
 # resets it, and a TERM caught in that moment is lost, leaving the watchdog to run for hours.
 # shellcheck disable=SC2317 # called from the traps below
 forward() {
+    interrupted=1
     say "got SIG$1: asking HTCondor for a fast shutdown"
     kill -QUIT "$master" 2>/dev/null
 }
@@ -330,11 +331,14 @@ trap 'forward TERM' TERM
 trap 'forward INT' INT
 trap 'forward HUP' HUP
 
+# A trapped signal interrupts wait, which then says 128+signal whether or not the master has
+# exited since; waiting again gives the master's own status. (Not after a wait that did return
+# it: sh then says 0 for a pid it no longer knows.)
 while :; do
+    interrupted=""
     wait "$master"
     status=$?
-    # a trapped signal interrupts wait; the master is still there then
-    kill -0 "$master" 2>/dev/null || break
+    if [ -z "$interrupted" ] || [ "$status" -le 128 ]; then break; fi
 done
 # and wait until their traps have stopped their sleeps, so nothing of ours outlives this script
 kill "$watchdog" $shipper 2>/dev/null
