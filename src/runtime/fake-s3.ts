@@ -3,10 +3,7 @@
  * Test support: a stand-in S3 bucket endpoint that takes POST uploads and checks them as S3
  * does, for the glidein runtime tests and the end-to-end suite.
  */
-import { writeFileSync } from "node:fs"
-import path from "node:path"
 import { type LogBucket, sigV4Signature } from "../client/log-upload.ts"
-import { tempDir } from "../tarball/test-support.ts"
 
 /**
  * An S3 bucket's POST upload, as S3 checks it: the form's signature, the policy's expiry,
@@ -67,9 +64,13 @@ export function fakeS3(secretKey: string, answer?: () => Response, hostname = "1
 
 /** The text of `member` in a .tar.gz held in memory. */
 export function memberText(archive: Uint8Array, member: string): string {
-  const file = path.join(tempDir("glidein-upload-"), "logs.tar.gz")
-  writeFileSync(file, archive)
-  return Bun.spawnSync(["tar", "-xzOf", file, member]).stdout.toString()
+  return Bun.spawnSync(["tar", "-xzOf", "-", member], { stdin: archive }).stdout.toString()
+}
+
+/** The member names of a .tar.gz held in memory. */
+export function memberList(archive: Uint8Array): string[] {
+  const listing = Bun.spawnSync(["tar", "-tzf", "-"], { stdin: archive }).stdout.toString()
+  return listing.split("\n").filter(Boolean)
 }
 
 /** A running stand-in bucket. */

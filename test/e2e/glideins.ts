@@ -19,7 +19,7 @@ import {
 import { CheckFailed, check, show } from "./harness.ts"
 import type { Context } from "./pool.ts"
 import type { MasterRecord } from "./records.ts"
-import { recordsOf, type Site } from "./site.ts"
+import { LOG_UPLOAD_INTERVAL_S, recordsOf, type Site } from "./site.ts"
 
 /** Scenario `glideins`: every glidein of the first run ran as planned (see the module comment). */
 export async function glideinsScenario(ctx: Context, c: Cluster, site: Site): Promise<string> {
@@ -49,6 +49,23 @@ export async function glideinsScenario(ctx: Context, c: Cluster, site: Site): Pr
       CLUSTER: "pool.e2e.invalid",
       GLIDEIN_TARBALL: site.tarball,
       E2E_CLUSTER: c.name,
+      LOG_UPLOAD_INTERVAL: String(LOG_UPLOAD_INTERVAL_S),
+      LOG_UPLOAD_URL: `${site.logs.url}/${site.logs.bucket}/`,
+      LOG_UPLOAD_PREFIX: `${site.name}_`,
+    }
+    // The signed parts of the upload form: their shapes (the logs scenario uses them).
+    const signed = {
+      LOG_UPLOAD_POLICY: /^[A-Za-z0-9+/]+=*$/,
+      LOG_UPLOAD_CREDENTIAL: new RegExp(
+        `^${site.logs.accessKey}/\\d{8}/us-east-1/s3/aws4_request$`,
+      ),
+      LOG_UPLOAD_DATE: /^\d{8}T\d{6}Z$/,
+      LOG_UPLOAD_SIGNATURE: /^[0-9a-f]{64}$/,
+    }
+    for (const [k, pattern] of Object.entries(signed)) {
+      const value = env[k] ?? ""
+      check(pattern.test(value), `${label(want)}: ${k}=${JSON.stringify(env[k])}, want ${pattern}`)
+      expected[k] = value
     }
     for (const [k, v] of Object.entries(expected)) {
       check(env[k] === v, `${label(want)}: ${k}=${JSON.stringify(env[k])}, want "${v}"`, show(env))

@@ -26,7 +26,7 @@ gridengine-common shared/gridenginecell string $SGE_CELL
 gridengine-common shared/gridenginemaster string $host
 EOF
 fi
-ensure_packages gridengine-master gridengine-exec gridengine-client
+ensure_packages gridengine-master gridengine-exec gridengine-client curl
 ensure_user
 [ -f "$common/bootstrap" ] || die "the Grid Engine cell was not created ($common/bootstrap is missing); reinstall gridengine-master with shared/gridengineconfig=true"
 

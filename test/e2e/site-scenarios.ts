@@ -6,6 +6,7 @@
 import { chmodSync, chownSync, copyFileSync, mkdirSync, readFileSync } from "node:fs"
 import { writeFile } from "node:fs/promises"
 import { join } from "node:path"
+import { type FakeS3, memberList } from "../../src/runtime/fake-s3.ts"
 import type { Cluster } from "./batch.ts"
 import { DEMAND_JOBS, FIRST_RUN } from "./expected.ts"
 import { glideinsScenario } from "./glideins.ts"
@@ -26,6 +27,7 @@ import {
   batchOutput,
   counts,
   journalRecords,
+  LOG_UPLOAD_INTERVAL_S,
   lockFile,
   prepareSite,
   recordsOf,
@@ -36,13 +38,19 @@ import {
 } from "./site.ts"
 
 /** Runs every per-cluster scenario on `c`, each skipped when what it builds on failed. */
-export async function clusterScenarios(runner: Runner, ctx: Context, c: Cluster): Promise<void> {
-  const site = await prepareSite(ctx, c)
+export async function clusterScenarios(
+  runner: Runner,
+  ctx: Context,
+  c: Cluster,
+  bucket: FakeS3,
+): Promise<void> {
+  const site = await prepareSite(ctx, c, bucket.bucket)
   const g = c.name
   await runner.scenario(g, "submit", ["all/serve", "all/tarball"], () =>
     submitScenario(ctx, c, site),
   )
   await runner.scenario(g, "glideins", ["submit"], () => glideinsScenario(ctx, c, site))
+  await runner.scenario(g, "logs", ["glideins"], () => logsScenario(ctx, c, site, bucket))
   await runner.scenario(g, "journal", ["submit"], () => journalScenario(ctx, c, site))
   await runner.scenario(g, "limits", ["submit"], () => limitsScenario(ctx, c, site))
   await runner.scenario(g, "lock", ["limits"], () => lockScenario(ctx, c, site))
@@ -86,6 +94,45 @@ async function submitScenario(ctx: Context, c: Cluster, site: Site): Promise<str
     .map((j) => j.id)
     .sort((a, b) => Number(a) - Number(b))
     .join(", ")} started their masters`
+}
+
+/**
+ * Scenario `logs`: every running glidein uploads its HTCondor logs to the bucket through the
+ * signed form (the stand-in checks each upload as S3 does), under a name of its own, and
+ * advertises where; its condor_master, and so its payload jobs, never see the form.
+ */
+async function logsScenario(ctx: Context, c: Cluster, site: Site, bucket: FakeS3): Promise<string> {
+  const records = recordsOf(ctx, c)
+  const ours = () =>
+    new Set(bucket.uploads.filter((u) => u.key.startsWith(`${site.name}_`)).map((u) => u.key))
+  const keys = await waitFor(
+    `a log upload from each of the ${FIRST_RUN} glideins`,
+    30,
+    async () => (ours().size >= FIRST_RUN ? ours() : undefined),
+    250,
+    () => `uploaded: ${show([...ours()])}; refused: ${show(bucket.refusals)}`,
+  )
+  check(bucket.refusals.length === 0, "the bucket refused uploads", show(bucket.refusals))
+  const base = `${site.logs.url}/${site.logs.bucket}/`
+  const advertised = records.map((r) => r.env._condor_GLIDEIN_LogsURL ?? "")
+  check(
+    same(
+      advertised,
+      [...keys].map((k) => `"${base}${k}"`),
+    ),
+    "the glideins do not advertise the objects they upload",
+    `advertised ${show(advertised)}
+uploaded ${show([...keys])}`,
+  )
+  for (const r of records) {
+    const leaked = Object.keys(r.env).filter((k) => k.startsWith("LOG_UPLOAD"))
+    check(leaked.length === 0, `condor_master was started with ${leaked.join(", ")}`, show(r.env))
+  }
+  const last = bucket.uploads.filter((u) => keys.has(u.key)).at(-1)!
+  const listing = memberList(last.bytes)
+  check(listing.includes("log/"), `${last.key} does not hold log/`, show(listing))
+  const uploads = bucket.uploads.filter((u) => keys.has(u.key)).length
+  return `${keys.size} glideins uploaded their logs (${uploads} uploads so far, every ${LOG_UPLOAD_INTERVAL_S} s) and advertise GLIDEIN_LogsURL`
 }
 
 /** Scenario `journal`: the journal and `status --config` (text and JSON) show the glideins. */

@@ -7,6 +7,7 @@
 import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync } from "node:fs"
 import { readdir, writeFile } from "node:fs/promises"
 import { join } from "node:path"
+import type { LogBucket } from "../../src/client/log-upload.ts"
 import type { Cluster } from "./batch.ts"
 import { FIRST_RUN, WALLTIME_HRS } from "./expected.ts"
 import { CheckFailed, check, run, tail } from "./harness.ts"
@@ -21,7 +22,13 @@ export interface Site {
   uuid: string
   name: string
   env: Record<string, string>
+  /** The bucket its glideins upload their logs to, and the secrets file with its keys. */
+  logs: LogBucket
+  secrets: string
 }
+
+/** Seconds between a glidein's log uploads in the suite (600 in production). */
+export const LOG_UPLOAD_INTERVAL_S = 2
 
 /** Limits written into the site config for a scenario. */
 export interface Limits {
@@ -31,7 +38,7 @@ export interface Limits {
 }
 
 /** The site directory of cluster `c`, owned by the site user, with its first config. */
-export async function prepareSite(ctx: Context, c: Cluster): Promise<Site> {
+export async function prepareSite(ctx: Context, c: Cluster, logs: LogBucket): Promise<Site> {
   const dir = join(ctx.work, c.name)
   const state = join(dir, "state")
   mkdirSync(state, { recursive: true })
@@ -44,6 +51,8 @@ export async function prepareSite(ctx: Context, c: Cluster): Promise<Site> {
     tarball,
     uuid: `e2e-${c.name}`,
     name,
+    logs,
+    secrets: join(dir, "secrets.ini"),
     env: {
       PATH: "/usr/local/bin:/usr/bin:/bin",
       HOME: ctx.user.home,
@@ -54,7 +63,10 @@ export async function prepareSite(ctx: Context, c: Cluster): Promise<Site> {
     },
   }
   await writeSiteConfig(ctx, c, site, { maxTotal: FIRST_RUN, maxIdle: 10, perSubmit: 10 })
-  for (const path of [dir, state, site.config]) chownSync(path, ctx.user.uid, ctx.user.gid)
+  const keys = `[StartdLogging]\naccess_key = ${logs.accessKey}\nsecret_key = ${logs.secretKey}\n`
+  await writeFile(site.secrets, keys, { mode: 0o600 })
+  for (const path of [dir, state, site.config, site.secrets])
+    chownSync(path, ctx.user.uid, ctx.user.gid)
   chmodSync(dir, 0o755)
   return site
 }
@@ -81,8 +93,14 @@ export async function writeSiteConfig(ctx: Context, c: Cluster, site: Site, limi
     `max_idle_jobs = ${limits.maxIdle}`,
     `limit_per_submit = ${limits.perSubmit}`,
     "",
+    "[StartdLogging]",
+    "send_startd_logs = True",
+    `url = ${site.logs.url}`,
+    `bucket = ${site.logs.bucket}`,
+    "",
     "[CustomEnv]",
     `E2E_CLUSTER = ${c.name}`,
+    `LOG_UPLOAD_INTERVAL = ${LOG_UPLOAD_INTERVAL_S}`,
     "",
   ].join("\n")
   await writeFile(site.config, text)
@@ -90,7 +108,7 @@ export async function writeSiteConfig(ctx: Context, c: Cluster, site: Site, limi
 
 /** One `glidein submit` run as the site user, in its cron-like environment. */
 export function submit(ctx: Context, site: Site, extraEnv: Record<string, string> = {}) {
-  return run([ctx.bin, "submit", "--config", site.config], {
+  return run([ctx.bin, "submit", "--config", site.config, "--secrets", site.secrets], {
     user: ctx.user,
     env: { ...site.env, ...extraEnv },
     cwd: site.dir,

@@ -20,7 +20,7 @@ host=$(hostname -s)
 ctld_port=${GLIDEIN_E2E_SLURMCTLD_PORT:-6817}
 slurmd_port=${GLIDEIN_E2E_SLURMD_PORT:-6818}
 
-ensure_packages slurmctld slurmd slurm-client munge
+ensure_packages slurmctld slurmd slurm-client munge curl
 ensure_user
 
 node_state() { sinfo -h -n "$host" -o %T 2>/dev/null; }

@@ -13,6 +13,7 @@
  */
 import { resolve } from "node:path"
 import { parseArgs } from "node:util"
+import { fakeS3 } from "../../src/runtime/fake-s3.ts"
 import { type ClusterName, cluster } from "./batch.ts"
 import { Runner } from "./harness.ts"
 import { prepare, serveScenario, shutdownScenario, startServer, tarballScenario } from "./pool.ts"
@@ -45,13 +46,17 @@ async function main(): Promise<number> {
   const ctx = await prepare(resolve(opts.work), resolve(opts.bin), opts["e2e-dir"], opts.user)
   const runner = new Runner()
   const server = startServer(ctx)
+  // The S3 bucket the glideins upload their logs to (the sites' secrets hold its keys).
+  const bucket = fakeS3(`e2e-${crypto.randomUUID()}`)
   try {
     await runner.scenario("all", "serve", [], () => serveScenario(ctx, server))
     await runner.scenario("all", "tarball", [], () => tarballScenario(ctx))
-    for (const name of clusters) await clusterScenarios(runner, ctx, cluster(name, ctx.e2eDir))
+    for (const name of clusters)
+      await clusterScenarios(runner, ctx, cluster(name, ctx.e2eDir), bucket)
     await runner.scenario("all", "shutdown", ["serve"], () => shutdownScenario(server))
   } finally {
     server.kill("SIGKILL")
+    bucket.server.stop(true)
   }
   const results = runner.results
   const failed = results.filter((r) => r.outcome === "FAIL")
