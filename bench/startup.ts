@@ -8,6 +8,7 @@
  */
 import { existsSync } from "node:fs"
 import { parseArgs } from "node:util"
+import { median } from "./lib/stats.ts"
 
 const { values } = parseArgs({
   args: Bun.argv.slice(2),
@@ -31,11 +32,6 @@ function once(argv: string[]): number {
   const elapsed = (Bun.nanoseconds() - started) / 1e6
   if (!result.success) throw new Error(`${argv.join(" ")} exited with ${result.exitCode}`)
   return elapsed
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN
 }
 
 // Round by round, so load that drifts on the shared machine slows all three alike; two

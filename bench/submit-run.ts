@@ -21,6 +21,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { parseArgs } from "node:util"
+import { median } from "./lib/stats.ts"
 
 const { values } = parseArgs({
   args: Bun.argv.slice(2),
@@ -99,11 +100,6 @@ async function once(argvs: string[][]): Promise<Sample> {
     cpuMs += Number(child.resourceUsage()?.cpuTime.total ?? Number.NaN) / 1000
   }
   return { wallMs: (Bun.nanoseconds() - started) / 1e6, cpuMs }
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN
 }
 
 const cases: Record<string, string[][]> = {
