@@ -424,6 +424,19 @@ describe("runSubmit() with send_startd_logs and S3 keys", () => {
     expect(scripts[1]).toContain(policy)
   })
 
+  test("runSubmit() refuses a region S3 would not take even before the keys are there", async () => {
+    const s = site(
+      { sbatch: 'echo "$PWD" >>"$LOG"\necho "Submitted batch job 93"\n' },
+      { body: `${LOGGING.replace("eu-west-1", "Mars Base")}${TWO_PARTITIONS}` },
+    )
+    const error = await s.submit().catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(GlideinError)
+    expect((error as Error).message).toMatch(
+      /\/site\.ini:\d+: \[StartdLogging\] region: "Mars Base" is not a region name like us-east-1$/,
+    )
+    expect(existsSync(s.log)).toBe(false)
+  })
+
   test("runSubmit() refuses a bucket S3 would not take before submitting anything, naming the line", async () => {
     const s = site(
       { sbatch: 'echo "$PWD" >>"$LOG"\necho "Submitted batch job 92"\n' },

@@ -70,10 +70,14 @@ export function logKeyPrefix(site: string): string {
 }
 
 /**
- * Checks the bucket settings; the values end up in shell words and form fields, so only what
- * S3 allows there passes. `where` names the config (or secrets) line of a key.
+ * Checks the bucket settings, and the keys when there are any; the values end up in shell
+ * words and form fields, so only what S3 allows there passes. `where` names the config (or
+ * secrets) line of a key.
  */
-export function checkLogBucket(b: LogBucket, where: (key: string) => ConfigPlace): void {
+export function checkLogBucket(
+  b: Omit<LogBucket, "accessKey" | "secretKey"> & Partial<LogBucket>,
+  where: (key: string) => ConfigPlace,
+): void {
   if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(b.bucket))
     throw new ConfigError(
       where("bucket"),
@@ -84,11 +88,11 @@ export function checkLogBucket(b: LogBucket, where: (key: string) => ConfigPlace
       where("region"),
       `${JSON.stringify(b.region)} is not a region name like us-east-1`,
     )
+  postEndpoint(b.url, b.bucket, where("url"))
   // The access key id travels in the form; the secret key never leaves this host.
-  if (!/^[A-Za-z0-9._-]{1,128}$/.test(b.accessKey))
+  if (b.accessKey !== undefined && !/^[A-Za-z0-9._-]{1,128}$/.test(b.accessKey))
     throw new ConfigError(where("access_key"), "is not an S3 access key id (not shown)")
   if (b.secretKey === "") throw new ConfigError(where("secret_key"), "is empty")
-  postEndpoint(b.url, b.bucket, where("url"))
 }
 
 /** `YYYYMMDDTHHMMSSZ` */

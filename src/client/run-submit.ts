@@ -160,39 +160,38 @@ export interface S3Keys {
 
 /** The bucket glideins upload their logs to: when the config asks and the keys came. */
 function logBucketOf(config: SiteConfig, keys: S3Keys | undefined): LogBucket | undefined {
+  const settings = bucketSettings(config)
+  if (!settings || !keys) return undefined
+  return { ...settings, accessKey: keys.accessKey, secretKey: keys.secretKey }
+}
+
+/** The bucket of `[StartdLogging]` when send_startd_logs is on (the schema then requires
+ *  url and bucket). */
+function bucketSettings(config: SiteConfig) {
   const s = config.startdLogging
-  // The schema requires url and bucket with send_startd_logs.
-  if (!s.send_startd_logs || !keys || s.url === undefined || s.bucket === undefined)
-    return undefined
-  return {
-    url: s.url,
-    bucket: s.bucket,
-    region: s.region ?? DEFAULT_REGION,
-    accessKey: keys.accessKey,
-    secretKey: keys.secretKey,
-  }
+  if (!s.send_startd_logs || s.url === undefined || s.bucket === undefined) return undefined
+  return { url: s.url, bucket: s.bucket, region: s.region ?? DEFAULT_REGION }
 }
 
 /** S3's original region, and what MinIO and most other S3 services answer to. */
 const DEFAULT_REGION = "us-east-1"
 
 /**
- * The log bucket, checked (ConfigError naming the config or secrets line otherwise); undefined
- * when logs are not shipped or the keys are missing.
+ * The log bucket, checked (ConfigError naming the config or secrets line otherwise, also
+ * when the keys are missing); undefined when logs are not shipped or the keys are missing.
  */
 export function checkedLogBucket(
   config: SiteConfig,
   keys: S3Keys | undefined,
 ): LogBucket | undefined {
-  const bucket = logBucketOf(config, keys)
-  if (bucket && keys) {
-    const place = (key: string): ConfigPlace =>
-      key === "access_key" || key === "secret_key"
-        ? { file: keys.file, section: "StartdLogging", key }
-        : config.place("StartdLogging", key)
-    checkLogBucket(bucket, place)
-  }
-  return bucket
+  const settings = bucketSettings(config)
+  if (!settings) return undefined
+  const place = (key: string): ConfigPlace =>
+    key === "access_key" || key === "secret_key"
+      ? { ...(keys ? { file: keys.file } : {}), section: "StartdLogging", key }
+      : config.place("StartdLogging", key)
+  checkLogBucket(keys ? { ...settings, ...keys } : settings, place)
+  return logBucketOf(config, keys)
 }
 
 /**
