@@ -7,6 +7,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from "node:os"
 import path from "node:path"
 import { ConfigError } from "../errors.ts"
+import { seededRandom } from "../seeded-random.ts"
 import { configJson, describeConfig } from "./describe.ts"
 import { parseSiteConfig, pyglideinView } from "./site-config.ts"
 
@@ -23,18 +24,6 @@ function seeds(): string[] {
       .filter((f) => f.endsWith(".config") || f.endsWith(".ini"))
       .map((f) => readFileSync(path.join(d, f), "utf8")),
   )
-}
-
-/** Deterministic PRNG (mulberry32) so a failure can be replayed from its seed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
 }
 
 const PIECES = [
@@ -130,7 +119,9 @@ function onlyConfigErrors(f: () => void, text: string): boolean {
 
 describe("random mutations of real configs", () => {
   const base = seeds()
-  const cases = Array.from({ length: 400 }, (_, i) => mutate(base[i % base.length]!, random(i + 1)))
+  const cases = Array.from({ length: 400 }, (_, i) =>
+    mutate(base[i % base.length]!, seededRandom(i + 1)),
+  )
   const tmp = mkdtempSync(path.join(tmpdir(), "glidein-config-fuzz-"))
   afterAll(() => rmSync(tmp, { recursive: true, force: true }))
 

@@ -4,6 +4,7 @@
  * legacy SL6 jobs), so `serve --demo`, tests and benchmarks run the real parser on a machine
  * without HTCondor.
  */
+import { seededRandom } from "../seeded-random.ts"
 
 /** One kind of job in the simulated pool. */
 interface JobKind {
@@ -135,18 +136,6 @@ function line(kind: JobKind, long: boolean, variant: number): string {
   return `${column(kind.cpus)}, ${column(kind.memory)}, ${column(kind.diskKiB)}, ${column(kind.gpus)}, ${requirements(kind, long, variant)}\n`
 }
 
-/** A small deterministic PRNG (mulberry32), so runs with the same seed print the same queue. */
-function random(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
 /** Encodes lines into chunks of about 64 KiB, as a pipe would deliver them. */
 function* chunked(lines: Iterable<string>): Generator<Uint8Array> {
   const encoder = new TextEncoder()
@@ -173,7 +162,7 @@ export function* simulatedCondorQ(options: {
   long: boolean
   seed?: number
 }): Generator<Uint8Array> {
-  const next = random(options.seed ?? 1)
+  const next = seededRandom(options.seed ?? 1)
   const weights = KINDS.map((k) => k.base)
   const total = weights.reduce((a, b) => a + b, 0)
   const variants = 10
@@ -196,7 +185,7 @@ export function* simulatedCondorQ(options: {
 /** Idle jobs per kind at time `now` (ms): a smooth swing plus seeded noise per 5 minutes. */
 export function demoJobCounts(now: number): { name: string; jobs: number }[] {
   const hours = now / 3_600_000
-  const noise = random(Math.floor(now / 300_000))
+  const noise = seededRandom(Math.floor(now / 300_000))
   return KINDS.map((k) => {
     const wave = 1 + k.swing * Math.sin((2 * Math.PI * hours) / k.periodHours + k.phase)
     const jobs = Math.max(0, Math.round(k.base * wave * (0.85 + 0.3 * noise())))
@@ -207,7 +196,7 @@ export function demoJobCounts(now: number): { name: string; jobs: number }[] {
 /** The simulated queue's condor_q output at time `now` (ms), in chunks. */
 export function* demoQueue(now: number): Generator<Uint8Array> {
   const counts = demoJobCounts(now)
-  const noise = random(Math.floor(now / 300_000) ^ 0x5eed)
+  const noise = seededRandom(Math.floor(now / 300_000) ^ 0x5eed)
   function* lines(): Generator<string> {
     for (const [i, kind] of KINDS.entries()) {
       const jobs = counts[i]?.jobs ?? 0

@@ -6,6 +6,7 @@
  * when the run is over.
  */
 import { afterEach, describe, expect, test } from "bun:test"
+import { seededRandom } from "../seeded-random.ts"
 import { rpcReplyProblem, startTestServer, TEST_ROWS, type TestServer } from "./test-server.ts"
 import { parseTokens } from "./tokens.ts"
 
@@ -13,16 +14,9 @@ const SEED = 0x5eed_2026
 const BUDGET = 2000
 const TOKEN = "fuzz-token-0123456789abcdef"
 
-/** mulberry32: small, fast, and the same sequence on every machine. */
+/** The fuzzer's dice, replayable from the seed. */
 function random(seed: number) {
-  let a = seed >>> 0
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
+  const next = seededRandom(seed)
   const int = (n: number) => Math.floor(next() * n)
   const pick = <T>(items: readonly T[]): T => items[int(items.length)]!
   return { next, int, pick }
