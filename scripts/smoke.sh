@@ -27,4 +27,17 @@ expect_exit() {
 }
 expect_exit 2 --no-such-flag
 expect_exit 2 no-such-command
-[ ! -e .env ] && [ ! -e bunfig.toml ] && echo "ok: nothing written to the working directory"
+
+# The binary must not read a .env or bunfig.toml it finds where it runs: a bunfig.toml that
+# preloads a script, and a .env that would give a config without an address a server.
+printf 'touch preloaded\n' >boom.js
+printf 'preload = ["./boom.js"]\n' >bunfig.toml
+printf 'GLIDEIN_SERVER=http://127.0.0.1:9/jsonrpc\n' >.env
+printf '[Glidein]\nsite = Smoke\ncluster = pool.example.org\n[Cluster]\nscheduler = slurm\n' >site.ini
+env -i ./glidein --version >/dev/null
+[ ! -e preloaded ] || { echo "glidein ran the preload of ./bunfig.toml" >&2; exit 1; }
+echo "ok: ./bunfig.toml is not read"
+# The same config with the variable really set is usable, so exit 2 below means .env was unread.
+env -i GLIDEIN_SERVER=http://127.0.0.1:9/jsonrpc ./glidein submit --config site.ini --check >/dev/null
+expect_exit 2 submit --config site.ini --check
+echo "ok: ./.env is not read"

@@ -9,6 +9,7 @@
  */
 import {
   BLOCK,
+  checksumMatches,
   decodeHeader,
   isZeroBlock,
   type PendingMeta,
@@ -122,7 +123,7 @@ export async function* readTar(source: AsyncIterable<Uint8Array>): AsyncGenerato
       if (headerBlocks.length === 0) entryOffset = blockOffset
       const flag = String.fromCharCode(block[156] ?? 0)
       if (flag === "x" || flag === "L" || flag === "K") {
-        if (!sawHeader && !checksumOk(block)) throw notTar(blockOffset)
+        if (!sawHeader && !checksumMatches(block)) throw notTar(blockOffset)
         sawHeader = true
         const size = readNumber(block, 124, 12)
         if (size > MAX_META_BYTES) {
@@ -175,15 +176,6 @@ export async function* readTar(source: AsyncIterable<Uint8Array>): AsyncGenerato
       remaining = 0
       state = "header"
     }
-  }
-}
-
-function checksumOk(block: Uint8Array): boolean {
-  try {
-    decodeHeader(block, {}, 0)
-    return true
-  } catch {
-    return false
   }
 }
 
