@@ -5,8 +5,10 @@
  * no /api, still gives its demand through get_state).
  */
 import { z } from "zod"
+import { serverAddress } from "../client/server-address.ts"
+import { writeStdout } from "../client/std-output.ts"
 import { GlideinError, UsageError } from "../errors.ts"
-import { ApiClientsSchema, ApiStateSchema } from "../server/index.ts"
+import { ApiClientsSchema, ApiStateSchema } from "../server/api.ts"
 import { demandTable, renderStatusText } from "../server/status-text.ts"
 import type { Command } from "./command.ts"
 
@@ -22,20 +24,7 @@ export interface ServerStatusDeps {
 
 /** `host:port`, `http://host:port/` or a site config's `…/jsonrpc` address → the server's base URL. */
 export function serverBase(address: string): string {
-  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(address) ? address : `http://${address}`
-  let url: URL
-  try {
-    url = new URL(withScheme)
-  } catch {
-    throw new UsageError(
-      `glidein status: --server expects a URL like http://host:11001, got "${address}"`,
-    )
-  }
-  if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw new UsageError(
-      `glidein status: --server expects an http:// or https:// URL, got "${address}"`,
-    )
-  }
+  const url = serverAddress(address, "glidein status: --server")
   const path = url.pathname.replace(/\/jsonrpc\/?$/, "").replace(/\/+$/, "")
   return `${url.origin}${path}`
 }
@@ -171,7 +160,7 @@ Exit codes: 0 ok, 1 the server could not be reached, 2 usage error.`,
         { json },
         {
           fetch: (url, init) => fetch(url, init),
-          stdout: (text) => process.stdout.write(text),
+          stdout: writeStdout,
           now: Date.now,
         },
       )

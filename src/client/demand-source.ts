@@ -10,6 +10,7 @@ import type { DemandRow } from "../demand/demand-row.ts"
 import { GlideinError, UsageError } from "../errors.ts"
 import { parseDemand } from "./demand.ts"
 import { callJsonRpc, displayUrl, type RpcOptions } from "./json-rpc.ts"
+import { serverAddress } from "./server-address.ts"
 import { homeDir } from "./state-dir.ts"
 
 /** A server URL, or a file holding a `get_state` result. */
@@ -38,17 +39,9 @@ export function demandSource(
   throw new UsageError("no demand source: the config has no address and ssh_state is not set")
 }
 
-/** Accepts `http://host:port` as well as the full `…/jsonrpc` URL. */
+/** `--server` / $GLIDEIN_SERVER: `host:port` and `http://host:port` mean its `/jsonrpc`. */
 export function serverUrl(text: string): string {
-  let url: URL
-  try {
-    url = new URL(text)
-  } catch {
-    throw new UsageError(`server address "${text}" is not a URL (expected http://HOST:PORT)`)
-  }
-  if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw new UsageError(`server address "${text}" must start with http:// or https://`)
-  }
+  const url = serverAddress(text, "glidein submit: --server (or $GLIDEIN_SERVER)")
   if (url.pathname === "/" || url.pathname === "") url.pathname = "/jsonrpc"
   return url.toString()
 }
