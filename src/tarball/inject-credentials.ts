@@ -4,17 +4,13 @@
  * (ParallelGzip), write to a temporary file, rename. Nothing is extracted to disk and memory
  * does not grow with the archive. The result is mode 0600 because it now holds a secret.
  */
+import type { Stats } from "node:fs"
 import { stat } from "node:fs/promises"
 import { UsageError } from "../errors.ts"
 import { openAtomicOutput } from "./atomic-output.ts"
 import type { Credentials } from "./credentials.ts"
 import { ParallelGzip } from "./parallel-gzip.ts"
-import {
-  checkGzipFile,
-  describeReadFailure,
-  type OpenArchive,
-  openArchive,
-} from "./read-archive.ts"
+import { describeReadFailure, openArchive } from "./read-archive.ts"
 import { type RewriteReport, rewriteCredentials } from "./rewrite-credentials.ts"
 
 /** Inputs of injectCredentials. */
@@ -42,44 +38,44 @@ export async function injectCredentials(options: InjectOptions): Promise<InjectR
   if (!credentials.password && !credentials.token) {
     throw new UsageError("give --password FILE or --token FILE (or both)")
   }
-  await checkGzipFile(input)
-  if (!options.inPlace && (await sameFile(input, output))) {
-    throw new UsageError(
-      `the output "${output}" is the input tarball; use --in-place to replace it, or -o to write elsewhere`,
-    )
-  }
-  const report: InjectReport = {
-    entries: 0,
-    replaced: [],
-    added: [],
-    dropped: [],
-    bytesIn: 0,
-    bytesOut: 0,
-  }
-  const out = await openAtomicOutput(output, 0o600)
-  const gzip = new ParallelGzip((bytes) => out.write(bytes))
-  let archive: OpenArchive | undefined
+  // opened before the output so that an unreadable or non-gzip input is refused first
+  const archive = await openArchive(input, options)
   try {
-    archive = await openArchive(input, options)
-    report.bytesIn = archive.size
-    for await (const bytes of rewriteCredentials(archive.events, credentials, report)) {
-      await gzip.write(bytes)
+    if (!options.inPlace && (await isSameFile(output, archive.stats))) {
+      throw new UsageError(
+        `the output "${output}" is the input tarball; use --in-place to replace it, or -o to write elsewhere`,
+      )
     }
-    await gzip.end()
-    report.bytesOut = out.size
-    await out.commit()
-    return report
-  } catch (error) {
-    gzip.destroy()
-    await out.discard()
-    throw describeReadFailure(error, input)
+    const report: InjectReport = {
+      entries: 0,
+      replaced: [],
+      added: [],
+      dropped: [],
+      bytesIn: archive.size,
+      bytesOut: 0,
+    }
+    const out = await openAtomicOutput(output, 0o600)
+    const gzip = new ParallelGzip((bytes) => out.write(bytes))
+    try {
+      for await (const bytes of rewriteCredentials(archive.events, credentials, report)) {
+        await gzip.write(bytes)
+      }
+      await gzip.end()
+      report.bytesOut = out.size
+      await out.commit()
+      return report
+    } catch (error) {
+      gzip.destroy()
+      await out.discard()
+      throw describeReadFailure(error, input)
+    }
   } finally {
-    archive?.close()
+    archive.close()
   }
 }
 
-/** True when `b` exists and is the same file as `a` (same device and inode, whatever the path). */
-async function sameFile(a: string, b: string): Promise<boolean> {
-  const [sa, sb] = await Promise.all([stat(a), stat(b).catch(() => undefined)])
-  return sb !== undefined && sa.dev === sb.dev && sa.ino === sb.ino
+/** True when `path` exists and is the file `stats` describe (same device and inode). */
+async function isSameFile(path: string, stats: Stats): Promise<boolean> {
+  const other = await stat(path).catch(() => undefined)
+  return other !== undefined && other.dev === stats.dev && other.ino === stats.ino
 }

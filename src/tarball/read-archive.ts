@@ -3,6 +3,7 @@
  * readTar, reports progress in compressed bytes, stops on abort, and turns decoding failures
  * into one sentence that names the file.
  */
+import type { Stats } from "node:fs"
 import { type FileHandle, open, stat } from "node:fs/promises"
 import { GlideinError, UsageError } from "../errors.ts"
 import { systemReason } from "./system-reason.ts"
@@ -21,6 +22,8 @@ export interface ReadOptions {
 export interface OpenArchive {
   /** Size of the compressed file. */
   size: number
+  /** The file's status when opened: its device and inode tell whether another path names it. */
+  stats: Stats
   events: AsyncIterable<TarEvent>
   close(): void
 }
@@ -40,13 +43,8 @@ class GzipError extends Error {}
 
 /** Opens `file` (a gzip-compressed tar) as a stream of tar events. */
 export async function openArchive(file: string, options: ReadOptions = {}): Promise<OpenArchive> {
-  const size = await checkGzipFile(file)
-  let handle: FileHandle
-  try {
-    handle = await open(file, "r")
-  } catch (error) {
-    throw new UsageError(`cannot read "${file}": ${systemReason(error)}`, { cause: error })
-  }
+  const { handle, stats } = await openGzipFile(file)
+  const size = stats.size
   const inflate = new DecompressionStream("gzip")
   const writer = inflate.writable.getWriter()
   const reader = inflate.readable.getReader()
@@ -94,6 +92,7 @@ export async function openArchive(file: string, options: ReadOptions = {}): Prom
 
   return {
     size,
+    stats,
     events: readTar(inflated()),
     close() {
       closed = true
@@ -103,28 +102,25 @@ export async function openArchive(file: string, options: ReadOptions = {}): Prom
   }
 }
 
-/** Checks that `file` is a readable gzip file; returns its size. */
-export async function checkGzipFile(file: string): Promise<number> {
-  let size: number
-  const magic = new Uint8Array(2)
+/** Opens `file` after checking that it is a regular file that starts as gzip does. */
+async function openGzipFile(file: string): Promise<{ handle: FileHandle; stats: Stats }> {
+  let handle: FileHandle | undefined
   try {
-    const info = await stat(file)
-    if (!info.isFile()) throw new UsageError(`"${file}" is not a regular file`)
-    size = info.size
-    const handle = await open(file, "r")
-    try {
-      await handle.read(magic, 0, 2, 0)
-    } finally {
-      await handle.close()
+    // stat before open: opening a FIFO for reading would wait for a writer
+    const stats = await stat(file)
+    if (!stats.isFile()) throw new UsageError(`"${file}" is not a regular file`)
+    handle = await open(file, "r")
+    const magic = new Uint8Array(2)
+    await handle.read(magic, 0, 2, 0)
+    if (magic[0] !== 0x1f || magic[1] !== 0x8b) {
+      throw new UsageError(`"${file}" is not a gzip file (a .tar.gz is expected)`)
     }
+    return { handle, stats }
   } catch (error) {
+    await handle?.close().catch(() => {})
     if (error instanceof GlideinError) throw error
     throw new UsageError(`cannot read "${file}": ${systemReason(error)}`, { cause: error })
   }
-  if (magic[0] !== 0x1f || magic[1] !== 0x8b) {
-    throw new UsageError(`"${file}" is not a gzip file (a .tar.gz is expected)`)
-  }
-  return size
 }
 
 /** Turns a failure while reading `file` into one sentence naming it. */
