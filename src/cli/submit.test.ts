@@ -81,6 +81,7 @@ describe("glidein submit (command line)", () => {
     const dry = glidein("submit", "--config", file, ...state, "--dry-run", "--json")
     expect(dry.code).toBe(0)
     expect(JSON.parse(dry.stdout).submissions[0].count).toBe(2)
+    expect(JSON.parse(dry.stdout).notes).toContain(`${why}; a real run refuses this config`)
     expect(dry.stderr).toBe(`glidein submit: note: ${why}; a real run refuses this config\n`)
   })
 

@@ -105,11 +105,6 @@ the server could not be reached, 2 the config or command line is wrong.`,
     if (dryRun || stderrIsTerminal() || args.flag("debug")) {
       for (const w of config.warnings) writeStderr(`glidein submit: warning: ${formatWarning(w)}\n`)
     }
-    // A real run refuses these; a dry run still shows its plan.
-    if (dryRun) {
-      for (const problem of siteSetup(config, env).problems)
-        writeStderr(`glidein submit: note: ${problem.message}; a real run refuses this config\n`)
-    }
     const options = {
       dryRun: args.flag("dry-run"),
       json,

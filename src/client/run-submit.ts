@@ -214,6 +214,12 @@ async function dryRun(
   const { demand, counted, plan, lines, prepared } = await gather(setup, source, options, deps)
   warnStuck(counted, new Set(), deps)
   const notes: string[] = []
+  // A real run refuses these; a dry run still shows its plan, and says so where it is read.
+  for (const problem of setup.problems) {
+    const note = `${problem.message}; a real run refuses this config`
+    deps.stderr(`glidein submit: note: ${note}\n`)
+    notes.push(note)
+  }
   if (!existsSync(setup.tarball))
     notes.push(`the glidein tarball ${setup.tarball} does not exist yet`)
   const report = {
