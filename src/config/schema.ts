@@ -18,12 +18,25 @@ import type { SchedulerName } from "../schedulers/types.ts"
 const text = z.string({ error: "expected text" })
 const optionalText = z.optional(text)
 
-/** True when `schema` (under optional/default wrappers) takes text, for the loader. */
+/** True when `schema` (under optional/default wrappers, or as one option of a union) takes
+ *  text, for the loader. */
 export function isTextSchema(schema: z.ZodMiniType): boolean {
-  let def = schema.def as { type: string; innerType?: z.ZodMiniType }
+  let def = schema.def as { type: string; innerType?: z.ZodMiniType; options?: z.ZodMiniType[] }
   while (def.innerType) def = def.innerType.def as typeof def
+  if (def.type === "union") return def.options!.some(isTextSchema)
   return def.type === "string"
 }
+
+/** Text, or `False`/`None` to ask for none, where leaving the key out means a default. */
+const optionalTextOrNone = z.optional(
+  z.union([
+    text,
+    z.pipe(
+      z.nullable(z.literal(false)),
+      z.transform((): false => false),
+    ),
+  ]),
+)
 
 /** Python booleans; 0 and 1 too, since pyglidein only tested truthiness. */
 const flag = z.pipe(
@@ -290,8 +303,9 @@ export const submitFileSchema = z.object({
   custom_footer: optionalText,
   /** HTCondor: extra requirements (documented by pyglidein, never used by it). */
   requirements: optionalText,
-  /** Slurm: GPU request line, `%d` replaced by the GPU count (default `--gres=gpu:%d`). */
-  gpu_submit: optionalText,
+  /** GPU request option, `%d` replaced by the GPU count (default per scheduler, e.g. Slurm's
+   *  `--gres=gpu:%d`); False or None for no GPU option. */
+  gpu_submit: optionalTextOrNone,
   /** LSF: reference host of the wall-time limit (`-W H:00/HOST`). */
   ref_host: optionalText,
   /** LSF: factor from MB to LSF's memory unit. */

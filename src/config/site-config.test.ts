@@ -138,6 +138,16 @@ describe("parseSiteConfig() builds pyglidein's Config dict", () => {
     expect(c.customEnv).toEqual({ GPUS_LIST: "0,1" })
   })
 
+  test("parseSiteConfig() reads gpu_submit = False or None as no GPU option", () => {
+    for (const off of ["False", "None"])
+      expect(load(`${BASE}[SubmitFile]\ngpu_submit = ${off}\n`).submitFile.gpu_submit).toBe(false)
+    expect(load(`${BASE}[SubmitFile]\ngpu_submit = --gpus=%%d\n`).submitFile.gpu_submit).toBe(
+      "--gpus=%d",
+    )
+    expect(load(`${BASE}[SubmitFile]\ngpu_submit = 1\n`).submitFile.gpu_submit).toBe("1")
+    expect(load(BASE).submitFile.gpu_submit).toBeUndefined()
+  })
+
   test("parseSiteConfig() leaves $VAR for the shell and expands %(name)s", () => {
     const c = load(
       `[DEFAULT]\nd = /scratch\n${BASE}running_cmd = squeue -u $USER | wc -l\ndir_cleanup = %(d)s/$USER\n`,

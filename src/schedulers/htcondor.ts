@@ -19,13 +19,14 @@
  */
 import template from "../../templates/htcondor.submit" with { type: "text" }
 import wrapperTemplate from "../../templates/htcondor-wrapper.sh" with { type: "text" }
-import { ConfigError, GlideinError } from "../errors.ts"
+import { GlideinError } from "../errors.ts"
 import {
   commonValues,
   directivePath,
   envAssignments,
   extraText,
   JOB_NAME,
+  oneLine,
   startCommand,
   submissionShape,
 } from "./job-script.ts"
@@ -38,13 +39,6 @@ function listPath(path: string, what: string): string {
   if (/[,\n]/.test(directivePath(path, what)))
     throw new GlideinError(`the ${what} ${JSON.stringify(path)} cannot be used in a submit file`)
   return path
-}
-
-/** A one-line submit-file value from the config. */
-function oneLine(value: string, key: string): string {
-  if (value.includes("\n"))
-    throw new ConfigError({ section: "SubmitFile", key }, "must be one line, got several")
-  return value
 }
 
 function baseName(path: string): string {

@@ -114,22 +114,26 @@ export function extraNumber(job: JobSpec, key: string, fallback: number): number
 
 /**
  * `gpu_submit` (pyglidein's knob, e.g. `--gres=gpu:%d` or `--gpus-per-node=%d`): the GPU
- * option with `%d` replaced by the count; `fallback` when unset. A value that already starts
- * with the directive prefix is kept as a whole line.
+ * option with `%d` replaced by the count; `fallback` when unset, none when False (or empty).
+ * A value that already starts with the directive prefix is kept as a whole line.
  */
 export function gpuDirective(job: JobSpec, prefix: string, fallback: string): string | undefined {
-  if (job.resources.gpus <= 0) return undefined
   const configured = job.site.extra.gpu_submit
-  if (configured === false || configured === "") return undefined
-  const option = (configured === undefined || configured === true ? fallback : String(configured))
-    .replaceAll("%d", String(job.resources.gpus))
-    .trim()
-  if (option.includes("\n"))
-    throw new ConfigError(
-      { section: "SubmitFile", key: "gpu_submit" },
-      "must be one line, got several",
-    )
+  if (job.resources.gpus <= 0 || configured === false || configured === "") return undefined
+  const option = oneLine(
+    String(configured ?? fallback)
+      .replaceAll("%d", String(job.resources.gpus))
+      .trim(),
+    "gpu_submit",
+  )
   return option.startsWith(prefix) ? option : `${prefix} ${option}`
+}
+
+/** A [SubmitFile] value that goes into one line of a job script or submit file. */
+export function oneLine(value: string, key: string): string {
+  if (value.includes("\n"))
+    throw new ConfigError({ section: "SubmitFile", key }, "must be one line, got several")
+  return value
 }
 
 /**

@@ -1,6 +1,9 @@
 import { describe, expect, test } from "bun:test"
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import path from "node:path"
 import { ConfigError } from "../errors.ts"
-import { jobSpec, resources } from "./fixtures.ts"
+import { jobSpec, renderFromConfig, resources } from "./fixtures.ts"
 import { slurm } from "./slurm.ts"
 
 function script(...args: Parameters<typeof jobSpec>): string {
@@ -48,6 +51,23 @@ describe("slurm", () => {
       script({ resources: resources({ gpus: 1 }) }, { extra: { gpu_submit: false } }),
     ).not.toContain("gpu")
     expect(script()).not.toContain("--gres")
+  })
+
+  test("render() writes no GPU option for a config's gpu_submit = False", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "glidein-slurm-"))
+    try {
+      const file = path.join(dir, "site.ini")
+      writeFileSync(
+        file,
+        "[Glidein]\naddress = http://pool.example.org:11001/jsonrpc\ntarball = /shared/glidein.tar.gz\n" +
+          "[Cluster]\nscheduler = slurm\ngpu_only = True\n[SubmitFile]\ngpu_submit = False\n",
+      )
+      const { text, rendered } = await renderFromConfig(file, "Cluster")
+      expect(rendered.request.gpus).toBe(1)
+      expect(directives(text).filter((l) => /gpu|False/i.test(l))).toEqual([])
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 
   test("render() adds the partition and account", () => {
