@@ -27,11 +27,12 @@ export const TOKEN_PATH = `${TOKEN_DIR}/glidein.token`
 /** The checksum manifest, in `sha256sum` format. */
 export const MANIFEST_PATH = "SHA256SUMS"
 
+/** Daemons a glidein cannot run without, in sbin/ of an install and glideinExec/sbin/ here. */
+export const REQUIRED_DAEMONS = ["condor_master", "condor_startd", "condor_starter"]
+
 /** Files a glidein cannot start without, relative to the archive root. */
 export const REQUIRED_FILES = [
-  `${RELEASE_DIR}/sbin/condor_master`,
-  `${RELEASE_DIR}/sbin/condor_startd`,
-  `${RELEASE_DIR}/sbin/condor_starter`,
+  ...REQUIRED_DAEMONS.map((daemon) => `${RELEASE_DIR}/sbin/${daemon}`),
   CONFIG_PATH,
   WRAPPER_PATH,
 ]

@@ -4,7 +4,7 @@
  * order. What a startd needs is in notes/htcondor.md: the daemons in sbin/, every shared library
  * in lib/, the helpers in libexec/, and a few tools from bin/ that help when debugging a glidein.
  */
-import { RELEASE_DIR } from "./layout.ts"
+import { RELEASE_DIR, REQUIRED_DAEMONS } from "./layout.ts"
 
 /** One path of the install as found on disk. */
 export interface InstallFile {
@@ -43,16 +43,8 @@ export interface InstallSelection {
   omitted: number
 }
 
-/** Daemons from sbin/: the three required ones, then what they start when present. */
-export const SBIN_KEEP = [
-  "condor_master",
-  "condor_startd",
-  "condor_starter",
-  "condor_procd",
-  "condor_shared_port",
-]
-/** The daemons a glidein cannot run without. */
-export const SBIN_REQUIRED = SBIN_KEEP.slice(0, 3)
+/** Daemons from sbin/: the required ones, then what they start when present. */
+export const SBIN_KEEP = [...REQUIRED_DAEMONS, "condor_procd", "condor_shared_port"]
 
 /** Tools from bin/ worth their few kilobytes on a batch node. */
 export const BIN_KEEP = [
@@ -124,7 +116,7 @@ export function selectInstall(files: InstallFile[]): InstallSelection {
     } else queue.push(target)
   }
 
-  const missing = SBIN_REQUIRED.map((name) => `sbin/${name}`).filter((p) => !kept.has(p))
+  const missing = REQUIRED_DAEMONS.map((name) => `sbin/${name}`).filter((p) => !kept.has(p))
   const directories = new Set<string>()
   for (const path of kept) {
     const parts = path.split("/")
