@@ -67,9 +67,10 @@ export async function runSubmit(
   options: SubmitOptions,
   deps: SubmitDeps,
 ): Promise<number> {
-  const setup = siteSetup(config, deps.env, deps.stateRoot)
+  const logBucket = checkedLogBucket(config, deps.s3Keys)
+  const setup = { ...siteSetup(config, deps.env, deps.stateRoot), ...(logBucket && { logBucket }) }
   const source = demandSource(options, config.glidein, deps.env)
-  if (!checkedLogBucket(config, deps.s3Keys) && config.startdLogging.send_startd_logs) {
+  if (!logBucket && config.startdLogging.send_startd_logs) {
     // pyglidein stopped here; the glideins can run without shipping their logs.
     deps.stderr(
       "glidein submit: note: send_startd_logs = True, but no [StartdLogging] access_key and secret_key came with --secrets; glidein logs stay in the batch output files\n",
@@ -148,7 +149,7 @@ async function gather(
   if (countedResult.status === "rejected") throw countedResult.reason
   const demand = demandResult.value
   const counted = countedResult.value
-  return { demand, counted, ...planRound(setup, demand, counted, logEnv(setup, deps)) }
+  return { demand, counted, ...planRound(setup, demand, counted, logEnv(setup, deps.now())) }
 }
 
 /** The S3 keys of a secrets file, and the file for messages about them. */
@@ -156,13 +157,6 @@ export interface S3Keys {
   accessKey: string
   secretKey: string
   file: string
-}
-
-/** The bucket glideins upload their logs to: when the config asks and the keys came. */
-function logBucketOf(config: SiteConfig, keys: S3Keys | undefined): LogBucket | undefined {
-  const settings = bucketSettings(config)
-  if (!settings || !keys) return undefined
-  return { ...settings, accessKey: keys.accessKey, secretKey: keys.secretKey }
 }
 
 /** The bucket of `[StartdLogging]` when send_startd_logs is on (the schema then requires
@@ -190,19 +184,23 @@ export function checkedLogBucket(
     key === "access_key" || key === "secret_key"
       ? { ...(keys ? { file: keys.file } : {}), section: "StartdLogging", key }
       : config.place("StartdLogging", key)
-  checkLogBucket(keys ? { ...settings, ...keys } : settings, place)
-  return logBucketOf(config, keys)
+  if (!keys) {
+    checkLogBucket(settings, place)
+    return undefined
+  }
+  const bucket = { ...settings, accessKey: keys.accessKey, secretKey: keys.secretKey }
+  checkLogBucket(bucket, place)
+  return bucket
 }
 
 /**
  * This round's upload form as job environment, signed now for the longest time S3 allows: a
  * glidein may wait in the queue for days before it starts, and uploads when it ends.
  */
-function logEnv(setup: SiteSetup, deps: SubmitDeps): Record<string, string> | undefined {
-  const bucket = logBucketOf(setup.config, deps.s3Keys)
-  if (!bucket) return undefined
+function logEnv(setup: SiteSetup, now: Date): Record<string, string> | undefined {
+  if (!setup.logBucket) return undefined
   const prefix = logKeyPrefix(glideinSite(setup.sections) ?? "glidein")
-  return logUploadEnv(logUploadForm(bucket, prefix, deps.now(), MAX_FORM_LIFETIME_S))
+  return logUploadEnv(logUploadForm(setup.logBucket, prefix, now, MAX_FORM_LIFETIME_S))
 }
 
 async function dryRun(

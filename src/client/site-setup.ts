@@ -11,6 +11,7 @@ import type { PartitionSettings, SiteConfig } from "../config/index.ts"
 import { ConfigError, formatPlace } from "../errors.ts"
 import { schedulerFor } from "../schedulers/index.ts"
 import { minBatchWalltimeS, type SiteSections } from "./job-spec.ts"
+import type { LogBucket } from "./log-upload.ts"
 import { loginName } from "./login-name.ts"
 import { partitionPolicy } from "./partition-policy.ts"
 import type { PartitionPolicy } from "./plan-submissions.ts"
@@ -44,6 +45,8 @@ export interface SiteSetup {
    * them): a real run refuses the config, `--check` fails, a dry run shows them as notes.
    */
   problems: ConfigError[]
+  /** Where glideins upload their logs: set by a run that has the secrets file's S3 keys. */
+  logBucket?: LogBucket
 }
 
 /**
