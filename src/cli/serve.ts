@@ -138,7 +138,7 @@ A failed poll keeps serving the last good table. Reports and history are kept in
       env,
     )
     for (const w of warnings) log(`warning: ${w}`)
-    const tokens = options.tokens === undefined ? undefined : await loadTokens(options.tokens)
+    const tokens = options.tokens === undefined ? undefined : loadTokens(options.tokens)
     const store = ReportStore.open(options.db)
     if (options.demo) backfillDemoHistory(store, Date.now())
     const poller = new DemandPoller({

@@ -1,14 +1,11 @@
 import { afterEach, describe, expect, test } from "bun:test"
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
-import { tmpdir } from "node:os"
+import { chmodSync, mkdirSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { ConfigError } from "../errors.ts"
+import { cleanUp, tempDir } from "../test-support.ts"
 import { loadTokens, parseTokens } from "./tokens.ts"
 
-const dirs: string[] = []
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true })
-})
+afterEach(cleanUp)
 
 const TEXT = "# sites\nalberta   s3cr3t-token-alberta-0001\n\ndesy s3cr3t-token-desy-000002\n"
 
@@ -56,17 +53,26 @@ describe("parseTokens()", () => {
 })
 
 describe("loadTokens()", () => {
-  test("refuses a tokens file others can read, and reads a 0600 one", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "glidein-tokens-"))
-    dirs.push(dir)
+  test("refuses a tokens file others can read, and reads a 0600 one", () => {
+    const dir = tempDir("glidein-tokens-")
     const file = join(dir, "tokens")
     writeFileSync(file, TEXT)
     chmodSync(file, 0o644)
-    await expect(loadTokens(file)).rejects.toThrow(
-      `${file}: holds secrets but is readable by others (mode 644); run: chmod 600 ${file}`,
+    expect(() => loadTokens(file)).toThrow(
+      `${file}: the tokens file has mode 0644, so other users can read it; run: chmod 600 ${file}`,
     )
     chmodSync(file, 0o600)
-    expect((await loadTokens(file)).size).toBe(2)
-    await expect(loadTokens(join(dir, "missing"))).rejects.toThrow("missing: file not found")
+    expect(loadTokens(file).size).toBe(2)
+    expect(() => loadTokens(join(dir, "missing"))).toThrow(
+      "missing: cannot read the tokens file (ENOENT)",
+    )
+  })
+
+  test("refuses a directory with a ConfigError, not an internal error", () => {
+    const dir = join(tempDir("glidein-tokens-"), "tokens")
+    mkdirSync(dir, { mode: 0o700 })
+    // A plain Error here would reach the user as "internal error".
+    expect(() => loadTokens(dir)).toThrow(ConfigError)
+    expect(() => loadTokens(dir)).toThrow(`${dir}: the tokens file is not a regular file`)
   })
 })

@@ -4,8 +4,8 @@
  * the name of the token that sent it.
  */
 import { createHash, timingSafeEqual } from "node:crypto"
-import { statSync } from "node:fs"
 import { ConfigError } from "../errors.ts"
+import { readPrivateFile } from "../private-file.ts"
 
 /** Shortest token accepted: anything shorter can be guessed. */
 const MIN_TOKEN_LENGTH = 16
@@ -86,19 +86,6 @@ export function parseTokens(text: string, file: string): TokenSet {
 }
 
 /** Reads a tokens file, refusing one that others can read (as pyglidein refused secrets). */
-export async function loadTokens(file: string): Promise<TokenSet> {
-  let mode: number
-  try {
-    mode = statSync(file).mode
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code
-    throw new ConfigError({ file }, code === "ENOENT" ? "file not found" : `cannot read (${code})`)
-  }
-  if ((mode & 0o077) !== 0) {
-    throw new ConfigError(
-      { file },
-      `holds secrets but is readable by others (mode ${(mode & 0o777).toString(8)}); run: chmod 600 ${file}`,
-    )
-  }
-  return parseTokens(await Bun.file(file).text(), file)
+export function loadTokens(file: string): TokenSet {
+  return parseTokens(readPrivateFile(file, "tokens file"), file)
 }
