@@ -4,7 +4,7 @@
  * the later value, each with a warning naming both lines.
  */
 import { ConfigError } from "../errors.ts"
-import { pyRstrip, pyStrip, quote } from "./text.ts"
+import { PY_NON_SPACE, pyRstrip, pyStrip, quote } from "./text.ts"
 import type { ConfigWarning } from "./types.ts"
 
 /** One `key = value` as written: the value joined over its continuation lines, raw. */
@@ -37,7 +37,6 @@ export interface IniOptions {
 }
 
 const DEFAULT_SECTION = "DEFAULT"
-const NON_SPACE = /[^\t\n\v\f\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]/
 
 /** Parses INI text as ConfigParser reads a file. Throws ConfigError naming file:line. */
 export function parseIni(text: string, file: string, options: IniOptions = {}): IniDocument {
@@ -60,7 +59,7 @@ export function parseIni(text: string, file: string, options: IniOptions = {}): 
     const lineNo = index + 1
     const stripped = pyStrip(line)
     const isComment = stripped.startsWith("#") || stripped.startsWith(";")
-    const indent = line.search(NON_SPACE)
+    const indent = line.search(PY_NON_SPACE)
     if (stripped === "" || isComment) {
       if (!isComment && entry !== undefined) pending.get(entry)!.push("")
       else if (isComment && entry !== undefined && current && indent > indentLevel)

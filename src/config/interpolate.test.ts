@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test"
 import { ConfigError } from "../errors.ts"
-import { interpolate } from "./interpolate.ts"
+import { parseIni } from "./ini.ts"
+import { interpolate, interpolateInSection, referencedNames } from "./interpolate.ts"
 
 const place = { file: "t.ini", line: 7, section: "Cluster", key: "running_cmd" }
 
@@ -61,5 +62,19 @@ describe("interpolate()", () => {
 
   test("interpolate() with redact does not name what a secret refers to", () => {
     expect(errorOf("x%(secretname)s", {}, true)).not.toContain("secretname")
+  })
+})
+
+describe("interpolateInSection()", () => {
+  test("interpolateInSection() takes the section's own value of a name before [DEFAULT]'s", () => {
+    const doc = parseIni("[DEFAULT]\nd = /default\ne = /e\n[A]\nd = /own\n", "t.ini")
+    const a = doc.sections.get("A")!
+    expect(interpolateInSection("%(d)s %(e)s", doc, a, place)).toBe("/own /e")
+  })
+})
+
+describe("referencedNames()", () => {
+  test("referencedNames() lists the names of every %(name)s", () => {
+    expect(referencedNames("%(a)s/x/%(b c)s %%")).toEqual(["a", "b c"])
   })
 })

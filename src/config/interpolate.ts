@@ -3,10 +3,34 @@
  * of [DEFAULT]), `%%` is a literal `%`. `$VAR` is not touched: it is for the shell.
  */
 import { ConfigError, type ConfigPlace } from "../errors.ts"
+import type { IniDocument, IniSection } from "./ini.ts"
 import { quote } from "./text.ts"
 
 const MAX_DEPTH = 10
-const REFERENCE = /^%\(([^)]+)\)s/
+/** `%(name)s`, the name captured. */
+const REFERENCE = /%\(([^)]+)\)s/g
+const REFERENCE_AT_START = new RegExp(`^${REFERENCE.source}`)
+
+/** The names `raw`'s `%(name)s` references name (a scan: `%%(x)s` counts too). */
+export function referencedNames(raw: string): string[] {
+  return [...raw.matchAll(REFERENCE)].map((m) => m[1]!)
+}
+
+/**
+ * Expands `raw`, a value read in `section` of `doc`, as ConfigParser does: `%(name)s` takes
+ * the section's raw value of that name, else [DEFAULT]'s.
+ */
+export function interpolateInSection(
+  raw: string,
+  doc: IniDocument,
+  section: IniSection,
+  place: ConfigPlace,
+  redact = false,
+): string {
+  const lookup = (name: string) =>
+    section.entries.get(name)?.value ?? doc.defaults.entries.get(name)?.value
+  return interpolate(raw, lookup, place, redact)
+}
 
 /**
  * Expands `raw`, looking names up with `lookup` (raw values of the section, then
@@ -52,7 +76,7 @@ function expand(
       out.push("%")
       rest = rest.slice(2)
     } else if (next === "(") {
-      const m = REFERENCE.exec(rest)
+      const m = REFERENCE_AT_START.exec(rest)
       if (!m)
         throw new ConfigError(
           place,

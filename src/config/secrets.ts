@@ -7,7 +7,7 @@
 import { readFileSync, type Stats, statSync } from "node:fs"
 import { ConfigError } from "../errors.ts"
 import { parseIni } from "./ini.ts"
-import { interpolate } from "./interpolate.ts"
+import { interpolateInSection } from "./interpolate.ts"
 import { literalEval } from "./literal-eval.ts"
 import { type Secrets, secretsSchema } from "./schema.ts"
 
@@ -38,11 +38,9 @@ export function parseSecrets(text: string, file: string): Secrets {
   const input: Record<string, Record<string, string>> = {}
   for (const [name, section] of doc.sections) {
     const values: Record<string, string> = {}
-    const lookup = (key: string) =>
-      section.entries.get(key)?.value ?? doc.defaults.entries.get(key)?.value
     for (const entry of section.entries.values()) {
       const place = { file, line: entry.line, section: name, key: entry.key }
-      const raw = interpolate(entry.value, lookup, place, true)
+      const raw = interpolateInSection(entry.value, doc, section, place, true)
       const value = literalEval(raw)
       values[entry.key] = typeof value === "string" ? value : raw
     }

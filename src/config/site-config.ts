@@ -8,7 +8,7 @@ import { ConfigError, type ConfigPlace, formatPlace } from "../errors.ts"
 import defaultsText from "./client-defaults.ini" with { type: "text" }
 import { didYouMean } from "./did-you-mean.ts"
 import { type IniDocument, parseIni } from "./ini.ts"
-import { interpolate } from "./interpolate.ts"
+import { interpolateInSection, referencedNames } from "./interpolate.ts"
 import { typedValue } from "./literal-eval.ts"
 import {
   customEnvSchema,
@@ -155,8 +155,6 @@ function addDocument(dict: Dict, doc: IniDocument, origin: "builtin" | "file"): 
       slots = new Map()
       dict.set(name, slots)
     }
-    const lookup = (key: string) =>
-      section.entries.get(key)?.value ?? doc.defaults.entries.get(key)?.value
     const own = [...section.entries.values()].map((e) => ({ e, from: section }))
     const inherited = [...doc.defaults.entries.values()]
       .filter((e) => !section.entries.has(e.key))
@@ -166,7 +164,7 @@ function addDocument(dict: Dict, doc: IniDocument, origin: "builtin" | "file"): 
         origin === "builtin"
           ? { file: doc.file, section: name, key: e.key }
           : { file: doc.file, line: e.line, section: from.name, key: e.key }
-      const text = interpolate(e.value, lookup, place)
+      const text = interpolateInSection(e.value, doc, section, place)
       slots.set(e.key, {
         value: typedValue(text),
         text,
@@ -241,7 +239,7 @@ function warnUnknown(doc: IniDocument, partitions: string[], warnings: ConfigWar
   const variables = new Set(doc.defaults.entries.keys())
   for (const section of [doc.defaults, ...doc.sections.values()])
     for (const entry of section.entries.values())
-      for (const m of entry.value.matchAll(/%\(([^)]+)\)s/g)) variables.add(m[1]!)
+      for (const name of referencedNames(entry.value)) variables.add(name)
   for (const [name, section] of doc.sections) {
     const place = { file, line: section.line, section: name }
     const keys = knownKeys(name, partitions)

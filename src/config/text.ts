@@ -7,6 +7,8 @@ const PY_SPACE =
   "\\t\\n\\v\\f\\r\\x1c-\\x1f \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000"
 const LEADING = new RegExp(`^[${PY_SPACE}]+`)
 const TRAILING = new RegExp(`[${PY_SPACE}]+$`)
+/** The first character that is not Python whitespace (`line.search` gives the indent). */
+export const PY_NON_SPACE = new RegExp(`[^${PY_SPACE}]`)
 
 /** Python's `str.strip()`. */
 export function pyStrip(s: string): string {
