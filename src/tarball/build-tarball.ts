@@ -90,8 +90,9 @@ export async function buildTarball(options: BuildOptions): Promise<BuildReport> 
     const members: MemoryMember[] = [...selection.members, ...runtimeMembers(credentials)]
     members.sort((a, b) => compareNames(a.name, b.name))
     const manifest = await manifestFor(members, install.root, options)
-    members.unshift(manifest)
-    members.sort((a, b) => compareNames(a.name, b.name))
+    // the manifest goes into its sorted place: the members are in order already
+    const after = members.findIndex((m) => compareNames(m.name, manifest.name) > 0)
+    members.splice(after === -1 ? members.length : after, 0, manifest)
     const report = await writeArchive(members, install.root, options)
     report.omitted = selection.omitted
     return report

@@ -129,8 +129,7 @@ export function selectInstall(files: InstallFile[]): InstallSelection {
   for (const dir of directories) {
     members.push({ name: `${RELEASE_DIR}/${dir}/`, type: "directory", mode: 0o755, size: 0 })
   }
-  const firstOfInode = new Map<string, string>()
-  for (const path of [...kept].sort(compareNames)) {
+  for (const path of kept) {
     const file = byPath.get(path) as InstallFile
     const name = `${RELEASE_DIR}/${path}`
     if (file.type === "symlink") {
@@ -141,18 +140,24 @@ export function selectInstall(files: InstallFile[]): InstallSelection {
         size: 0,
         linkname: file.linkTarget ?? "",
       })
-      continue
+    } else {
+      const mode = file.mode & 0o111 ? 0o755 : 0o644
+      members.push({ name, type: "file", mode, size: file.size, source: path })
     }
-    const mode = file.mode & 0o111 ? 0o755 : 0o644
-    const first = file.inode === undefined ? undefined : firstOfInode.get(file.inode)
-    if (first !== undefined) {
-      members.push({ name, type: "link", mode, size: 0, linkname: first })
-      continue
-    }
-    if (file.inode !== undefined) firstOfInode.set(file.inode, name)
-    members.push({ name, type: "file", mode, size: file.size, source: path })
   }
   members.sort((a, b) => compareNames(a.name, b.name))
+  // in archive order, so that a hard link always comes after the member it names
+  const firstOfInode = new Map<string, string>()
+  for (const [i, member] of members.entries()) {
+    const inode = member.source === undefined ? undefined : byPath.get(member.source)?.inode
+    if (inode === undefined) continue
+    const first = firstOfInode.get(inode)
+    if (first === undefined) {
+      firstOfInode.set(inode, member.name)
+    } else {
+      members[i] = { name: member.name, type: "link", mode: member.mode, size: 0, linkname: first }
+    }
+  }
   return {
     members,
     missing,
