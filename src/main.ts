@@ -4,23 +4,27 @@
  * chooses exit codes and calls `process.exit`.
  */
 import { commandHelp, parseCommandArgs } from "./cli/command.ts"
-import { COMMANDS, findCommand, subcommands } from "./cli/index.ts"
+import { COMMANDS, type CommandEntry, findCommand, subcommands } from "./cli/index.ts"
 // write(2), not process.stdout/stderr: their first use loads Node's streams, which took
 // `glidein --version` from 8.3 to 11.6 ms (compiled binary, medians of one run).
 import { writeStderr, writeStdout } from "./client/std-output.ts"
 import { EXIT, GlideinError, UsageError } from "./errors.ts"
 import { VERSION } from "./version.ts"
 
+/** One line per command: the names padded to the longest, then the summaries. */
+function commandRows(entries: CommandEntry[]): string[] {
+  const width = Math.max(...entries.map((c) => c.name.length))
+  return entries.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`)
+}
+
 function topHelp(): string {
-  const width = Math.max(...COMMANDS.map((c) => c.name.length))
-  const rows = COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`)
   return [
     `glidein ${VERSION} — grow an HTCondor pool into HPC clusters with pilot jobs`,
     "",
     "Usage: glidein <command> [options]",
     "",
     "Commands:",
-    ...rows,
+    ...commandRows(COMMANDS),
     "",
     "Options:",
     "  -h, --help     show help (also after any command)",
@@ -32,13 +36,11 @@ function topHelp(): string {
 }
 
 function groupHelp(group: string): string {
-  const entries = subcommands(group)
-  const width = Math.max(...entries.map((c) => c.name.length))
   return [
     `Usage: glidein ${group} <subcommand> [options]`,
     "",
     "Subcommands:",
-    ...entries.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    ...commandRows(subcommands(group)),
     "",
   ].join("\n")
 }
@@ -60,8 +62,7 @@ async function main(argv: string[]): Promise<number> {
   const found = findCommand(argv)
   if (!found) {
     if (subcommands(first).length > 0) {
-      const wantsHelp = argv[1] === undefined || argv[1] === "--help" || argv[1] === "-h"
-      if (wantsHelp && argv[1] !== undefined) {
+      if (argv[1] === "--help" || argv[1] === "-h") {
         writeStdout(groupHelp(first))
         return EXIT.ok
       }
@@ -77,7 +78,7 @@ async function main(argv: string[]): Promise<number> {
   const command = await found.entry.load()
   const args = parseCommandArgs(command, found.rest)
   if (args.flag("help")) {
-    writeStdout(commandHelp(command))
+    writeStdout(commandHelp(command, found.entry.summary))
     return EXIT.ok
   }
   return command.run(args)

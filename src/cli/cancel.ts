@@ -13,7 +13,6 @@ import type { Command } from "./command.ts"
 /** The `glidein cancel` command. */
 export const cancelCommand: Command = {
   name: "cancel",
-  summary: "remove the glideins this config submitted",
   usage: "--config FILE [--dry-run]",
   details: `Reads the config's journal (~/.glidein or $GLIDEIN_STATE_DIR), lists the user's live jobs
 named glidein (squeue, qselect, qstat, bjobs, condor_q), and runs the scheduler's cancel

@@ -10,7 +10,6 @@ import { UsageError } from "../errors.ts"
 export interface OptionSpec {
   type: "string" | "boolean"
   short?: string
-  multiple?: boolean
   /** Placeholder shown in help for string options, e.g. `FILE`. */
   value?: string
   description: string
@@ -22,7 +21,6 @@ export interface OptionSpec {
 export interface Command {
   /** Full name as typed, e.g. `tarball inject-password`. */
   name: string
-  summary: string
   /** Usage after `glidein <name> `, e.g. `--config FILE [--dry-run]`. */
   usage: string
   /** Extra paragraphs printed by `--help` after the options. */
@@ -51,7 +49,7 @@ const COMMON: Record<string, OptionSpec> = {
 export class Args {
   constructor(
     readonly command: Command,
-    readonly values: Record<string, string | boolean | string[] | undefined>,
+    readonly values: Record<string, string | boolean | undefined>,
     readonly positionals: string[],
   ) {}
 
@@ -64,11 +62,6 @@ export class Args {
     return typeof v === "string" ? v : undefined
   }
 
-  strings(name: string): string[] {
-    const v = this.values[name]
-    return Array.isArray(v) ? v : typeof v === "string" ? [v] : []
-  }
-
   requireString(name: string): string {
     const v = this.string(name)
     if (v === undefined) {
@@ -79,30 +72,15 @@ export class Args {
     }
     return v
   }
-
-  /** A whole number flag within [min, max], or `fallback` when absent. */
-  integer(name: string, fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER): number {
-    const v = this.string(name)
-    if (v === undefined) return fallback
-    const n = /^-?\d+$/.test(v.trim()) ? Number(v.trim()) : Number.NaN
-    if (!Number.isSafeInteger(n) || n < min || n > max) {
-      throw new UsageError(
-        `glidein ${this.command.name}: --${name} expects a whole number from ${min} to ${max}, got "${v}"`,
-      )
-    }
-    return n
-  }
 }
 
 /** Parses `argv` (after the command name) for `command`; throws UsageError with one line. */
 export function parseCommandArgs(command: Command, argv: string[]): Args {
   const options = { ...COMMON, ...command.options }
-  const config: Record<string, { type: "string" | "boolean"; short?: string; multiple?: boolean }> =
-    {}
+  const config: Record<string, { type: "string" | "boolean"; short?: string }> = {}
   for (const [name, spec] of Object.entries(options)) {
     config[name] = { type: spec.type }
     if (spec.short) config[name].short = spec.short
-    if (spec.multiple) config[name].multiple = true
   }
   let parsed: ReturnType<typeof parseArgs>
   try {
@@ -110,7 +88,7 @@ export function parseCommandArgs(command: Command, argv: string[]): Args {
   } catch (error) {
     throw new UsageError(`glidein ${command.name}: ${describeParseError(error)}`)
   }
-  const values = parsed.values as Record<string, string | boolean | string[] | undefined>
+  const values = parsed.values as Record<string, string | boolean | undefined>
   const args = new Args(command, values, parsed.positionals)
   if (values.help === true) return args
   const names = command.positionals?.names ?? []
@@ -137,10 +115,10 @@ function describeParseError(error: unknown): string {
   return message.split("\n")[0] ?? message
 }
 
-/** The `--help` text of a command. */
-export function commandHelp(command: Command): string {
+/** The `--help` text of a command, under its one-line summary (from the command table). */
+export function commandHelp(command: Command, summary: string): string {
   const lines = [
-    `glidein ${command.name} — ${command.summary}`,
+    `glidein ${command.name} — ${summary}`,
     "",
     `Usage: glidein ${command.name} ${command.usage}`.trimEnd(),
     "",

@@ -1,12 +1,15 @@
 /**
  * @module
  * The command table. Entries load their module only when chosen, so `glidein --version`
- * does not pay for the HTTP server, SQLite or the tar code.
+ * does not pay for the HTTP server, SQLite or the tar code. Each command's one-line summary
+ * lives here alone: `glidein --help` lists them without loading any command, and a
+ * command's own `--help` opens with the same line.
  */
 import type { Command } from "./command.ts"
 
 export interface CommandEntry {
   name: string
+  /** One line, shown by `glidein --help` and atop the command's own `--help`. */
   summary: string
   load: () => Promise<Command>
 }
@@ -24,17 +27,17 @@ export const COMMANDS: CommandEntry[] = [
   },
   {
     name: "submit",
-    summary: "submit glideins for the pool's demand (run from cron)",
+    summary: "submit glideins for the pool's demand to this cluster (run from cron)",
     load: async () => (await import("./submit.ts")).submitCommand,
   },
   {
     name: "cancel",
-    summary: "remove every glidein a config submitted",
+    summary: "remove the glideins this config submitted",
     load: async () => (await import("./cancel.ts")).cancelCommand,
   },
   {
     name: "tarball build",
-    summary: "make glidein.tar.gz from an HTCondor release or install",
+    summary: "make glidein.tar.gz from an HTCondor release tarball or install",
     load: async () => (await import("./tarball.ts")).tarballBuildCommand,
   },
   {

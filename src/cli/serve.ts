@@ -71,7 +71,6 @@ function waitForSignal(): Promise<string> {
 /** The `glidein serve` command. */
 export const serveCommand: Command = {
   name: "serve",
-  summary: "serve the pool's demand to sites (JSON-RPC, status page, metrics)",
   usage:
     "[--config FILE] [-p|--port 11001] [--host ADDR] [--constraint EXPR] [-u|--user NAME] [--delay 300] [--condor-q PATH] [--db FILE] [--tokens FILE] [--demo]",
   details: `Polls condor_q at start-up and then every --delay seconds, and serves the demand:

@@ -31,7 +31,6 @@ const credentialOptions = {
 /** `glidein tarball build` */
 export const tarballBuildCommand: Command = {
   name: "tarball build",
-  summary: "make glidein.tar.gz from an HTCondor release tarball or install",
   usage: "--condor PATH [--password FILE] [--token FILE] [-o glidein.tar.gz]",
   details: `PATH is an HTCondor release tarball (condor-*-stripped.tar.gz) or an unpacked install
 (a directory with sbin/condor_master). The archive keeps what a startd needs (sbin daemons,
@@ -84,7 +83,6 @@ written with mode 0600.`,
 /** `glidein tarball inject-password` */
 export const tarballInjectCommand: Command = {
   name: "tarball inject-password",
-  summary: "put the pool password (or an IDTOKEN) into a glidein tarball",
   usage: "TARBALL (--password FILE | --token FILE) (-o OUT | --in-place)",
   details: `The archive is rewritten as a stream (nothing is unpacked to disk): the credential goes
 in byte for byte with mode 0600, every other member keeps its bytes, mode, owner, link target
@@ -143,7 +141,6 @@ and place. The output is written to a temporary file, renamed when complete, and
 /** `glidein tarball inspect` */
 export const tarballInspectCommand: Command = {
   name: "tarball inspect",
-  summary: "show what a glidein tarball holds and check its manifest",
   usage: "TARBALL [--json]",
   details: `Lists the layout, says whether a pool credential is present (its size, mode and, for
 tokens, expiry; never its content) and checks every file against SHA256SUMS. Exits 1 when
