@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
-import { readFileSync, rmSync, statSync, symlinkSync } from "node:fs"
+import { readdirSync, readFileSync, rmSync, statSync, symlinkSync } from "node:fs"
 import path from "node:path"
 import { GLIDEIN_CONDOR_CONFIG, USER_JOB_WRAPPER_SH } from "../runtime/index.ts"
 import { buildTarball } from "./build-tarball.ts"
@@ -143,6 +143,27 @@ describe("buildTarball()", () => {
     )
     expect(tarMember(token.output, "tokens.d/glidein.token").equals(Buffer.from(TOKEN))).toBe(true)
   })
+
+  for (const phase of ["checksums", "writing"] as const) {
+    test(`stops when aborted while ${phase === "writing" ? "writing" : "computing checksums"}, leaving no output`, async () => {
+      const where = tempDir()
+      const output = path.join(where, "aborted.tar.gz")
+      const controller = new AbortController()
+      await expect(
+        buildTarball({
+          condor,
+          output,
+          credentials: { password: PASSWORD },
+          version: "0.0.0-test",
+          signal: controller.signal,
+          onProgress: (current) => {
+            if (current === phase) controller.abort()
+          },
+        }),
+      ).rejects.toThrow("interrupted; no output was written")
+      expect(readdirSync(where)).toEqual([])
+    })
+  }
 
   test("refuses a directory that is not an HTCondor install", async () => {
     const empty = tempDir()

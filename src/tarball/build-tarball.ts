@@ -16,6 +16,7 @@ import { openAtomicOutput } from "./atomic-output.ts"
 import { listInstall, openCondorInstall } from "./condor-install.ts"
 import type { Credentials } from "./credentials.ts"
 import { packHeader } from "./encode-entry.ts"
+import { InterruptedError } from "./interrupted-error.ts"
 import {
   CONFIG_PATH,
   FIXED_MTIME,
@@ -27,7 +28,6 @@ import {
   WRAPPER_PATH,
 } from "./layout.ts"
 import { ParallelGzip } from "./parallel-gzip.ts"
-import { InterruptedError } from "./read-archive.ts"
 import { compareNames, type PlannedMember, selectInstall } from "./select-install.ts"
 
 /** Inputs of buildTarball. */
@@ -234,7 +234,6 @@ async function writeArchive(
     gzip.destroy()
     packer.destroy()
     await out.discard()
-    if (error instanceof Error && error.name === "AbortError") throw new InterruptedError()
     throw error
   }
 

@@ -6,6 +6,7 @@
 import type { Stats } from "node:fs"
 import { type FileHandle, open, stat } from "node:fs/promises"
 import { GlideinError, UsageError } from "../errors.ts"
+import { InterruptedError } from "./interrupted-error.ts"
 import { systemReason } from "./system-reason.ts"
 import { TarFormatError } from "./tar-header.ts"
 import { readTar, type TarEvent } from "./tar-reader.ts"
@@ -30,13 +31,6 @@ export interface OpenArchive {
 
 /** Bytes read from the file at a time. */
 const READ_SIZE = 64 * 1024
-
-/** Thrown when a signal stops a command. */
-export class InterruptedError extends GlideinError {
-  constructor() {
-    super("interrupted; no output was written")
-  }
-}
 
 /** The gzip layer of an archive cannot be decoded. */
 class GzipError extends Error {}
