@@ -7,30 +7,19 @@ import { existsSync, readdirSync, readFileSync } from "node:fs"
 import path from "node:path"
 import { ConfigError } from "../errors.ts"
 import { literalEval, typedValue } from "./literal-eval.ts"
+import { hasPython, pythonConfigs, pythonJson, REFERENCE_SCRIPT } from "./python-reference.ts"
 import { pyglideinView } from "./site-config.ts"
 import type { IniValue } from "./types.ts"
 
 const here = import.meta.dir
 const corpusDir = path.resolve(here, "../..", "../shared/corpus/pyglidein-configs")
 const hasCorpus = existsSync(corpusDir)
-const hasPython = Bun.which("python3") !== null
-const reference = path.join(here, "testdata/pyglidein_config.py")
-const defaults = path.join(here, "client-defaults.ini")
 
 if (!hasPython) console.warn("python3 not found: skipping the differential tests against Python")
 if (!hasCorpus) console.warn(`${corpusDir} not found: skipping the corpus differential test`)
 
-type PythonResult = { sections: Record<string, Record<string, IniValue>> } | { error: string }
-
-/** Runs the Python reference once over many files. */
-function python(files: string[]): Record<string, PythonResult> {
-  const run = Bun.spawnSync(["python3", reference, defaults, ...files])
-  if (run.exitCode !== 0) throw new Error(`python3 failed: ${run.stderr.toString()}`)
-  return JSON.parse(run.stdout.toString())
-}
-
 function compare(files: string[]): number {
-  const expected = python(files)
+  const expected = pythonConfigs(files)
   let compared = 0
   for (const file of files) {
     const py = expected[file]!
@@ -73,13 +62,10 @@ describe("literalEval() matches ast.literal_eval on python3", () => {
     const script = [
       "import ast, json, sys, warnings",
       "warnings.simplefilter('ignore')",
-      `exec(open(${JSON.stringify(reference)}).read().split("def read(")[0])`,
+      `exec(open(${JSON.stringify(REFERENCE_SCRIPT)}).read().split("def read(")[0])`,
       "print(json.dumps([typed(c) for c in json.load(sys.stdin)]))",
     ].join("\n")
-    const run = Bun.spawnSync(["python3", "-c", script], {
-      stdin: new TextEncoder().encode(JSON.stringify(cases)),
-    })
-    const expected: IniValue[] = JSON.parse(run.stdout.toString())
+    const expected = pythonJson(["-c", script], JSON.stringify(cases)) as IniValue[]
     const ours = cases.map(typedValue)
     // \N{NAME} needs Python's Unicode name table; we keep such a value as text.
     const known = cases.map((c, i) => (c.includes("\\N{") ? ours[i]! : expected[i]!))

@@ -9,11 +9,11 @@ import path from "node:path"
 import { ConfigError } from "../errors.ts"
 import { seededRandom } from "../seeded-random.ts"
 import { configJson, describeConfig } from "./describe.ts"
+import { hasPython, pythonConfigs } from "./python-reference.ts"
 import { parseSiteConfig, pyglideinView } from "./site-config.ts"
 
 const here = import.meta.dir
 const corpusDir = path.resolve(here, "../..", "../shared/corpus/pyglidein-configs")
-const hasPython = Bun.which("python3") !== null
 if (!existsSync(corpusDir)) console.warn(`${corpusDir} not found: fuzzing our own fixtures only`)
 
 /** Seed texts: the corpus when present, and always our own fixtures. */
@@ -145,16 +145,10 @@ describe("random mutations of real configs", () => {
       writeFileSync(file, text)
       return file
     })
-    const run = Bun.spawnSync([
-      "python3",
-      path.join(here, "testdata/pyglidein_config.py"),
-      path.join(here, "client-defaults.ini"),
-      ...files,
-    ])
-    const expected = JSON.parse(run.stdout.toString())
+    const expected = pythonConfigs(files)
     let compared = 0
     files.forEach((file, i) => {
-      const py = expected[file]
+      const py = expected[file]!
       let ours: unknown
       const threw = onlyConfigErrors(() => {
         ours = pyglideinView(cases[i]!, file)

@@ -11,6 +11,8 @@
 import { describe, expect, test } from "bun:test"
 import { existsSync, readdirSync, readFileSync } from "node:fs"
 import path from "node:path"
+import { pythonConfigs } from "../config/python-reference.ts"
+import type { IniValue } from "../config/types.ts"
 import { schedulerFor } from "./index.ts"
 import type { JobSpec, SchedulerName } from "./types.ts"
 
@@ -18,32 +20,19 @@ const GOLDEN = path.resolve(import.meta.dir, "../..", "../shared/golden/pyglidei
 const HAVE_GOLDEN = existsSync(GOLDEN)
 if (!HAVE_GOLDEN) console.warn(`pyglidein-compat: skipped, ${GOLDEN} is absent`)
 
-type Value = string | number | boolean | null | Value[]
-type Config = Record<string, Record<string, Value>>
+type Config = Record<string, Record<string, IniValue>>
 
-/** Every golden config as Python's configparser + literal_eval read it (the reference). */
+/** Every golden config as pyglidein's Config class read it (the Python reference), by dir. */
 function loadConfigs(dirs: string[]): Record<string, Config> {
-  const script = `
-import ast, configparser, json, sys
-out = {}
-for d in sys.argv[1:]:
-    p = configparser.ConfigParser(interpolation=configparser.BasicInterpolation(), strict=False)
-    p.optionxform = str
-    p.read(d + "/config.used")
-    conf = {}
-    for s in p.sections():
-        conf[s] = {}
-        for k, v in p.items(s):
-            try:
-                conf[s][k] = ast.literal_eval(v)
-            except Exception:
-                conf[s][k] = v
-    out[d] = conf
-print(json.dumps(out))
-`
-  const run = Bun.spawnSync(["python3", "-c", script, ...dirs])
-  if (run.exitCode !== 0) throw new Error(`python3 failed: ${run.stderr.toString()}`)
-  return JSON.parse(run.stdout.toString())
+  const used = (dir: string) => path.join(dir, "config.used")
+  const read = pythonConfigs(dirs.map(used))
+  return Object.fromEntries(
+    dirs.map((dir) => {
+      const result = read[used(dir)]!
+      if ("error" in result) throw new Error(`python3 cannot read ${used(dir)}: ${result.error}`)
+      return [dir, result.sections]
+    }),
+  )
 }
 
 /** One file pyglidein submitted, and which partition it was for. */
@@ -138,7 +127,7 @@ function goldenResources(g: Golden): JobSpec["resources"] {
 function ourSpec(g: Golden): JobSpec {
   const section = { ...g.config.Cluster, ...g.config[g.partition] }
   const submitFile = g.config.SubmitFile ?? {}
-  const text = (v: Value | undefined) => (v === undefined || v === null ? undefined : String(v))
+  const text = (v: IniValue | undefined) => (v === undefined || v === null ? undefined : String(v))
   const extra: JobSpec["site"]["extra"] = {}
   for (const [k, v] of Object.entries({ ...section, ...submitFile })) {
     if (typeof v === "string" || typeof v === "number" || typeof v === "boolean") extra[k] = v
