@@ -53,3 +53,8 @@ export class ConfigError extends GlideinError {
     this.detail = detail
   }
 }
+
+/** What a failed system call says, for a message: its code (ENOENT, EACCES, …) or its text. */
+export function errorCode(error: unknown): string {
+  return (error as NodeJS.ErrnoException).code ?? (error as Error).message
+}

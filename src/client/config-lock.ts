@@ -6,7 +6,7 @@
  */
 
 import { closeSync, ftruncateSync, openSync, writeSync } from "node:fs"
-import { GlideinError } from "../errors.ts"
+import { errorCode, GlideinError } from "../errors.ts"
 
 const LOCK_EX = 2
 const LOCK_NB = 4
@@ -58,7 +58,7 @@ export async function tryLock(path: string): Promise<ConfigLock | undefined> {
   try {
     fd = openSync(path, "a", 0o600)
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message
+    const code = errorCode(error)
     throw new GlideinError(`cannot open the lock file ${path} (${code})`)
   }
   if (c.flock(fd, LOCK_EX | LOCK_NB) !== 0) {

@@ -7,6 +7,7 @@
  */
 import type { PartitionSettings } from "../config/schema.ts"
 import type { GlideinFilter, GlideinState, Scheduler } from "../schedulers/types.ts"
+import { partitionQueue } from "./job-spec.ts"
 import type { PartitionCounts } from "./plan-submissions.ts"
 import {
   type CommandResult,
@@ -17,7 +18,7 @@ import {
 } from "./run-command.ts"
 
 /** Limit for one counting command. */
-export const COUNT_TIMEOUT_MS = 60_000
+const COUNT_TIMEOUT_MS = 60_000
 
 /** What counting needs besides the partition. */
 export interface CountContext {
@@ -35,14 +36,6 @@ export interface GlideinCounts {
   heldIds: string[]
 }
 
-/** The batch queue a partition submits to (Slurm: `partition`, as the job script has it). */
-export function partitionQueue(
-  settings: PartitionSettings,
-  scheduler: Scheduler,
-): string | undefined {
-  return scheduler.name === "slurm" ? (settings.partition ?? settings.queue) : settings.queue
-}
-
 /** Counts the partition's glideins, or says in one line why it could not. */
 export async function countGlideins(
   partition: string,
@@ -50,7 +43,7 @@ export async function countGlideins(
   scheduler: Scheduler,
   ctx: CountContext,
 ): Promise<GlideinCounts | { error: string }> {
-  const queue = partitionQueue(settings, scheduler)
+  const queue = partitionQueue(settings)
   const filter: GlideinFilter = {
     user: ctx.user,
     partition,

@@ -7,7 +7,7 @@ import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs"
 import { join } from "node:path"
 import type { GlideinSettings } from "../config/schema.ts"
 import type { DemandRow } from "../demand/demand-row.ts"
-import { GlideinError, UsageError } from "../errors.ts"
+import { errorCode, GlideinError, UsageError } from "../errors.ts"
 import { parseDemand } from "./demand.ts"
 import { callJsonRpc, displayUrl, type RpcOptions } from "./json-rpc.ts"
 import { serverAddress } from "./server-address.ts"
@@ -80,7 +80,7 @@ function readStateFile(path: string): string {
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY)
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message
+    const code = errorCode(error)
     throw new GlideinError(`cannot read state file ${path} (${code})`)
   }
   try {
@@ -102,7 +102,7 @@ function readStateFile(path: string): string {
     return buffer.subarray(0, length).toString("utf8")
   } catch (error) {
     if (error instanceof GlideinError) throw error
-    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message
+    const code = errorCode(error)
     throw new GlideinError(`cannot read state file ${path} (${code})`)
   } finally {
     closeSync(fd)

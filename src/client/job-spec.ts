@@ -45,7 +45,7 @@ export interface JobFiles {
 export const WALLTIME_MARGIN_S = 300
 
 /** The glidein's WALLTIME in a batch job limited to `batchWalltimeS`. */
-export function glideinWalltimeS(batchWalltimeS: number): number {
+function glideinWalltimeS(batchWalltimeS: number): number {
   return Math.max(0, batchWalltimeS - WALLTIME_MARGIN_S)
 }
 
@@ -59,6 +59,12 @@ export function minBatchWalltimeS(retireTimeS?: number): number {
   let walltime = 1
   while (walltime - Math.max(1, Math.min(1200, Math.floor(walltime / 4))) < 60) walltime++
   return walltime + WALLTIME_MARGIN_S
+}
+
+/** The batch queue a partition submits to (Slurm: `partition`, as pyglidein's job script had
+ *  it, else `queue`); the default counts look in the same one. */
+export function partitionQueue(settings: PartitionSettings): string | undefined {
+  return settings.scheduler === "slurm" ? (settings.partition ?? settings.queue) : settings.queue
 }
 
 /** The job spec for `submission` on a partition configured by `settings`. */
@@ -90,8 +96,7 @@ export function buildJobSpec(
   for (const [name, value] of Object.entries(site.customEnv)) {
     if (!(name in env)) env[name] = value
   }
-  const queue =
-    settings.scheduler === "slurm" ? (settings.partition ?? settings.queue) : settings.queue
+  const queue = partitionQueue(settings)
   const spec: JobSpec = {
     partition: submission.partition,
     count: submission.count,

@@ -25,7 +25,7 @@ export interface RpcOptions {
 }
 
 /** Defaults for cron runs: a slow server costs at most about a minute. */
-export const RPC_DEFAULTS: RpcOptions = {
+const RPC_DEFAULTS: RpcOptions = {
   timeoutMs: 15_000,
   retries: 2,
   retryDelayMs: 500,

@@ -33,12 +33,7 @@ export function reportJson(report: RoundReport) {
     submissions: report.prepared.map((p) => ({
       partition: p.planned.partition,
       scheduler: p.scheduler.name,
-      count: p.rendered.jobs,
-      cpus: p.rendered.request.cpus,
-      memory_mb: p.rendered.request.memoryMb,
-      disk_kb: p.rendered.request.diskKb,
-      gpus: p.rendered.request.gpus,
-      walltime_s: p.rendered.request.walltimeS,
+      ...requestJson(p),
       env: { ...p.spec.env, ...p.spec.roundEnv },
       argv: p.argv,
       runs: p.rendered.runs,
@@ -49,6 +44,19 @@ export function reportJson(report: RoundReport) {
     unplaced: report.unplaced.map((u) => ({ shape: u.shape, count: u.count, reason: u.reason })),
     partitions: report.partitions.map(partitionLineJson),
     notes: report.notes,
+  }
+}
+
+/** How many glideins a submission makes and what each asks the batch system for, as JSON. */
+export function requestJson(p: PreparedSubmission) {
+  const r = p.rendered.request
+  return {
+    count: p.rendered.jobs,
+    cpus: r.cpus,
+    memory_mb: r.memoryMb,
+    disk_kb: r.diskKb,
+    gpus: r.gpus,
+    walltime_s: r.walltimeS,
   }
 }
 

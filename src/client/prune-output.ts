@@ -8,7 +8,7 @@ import { readdirSync, rmSync, statSync, utimesSync, writeFileSync } from "node:f
 import { join } from "node:path"
 
 /** Output files older than this are removed. */
-export const KEEP_OUTPUT_MS = 14 * 24 * 3600 * 1000
+const KEEP_OUTPUT_MS = 14 * 24 * 3600 * 1000
 const PRUNE_EVERY_MS = 24 * 3600 * 1000
 
 /**

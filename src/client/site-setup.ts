@@ -17,6 +17,7 @@ import { partitionPolicy } from "./partition-policy.ts"
 import type { PartitionPolicy } from "./plan-submissions.ts"
 import type { PartitionSetup } from "./prepare-submissions.ts"
 import { expandVars } from "./run-command.ts"
+import { batchWalltimeS } from "./size-glidein.ts"
 import { homeDir, type StatePaths, statePaths, stateRoot } from "./state-dir.ts"
 
 /** A partition with its planning policy. */
@@ -203,8 +204,7 @@ function startProblems(config: SiteConfig, partitions: PartitionRun[]): ConfigEr
   const needS = minBatchWalltimeS(retire === undefined ? undefined : Number(retire))
   for (const p of partitions) {
     const hours = p.settings.walltime_hrs
-    // As sizeGlidein turns walltime_hrs into the batch limit.
-    if (Math.round(hours * 3600) >= needS) continue
+    if (batchWalltimeS(hours) >= needS) continue
     const place = config.place(p.name, "walltime_hrs")
     if (problems.some((e) => formatPlace(e.place) === formatPlace(place))) continue
     const atLeast = Math.ceil(needS / 36) / 100

@@ -11,7 +11,13 @@ import { demandSource, describeSource, fetchDemand, SERVER_ENV } from "./demand-
 import { type JournalRecord, outstandingJobs, readJournal, type SubmitRecord } from "./journal.ts"
 import type { RpcOptions } from "./json-rpc.ts"
 import { withLoginName } from "./login-name.ts"
-import { describeShape, type PartitionLineJson, partitionLineJson, plural } from "./plan-report.ts"
+import {
+  describeShape,
+  type PartitionLineJson,
+  partitionLineJson,
+  plural,
+  requestJson,
+} from "./plan-report.ts"
 import { countPartitions, planRound } from "./plan-round.ts"
 import type { Unplaced } from "./plan-submissions.ts"
 import { type CommandRunner, runCommand } from "./run-command.ts"
@@ -31,7 +37,7 @@ export interface StatusDeps {
 /** Prints the site's status (text or `json`); exit 1 when demand or a count was unavailable. */
 export async function siteStatus(
   config: SiteConfig,
-  options: { json: boolean; server?: string; stateFile?: string },
+  options: { json: boolean; server?: string },
   deps: StatusDeps,
 ): Promise<number> {
   const setup = siteSetup(config, deps.env, deps.stateRoot)
@@ -54,16 +60,7 @@ export async function siteStatus(
       limit_per_submit: s.limit_per_submit,
       max_total_jobs: s.max_total_jobs,
       max_idle_jobs: s.max_idle_jobs,
-      would_submit: prepared
-        .filter((x) => x.planned.partition === p.name)
-        .map((x) => ({
-          count: x.rendered.jobs,
-          cpus: x.rendered.request.cpus,
-          memory_mb: x.rendered.request.memoryMb,
-          disk_kb: x.rendered.request.diskKb,
-          gpus: x.rendered.request.gpus,
-          walltime_s: x.rendered.request.walltimeS,
-        })),
+      would_submit: prepared.filter((x) => x.planned.partition === p.name).map(requestJson),
       last_submit: lastSubmit(journal, p.name),
       journaled_not_cancelled: outstanding.get(p.name)?.length ?? 0,
     }

@@ -35,7 +35,12 @@ export interface Sizing {
 }
 
 /** pyglidein's default mem_per_core when a partition that is not whole_node sets none. */
-export const DEFAULT_MEM_PER_CORE = 2000
+const DEFAULT_MEM_PER_CORE = 2000
+
+/** The batch limit, in whole seconds, of `walltime_hrs`. */
+export function batchWalltimeS(hours: number): number {
+  return Math.round(hours * 3600)
+}
 
 /**
  * Sizes one glidein for `shape` under `policy`. HTCondor glideins get 10 % memory and disk
@@ -43,7 +48,7 @@ export const DEFAULT_MEM_PER_CORE = 2000
  * (except Grid Engine, which grants memory per job) as many cores as memory-per-core requires.
  */
 export function sizeGlidein(shape: Shape, policy: SizingPolicy): Sizing {
-  const walltimeS = Math.round(policy.walltimeHours * 3600)
+  const walltimeS = batchWalltimeS(policy.walltimeHours)
   const family = schedulerFamily(policy.scheduler)
   const whole = policy.wholeNode
   if (whole) {
@@ -104,7 +109,7 @@ export function sizeGlidein(shape: Shape, policy: SizingPolicy): Sizing {
 }
 
 /** htcondor: requests per glidein; gridengine: memory per job; batch: memory per core. */
-export function schedulerFamily(name: SchedulerName): "htcondor" | "gridengine" | "batch" {
+function schedulerFamily(name: SchedulerName): "htcondor" | "gridengine" | "batch" {
   if (name === "htcondor") return "htcondor"
   if (name === "uge" || name === "sge") return "gridengine"
   return "batch"

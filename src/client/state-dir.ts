@@ -12,7 +12,7 @@
 import { existsSync, lstatSync, mkdirSync, type Stats, statSync } from "node:fs"
 import { userInfo } from "node:os"
 import { basename, dirname, join, resolve } from "node:path"
-import { GlideinError } from "../errors.ts"
+import { errorCode, GlideinError } from "../errors.ts"
 import { writeIfChanged } from "./write-if-changed.ts"
 
 /** The files of one config's state folder. */
@@ -109,10 +109,6 @@ function unusable(dir: string, why: string): GlideinError {
   return new GlideinError(
     `cannot use the state folder ${dir} (${why}); set GLIDEIN_STATE_DIR to a private folder of yours`,
   )
-}
-
-function errorCode(error: unknown): string {
-  return (error as NodeJS.ErrnoException).code ?? (error as Error).message
 }
 
 /** A file-name-safe form of a config or partition name. */

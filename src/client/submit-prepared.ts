@@ -13,7 +13,7 @@ import { type CommandRunner, outputTail } from "./run-command.ts"
 import { writeIfChanged } from "./write-if-changed.ts"
 
 /** Limit for one submit command. */
-export const SUBMIT_TIMEOUT_MS = 120_000
+const SUBMIT_TIMEOUT_MS = 120_000
 
 /** Writes glidein_start.sh and the rendered files into the submission's directory. */
 export function writeSubmissionFiles(
