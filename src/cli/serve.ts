@@ -15,7 +15,14 @@ import {
   runCondorQ,
 } from "../demand/index.ts"
 import { GlideinError } from "../errors.ts"
-import { createApp, DEFAULT_LIMITS, listen, loadTokens, ReportStore } from "../server/index.ts"
+import {
+  createApp,
+  type DemandPoint,
+  demandPointOf,
+  listen,
+  loadTokens,
+  ReportStore,
+} from "../server/index.ts"
 import { resolveServeOptions, type ServeOptions } from "../server/serve-options.ts"
 import { VERSION } from "../version.ts"
 import { type Command, NO_DAEMON } from "./command.ts"
@@ -48,12 +55,11 @@ function demandSource(options: ServeOptions): DemandSource {
 function backfillDemoHistory(store: ReportStore, now: number): void {
   const week = 7 * 86_400_000
   if (store.demandHistory(now - week).length > 0) return
+  const points: DemandPoint[] = []
   for (let t = now - week; t < now; t += 5 * 60_000) {
-    const counts = demoJobCounts(t)
-    const jobs = counts.reduce((n, k) => n + k.jobs, 0)
-    const gpuJobs = counts.find((k) => k.name === "photon-gpu")?.jobs ?? 0
-    store.recordDemand({ jobs, gpuJobs, shapes: counts.filter((k) => k.jobs > 0).length }, t)
+    points.push({ t, ...demandPointOf(demoJobCounts(t)) })
   }
+  store.recordDemandHistory(points)
 }
 
 function waitForSignal(): Promise<string> {
@@ -147,11 +153,7 @@ A failed poll keeps serving the last good table. Reports and history are kept in
       log,
       onPoll: (snapshot, ok) => {
         if (!ok || snapshot.rows === null || snapshot.updated === null) return
-        const gpuJobs = snapshot.rows.reduce((n, r) => n + (r.gpus > 0 ? r.count : 0), 0)
-        store.recordDemand(
-          { jobs: snapshot.jobs, gpuJobs, shapes: snapshot.rows.length },
-          snapshot.updated,
-        )
+        store.recordDemand(demandPointOf(snapshot.rows), snapshot.updated)
       },
     })
     const app = createApp({
@@ -161,7 +163,6 @@ A failed poll keeps serving the last good table. Reports and history are kept in
       log,
       version: VERSION,
       delayMs: options.delayS * 1000,
-      buckets: { demandMs: DEFAULT_LIMITS.demandBucketMs, siteMs: DEFAULT_LIMITS.siteBucketMs },
     })
     let server: ReturnType<typeof Bun.serve>
     try {

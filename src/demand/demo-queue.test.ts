@@ -8,7 +8,7 @@ describe("demoQueue()", () => {
   test("prints condor_q output that parses without a bad line, with the counts it promises", async () => {
     const result = await parseCondorQ(demoQueue(t))
     expect(result.badLines).toBe(0)
-    expect(result.jobs).toBe(demoJobCounts(t).reduce((n, k) => n + k.jobs, 0))
+    expect(result.jobs).toBe(demoJobCounts(t).reduce((n, k) => n + k.count, 0))
     expect(result.jobs).toBeGreaterThan(0)
     expect(new Set(result.rows.map((r) => r.os))).toEqual(
       new Set([null, "centos7", "sl6", "almalinux9", "el8"]),

@@ -182,14 +182,17 @@ export function* simulatedCondorQ(options: {
   yield* chunked(pick())
 }
 
-/** Idle jobs per kind at time `now` (ms): a smooth swing plus seeded noise per 5 minutes. */
-export function demoJobCounts(now: number): { name: string; jobs: number }[] {
+/**
+ * Idle jobs per kind at time `now` (ms): a smooth swing plus seeded noise per 5 minutes.
+ * `count` and `gpus` per job, as in the demand rows the kind parses into.
+ */
+export function demoJobCounts(now: number): { name: string; count: number; gpus: number }[] {
   const hours = now / 3_600_000
   const noise = seededRandom(Math.floor(now / 300_000))
   return KINDS.map((k) => {
     const wave = 1 + k.swing * Math.sin((2 * Math.PI * hours) / k.periodHours + k.phase)
-    const jobs = Math.max(0, Math.round(k.base * wave * (0.85 + 0.3 * noise())))
-    return { name: k.name, jobs }
+    const count = Math.max(0, Math.round(k.base * wave * (0.85 + 0.3 * noise())))
+    return { name: k.name, count, gpus: k.gpus ?? 0 }
   })
 }
 
@@ -199,7 +202,7 @@ export function* demoQueue(now: number): Generator<Uint8Array> {
   const noise = seededRandom(Math.floor(now / 300_000) ^ 0x5eed)
   function* lines(): Generator<string> {
     for (const [i, kind] of KINDS.entries()) {
-      const jobs = counts[i]?.jobs ?? 0
+      const jobs = counts[i]?.count ?? 0
       for (let j = 0; j < jobs; j++) yield line(kind, true, Math.floor(noise() * 3))
     }
   }

@@ -3,7 +3,7 @@ import { resolve } from "node:path"
 import type { DemandRow, DemandSnapshot } from "../demand/index.ts"
 import { ApiClientsSchema, ApiStateSchema } from "./api.ts"
 import { createApp, MAX_BODY_BYTES } from "./app.ts"
-import { ReportStore } from "./report-store.ts"
+import { ReportStore, type StoreLimits } from "./report-store.ts"
 import { parseTokens } from "./tokens.ts"
 
 type Body = string | Uint8Array
@@ -43,8 +43,10 @@ afterEach(() => {
   for (const s of stores.splice(0)) s.close()
 })
 
-function setup(options: { demand?: DemandSnapshot; tokens?: string } = {}) {
-  const store = ReportStore.open(":memory:")
+function setup(
+  options: { demand?: DemandSnapshot; tokens?: string; limits?: Partial<StoreLimits> } = {},
+) {
+  const store = ReportStore.open(":memory:", options.limits)
   stores.push(store)
   const logged: string[] = []
   const app = createApp({
@@ -470,6 +472,12 @@ describe("createApp() GET routes", () => {
     expect(page).toContain("condor_q failing")
     expect(page).toContain("condor_q did not finish within 300 s")
     expect(page).toContain('aria-current="page">Last week')
+  })
+
+  test("/ charts history in the store's bucket widths", async () => {
+    const { app } = setup({ limits: { siteBucketMs: 600_000 } })
+    const page = await (await app.request("/")).text()
+    expect(page).toContain("Glideins launched per site (per 10 min)")
   })
 
   test("unknown paths are 404, not the status page", async () => {

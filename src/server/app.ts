@@ -34,8 +34,6 @@ export interface AppDeps {
   delayMs: number
   /** A site is stale when its latest report is older than this (default 30 min). */
   staleAfterMs?: number
-  /** History bucket widths, as the store keeps them. */
-  buckets?: { demandMs: number; siteMs: number }
   now?: () => number
 }
 
@@ -103,7 +101,6 @@ async function readText(request: Request, limit: number): Promise<string | Unrea
 export function createApp(deps: AppDeps): Hono {
   const now = deps.now ?? Date.now
   const staleAfterMs = deps.staleAfterMs ?? 30 * 60_000
-  const buckets = deps.buckets ?? { demandMs: 60_000, siteMs: 300_000 }
   const { store, tokens, log } = deps
 
   const methods: Record<string, RpcMethod<RpcContext>> = {
@@ -278,8 +275,8 @@ export function createApp(deps: AppDeps): Hono {
       range,
       demandHistory: store.demandHistory(since),
       siteHistory: store.siteHistory(since),
-      demandBucketMs: buckets.demandMs,
-      siteBucketMs: buckets.siteMs,
+      demandBucketMs: store.bucketWidths.demandMs,
+      siteBucketMs: store.bucketWidths.siteMs,
     })
     return page.toString()
   }

@@ -14,5 +14,11 @@ export { formatAge, formatDuration } from "./format-age.ts"
 export { RPC_CODES } from "./json-rpc.ts"
 export { type ListenOptions, listen } from "./listen.ts"
 export { type ClientReport, METRIC_NAMES, type MetricName } from "./monitoring.ts"
-export { DEFAULT_LIMITS, ReportStore, type StoreLimits } from "./report-store.ts"
+export {
+  DEFAULT_LIMITS,
+  type DemandPoint,
+  demandPointOf,
+  ReportStore,
+  type StoreLimits,
+} from "./report-store.ts"
 export { loadTokens, parseTokens, TokenSet } from "./tokens.ts"

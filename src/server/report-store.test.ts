@@ -12,8 +12,9 @@ import {
 } from "node:fs"
 import { tmpdir } from "node:os"
 import { dirname, join } from "node:path"
+import { demoJobCounts, demoQueue, parseCondorQ } from "../demand/index.ts"
 import { type ClientReport, METRIC_NAMES } from "./monitoring.ts"
-import { ReportStore } from "./report-store.ts"
+import { demandPointOf, ReportStore } from "./report-store.ts"
 
 const dirs: string[] = []
 afterEach(() => {
@@ -108,6 +109,31 @@ describe("ReportStore", () => {
     store.close()
   })
 
+  test("recordDemandHistory() stores many polls at once, each in its bucket, and prunes once", () => {
+    const day = 86_400_000
+    const store = ReportStore.open(":memory:", { historyRetentionMs: 2 * day })
+    const point = (t: number, jobs: number) => ({ t, jobs, gpuJobs: 0, shapes: 1 })
+    store.recordDemandHistory([
+      point(T0 - 3 * day, 1),
+      point(T0, 2),
+      point(T0 + 30_000, 3),
+      point(T0 + 60_000, 4),
+    ])
+    // The first is older than the retention from the latest; the last poll in a bucket wins.
+    expect(store.demandHistory(0)).toEqual([point(T0, 3), point(T0 + 60_000, 4)])
+    store.recordDemandHistory([])
+    expect(store.demandHistory(0)).toHaveLength(2)
+    store.close()
+  })
+
+  test("bucketWidths are the widths of its history points", () => {
+    const store = ReportStore.open(":memory:", { demandBucketMs: 30_000, siteBucketMs: 600_000 })
+    expect(store.bucketWidths).toEqual({ demandMs: 30_000, siteMs: 600_000 })
+    store.recordDemand({ jobs: 1, gpuJobs: 0, shapes: 1 }, T0 + 45_000)
+    expect(store.demandHistory(0).map((p) => p.t)).toEqual([T0 + 30_000])
+    store.close()
+  })
+
   test("refuses a database of another schema version and names a file that is not one", () => {
     const path = tempDb()
     ReportStore.open(path).close()
@@ -170,4 +196,24 @@ describe("ReportStore", () => {
       }
     },
   )
+})
+
+describe("demandPointOf()", () => {
+  test("counts idle jobs, those asking for GPUs and shapes", () => {
+    const rows = [
+      { count: 120, gpus: 0 },
+      { count: 7, gpus: 1 },
+      { count: 3, gpus: 2 },
+      { count: 0, gpus: 1 },
+    ]
+    expect(demandPointOf(rows)).toEqual({ jobs: 130, gpuJobs: 10, shapes: 3 })
+  })
+
+  test("gives the demo queue's counts the point of its parsed table (serve --demo's history)", async () => {
+    for (let hour = 0; hour < 24; hour += 5) {
+      const t = T0 + hour * 3_600_000
+      const parsed = await parseCondorQ(demoQueue(t))
+      expect(demandPointOf(demoJobCounts(t))).toEqual(demandPointOf(parsed.rows))
+    }
+  })
 })

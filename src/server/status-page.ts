@@ -231,7 +231,7 @@ function charts(d: StatusPageData) {
       : html`<a href="?range=${r}">${text}</a>`
   return html`<section aria-labelledby="history">
 <h2 id="history">History <nav class="range" aria-label="Chart range">${link("day", "Last day")} ${link("week", "Last week")}</nav></h2>
-<div class="charts">${demandChart}${site("running", "Running glideins per site")}${site("idle", "Idle glideins per site")}${site("launched", "Glideins launched per site (per 5 min)")}</div>
+<div class="charts">${demandChart}${site("running", "Running glideins per site")}${site("idle", "Idle glideins per site")}${site("launched", `Glideins launched per site (per ${formatDuration(d.siteBucketMs)})`)}</div>
 <p class="muted">Times in UTC.</p>
 </section>`
 }
