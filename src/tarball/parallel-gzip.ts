@@ -3,8 +3,8 @@
  * 256 KiB blocks, each block is deflated by a worker with the 32 KiB before it as preset
  * dictionary and ends on a byte boundary (a sync flush), and the compressed blocks are joined in
  * order into one gzip member whose CRC and length the main thread keeps. The ratio is within a
- * fraction of a percent of a single deflate stream, and the output depends only on the input
- * and the level, not on the number of threads.
+ * fraction of a percent of a single deflate stream, and the output depends only on the input,
+ * not on the number of threads.
  *
  * Block buffers travel to the workers and back (transferred, not copied) and are reused, so
  * memory stays at a few blocks however large the input is.
@@ -14,8 +14,6 @@ import zlib from "node:zlib"
 
 /** Settings of a ParallelGzip. */
 export interface ParallelGzipOptions {
-  /** Compression level 1–9 (default 6, as gzip and pigz). */
-  level?: number
   /** Worker threads (default: available cores, at most 8). */
   threads?: number
   /** Uncompressed bytes per block (default 256 KiB). */
@@ -26,6 +24,8 @@ export interface ParallelGzipOptions {
 // worker's allocator caches the process stays well under 100 MB on a 520 MB rewrite
 const DEFAULT_BLOCK = 256 * 1024
 const WINDOW = 32 * 1024
+/** Compression level: the default of gzip and pigz. */
+const LEVEL = 6
 
 /**
  * A request to a worker: deflate the first `length` bytes of `data` after `dictionary`; `last`
@@ -37,7 +37,6 @@ interface Job {
   length: number
   dictionary: Uint8Array | null
   last: boolean
-  level: number
 }
 
 /** A worker's answer: the deflated block and the input buffer handed back, or the error. */
@@ -50,15 +49,15 @@ interface Done {
 
 /**
  * The worker's body. It runs from its own source text (see `workerSource`), so it may use
- * nothing but its argument and the worker's globals.
+ * nothing but its arguments and the worker's globals.
  */
-function deflateWorker(z: typeof zlib): void {
+function deflateWorker(z: typeof zlib, level: number): void {
   const scope = globalThis as unknown as {
     onmessage: ((event: MessageEvent<Job>) => void) | null
     postMessage(message: Done, transfer: ArrayBuffer[]): void
   }
   scope.onmessage = (event) => {
-    const { id, data, length, dictionary, last, level } = event.data
+    const { id, data, length, dictionary, last } = event.data
     try {
       const options: zlib.ZlibOptions = {
         level,
@@ -81,11 +80,10 @@ function deflateWorker(z: typeof zlib): void {
  * code runs under `bun` and inside the compiled single-file executable, which has no separate
  * worker entry point.
  */
-const workerSource = `import * as z from "node:zlib";\n(${deflateWorker.toString()})(z.default ?? z);\n`
+const workerSource = `import * as z from "node:zlib";\n(${deflateWorker.toString()})(z.default ?? z, ${LEVEL});\n`
 
 /** Takes bytes in, hands gzip out to `output` (in order, one call at a time). */
 export class ParallelGzip {
-  private readonly level: number
   private readonly blockSize: number
   private readonly workers: Worker[] = []
   private readonly load: number[] = []
@@ -110,7 +108,6 @@ export class ParallelGzip {
     private readonly output: (bytes: Uint8Array) => Promise<void>,
     options: ParallelGzipOptions = {},
   ) {
-    this.level = options.level ?? 6
     this.blockSize = options.blockSize ?? DEFAULT_BLOCK
     const threads = Math.max(1, options.threads ?? Math.min(os.availableParallelism(), 8))
     this.maxInFlight = threads * 2
@@ -124,7 +121,7 @@ export class ParallelGzip {
       this.workers.push(worker)
       this.load.push(0)
     }
-    this.enqueue(gzipHeader(this.level))
+    this.enqueue(gzipHeader())
   }
 
   /** Adds bytes; resolves once there is room for more. */
@@ -198,7 +195,6 @@ export class ParallelGzip {
       length: this.fill,
       dictionary,
       last,
-      level: this.level,
     }
     this.load[index] = (this.load[index] ?? 0) + 1
     this.inFlight++
@@ -256,8 +252,10 @@ function lastWindow(before: Uint8Array | null, data: Uint8Array): Uint8Array | n
   return joined
 }
 
-/** The 10-byte gzip header: no name, no mtime (reproducible), OS "Unix", as pigz -n writes. */
-function gzipHeader(level: number): Uint8Array {
-  const xfl = level >= 9 ? 2 : level <= 1 ? 4 : 0
-  return Uint8Array.of(0x1f, 0x8b, 8, 0, 0, 0, 0, 0, xfl, 3)
+/**
+ * The 10-byte gzip header: no name, no mtime (reproducible), extra flags 0 (neither the fastest
+ * nor the best level), OS "Unix", as pigz -n writes.
+ */
+function gzipHeader(): Uint8Array {
+  return Uint8Array.of(0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3)
 }
