@@ -72,7 +72,7 @@ const optionalFactor = z.optional(
 )
 
 /** The schedulers glidein submits to (matched case-insensitively, as in real configs). */
-export const SCHEDULER_NAMES = [
+const SCHEDULER_NAMES = [
   "htcondor",
   "slurm",
   "pbs",
@@ -91,7 +91,7 @@ const scheduler = z.pipe(
 
 /** Demand columns `prioritize_jobs` may name; `-` in front sorts ascending. pyglidein's own
  *  default says "gpu", which matches no column, so the singular forms are accepted too. */
-export const PRIORITY_COLUMNS = ["cpus", "gpus", "memory", "disk", "count", "cpu", "gpu"] as const
+const PRIORITY_COLUMNS = ["cpus", "gpus", "memory", "disk", "count", "cpu", "gpu"] as const
 
 const priority = z.array(z.string(), { error: 'expected a list like ["memory", "disk"]' }).check(
   z.refine(

@@ -8,7 +8,7 @@
  * @example
  * ```ts
  * const scheduler = schedulerFor("SLURM")            // names are case-insensitive
- * if (!scheduler) throw new ConfigError(place, `expected one of ${schedulerNames()}`)
+ * if (!scheduler) throw new ConfigError(place, "no such scheduler")
  * const job = scheduler.render(spec)                 // files, argv, request, runs
  * ```
  */
@@ -35,9 +35,4 @@ export const SCHEDULERS: Readonly<Record<SchedulerName, Scheduler>> = {
 export function schedulerFor(name: string): Scheduler | undefined {
   const key = name.trim().toLowerCase()
   return Object.hasOwn(SCHEDULERS, key) ? SCHEDULERS[key as SchedulerName] : undefined
-}
-
-/** The valid scheduler names, for an error message: `htcondor, slurm, pbs, uge, sge, lsf`. */
-export function schedulerNames(): string {
-  return Object.keys(SCHEDULERS).join(", ")
 }

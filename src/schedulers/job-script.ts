@@ -13,7 +13,7 @@ import type { GlideinResources, JobSpec, RenderedJob } from "./types.ts"
 export const JOB_NAME = "glidein"
 
 /** How one submission is shaped: one array of `tasks`, or `runs` separate submissions. */
-export interface Shape {
+interface Shape {
   /** True when the glideins go out as one array job. */
   array: boolean
   /** Glideins per submit-command run. */
@@ -66,7 +66,7 @@ function pad2(n: number): string {
 }
 
 /** Where a setting came from, for errors about its value. */
-export interface Place {
+interface Place {
   section: string
   key: string
 }
@@ -169,7 +169,7 @@ export function envAssignments(
 }
 
 /** What a `roundEnv` value may hold: no quotes, spaces or shell syntax, in any batch system. */
-export const ROUND_VALUE = /^[A-Za-z0-9._~:/%+=-]*$/
+const ROUND_VALUE = /^[A-Za-z0-9._~:/%+=-]*$/
 
 /** The command that starts the glidein from a clean environment in the current directory. */
 export function startCommand(job: JobSpec, assignments: string[], script: string): string {
