@@ -21,7 +21,7 @@ import { GlideinError, UsageError } from "../errors.ts"
 import { describeReadFailure, type OpenArchive, openArchive } from "./read-archive.ts"
 import type { InstallFile } from "./select-install.ts"
 import { systemReason } from "./system-reason.ts"
-import { normalizeName } from "./tar-header.ts"
+import { memberPath, normalizeName } from "./tar-header.ts"
 
 /** An install ready to be listed; `cleanup` removes what was unpacked for it. */
 export interface CondorInstall {
@@ -117,7 +117,7 @@ async function unpackRelease(
       await file?.close()
       file = undefined
       const { entry } = event
-      const parts = normalizeName(entry.name).replace(/\/+$/, "").split("/")
+      const parts = memberPath(entry.name).split("/")
       const dirIndex = INSTALL_DIRS.has(parts[0] ?? "") ? 0 : 1
       if (!INSTALL_DIRS.has(parts[dirIndex] ?? "") || parts.length <= dirIndex + 1) continue
       if (parts.some((p) => p === ".." || p === "")) {

@@ -18,7 +18,7 @@ import {
   openArchive,
   type ReadOptions,
 } from "./read-archive.ts"
-import { normalizeName, type TarEntry } from "./tar-header.ts"
+import { memberPath, normalizeName, type TarEntry } from "./tar-header.ts"
 
 /** A credential member, described without its content. */
 export interface CredentialFacts {
@@ -108,7 +108,7 @@ export async function inspectTarball(
       finish()
       const { entry } = event
       if (entry.type === "global-header") continue
-      const name = normalizeName(entry.name).replace(/\/+$/, "")
+      const name = memberPath(entry.name)
       report.members++
       present.add(name)
       const top = name.split("/")[0] ?? ""

@@ -12,7 +12,7 @@
 import type { Credentials } from "./credentials.ts"
 import { encodeEntry, type NewEntry } from "./encode-entry.ts"
 import { FIXED_MTIME, PASSWORD_PATH, TOKEN_DIR, TOKEN_PATH } from "./layout.ts"
-import { normalizeName, type TarEntry, TarFormatError } from "./tar-header.ts"
+import { memberPath, normalizeName, type TarEntry, TarFormatError } from "./tar-header.ts"
 import type { TarEvent } from "./tar-reader.ts"
 
 /** What the rewrite did, by archive path. */
@@ -51,7 +51,7 @@ export async function* rewriteCredentials(
     }
     report.entries++
     const entry = event.entry
-    const name = normalizeName(entry.name).replace(/\/+$/, "")
+    const name = memberPath(entry.name)
     skipping = false
 
     if (credentials.password && name === PASSWORD_PATH) {

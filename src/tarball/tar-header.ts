@@ -227,3 +227,8 @@ export function normalizeName(name: string): string {
   while (n.startsWith("/")) n = n.slice(1)
   return n
 }
+
+/** A member's path for comparing with a layout path: normalized, without trailing slashes. */
+export function memberPath(name: string): string {
+  return normalizeName(name).replace(/\/+$/, "")
+}
