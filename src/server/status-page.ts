@@ -7,6 +7,7 @@ import { html, raw } from "hono/html"
 import type { DemandSnapshot } from "../demand/index.ts"
 import { formatAge, formatDuration } from "./format-age.ts"
 import type { DemandPoint, SitePoint, StoredClient } from "./report-store.ts"
+import { siteLabel } from "./site-label.ts"
 import { lineChart, type Series } from "./svg-chart.ts"
 
 /** The two chart ranges the page offers. */
@@ -135,11 +136,6 @@ function demandTable(d: StatusPageData) {
 <tbody>${shown}</tbody></table></div>${more}`
 }
 
-/** "name (uuid)" when a token name is known, else the uuid. */
-export function siteLabel(c: Pick<StoredClient, "uuid" | "tokenName">): string {
-  return c.tokenName ? `${c.tokenName} (${c.uuid})` : c.uuid
-}
-
 function partitionsOf(c: StoredClient): string {
   const names = new Set([
     ...Object.keys(c.metrics.glideins_running),
@@ -162,7 +158,7 @@ function sitesTable(d: StatusPageData) {
   const rows = d.clients.map((c) => {
     const age = d.now - c.lastSeen
     const stale = age > d.staleAfterMs
-    return html`<tr><td class="text site" title="${siteLabel(c)}">${siteLabel(c)}</td><td class="text"><time datetime="${new Date(c.lastSeen).toISOString()}">${formatAge(age)}</time></td><td class="text">${stale ? html`<span class="pill warn">stale</span>` : html`<span class="pill ok">ok</span>`}</td><td>${fmt(c.running)}</td><td>${fmt(c.idle)}</td><td>${fmt(c.launched)}</td><td class="text muted">${partitionsOf(c)}</td></tr>`
+    return html`<tr><td class="text site" title="${siteLabel(c.uuid, c.tokenName)}">${siteLabel(c.uuid, c.tokenName)}</td><td class="text"><time datetime="${new Date(c.lastSeen).toISOString()}">${formatAge(age)}</time></td><td class="text">${stale ? html`<span class="pill warn">stale</span>` : html`<span class="pill ok">ok</span>`}</td><td>${fmt(c.running)}</td><td>${fmt(c.idle)}</td><td>${fmt(c.launched)}</td><td class="text muted">${partitionsOf(c)}</td></tr>`
   })
   return html`<div class="table-wrap"><table>
 <thead><tr><th scope="col" class="text">Site</th><th scope="col" class="text">Last report</th><th scope="col" class="text">State</th><th scope="col">Running</th><th scope="col">Idle</th><th scope="col">Launched</th><th scope="col" class="text">Partitions (running/idle/launched)</th></tr></thead>
@@ -206,7 +202,7 @@ function charts(d: StatusPageData) {
   // Polls minutes apart are one line; only a longer silence (server down) shows as a gap.
   const demandGap = Math.max(10 * 60_000, d.demandBucketMs * 2.5, d.delayMs * 2.5)
   const siteGap = d.siteBucketMs * 3.5
-  const labels = new Map(d.clients.map((c) => [c.uuid, siteLabel(c)]))
+  const labels = new Map(d.clients.map((c) => [c.uuid, siteLabel(c.uuid, c.tokenName)]))
   const demandChart = lineChart({
     title: "Idle jobs in the queue",
     series: [

@@ -71,7 +71,7 @@ describe("renderStatusText()", () => {
         "Sites: 2 (1 reporting, 1 stale after 30 min)",
         "  SITE                    LAST REPORT  RUNNING  IDLE  LAUNCHED  STATE",
         "  alberta (alice@login1)  1 min ago         12     3         5  ok",
-        "  bob?[31m@evil           2 h ago            0     0         0  stale",
+        "  bob\\u001b[31m@evil      2 h ago            0     0         0  stale",
         "",
       ].join("\n"),
     )
@@ -100,6 +100,24 @@ describe("renderStatusText()", () => {
     )
     expect(text).toContain("no demand table yet")
     expect(text).toContain("Demand: none yet")
+  })
+
+  test("shows a server's bidi overrides and line separators, never obeys them", () => {
+    const text = renderStatusText(
+      "http://pool:11001",
+      {
+        ...STATE,
+        error: "condor_q failed\u202e gnp.exe\u2028forged line",
+        error_at: iso(NOW),
+        rows: [{ ...STATE.rows![0]!, os: "centos7\u202e" }],
+      },
+      { ...CLIENTS, clients: [{ ...CLIENTS.clients[0]!, uuid: "alice\u2066@login1" }] },
+      NOW,
+    )
+    expect(text).toContain("condor_q failed\\u202e gnp.exe\\u2028forged line\n")
+    expect(text).toContain("centos7\\u202e\n")
+    expect(text).toContain("alberta (alice\\u2066@login1)")
+    expect(text).not.toMatch(/[\u202e\u2066\u2028]/)
   })
 })
 

@@ -2,9 +2,11 @@
  * `glidein status --server` for a terminal: the server's demand table and sites in aligned
  * columns, with the poll's age and last error. Pure: takes the API's JSON, returns text.
  */
+import { printable } from "../client/printable.ts"
 import type { DemandRow } from "../demand/index.ts"
 import type { ApiClients, ApiState } from "./api.ts"
 import { formatAge, formatDuration } from "./format-age.ts"
+import { siteLabel } from "./site-label.ts"
 
 type Align = "left" | "right"
 
@@ -23,11 +25,6 @@ function n(value: number): string {
   return value.toLocaleString("en-US")
 }
 
-/** Control characters from a server are shown, not obeyed, by the terminal. */
-function clean(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, "?")
-}
-
 function ms(iso: string | null): number | null {
   return iso === null ? null : Date.parse(iso)
 }
@@ -43,7 +40,7 @@ function pollLine(state: ApiState, now: number): string[] {
   }
   const since = ms(state.error_at)
   const lines = [
-    `${source} FAILING${since === null ? "" : ` (${formatAge(now - since)})`}: ${clean(state.error)}`,
+    `${source} FAILING${since === null ? "" : ` (${formatAge(now - since)})`}: ${printable(state.error)}`,
   ]
   lines.push(
     updated === null
@@ -63,7 +60,7 @@ export function demandTable(rows: DemandRow[]): string {
       n(r.memory),
       n(r.disk),
       String(r.gpus),
-      clean(r.os ?? "any"),
+      printable(r.os ?? "any"),
     ]),
     ["right", "right", "right", "right", "right", "left"],
   )
@@ -96,7 +93,7 @@ export function renderStatusText(
       formatTable(
         ["SITE", "LAST REPORT", "RUNNING", "IDLE", "LAUNCHED", "STATE"],
         clients.clients.map((c) => [
-          clean(c.token_name ? `${c.token_name} (${c.uuid})` : c.uuid),
+          printable(siteLabel(c.uuid, c.token_name)),
           formatAge(now - Date.parse(c.last_report)),
           n(c.running),
           n(c.idle),
