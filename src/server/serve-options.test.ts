@@ -1,19 +1,15 @@
 import { afterEach, describe, expect, test } from "bun:test"
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
-import { tmpdir } from "node:os"
+import { writeFileSync } from "node:fs"
+import { tmpdir, userInfo } from "node:os"
 import { join } from "node:path"
 import { ConfigError, UsageError } from "../errors.ts"
+import { cleanUp, tempDir } from "../test-support.ts"
 import { defaultDbPath, resolveServeOptions } from "./serve-options.ts"
 
-const dirs: string[] = []
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true })
-})
+afterEach(cleanUp)
 
 function configFile(text: string): string {
-  const dir = mkdtempSync(join(tmpdir(), "glidein-serve-config-"))
-  dirs.push(dir)
-  const file = join(dir, "server.ini")
+  const file = join(tempDir("glidein-serve-config-"), "server.ini")
   writeFileSync(file, text)
   return file
 }
@@ -45,6 +41,12 @@ describe("resolveServeOptions()", () => {
       db: "/var/state/glidein/serve-demo.db",
     })
     expect(defaultDbPath({ HOME: "/h" }, false)).toBe("/h/.local/state/glidein/serve.db")
+  })
+
+  test("an empty or missing HOME (cron) takes the home directory from the password database", () => {
+    const db = join(userInfo().homedir, ".local/state/glidein/serve.db")
+    expect(defaultDbPath({ HOME: "" }, false)).toBe(db)
+    expect(defaultDbPath({}, false)).toBe(db)
   })
 
   test("takes the [server] section of --config, and flags over it", async () => {

@@ -4,8 +4,8 @@
  * `delay`, `condor_q`, `db`, `tokens`, `demo`) over the defaults. Each value is checked once,
  * and an error names the flag, or the file, line, section and key it came from.
  */
-import { homedir } from "node:os"
 import { join } from "node:path"
+import { homeDir } from "../client/state-dir.ts"
 import { didYouMean } from "../config/did-you-mean.ts"
 import { parseIni } from "../config/ini.ts"
 import { interpolate } from "../config/interpolate.ts"
@@ -57,8 +57,7 @@ const SECTION = "server"
 
 /** Where the database goes by default: the XDG state directory. */
 export function defaultDbPath(env: Record<string, string | undefined>, demo: boolean): string {
-  const home = env.HOME ?? homedir()
-  const state = env.XDG_STATE_HOME || join(home, ".local", "state")
+  const state = env.XDG_STATE_HOME || join(homeDir(env), ".local", "state")
   return join(state, "glidein", demo ? "serve-demo.db" : "serve.db")
 }
 
@@ -156,10 +155,10 @@ export async function resolveServeOptions(
   }
 
   const demoValue = pick("demo", "demo")
-  const demo = demoValue?.value === true || demoValue?.value === "true"
   if (demoValue && typeof demoValue.value !== "boolean") {
     fail(demoValue.source, `expects True or False, got ${JSON.stringify(demoValue.value)}`)
   }
+  const demo = demoValue?.value === true
   const port = pick("port", "port")
   const host = pick("host", "host")
   const delay = pick("delay", "delay")
