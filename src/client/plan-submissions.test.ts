@@ -78,6 +78,7 @@ describe("planSubmissions() limits", () => {
       {
         shape: { cpus: 1, memory: 1000, disk: 10000, gpus: 0, os: null },
         count: 23,
+        kind: "limited",
         reason: "partition limits reached in [Cluster]",
       },
     ])
@@ -369,6 +370,7 @@ describe("planSubmissions() across partitions", () => {
       {
         shape: { cpus: 8, memory: 64000, disk: 10000, gpus: 0, os: null },
         count: 5,
+        kind: "refused",
         reason:
           "no partition can run these jobs: [gpu] GPU-only partition, the jobs want no GPU; [cpu] memory 64000 MB > max_memory_per_job 24000",
       },

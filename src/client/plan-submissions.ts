@@ -67,6 +67,9 @@ export interface PartitionOutcome {
 export interface Unplaced {
   shape: DemandShape
   count: number
+  /** "limited": a partition could run them but is at a limit this round (a later run may
+   *  place them); "refused": no partition can run them at all. */
+  kind: "limited" | "refused"
   reason: string
 }
 
@@ -137,7 +140,12 @@ export function planSubmissions(
   }
   const unplaced = pending
     .filter((item) => item.count > 0)
-    .map((item) => ({ shape: item.shape, count: item.count, reason: unplacedReason(item) }))
+    .map((item) => ({
+      shape: item.shape,
+      count: item.count,
+      kind: item.limited.length > 0 ? ("limited" as const) : ("refused" as const),
+      reason: unplacedReason(item),
+    }))
   return { submissions, partitions: outcomes, unplaced }
 }
 

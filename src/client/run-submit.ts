@@ -265,7 +265,7 @@ async function submitRound(
     if (outcome.error !== undefined) code = EXIT.failure
   })
   for (const u of plan.unplaced) {
-    if (u.reason.startsWith("no partition")) {
+    if (u.kind === "refused") {
       deps.stderr(
         `glidein submit: cannot place ${plural(u.count, "job")} of ${describeShape(u.shape)}: ${u.reason}\n`,
       )

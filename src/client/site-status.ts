@@ -162,7 +162,7 @@ function statusText(status: Status, outstanding: Map<string, string[]>): string 
       out.push(`  journal: ${plural(ids.length, "job")} not cancelled: ${shown}`)
     }
   }
-  const unplaced = status.unplaced.filter((u) => u.reason.startsWith("no partition"))
+  const unplaced = status.unplaced.filter((u) => u.kind === "refused")
   if (unplaced.length > 0) {
     out.push("", "Cannot place:")
     for (const u of unplaced)
