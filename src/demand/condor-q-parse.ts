@@ -21,7 +21,10 @@ export interface CondorQResult {
   jobs: number
   /** Non-empty lines that did not parse. */
   badLines: number
-  /** The first line that did not parse, for the log (1-based line number, reason, text). */
+  /**
+   * The first line that did not parse, for the log (1-based line number, reason, text); set
+   * exactly when `badLines` > 0.
+   */
   firstBad?: { line: number; reason: string; text: string }
 }
 

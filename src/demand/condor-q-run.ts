@@ -134,9 +134,9 @@ export async function runCondorQ(options: RunCondorQOptions): Promise<CondorQRes
       )
     }
     const result = parser.finish()
-    if (result.jobs === 0 && result.badLines > 0) {
+    if (result.jobs === 0 && result.firstBad) {
       throw new CondorQError(
-        `condor_q printed ${result.badLines} line${result.badLines === 1 ? "" : "s"} and none parsed (${describeBadLine(result)})`,
+        `condor_q printed ${result.badLines} line${result.badLines === 1 ? "" : "s"} and none parsed (${describeBadLine(result.firstBad)})`,
       )
     }
     return result
@@ -146,10 +146,8 @@ export async function runCondorQ(options: RunCondorQOptions): Promise<CondorQRes
   }
 }
 
-/** `line 3: RequestCpus: expected …: "text"` for the first line that did not parse. */
-export function describeBadLine(result: CondorQResult): string {
-  const bad = result.firstBad
-  if (!bad) return "no line to show"
+/** `first at line 3: RequestCpus: expected …: "text"` for the first line that did not parse. */
+export function describeBadLine(bad: NonNullable<CondorQResult["firstBad"]>): string {
   return `first at line ${bad.line}: ${bad.reason}: ${JSON.stringify(bad.text)}`
 }
 

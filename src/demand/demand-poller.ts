@@ -133,9 +133,9 @@ export class DemandPoller {
       return
     }
     const at = this.now()
-    if (result.badLines > 0) {
+    if (result.firstBad) {
       log(
-        `demand: ${result.badLines} line${result.badLines === 1 ? "" : "s"} did not parse and ${result.badLines === 1 ? "was" : "were"} left out (${describeBadLine(result)})`,
+        `demand: ${result.badLines} line${result.badLines === 1 ? "" : "s"} did not parse and ${result.badLines === 1 ? "was" : "were"} left out (${describeBadLine(result.firstBad)})`,
       )
     }
     this.current = {

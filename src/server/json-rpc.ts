@@ -24,7 +24,6 @@ export class RpcError extends Error {
   constructor(
     readonly code: number,
     message: string,
-    readonly data?: unknown,
   ) {
     super(message)
   }
@@ -59,14 +58,13 @@ const STANDARD_MESSAGES: Record<number, string> = {
   [RPC_CODES.internalError]: "Internal error",
 }
 
-function errorJson(id: RpcId, code: number, detail?: string, data?: unknown): string {
-  const error: { code: number; message: string; data?: unknown } = {
+function errorJson(id: RpcId, code: number, detail?: string): string {
+  const error: { code: number; message: string; data?: string } = {
     code,
     message: STANDARD_MESSAGES[code] ?? detail ?? "Server error",
   }
   // The standard message stays as the spec names it; the specifics go into `data`.
   if (STANDARD_MESSAGES[code] !== undefined && detail !== undefined) error.data = detail
-  else if (data !== undefined) error.data = data
   return `{"jsonrpc":"2.0","error":${JSON.stringify(error)},"id":${JSON.stringify(id)}}`
 }
 
@@ -136,7 +134,7 @@ function answer<Ctx>(
       return { json: errorJson(id, RPC_CODES.internalError), code: RPC_CODES.internalError }
     }
     if (!hasId) return null
-    return { json: errorJson(id, error.code, error.message, error.data), code: error.code }
+    return { json: errorJson(id, error.code, error.message), code: error.code }
   }
   if (!hasId) return null
   const resultJson = result instanceof RawJson ? result.json : JSON.stringify(result ?? null)
