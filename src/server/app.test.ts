@@ -3,6 +3,7 @@ import { resolve } from "node:path"
 import type { DemandRow, DemandSnapshot } from "../demand/index.ts"
 import { ApiClientsSchema, ApiStateSchema } from "./api.ts"
 import { createApp, MAX_BODY_BYTES } from "./app.ts"
+import { emptyMetrics } from "./monitoring.ts"
 import { ReportStore, type StoreLimits } from "./report-store.ts"
 import { parseTokens } from "./tokens.ts"
 
@@ -533,14 +534,3 @@ describe("createApp() with a pyglidein-format client", () => {
     }
   })
 })
-
-function emptyMetrics() {
-  return {
-    glideins_running: {},
-    glideins_idle: {},
-    glideins_launched: {},
-    avg_idle_time: {},
-    min_idle_time: {},
-    max_idle_time: {},
-  }
-}

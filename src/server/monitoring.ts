@@ -26,6 +26,11 @@ export interface ClientReport {
   metrics: Record<MetricName, Record<string, number>>
 }
 
+/** Every metric with no partition in it: what a report that says nothing holds. */
+export function emptyMetrics(): ClientReport["metrics"] {
+  return Object.fromEntries(METRIC_NAMES.map((name) => [name, {}])) as ClientReport["metrics"]
+}
+
 const MAX_PARTITIONS = 64
 /**
  * Far above any site (pyglidein's largest configs run thousands), and small enough that a
@@ -113,10 +118,7 @@ export function parseMonitoringParams(params: unknown): ClientReport {
   const data = parsed.data
   const source: Partial<Record<MetricName, number | Record<string, number>>> =
     "metrics" in data ? data.metrics : data
-  const metrics = Object.fromEntries(METRIC_NAMES.map((name) => [name, {}])) as Record<
-    MetricName,
-    Record<string, number>
-  >
+  const metrics = emptyMetrics()
   for (const name of METRIC_NAMES) {
     const value = source[name]
     if (value === undefined) continue

@@ -13,7 +13,7 @@ import {
 import { tmpdir } from "node:os"
 import { dirname, join } from "node:path"
 import { demoJobCounts, demoQueue, parseCondorQ } from "../demand/index.ts"
-import { type ClientReport, METRIC_NAMES } from "./monitoring.ts"
+import { type ClientReport, emptyMetrics } from "./monitoring.ts"
 import { demandPointOf, ReportStore } from "./report-store.ts"
 
 const dirs: string[] = []
@@ -28,7 +28,7 @@ function tempDb(): string {
 }
 
 function report(uuid: string, running: number, idle = 0, launched = 0): ClientReport {
-  const metrics = Object.fromEntries(METRIC_NAMES.map((n) => [n, {}])) as ClientReport["metrics"]
+  const metrics = emptyMetrics()
   metrics.glideins_running = { Cluster: running }
   metrics.glideins_idle = { Cluster: idle }
   metrics.glideins_launched = { Cluster: launched }

@@ -7,7 +7,13 @@ import { Database, type Statement } from "bun:sqlite"
 import { mkdirSync } from "node:fs"
 import { basename, dirname } from "node:path"
 import { GlideinError } from "../errors.ts"
-import { type ClientReport, METRIC_NAMES, type MetricName, total } from "./monitoring.ts"
+import {
+  type ClientReport,
+  emptyMetrics,
+  METRIC_NAMES,
+  type MetricName,
+  total,
+} from "./monitoring.ts"
 
 /** Bounds on what the store keeps. */
 export interface StoreLimits {
@@ -405,10 +411,7 @@ function bucketOf(t: number, width: number): number {
 
 /** Metrics as stored; a row from a damaged file yields empty metrics rather than a crash. */
 function parseMetrics(json: string): Record<MetricName, Record<string, number>> {
-  const metrics = Object.fromEntries(METRIC_NAMES.map((n) => [n, {}])) as Record<
-    MetricName,
-    Record<string, number>
-  >
+  const metrics = emptyMetrics()
   let parsed: unknown
   try {
     parsed = JSON.parse(json)

@@ -8,6 +8,7 @@ import { afterEach, describe, expect, test } from "bun:test"
 import { chmodSync, closeSync, openSync, writeFileSync, writeSync } from "node:fs"
 import { join, resolve } from "node:path"
 import { cleanUp, tempDir, track } from "../test-support.ts"
+import { emptyMetrics } from "./monitoring.ts"
 import { ReportStore } from "./report-store.ts"
 
 const MAIN = resolve(import.meta.dir, "../main.ts")
@@ -179,14 +180,7 @@ describe("glidein serve on a database it cannot use", () => {
         {
           uuid: `site-${i}`,
           clientTime: null,
-          metrics: {
-            glideins_running: { Cluster: i },
-            glideins_idle: {},
-            glideins_launched: {},
-            avg_idle_time: {},
-            min_idle_time: {},
-            max_idle_time: {},
-          },
+          metrics: { ...emptyMetrics(), glideins_running: { Cluster: i } },
         },
         null,
         Date.now(),
