@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
-import { readFileSync, writeFileSync } from "node:fs"
+import { readFileSync } from "node:fs"
 import path from "node:path"
 import { BLOCK, type TarEntry } from "./tar-header.ts"
 import { readTar, type TarEvent } from "./tar-reader.ts"
@@ -157,7 +157,6 @@ describe("readTar()", () => {
     run(["tar", "cf", file, "-C", dir, "tree/dir/file.txt"])
     const bytes = readFileSync(file)
     const body = bytes.subarray(0, 2 * BLOCK) // header and one data block, nothing after
-    writeFileSync(`${file}.cut`, body)
     const list = await events(body)
     expect(entries(list).map((e) => e.name)).toEqual(["tree/dir/file.txt"])
     expect(list.some((e) => e.kind === "trailer")).toBe(false)
