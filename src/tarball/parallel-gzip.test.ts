@@ -64,18 +64,35 @@ describe("ParallelGzip", () => {
     expect(out.length).toBeLessThan(input.length / 50)
   })
 
-  test("end() rejects when writing the output fails, and the workers stop", async () => {
-    const gzip = new ParallelGzip(
-      async () => {
-        throw new Error("disk full")
-      },
-      { blockSize: BLOCK, threads: 2 },
-    )
+  test("rejects when writing the output fails, and stops its workers without destroy()", async () => {
+    // a Worker that tells when it has stopped, for the compressor to create its workers with
+    const RealWorker = globalThis.Worker
+    const stopped: Promise<void>[] = []
+    globalThis.Worker = class extends RealWorker {
+      constructor(...args: ConstructorParameters<typeof Worker>) {
+        super(...args)
+        stopped.push(new Promise((resolve) => this.addEventListener("close", () => resolve())))
+      }
+    }
+    let gzip: ParallelGzip
+    try {
+      gzip = new ParallelGzip(
+        async () => {
+          throw new Error("disk full")
+        },
+        { blockSize: BLOCK, threads: 2 },
+      )
+    } finally {
+      globalThis.Worker = RealWorker
+    }
     const input = sample(20 * BLOCK)
     const run = (async () => {
       for (let i = 0; i < input.length; i += BLOCK) await gzip.write(input.subarray(i, i + BLOCK))
       await gzip.end()
     })()
     await expect(run).rejects.toThrow("disk full")
+    expect(stopped).toHaveLength(2)
+    const late = Bun.sleep(2000).then(() => "a worker is still running")
+    expect(await Promise.race([Promise.all(stopped).then(() => "stopped"), late])).toBe("stopped")
   })
 })

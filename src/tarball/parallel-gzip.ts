@@ -229,9 +229,10 @@ export class ParallelGzip {
     )
   }
 
+  /** Records the first failure and stops the workers: nothing more can be written after it. */
   private fail(error: Error): void {
     this.failure ??= error
-    this.wakeUp()
+    this.destroy()
   }
 
   private wakeUp(): void {
