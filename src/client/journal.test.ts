@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, test } from "bun:test"
-import { appendFileSync, mkdtempSync, rmSync, statSync } from "node:fs"
-import { tmpdir } from "node:os"
+import { appendFileSync, statSync } from "node:fs"
 import { join } from "node:path"
+import { cleanUp, tempDir } from "../test-support.ts"
 import {
   appendJournal,
   type JournalRecord,
@@ -11,14 +11,9 @@ import {
   withoutIds,
 } from "./journal.ts"
 
-const dirs: string[] = []
-afterEach(() => {
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true })
-})
+afterEach(cleanUp)
 function journalPath(): string {
-  const dir = mkdtempSync(join(tmpdir(), "glidein-journal-"))
-  dirs.push(dir)
-  return join(dir, "journal.jsonl")
+  return join(tempDir("glidein-journal-"), "journal.jsonl")
 }
 
 const resources = { cpus: 1, memoryMb: 2100, diskKb: 11264000, gpus: 0, walltimeS: 3600 }

@@ -1,20 +1,16 @@
 import { afterEach, describe, expect, test } from "bun:test"
-import { existsSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from "node:fs"
-import { tmpdir } from "node:os"
+import { existsSync, mkdirSync, utimesSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
+import { cleanUp, tempDir } from "../test-support.ts"
 import { pruneOutput } from "./prune-output.ts"
 
-const dirs: string[] = []
-afterEach(() => {
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true })
-})
+afterEach(cleanUp)
 
 const DAY = 24 * 3600 * 1000
 
 describe("pruneOutput()", () => {
   test("pruneOutput() removes output files older than two weeks, once a day", () => {
-    const root = mkdtempSync(join(tmpdir(), "glidein-prune-"))
-    dirs.push(root)
+    const root = tempDir("glidein-prune-")
     const out = join(root, "out")
     mkdirSync(out)
     const now = new Date("2026-03-01T00:00:00Z")
@@ -38,8 +34,7 @@ describe("pruneOutput()", () => {
   })
 
   test("pruneOutput() does nothing and does not throw before the folder exists", () => {
-    const root = mkdtempSync(join(tmpdir(), "glidein-prune-"))
-    dirs.push(root)
+    const root = tempDir("glidein-prune-")
     expect(pruneOutput(join(root, "out"), join(root, "pruned"), new Date())).toBe(0)
   })
 })
