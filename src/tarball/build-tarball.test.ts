@@ -12,7 +12,9 @@ import {
   standInInstall,
   tarListing,
   tarMember,
+  tarMemberOf,
   tarNames,
+  tarNamesOf,
   tempDir,
 } from "./test-support.ts"
 
@@ -142,6 +144,10 @@ describe("buildTarball()", () => {
       true,
     )
     expect(tarMember(token.output, "tokens.d/glidein.token").equals(Buffer.from(TOKEN))).toBe(true)
+    // the same archive read from memory through tar's stdin
+    const bytes = readFileSync(token.output)
+    expect(tarNamesOf(bytes)).toEqual(tarNames(token.output))
+    expect(tarMemberOf(bytes, "tokens.d/glidein.token").equals(Buffer.from(TOKEN))).toBe(true)
   })
 
   for (const phase of ["checksums", "writing"] as const) {

@@ -26,9 +26,9 @@ export function put(file: string, content: string | Uint8Array, mode = 0o644): v
   chmodSync(file, mode)
 }
 
-/** Runs a command; throws with its stderr when it fails. */
-export function run(argv: string[], options: { cwd?: string } = {}): string {
-  const result = Bun.spawnSync(argv, { cwd: options.cwd, stderr: "pipe" })
+/** Runs a command (`stdin` fed to it); throws with its stderr when it fails. */
+export function run(argv: string[], options: { cwd?: string; stdin?: Uint8Array } = {}): string {
+  const result = Bun.spawnSync(argv, { cwd: options.cwd, stdin: options.stdin, stderr: "pipe" })
   if (!result.success) {
     throw new Error(`${argv.join(" ")} failed: ${result.stderr.toString()}`)
   }
@@ -37,21 +37,32 @@ export function run(argv: string[], options: { cwd?: string } = {}): string {
 
 /** `tar tvzf FILE --numeric-owner`, one line per member (GNU tar, the reference). */
 export function tarListing(file: string): string[] {
-  return run(["tar", "tvzf", file, "--numeric-owner", "--full-time"])
-    .split("\n")
-    .filter((line) => line !== "")
+  return lines(run(["tar", "tvzf", file, "--numeric-owner", "--full-time"]))
 }
 
 /** Member names as GNU tar lists them. */
 export function tarNames(file: string): string[] {
-  return run(["tar", "tzf", file])
-    .split("\n")
-    .filter((line) => line !== "")
+  return lines(run(["tar", "tzf", file]))
+}
+
+/** Member names of a .tar.gz held in memory, as GNU tar lists them. */
+export function tarNamesOf(archive: Uint8Array): string[] {
+  return lines(run(["tar", "tzf", "-"], { stdin: archive }))
 }
 
 /** The bytes of one member, as GNU tar extracts them. */
 export function tarMember(file: string, name: string): Buffer {
   return Buffer.from(Bun.spawnSync(["tar", "xzOf", file, name]).stdout)
+}
+
+/** The bytes of one member of a .tar.gz held in memory, as GNU tar extracts them. */
+export function tarMemberOf(archive: Uint8Array, name: string): Buffer {
+  return Buffer.from(Bun.spawnSync(["tar", "xzOf", "-", name], { stdin: archive }).stdout)
+}
+
+/** The non-empty lines of `text`. */
+function lines(text: string): string[] {
+  return text.split("\n").filter((line) => line !== "")
 }
 
 /**
