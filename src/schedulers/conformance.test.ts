@@ -522,6 +522,13 @@ for (const s of Object.values(SCHEDULERS)) {
       expect(without.split("/home/user/glidein/").length - 1).toBeGreaterThanOrEqual(2)
     })
 
+    test("render() writes the output directory without its trailing slashes", () => {
+      const template = "#!/bin/sh\n{{DIRECTIVES}}\n# dir={{OUTPUT_DIR}} out={{OUTPUT}}\n"
+      const text = submitText(s.render(spec({}, { outputDir: "/data/glidein-out//", template })))
+      expect(text).toContain("# dir=/data/glidein-out out=/data/glidein-out/")
+      expect(text).not.toContain("glidein-out//")
+    })
+
     test("render() asks the batch system for the planned cores, GPUs and wall time", () => {
       const resources = { cpus: 3, memoryMb: 9000, diskKb: 2048000, gpus: 2, walltimeS: 7200 }
       const job = s.render(spec({ resources }))

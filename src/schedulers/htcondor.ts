@@ -27,16 +27,19 @@ import {
   extraText,
   JOB_NAME,
   oneLine,
+  outputDir,
+  renderJobFile,
   startCommand,
   submissionShape,
+  submitFileName,
 } from "./job-script.ts"
 import { quoteLiteral } from "./shell.ts"
 import { renderTemplate } from "./template.ts"
 import type { JobSpec, Scheduler } from "./types.ts"
 
-/** A path in a submit-file list: no comma (the separator) and no newline. */
+/** A path in a submit-file list: one word, without a comma (the separator). */
 function listPath(path: string, what: string): string {
-  if (/[,\n]/.test(directivePath(path, what)))
+  if (directivePath(path, what).includes(","))
     throw new GlideinError(`the ${what} ${JSON.stringify(path)} cannot be used in a submit file`)
   return path
 }
@@ -62,9 +65,9 @@ function render(job: JobSpec) {
       `glidein-wrapper-${Bun.hash(wrapper).toString(16).padStart(16, "0").slice(0, 12)}.sh`,
     "wrapper name",
   )
-  const filename = directivePath(job.site.filename ?? "glidein.submit", "submit file name")
-  const outDir = (job.site.outputDir ?? job.paths.submitDir).replace(/\/+$/, "") || "/"
-  const output = `${directivePath(outDir, "output directory")}/glidein-$(Cluster).$(Process).out`
+  const filename = submitFileName(job, "glidein.submit")
+  const outDir = outputDir(job)
+  const output = `${outDir}/glidein-$(Cluster).$(Process).out`
   const error = `${outDir}/glidein-$(Cluster).$(Process).err`
   const transfer = `${startScript},${tarball}`
   const directives = [
@@ -113,13 +116,9 @@ function render(job: JobSpec) {
     WRAPPER: wrapperName,
     TRANSFER_INPUT_FILES: transfer,
   }
-  const submit =
-    job.site.template !== undefined
-      ? renderTemplate(job.site.template, values, job.site.templateFile ?? "submit_template")
-      : renderTemplate(template, values, "templates/htcondor.submit")
   return {
     files: {
-      [filename]: submit.endsWith("\n") ? submit : `${submit}\n`,
+      [filename]: renderJobFile(job, values, template, "templates/htcondor.submit"),
       [wrapperName]: wrapper,
     },
     submitFile: filename,

@@ -71,25 +71,53 @@ interface Place {
   key: string
 }
 
-/**
- * A config value used as one word of a directive line. A space, quote or newline would split
- * the directive or start a new line of the script, so such values are refused.
- */
+/** Whether `value` can be one word of a directive line: a space, quote or newline would split
+ *  the directive or start a new line of the script. */
+function isDirectiveWord(value: string): boolean {
+  return value !== "" && !/[\s"'\\]/.test(value)
+}
+
+/** A config value used as one word of a directive line; ConfigError at `place` otherwise. */
 export function directiveWord(value: string, place: Place): string {
-  if (value === "" || /[\s"'\\]/.test(value)) {
+  if (!isDirectiveWord(value))
     throw new ConfigError(
       place,
       `${JSON.stringify(value)} cannot be used in a job directive (empty, or has spaces, quotes or backslashes)`,
     )
-  }
   return value
 }
 
 /** A path used in a directive (output files, submit files): absolute-looking, one word. */
 export function directivePath(path: string, what: string): string {
-  if (path === "" || /[\s"'\\]/.test(path))
+  if (!isDirectiveWord(path))
     throw new GlideinError(`the ${what} ${JSON.stringify(path)} cannot be used in a job directive`)
   return path
+}
+
+/** The submit file's name: the site's `filename`, or the adapter's `fallback`. */
+export function submitFileName(job: JobSpec, fallback: string): string {
+  return directivePath(job.site.filename ?? fallback, "submit file name")
+}
+
+/** The directory of the batch output and error files, without trailing slashes. */
+export function outputDir(job: JobSpec): string {
+  const dir = directivePath(job.site.outputDir ?? job.paths.submitDir, "output directory")
+  return dir.replace(/\/+$/, "") || "/"
+}
+
+/** The site's template, or else the adapter's built-in `template` (its path `templateName`,
+ *  for errors), filled with `values`; ends with a newline. */
+export function renderJobFile(
+  job: JobSpec,
+  values: Record<string, string>,
+  template: string,
+  templateName: string,
+): string {
+  const text =
+    job.site.template !== undefined
+      ? renderTemplate(job.site.template, values, job.site.templateFile ?? "submit_template")
+      : renderTemplate(template, values, templateName)
+  return text.endsWith("\n") ? text : `${text}\n`
 }
 
 /** A string knob from `site.extra`, or undefined when absent, empty or False. */
@@ -254,10 +282,9 @@ export interface BatchDialect {
 /** Renders one batch-script submission with `dialect`, or with the site's template. */
 export function renderBatchJob(job: JobSpec, dialect: BatchDialect): RenderedJob {
   const shape = submissionShape(job)
-  const filename = directivePath(job.site.filename ?? dialect.defaultFilename, "submit file name")
-  const outDir = directivePath(job.site.outputDir ?? job.paths.submitDir, "output directory")
-  const outDirClean = outDir.replace(/\/+$/, "") || "/"
-  const files = dialect.outputFiles(outDirClean, shape)
+  const filename = submitFileName(job, dialect.defaultFilename)
+  const outDir = outputDir(job)
+  const files = dialect.outputFiles(outDir, shape)
   const env = envAssignments(job, quoteLiteral(job.paths.tarball))
   const values = {
     ...commonValues(job, shape, env),
@@ -265,17 +292,14 @@ export function renderBatchJob(job: JobSpec, dialect: BatchDialect): RenderedJob
     OUTPUT: files.output,
     ERROR: files.error,
     OUTPUT_DIR: outDir,
-    ENTER_GLIDEIN_DIR: enterGlideinDir(job, outDirClean),
+    ENTER_GLIDEIN_DIR: enterGlideinDir(job, outDir),
     COPY_START_SCRIPT: `cp ${quoteLiteral(job.paths.startScript)} ./glidein_start.sh || exit 1`,
     START_COMMAND: startCommand(job, env, "glidein_start.sh"),
   }
-  const script =
-    job.site.template !== undefined
-      ? renderTemplate(job.site.template, values, job.site.templateFile ?? "submit_template")
-      : renderTemplate(dialect.template, values, dialect.templateName)
+  const script = renderJobFile(job, values, dialect.template, dialect.templateName)
   const { argv, stdin } = dialect.submit(filename)
   return {
-    files: { [filename]: script.endsWith("\n") ? script : `${script}\n` },
+    files: { [filename]: script },
     submitFile: filename,
     argv,
     ...(stdin ? { stdinFile: filename } : {}),
