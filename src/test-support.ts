@@ -1,11 +1,13 @@
 /**
  * @module
  * Helpers shared by tests across folders: temporary directories and child processes that
- * are cleaned up after each test. Test-only; nothing in the product imports it.
+ * are cleaned up after each test, glidein run as a process, and the demand snapshots a
+ * server serves. Test-only; nothing in the product imports it.
  */
 import { mkdtempSync, rmSync } from "node:fs"
 import os from "node:os"
 import path from "node:path"
+import type { DemandRow, DemandSnapshot } from "./demand/index.ts"
 
 const made: string[] = []
 const children: Bun.Subprocess[] = []
@@ -29,7 +31,8 @@ export function cleanUp(): void {
   for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true })
 }
 
-const MAIN = path.join(import.meta.dir, "main.ts")
+/** The entry point, for tests that run glidein as a process. */
+export const MAIN = path.join(import.meta.dir, "main.ts")
 
 /** Runs `bun src/main.ts ...argv` as a separate process; by default with an empty
  *  environment, as cron would. */
@@ -42,4 +45,70 @@ export function runGlidein(
     ...(options.cwd ? { cwd: options.cwd } : {}),
   })
   return { code: r.exitCode, stdout: r.stdout.toString(), stderr: r.stderr.toString() }
+}
+
+/** A `glidein serve` started by `startServe()`. */
+export interface ServeProcess {
+  proc: Bun.Subprocess<"ignore", "ignore", "pipe">
+  /** Where it listens, e.g. `http://127.0.0.1:40123`. */
+  url: string
+  /** Its whole log (stderr), once it has exited. */
+  log: () => Promise<string>
+}
+
+/**
+ * Starts `glidein serve --host 127.0.0.1 --port 0 ...args` (tracked, so `cleanUp()` kills it)
+ * and resolves once it says where it listens. Its log is read on, so a full pipe never
+ * stalls it.
+ */
+export async function startServe(args: string[]): Promise<ServeProcess> {
+  const proc = track(
+    Bun.spawn([process.execPath, MAIN, "serve", "--host", "127.0.0.1", "--port", "0", ...args], {
+      stdin: "ignore",
+      stdout: "ignore",
+      stderr: "pipe",
+    }),
+  )
+  const reader = proc.stderr.getReader()
+  const decoder = new TextDecoder()
+  let log = ""
+  let url: string | undefined
+  while (url === undefined) {
+    const { done, value } = await reader.read()
+    if (done) throw new Error(`serve exited before listening:\n${log}`)
+    log += decoder.decode(value, { stream: true })
+    url = /listening on (http:\/\/\S+)/.exec(log)?.[1]
+  }
+  const rest = (async () => {
+    for (;;) {
+      const { done, value } = await reader.read()
+      if (done) return log
+      log += decoder.decode(value, { stream: true })
+    }
+  })()
+  return { proc, url, log: () => rest }
+}
+
+/**
+ * The snapshot of a good poll of `rows` at `polledAt` (ms), the next one due five minutes
+ * later; `over` replaces any field.
+ */
+export function demandSnapshot(
+  rows: DemandRow[] | null,
+  polledAt: number,
+  over: Partial<DemandSnapshot> = {},
+): DemandSnapshot {
+  return {
+    rows,
+    rowsJson: JSON.stringify(rows),
+    jobs: rows?.reduce((n, r) => n + r.count, 0) ?? 0,
+    badLines: 0,
+    updated: polledAt,
+    error: null,
+    errorAt: null,
+    lastPoll: polledAt,
+    nextPoll: polledAt + 300_000,
+    source: "condor_q",
+    ...over,
+  }
 }

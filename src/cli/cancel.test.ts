@@ -1,15 +1,14 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
-import { tmpdir } from "node:os"
+import { writeFileSync } from "node:fs"
 import path from "node:path"
-import { runGlidein } from "../test-support.ts"
+import { cleanUp, runGlidein, tempDir } from "../test-support.ts"
 
 let dir = ""
 
 beforeAll(() => {
-  dir = mkdtempSync(path.join(tmpdir(), "glidein-cli-cancel-"))
+  dir = tempDir("glidein-cli-cancel-")
 })
-afterAll(() => rmSync(dir, { recursive: true, force: true }))
+afterAll(cleanUp)
 
 /** Runs `bun src/main.ts ...argv` with cron's small environment. */
 function glidein(...argv: string[]) {

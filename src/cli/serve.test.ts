@@ -1,44 +1,12 @@
 import { afterEach, describe, expect, test } from "bun:test"
 import { chmodSync, writeFileSync } from "node:fs"
 import { join, resolve } from "node:path"
-import { cleanUp, tempDir, track } from "../test-support.ts"
+import { cleanUp, MAIN, startServe, tempDir, track } from "../test-support.ts"
 
-const MAIN = resolve(import.meta.dir, "../main.ts")
 const FAKE = resolve(import.meta.dir, "../demand/testdata/fake-condor-q.sh")
 const RULES = resolve(import.meta.dir, "../demand/testdata/condor-q-rules.txt")
 
 afterEach(cleanUp)
-
-/** Starts `glidein serve` on a free port; resolves once it says where it listens. */
-async function serve(args: string[]) {
-  const proc = Bun.spawn(
-    [process.execPath, MAIN, "serve", "--host", "127.0.0.1", "--port", "0", ...args],
-    {
-      stdin: "ignore",
-      stdout: "pipe",
-      stderr: "pipe",
-    },
-  )
-  track(proc)
-  const reader = proc.stderr.getReader()
-  const decoder = new TextDecoder()
-  let log = ""
-  let url: string | undefined
-  while (url === undefined) {
-    const { done, value } = await reader.read()
-    if (done) throw new Error(`serve exited before listening:\n${log}`)
-    log += decoder.decode(value)
-    url = /listening on (http:\/\/[^\s]+)/.exec(log)?.[1]
-  }
-  const rest = (async () => {
-    for (;;) {
-      const { done, value } = await reader.read()
-      if (done) return log
-      log += decoder.decode(value)
-    }
-  })()
-  return { proc, url, log: () => rest }
-}
 
 async function until<T>(what: string, get: () => Promise<T | undefined>): Promise<T> {
   for (let i = 0; i < 200; i++) {
@@ -56,7 +24,7 @@ function rpc(url: string, body: unknown) {
 describe("glidein serve", () => {
   test("serves demo demand, keeps reports across a restart, and stops cleanly on SIGTERM", async () => {
     const db = join(tempDir("glidein-serve-"), "serve.db")
-    const first = await serve(["--demo", "--db", db, "-n"])
+    const first = await startServe(["--demo", "--db", db, "-n"])
     const rows = await until("the first poll", async () => {
       const state = (await (await fetch(`${first.url}/api/state`)).json()) as {
         rows: unknown[] | null
@@ -75,7 +43,7 @@ describe("glidein serve", () => {
     expect(await first.proc.exited).toBe(0)
     expect(await first.log()).toContain("SIGTERM: shutting down")
 
-    const second = await serve(["--demo", "--db", db])
+    const second = await startServe(["--demo", "--db", db])
     const clients = (await (await fetch(`${second.url}/api/clients`)).json()) as {
       clients: { uuid: string; running: number }[]
     }
@@ -89,7 +57,7 @@ describe("glidein serve", () => {
     const condorQ = join(dir, "condor_q")
     writeFileSync(condorQ, `#!/bin/sh\nexec "${FAKE}" fail "${dir}" "${RULES}" -- "$@"\n`)
     chmodSync(condorQ, 0o755)
-    const server = await serve([
+    const server = await startServe([
       "--condor-q",
       condorQ,
       "--db",

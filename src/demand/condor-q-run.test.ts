@@ -1,15 +1,7 @@
 import { afterEach, describe, expect, test } from "bun:test"
-import {
-  chmodSync,
-  existsSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs"
-import { tmpdir } from "node:os"
+import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
 import { join, resolve } from "node:path"
+import { cleanUp, tempDir } from "../test-support.ts"
 import {
   CondorQError,
   checkConstraint,
@@ -20,10 +12,11 @@ import {
 
 const FAKE = resolve(import.meta.dir, "testdata/fake-condor-q.sh")
 const RULES = resolve(import.meta.dir, "testdata/condor-q-rules.txt")
-const dirs: string[] = []
+/** Directories of fake condor_q runs, whose orphaned child (if any) wrote child.pid. */
+const fakes: string[] = []
 
 afterEach(() => {
-  for (const dir of dirs.splice(0)) {
+  for (const dir of fakes.splice(0)) {
     const pidFile = join(dir, "child.pid")
     if (existsSync(pidFile)) {
       try {
@@ -32,14 +25,14 @@ afterEach(() => {
         // already gone
       }
     }
-    rmSync(dir, { recursive: true, force: true })
   }
+  cleanUp()
 })
 
 /** A `condor_q` in a fresh directory that runs the fake in `mode`. */
 function fakeCondorQ(mode: string, file = RULES): { program: string; dir: string } {
-  const dir = mkdtempSync(join(tmpdir(), "glidein-condor-q-"))
-  dirs.push(dir)
+  const dir = tempDir("glidein-condor-q-")
+  fakes.push(dir)
   const program = join(dir, "condor_q")
   writeFileSync(program, `#!/bin/sh\nexec "${FAKE}" ${mode} "${dir}" "${file}" -- "$@"\n`)
   chmodSync(program, 0o755)
@@ -146,8 +139,7 @@ describe("runCondorQ()", () => {
   })
 
   test("returns an empty table when condor_q succeeds with no idle jobs", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "glidein-condor-q-"))
-    dirs.push(dir)
+    const dir = tempDir("glidein-condor-q-")
     writeFileSync(join(dir, "empty.txt"), "")
     const { program } = fakeCondorQ("print", join(dir, "empty.txt"))
     const result = await runCondorQ({ program, argv: [], timeoutMs: 10_000 })

@@ -4,9 +4,9 @@
  * leaves the poller serving the last good table.
  */
 import { afterEach, describe, expect, test } from "bun:test"
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
-import { tmpdir } from "node:os"
+import { chmodSync, readFileSync, writeFileSync } from "node:fs"
 import { join, resolve } from "node:path"
+import { cleanUp, tempDir } from "../test-support.ts"
 import { CondorQParser } from "./condor-q-parse.ts"
 import { condorQArgv, runCondorQ } from "./condor-q-run.ts"
 import { DemandPoller } from "./demand-poller.ts"
@@ -17,15 +17,11 @@ const RULES = resolve(import.meta.dir, "testdata/condor-q-rules.txt")
 const RULES_JOBS = 11
 const RULES_BAD = 12
 
-const dirs: string[] = []
-afterEach(() => {
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true })
-})
+afterEach(cleanUp)
 
 /** A `condor_q` that runs the fake in the mode written to DIR/mode at each run. */
 function switchableCondorQ(file = RULES) {
-  const dir = mkdtempSync(join(tmpdir(), "glidein-faults-"))
-  dirs.push(dir)
+  const dir = tempDir("glidein-faults-")
   const program = join(dir, "condor_q")
   writeFileSync(program, `#!/bin/sh\nexec "${FAKE}" DIR/mode "${dir}" "${file}" -- "$@"\n`)
   chmodSync(program, 0o755)

@@ -1,10 +1,12 @@
 import { afterEach, describe, expect, test } from "bun:test"
 import { resolve } from "node:path"
 import type { DemandRow, DemandSnapshot } from "../demand/index.ts"
+import { demandSnapshot } from "../test-support.ts"
 import { ApiClientsSchema, ApiStateSchema } from "./api.ts"
 import { createApp, MAX_BODY_BYTES } from "./app.ts"
 import { emptyMetrics } from "./monitoring.ts"
 import { ReportStore, type StoreLimits } from "./report-store.ts"
+import { TEST_ROWS } from "./test-server.ts"
 import { parseTokens } from "./tokens.ts"
 
 type Body = string | Uint8Array
@@ -17,26 +19,10 @@ async function jsonBody(
 }
 
 const NOW = Date.UTC(2026, 10, 21, 12, 0, 0)
-const ROWS: DemandRow[] = [
-  { cpus: 1, memory: 4000, disk: 10000, gpus: 0, os: "centos7", count: 120 },
-  { cpus: 1, memory: 12000, disk: 3146, gpus: 1, os: null, count: 7 },
-]
 
+/** The table polled 90 s before NOW, with `over` changed. */
 function snapshot(over: Partial<DemandSnapshot> = {}): DemandSnapshot {
-  const rows = over.rows === undefined ? ROWS : over.rows
-  return {
-    rows,
-    rowsJson: JSON.stringify(rows),
-    jobs: rows ? rows.reduce((n, r) => n + r.count, 0) : 0,
-    badLines: 0,
-    updated: NOW - 90_000,
-    error: null,
-    errorAt: null,
-    lastPoll: NOW - 90_000,
-    nextPoll: NOW + 210_000,
-    source: "condor_q",
-    ...over,
-  }
+  return demandSnapshot(over.rows === undefined ? TEST_ROWS : over.rows, NOW - 90_000, over)
 }
 
 const stores: ReportStore[] = []
@@ -93,7 +79,7 @@ describe("createApp() POST /jsonrpc", () => {
     )
     expect(res.status).toBe(200)
     expect(res.headers.get("content-type")).toBe("application/json; charset=utf-8")
-    expect(text).toBe(`{"jsonrpc":"2.0","result":${JSON.stringify(ROWS)},"id":0}`)
+    expect(text).toBe(`{"jsonrpc":"2.0","result":${JSON.stringify(TEST_ROWS)},"id":0}`)
   })
 
   test("get_state answers a repeated request from its reply cache until the table changes", async () => {
@@ -113,14 +99,14 @@ describe("createApp() POST /jsonrpc", () => {
       const res = await app.request("/jsonrpc", { method: "POST", body })
       return (await res.json()) as { result: DemandRow[] }
     }
-    expect((await ask()).result).toEqual(ROWS)
-    expect((await ask()).result).toEqual(ROWS)
-    // The same snapshot with other JSON: only a reply from the cache still carries ROWS, and
+    expect((await ask()).result).toEqual(TEST_ROWS)
+    expect((await ask()).result).toEqual(TEST_ROWS)
+    // The same snapshot with other JSON: only a reply from the cache still carries TEST_ROWS, and
     // only for the bytes it was cached under.
     demand.rowsJson = "[]"
-    expect((await ask()).result).toEqual(ROWS)
+    expect((await ask()).result).toEqual(TEST_ROWS)
     expect((await ask(1)).result).toEqual([])
-    const next = [{ ...ROWS[0]!, count: 1 }]
+    const next = [{ ...TEST_ROWS[0]!, count: 1 }]
     demand = snapshot({ rows: next })
     expect((await ask()).result).toEqual(next)
     // A report is never answered from the cache: each one is stored.
@@ -146,7 +132,9 @@ describe("createApp() POST /jsonrpc", () => {
     const { rpc } = setup({
       demand: snapshot({ error: "condor_q timed out", errorAt: NOW - 1000 }),
     })
-    expect((await rpc('{"jsonrpc":"2.0","method":"get_state","id":1}')).json.result).toEqual(ROWS)
+    expect((await rpc('{"jsonrpc":"2.0","method":"get_state","id":1}')).json.result).toEqual(
+      TEST_ROWS,
+    )
   })
 
   test("monitoring stores a v1.1 report and a pre-1.1 one, answering as pyglidein did", async () => {
@@ -256,7 +244,7 @@ describe("createApp() POST /jsonrpc", () => {
     )
     expect(res.status).toBe(200)
     expect(json).toEqual([
-      { jsonrpc: "2.0", result: ROWS, id: 1 },
+      { jsonrpc: "2.0", result: TEST_ROWS, id: 1 },
       { jsonrpc: "2.0", result: "", id: 1 },
     ])
   })
@@ -368,7 +356,7 @@ describe("createApp() GET routes", () => {
       source: "condor_q",
       jobs: 127,
       bad_lines: 0,
-      rows: ROWS,
+      rows: TEST_ROWS,
     })
   })
 
@@ -521,7 +509,7 @@ describe("createApp() with a pyglidein-format client", () => {
         .trim()
         .split("\n")
         .map((l) => JSON.parse(l))
-      expect(lines[0]).toEqual({ get_state: ROWS })
+      expect(lines[0]).toEqual({ get_state: TEST_ROWS })
       expect(lines[1]).toEqual({ monitoring: "" })
       // urllib raises on the 400 before reading the body, as pyglidein's client does.
       expect(lines[2].refused).toContain("HTTP Error 400")

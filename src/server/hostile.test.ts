@@ -6,7 +6,7 @@
  * that are not HTTP), nothing is stored that was refused, and the server keeps serving.
  */
 import { afterEach, describe, expect, test } from "bun:test"
-import type { DemandSnapshot } from "../demand/index.ts"
+import { demandSnapshot } from "../test-support.ts"
 import { ApiClientsSchema } from "./api.ts"
 import { createApp, MAX_BODY_BYTES } from "./app.ts"
 import { ReportStore } from "./report-store.ts"
@@ -521,19 +521,7 @@ describe("createApp() asked for a huge table under many request ids", () => {
       memory: 1000 + i,
       count: 1,
     }))
-    const now = Date.now()
-    const snapshot: DemandSnapshot = {
-      rows,
-      rowsJson: JSON.stringify(rows),
-      jobs: rows.length,
-      badLines: 0,
-      updated: now,
-      error: null,
-      errorAt: null,
-      lastPoll: now,
-      nextPoll: null,
-      source: "condor_q",
-    }
+    const snapshot = demandSnapshot(rows, Date.now(), { nextPoll: null })
     const store = ReportStore.open(":memory:")
     const app = createApp({
       demand: () => snapshot,

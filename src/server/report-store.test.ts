@@ -1,30 +1,17 @@
 import { Database } from "bun:sqlite"
 import { afterEach, describe, expect, test } from "bun:test"
-import {
-  chmodSync,
-  closeSync,
-  mkdirSync,
-  mkdtempSync,
-  openSync,
-  rmSync,
-  writeFileSync,
-  writeSync,
-} from "node:fs"
-import { tmpdir } from "node:os"
+import { chmodSync, closeSync, mkdirSync, openSync, writeFileSync, writeSync } from "node:fs"
 import { dirname, join } from "node:path"
 import { demoJobCounts, demoQueue, parseCondorQ } from "../demand/index.ts"
+import { cleanUp, tempDir } from "../test-support.ts"
 import { type ClientReport, emptyMetrics } from "./monitoring.ts"
 import { demandPointOf, ReportStore } from "./report-store.ts"
 
-const dirs: string[] = []
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true })
-})
+afterEach(cleanUp)
 
+/** A database path in a fresh directory, below a "state" folder not made yet. */
 function tempDb(): string {
-  const dir = mkdtempSync(join(tmpdir(), "glidein-store-"))
-  dirs.push(dir)
-  return join(dir, "state", "serve.db")
+  return join(tempDir("glidein-store-"), "state", "serve.db")
 }
 
 function report(uuid: string, running: number, idle = 0, launched = 0): ClientReport {
@@ -143,7 +130,7 @@ describe("ReportStore", () => {
     expect(() => ReportStore.open(path)).toThrow(
       `database "${path}" has schema version 99, this glidein knows 1; use another --db`,
     )
-    const junk = join(dirs[0]!, "junk.db")
+    const junk = join(dirname(dirname(path)), "junk.db")
     writeFileSync(
       junk,
       "this is not a database, just text that is long enough to matter".repeat(100),
@@ -173,7 +160,7 @@ describe("ReportStore", () => {
     expect(() => ReportStore.open(path)).toThrow(
       `cannot open database "${path}": "${dirname(path)}" is not a directory`,
     )
-    const other = join(dirs[0]!, "other.db")
+    const other = join(dirname(dirname(path)), "other.db")
     const db = new Database(other)
     db.exec("CREATE TABLE clients (name TEXT)")
     db.close()

@@ -6,38 +6,15 @@
 import { Database } from "bun:sqlite"
 import { afterEach, describe, expect, test } from "bun:test"
 import { chmodSync, closeSync, openSync, writeFileSync, writeSync } from "node:fs"
-import { join, resolve } from "node:path"
-import { cleanUp, tempDir, track } from "../test-support.ts"
+import { join } from "node:path"
+import { cleanUp, MAIN, startServe, tempDir, track } from "../test-support.ts"
 import { emptyMetrics } from "./monitoring.ts"
 import { ReportStore } from "./report-store.ts"
 
-const MAIN = resolve(import.meta.dir, "../main.ts")
-
 afterEach(cleanUp)
 
-/** Starts `glidein serve --demo` on a free port; resolves once it says where it listens. */
-async function serve(db: string) {
-  const proc = Bun.spawn(
-    [process.execPath, MAIN, "serve", "--demo", "--host", "127.0.0.1", "--port", "0", "--db", db],
-    { stdin: "ignore", stdout: "ignore", stderr: "pipe" },
-  )
-  track(proc)
-  const reader = proc.stderr.getReader()
-  let log = ""
-  for (;;) {
-    const { done, value } = await reader.read()
-    if (done) throw new Error(`serve exited before listening:\n${log}`)
-    log += new TextDecoder().decode(value)
-    const url = /listening on (http:\/\/\S+)/.exec(log)?.[1]
-    if (url !== undefined) {
-      // Keep draining its log, so a full pipe never stalls it.
-      void (async () => {
-        while (!(await reader.read().catch(() => ({ done: true }))).done) {}
-      })()
-      return { proc, url }
-    }
-  }
-}
+/** `glidein serve --demo` on `db`, on a free port. */
+const serve = (db: string) => startServe(["--demo", "--db", db])
 
 /** Reports from one site, numbered from `first`, until a request fails; counts the acknowledged. */
 async function reportUntilRefused(

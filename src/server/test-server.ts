@@ -6,7 +6,8 @@
  * well-formed JSON-RPC 2.0 reply.
  */
 import { connect } from "node:net"
-import type { DemandRow, DemandSnapshot } from "../demand/index.ts"
+import type { DemandRow } from "../demand/index.ts"
+import { demandSnapshot } from "../test-support.ts"
 import { createApp } from "./app.ts"
 import { listen } from "./listen.ts"
 import { ReportStore } from "./report-store.ts"
@@ -30,19 +31,7 @@ export interface TestServer {
 export function startTestServer(
   options: { idleTimeoutS?: number; tokens?: TokenSet } = {},
 ): TestServer {
-  const now = Date.now()
-  const demand: DemandSnapshot = {
-    rows: TEST_ROWS,
-    rowsJson: JSON.stringify(TEST_ROWS),
-    jobs: 127,
-    badLines: 0,
-    updated: now,
-    error: null,
-    errorAt: null,
-    lastPoll: now,
-    nextPoll: now + 300_000,
-    source: "condor_q",
-  }
+  const demand = demandSnapshot(TEST_ROWS, Date.now())
   const store = ReportStore.open(":memory:")
   const logged: string[] = []
   const app = createApp({
