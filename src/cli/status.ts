@@ -126,7 +126,6 @@ export async function serverStatus(
 /** The `glidein status` command. */
 export const statusCommand: Command = {
   name: "status",
-  summary: "show the pool's demand and the sites' glideins",
   usage: "--server URL | --config FILE [--json]",
   details: `--server URL asks a glidein serve (or a pyglidein server) for its demand table,
 when it last polled condor_q and with what error, and the sites that report to it.

@@ -24,7 +24,6 @@ import { type Command, NO_DAEMON } from "./command.ts"
 /** The `glidein submit` command. */
 export const submitCommand: Command = {
   name: "submit",
-  summary: "submit glideins for the pool's demand to this cluster (run from cron)",
   usage:
     "--config FILE [--secrets FILE] [--uuid ID] [--dry-run [--json]] [--assume-empty] [--state-file FILE] [--server URL] [--check]",
   details: `One run: take the config's lock (an overlapping run exits 0 and says so), ask the
