@@ -16,6 +16,7 @@ import { schedulerFor } from "../schedulers/index.ts"
 import { JOB_NAME } from "../schedulers/job-script.ts"
 import type { Scheduler } from "../schedulers/types.ts"
 import { tryLock } from "./config-lock.ts"
+import { batchListing } from "./count-glideins.ts"
 import {
   appendJournal,
   type JournalRecord,
@@ -25,7 +26,7 @@ import {
   withoutIds,
 } from "./journal.ts"
 import { plural } from "./plan-report.ts"
-import { type CommandResult, type CommandRunner, outputTail } from "./run-command.ts"
+import { type CommandResult, type CommandRunner, commandTrouble } from "./run-command.ts"
 import { siteSetup } from "./site-setup.ts"
 import { checkStateDir } from "./state-dir.ts"
 
@@ -160,9 +161,9 @@ export async function cancelGlideins(
     const argv = place.scheduler.liveArgv(place.user)
     const result = await run(argv)
     if (typeof result === "string") return result
-    const noJobs = place.scheduler.noJobs?.test(`${result.stdout}\n${result.stderr}`)
-    if (result.exitCode !== 0 && !noJobs) return failed(argv, result)
-    return new Set(place.scheduler.parseLive(noJobs ? "" : result.stdout))
+    const listing = batchListing(result, place.scheduler)
+    if (listing === undefined) return failed(argv, result)
+    return new Set(place.scheduler.parseLive(listing))
   }
 
   /** Cancels `ids` (or says how it would) and journals those the batch system then lacks. */
@@ -216,11 +217,15 @@ export async function cancelGlideins(
     })
   }
 
+  /** The command's result, or why it did not run to its end. */
   async function run(argv: string[]): Promise<CommandResult | string> {
     const result = await deps.run(argv, { timeoutMs, env: deps.env }).catch((e: Error) => e)
-    if (result instanceof Error) return `"${argv.join(" ")}" could not start: ${result.message}`
-    if (result.timedOut) return `"${argv.join(" ")}" gave no answer within ${timeoutMs / 1000} s`
+    if (result instanceof Error || result.timedOut) return failed(argv, result)
     return result
+  }
+
+  function failed(argv: string[], outcome: CommandResult | Error): string {
+    return `"${argv.join(" ")}" ${commandTrouble(outcome, timeoutMs)}`
   }
 }
 
@@ -243,9 +248,4 @@ function unaccounted(
     records.flatMap((r) => (r.kind === "submit" ? r.jobIds.map(jobNumber) : [])),
   )
   return [...live].filter((n) => !named.has(n))
-}
-
-function failed(argv: string[], result: CommandResult): string {
-  const tail = outputTail(result)
-  return `"${argv.join(" ")}" failed with exit code ${result.exitCode}${tail ? `: ${tail}` : ""}`
 }

@@ -12,8 +12,8 @@ import type { PartitionCounts } from "./plan-submissions.ts"
 import {
   type CommandResult,
   type CommandRunner,
+  commandTrouble,
   expandVars,
-  outputTail,
   shellArgv,
 } from "./run-command.ts"
 
@@ -50,13 +50,13 @@ export async function countGlideins(
     ...(queue !== undefined ? { queue } : {}),
   }
   // Adapters whose one listing serves every state (qstat, bjobs) are asked once.
-  const listings = new Map<string, Promise<CommandResult | string>>()
+  const listings = new Map<string, Promise<Listing>>()
   const byDefault = async (state: GlideinState): Promise<string[] | string> => {
     const argv = scheduler.countArgv(state, filter)
     const key = argv.join("\0")
     let listing = listings.get(key)
     if (!listing) {
-      listing = runCount(argv, partition, scheduler, ctx)
+      listing = runOne(argv, `"${argv.join(" ")}"`, partition, ctx, scheduler)
       listings.set(key, listing)
     }
     const result = await listing
@@ -81,21 +81,6 @@ export async function countGlideins(
   return { counts: { running: size(running), idle: size(idle), held: held.length }, heldIds: held }
 }
 
-/** Runs a default count command; its output, or why there is none. */
-async function runCount(
-  argv: string[],
-  partition: string,
-  scheduler: Scheduler,
-  ctx: CountContext,
-): Promise<CommandResult | string> {
-  const what = `"${argv.join(" ")}"`
-  const result = await runOne(argv, what, partition, ctx)
-  if (typeof result === "string" || result.exitCode === 0) return result
-  // LSF's bjobs says it found no job (on stderr) and may exit 1 for it.
-  if (scheduler.noJobs?.test(`${result.stdout}\n${result.stderr}`)) return { ...result, stdout: "" }
-  return failed(result, what, partition)
-}
-
 /** pyglidein read a site command's whole output as one integer; so do we. */
 async function countByShell(
   state: GlideinState,
@@ -111,7 +96,6 @@ async function countByShell(
     ctx,
   )
   if (typeof result === "string") return result
-  if (result.exitCode !== 0) return failed(result, `${key} "${commandLine}"`, partition)
   const text = result.stdout.trim()
   if (!/^\d+$/.test(text)) {
     const shown = text.length > 60 ? `${text.slice(0, 57)}…` : text
@@ -120,25 +104,36 @@ async function countByShell(
   return Number(text)
 }
 
-/** Runs one counting command; a command that cannot start or hangs is a one-line reason. */
+/** What a counting command printed, or why it could not count. */
+type Listing = { stdout: string } | string
+
+/**
+ * Runs one counting command: its output, or one line (`[partition] what …`) saying why there
+ * is none. With `scheduler`, a batch listing whose "no job found" message counts as empty.
+ */
 async function runOne(
   argv: string[],
   what: string,
   partition: string,
   ctx: CountContext,
-): Promise<CommandResult | string> {
+  scheduler?: Scheduler,
+): Promise<Listing> {
   const timeoutMs = ctx.timeoutMs ?? COUNT_TIMEOUT_MS
-  let result: CommandResult
-  try {
-    result = await ctx.run(argv, { timeoutMs, env: ctx.env })
-  } catch (error) {
-    return `[${partition}] ${what} could not start: ${(error as Error).message}`
+  const result = await ctx.run(argv, { timeoutMs, env: ctx.env }).catch((e: Error) => e)
+  if (!(result instanceof Error)) {
+    const ok = !result.timedOut && result.exitCode === 0
+    const stdout = scheduler ? batchListing(result, scheduler) : ok ? result.stdout : undefined
+    if (stdout !== undefined) return { stdout }
   }
-  if (result.timedOut) return `[${partition}] ${what} gave no answer within ${timeoutMs / 1000} s`
-  return result
+  return `[${partition}] ${what} ${commandTrouble(result, timeoutMs)}`
 }
 
-function failed(result: CommandResult, what: string, partition: string): string {
-  const tail = outputTail(result)
-  return `[${partition}] ${what} failed with exit code ${result.exitCode}${tail ? `: ${tail}` : ""}`
+/**
+ * What a batch system's listing command printed, or undefined when it failed. A "no job
+ * found" message (LSF's bjobs says it on stderr and may exit 1 for it) is an empty listing.
+ */
+export function batchListing(result: CommandResult, scheduler: Scheduler): string | undefined {
+  if (result.timedOut) return undefined
+  if (scheduler.noJobs?.test(`${result.stdout}\n${result.stderr}`)) return ""
+  return result.exitCode === 0 ? result.stdout : undefined
 }

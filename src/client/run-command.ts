@@ -153,6 +153,24 @@ export function shellQuote(word: string): string {
   return /^[\w@%+=:,./-]+$/.test(word) ? word : quoteLiteral(word)
 }
 
+/**
+ * Why a command did not do its job, as the end of a one-line message: `could not start: …`,
+ * `gave no answer within N s` or `failed with exit code N`, with the tail of what it printed;
+ * undefined when it exited 0. `outcome` is what the runner returned, or the error it threw.
+ */
+export function commandTrouble(
+  outcome: CommandResult | Error,
+  timeoutMs: number,
+): string | undefined {
+  if (outcome instanceof Error) return `could not start: ${outcome.message}`
+  if (!outcome.timedOut && outcome.exitCode === 0) return undefined
+  const why = outcome.timedOut
+    ? `gave no answer within ${timeoutMs / 1000} s`
+    : `failed with exit code ${outcome.exitCode}`
+  const tail = outputTail(outcome)
+  return `${why}${tail ? `: ${tail}` : ""}`
+}
+
 /** The last non-empty lines of a command's stderr (or stdout), for a one-line report; a
  *  carriage return or terminal escape in it is shown, not obeyed. */
 export function outputTail(result: CommandResult, maxChars = 300): string {

@@ -9,7 +9,7 @@
 import { mkdirSync } from "node:fs"
 import { join } from "node:path"
 import type { PreparedSubmission } from "./prepare-submissions.ts"
-import { type CommandRunner, outputTail } from "./run-command.ts"
+import { type CommandRunner, commandTrouble } from "./run-command.ts"
 import { writeIfChanged } from "./write-if-changed.ts"
 
 /** Limit for one submit command. */
@@ -56,20 +56,11 @@ export async function runSubmission(
       env,
       ...(p.stdinFile ? { stdinFile: p.stdinFile } : {}),
     }
-    let result: Awaited<ReturnType<CommandRunner>>
-    try {
-      result = await run(p.argv, options)
-    } catch (error) {
-      outcome.error = `${describeCommand(p)} could not start: ${(error as Error).message}`
-      return outcome
-    }
-    if (result.timedOut || result.exitCode !== 0) {
-      const why = result.timedOut
-        ? `gave no answer within ${timeoutMs / 1000} s`
-        : `failed with exit code ${result.exitCode}`
-      const tail = outputTail(result)
-      outcome.error = `${describeCommand(p)} ${why}${tail ? `: ${tail}` : ""}`
-      if (result.timedOut) {
+    const result = await run(p.argv, options).catch((e: Error) => e)
+    const trouble = commandTrouble(result, timeoutMs)
+    if (trouble !== undefined || result instanceof Error) {
+      outcome.error = `${describeCommand(p)} ${trouble}`
+      if (!(result instanceof Error) && result.timedOut) {
         outcome.unknown = { count: perRun, jobIds: p.scheduler.parseJobIds(result.stdout) }
       }
       return outcome
