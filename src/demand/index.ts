@@ -13,16 +13,8 @@
  * poller.start()
  * poller.snapshot().rows // DemandRow[] | null
  */
-export { CondorQParser, type CondorQResult, parseCondorQ } from "./condor-q-parse.ts"
-export {
-  CondorQError,
-  type CondorQQuery,
-  checkConstraint,
-  checkUser,
-  condorQArgv,
-  runCondorQ,
-} from "./condor-q-run.ts"
+export { CondorQParser, parseCondorQ } from "./condor-q-parse.ts"
+export { checkConstraint, checkUser, condorQArgv, runCondorQ } from "./condor-q-run.ts"
 export { DemandPoller, type DemandSnapshot, type DemandSource } from "./demand-poller.ts"
-export { compareRows, DEMAND_DEFAULTS, type DemandRow, MAX_RESOURCE } from "./demand-row.ts"
+export type { DemandRow } from "./demand-row.ts"
 export { demoJobCounts, demoQueue, simulatedCondorQ } from "./demo-queue.ts"
-export { osRequirement } from "./os-requirement.ts"
