@@ -9,8 +9,15 @@ import path from "node:path"
 import { logUploadEnv, logUploadForm } from "../client/log-upload.ts"
 import { buildTarball } from "../tarball/build-tarball.ts"
 import type { Credentials } from "../tarball/credentials.ts"
-import { put, removeTempDirs, run, standInInstall, tempDir } from "../tarball/test-support.ts"
-import { fakeS3, memberText } from "./fake-s3.ts"
+import {
+  put,
+  removeTempDirs,
+  run,
+  standInInstall,
+  tarMemberOf,
+  tempDir,
+} from "../tarball/test-support.ts"
+import { fakeS3 } from "./fake-s3.ts"
 import { GLIDEIN_START_SH } from "./index.ts"
 
 const PASSWORD = Uint8Array.of(0x9a, 0xcf, 0xd1, 0x8a, 0x00, 0xde, 0xad, 0x0a)
@@ -129,7 +136,7 @@ function startGlidein(vars: { [name: string]: string }, shell = ["sh"]): Result 
  *  `during` runs once the stand-in condor_master (STANDIN_STAY) is up. */
 async function startGlideinAsync(
   vars: { [name: string]: string },
-  during?: (proc: ReturnType<typeof Bun.spawn>, record: string) => Promise<void>,
+  during?: (proc: ReturnType<typeof Bun.spawn>) => Promise<void>,
   shell = ["sh"],
 ): Promise<Result> {
   const { scratch, record, argv } = scratchRun(vars, shell)
@@ -137,7 +144,7 @@ async function startGlideinAsync(
   if (during) {
     const deadline = Date.now() + 20_000
     while (!existsSync(path.join(record, "ready")) && Date.now() < deadline) await Bun.sleep(20)
-    await during(proc, record)
+    await during(proc)
   }
   const [code, out, err] = await Promise.all([
     proc.exited,
@@ -308,19 +315,9 @@ describe("glidein_start.sh", () => {
   test("finds ./glidein.tar.gz without GLIDEIN_TARBALL and copes with an empty PATH", () => {
     const scratchTarball = contract(tarballs.password as string)
     const { GLIDEIN_TARBALL, ...vars } = scratchTarball
-    const scratch = tempDir("glidein-scratch-")
-    const record = tempDir("glidein-record-")
-    writeFileSync(path.join(scratch, "glidein_start.sh"), GLIDEIN_START_SH)
+    const { scratch, record, argv } = scratchRun({ PATH: "", ...vars }, ["/bin/sh"])
     writeFileSync(path.join(scratch, "glidein.tar.gz"), readFileSync(GLIDEIN_TARBALL as string))
-    const pairs = Object.entries({ STANDIN_RECORD: record, PATH: "", ...vars }).map(
-      ([k, v]) => `${k}=${v}`,
-    )
-    const result = Bun.spawnSync(
-      ["/usr/bin/env", "-i", ...pairs, "/bin/sh", "./glidein_start.sh"],
-      {
-        cwd: scratch,
-      },
-    )
+    const result = Bun.spawnSync(argv, { cwd: scratch })
     const r = collect(scratch, record, result.exitCode, result.stdout, result.stderr)
     expect(r.err).toBe("")
     expect(r.code).toBe(0)
@@ -478,30 +475,16 @@ describe("glidein_start.sh", () => {
   })
 
   test("on SIGTERM from the batch system, asks condor_master for a fast shutdown", async () => {
-    const scratch = tempDir("glidein-scratch-")
-    const record = tempDir("glidein-record-")
-    writeFileSync(path.join(scratch, "glidein_start.sh"), GLIDEIN_START_SH)
     const vars = {
-      STANDIN_RECORD: record,
       STANDIN_STAY: "1",
       PATH: trackedSleep(),
       ...contract(tarballs.password as string),
     }
-    const pairs = Object.entries(vars).map(([k, v]) => `${k}=${v}`)
-    const proc = Bun.spawn(["/usr/bin/env", "-i", ...pairs, "sh", "./glidein_start.sh"], {
-      cwd: scratch,
-      stdout: "pipe",
-      stderr: "pipe",
-    })
-    const deadline = Date.now() + 20_000
-    while (!existsSync(path.join(record, "ready")) && Date.now() < deadline) await Bun.sleep(50)
-    proc.kill("SIGTERM")
-    const code = await proc.exited
-    const out = await new Response(proc.stdout).text()
-    expect(readFileSync(path.join(record, "signal"), "utf8")).toBe("SIGQUIT")
-    expect(out).toContain("glidein: got SIGTERM: asking HTCondor for a fast shutdown")
-    expect(code).toBe(0)
-    expect(await sleepsLeft(record)).toEqual([])
+    const r = await startGlideinAsync(vars, async (proc) => proc.kill("SIGTERM"))
+    expect(readFileSync(path.join(r.record, "signal"), "utf8")).toBe("SIGQUIT")
+    expect(r.out).toContain("glidein: got SIGTERM: asking HTCondor for a fast shutdown")
+    expect(r.code).toBe(0)
+    expect(await sleepsLeft(r.record)).toEqual([])
   })
 
   for (const shell of shells) {
@@ -557,7 +540,7 @@ describe.skipIf(NO_CURL)("glidein_start.sh with log upload", () => {
       expect(s3.uploads).toHaveLength(1)
       const { key, bytes } = s3.uploads[0]!
       expect(key).toMatch(/^Test_Site_[A-Za-z0-9._-]+_glidein_\d+_\d+\.tar\.gz$/)
-      expect(memberText(bytes, "log/MasterLog")).toContain("condor_master starting")
+      expect(tarMemberOf(bytes, "log/MasterLog").toString()).toContain("condor_master starting")
       const env = (r.master as Record).env
       expect(env._condor_GLIDEIN_LogsURL).toBe(`"${form.url}${key}"`)
       expect(Object.keys(env).filter((k) => k.startsWith("LOG_UPLOAD"))).toEqual([])

@@ -6,7 +6,8 @@
 import { chmodSync, chownSync, copyFileSync, mkdirSync, readFileSync } from "node:fs"
 import { writeFile } from "node:fs/promises"
 import { join } from "node:path"
-import { type FakeS3, memberList } from "../../src/runtime/fake-s3.ts"
+import type { FakeS3 } from "../../src/runtime/fake-s3.ts"
+import { tarNamesOf } from "../../src/tarball/test-support.ts"
 import type { Cluster } from "./batch.ts"
 import { DEMAND_JOBS, FIRST_RUN } from "./expected.ts"
 import { glideinsScenario } from "./glideins.ts"
@@ -129,7 +130,7 @@ uploaded ${show([...keys])}`,
     check(leaked.length === 0, `condor_master was started with ${leaked.join(", ")}`, show(r.env))
   }
   const last = bucket.uploads.filter((u) => keys.has(u.key)).at(-1)!
-  const listing = memberList(last.bytes)
+  const listing = tarNamesOf(last.bytes)
   check(listing.includes("log/"), `${last.key} does not hold log/`, show(listing))
   const uploads = bucket.uploads.filter((u) => keys.has(u.key)).length
   return `${keys.size} glideins uploaded their logs (${uploads} uploads so far, every ${LOG_UPLOAD_INTERVAL_S} s) and advertise GLIDEIN_LogsURL`
