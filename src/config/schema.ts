@@ -27,16 +27,23 @@ export function isTextSchema(schema: z.ZodMiniType): boolean {
   return def.type === "string"
 }
 
-/** Text, or `False`/`None` to ask for none, where leaving the key out means a default. */
-const optionalTextOrNone = z.optional(
-  z.union([
-    text,
-    z.pipe(
-      z.nullable(z.literal(false)),
-      z.transform((): false => false),
-    ),
-  ]),
-)
+/** Text, or `False`/`None` for none, read as `none`: `undefined` where leaving the key out
+ *  asks for nothing too, `false` where it means a default. The loader would otherwise keep
+ *  False as the text "False", where pyglidein tested such keys for truth
+ *  (`node_property = cluster_config.get("node_property", False); if node_property:`). */
+function optionalTextOr<None extends false | undefined>(none: None) {
+  return z.optional(
+    z.union([
+      text,
+      z.pipe(
+        z.nullable(z.literal(false)),
+        z.transform((): None => none),
+      ),
+    ]),
+  )
+}
+const optionalTextOrFalse = optionalTextOr(false)
+const optionalTextOrUnset = optionalTextOr(undefined)
 
 /** Python booleans; 0 and 1 too, since pyglidein only tested truthiness. */
 const flag = z.pipe(
@@ -171,9 +178,9 @@ export const partitionSchema = z
     running_cmd: optionalText,
     /** Shell command printing the number of idle glideins; default per scheduler. */
     idle_cmd: optionalText,
-    /** pyglidein: shell command listing queue times for idle-time metrics. Unused (the
-     *  report leaves idle times out); the loader warns. */
-    mma_cmd: optionalText,
+    /** pyglidein: shell command listing queue times for idle-time metrics (False or None:
+     *  its default). Unused (the report leaves idle times out); the loader warns. */
+    mma_cmd: optionalTextOrUnset,
     /** Most glideins queued or running at once. */
     max_total_jobs: z._default(whole, 1000),
     /** Most glideins idle at once. */
@@ -232,8 +239,8 @@ export const partitionSchema = z
     account: optionalText,
     /** SGE/UGE parallel environment for multi-core glideins. */
     pe: optionalText,
-    /** PBS node property appended to `nodes=1:ppn=N`. */
-    node_property: optionalText,
+    /** PBS node property appended to `nodes=1:ppn=N`; False or None for none. */
+    node_property: optionalTextOrUnset,
     /** PBS memory request forms: only pmem, pmem+vmem, only vmem, only mem. */
     pmem_only: flagFalse,
     pvmem: flagFalse,
@@ -305,7 +312,7 @@ export const submitFileSchema = z.object({
   requirements: optionalText,
   /** GPU request option, `%d` replaced by the GPU count (default per scheduler, e.g. Slurm's
    *  `--gres=gpu:%d`); False or None for no GPU option. */
-  gpu_submit: optionalTextOrNone,
+  gpu_submit: optionalTextOrFalse,
   /** LSF: reference host of the wall-time limit (`-W H:00/HOST`). */
   ref_host: optionalText,
   /** LSF: factor from MB to LSF's memory unit. */

@@ -148,6 +148,33 @@ describe("parseSiteConfig() builds pyglidein's Config dict", () => {
     expect(load(BASE).submitFile.gpu_submit).toBeUndefined()
   })
 
+  test("parseSiteConfig() reads node_property and mma_cmd = False or None as unset, as pyglidein's truth tests did", () => {
+    for (const off of ["False", "None"]) {
+      const c = load(`${BASE}node_property = ${off}\nmma_cmd = ${off}\n`)
+      expect(c.partitionSettings.Cluster!.node_property).toBeUndefined()
+      expect(c.partitionSettings.Cluster!.mma_cmd).toBeUndefined()
+    }
+    // A partition's False takes back the [Cluster] value, as pyglidein's dict update did.
+    const p = load(
+      `${BASE}node_property = quad\npartitions = cpu, gpu\n[cpu]\n[gpu]\nnode_property = False\n`,
+    )
+    expect(p.partitionSettings.cpu!.node_property).toBe("quad")
+    expect(p.partitionSettings.gpu!.node_property).toBeUndefined()
+    // Other values are still text as written; True was truthy to pyglidein too.
+    expect(load(`${BASE}node_property = True\n`).partitionSettings.Cluster!.node_property).toBe(
+      "True",
+    )
+    expect(load(`${BASE}node_property = 2\n`).partitionSettings.Cluster!.node_property).toBe("2")
+  })
+
+  test("parseSiteConfig() keeps False as text where pyglidein wrote the value regardless", () => {
+    // `if "partition" in cluster_config:` then `--partition=%s`: pyglidein wrote False too.
+    const c = load(`${BASE}partition = False\nuser = False\n[SubmitFile]\nlocal_dir = False\n`)
+    expect(c.partitionSettings.Cluster!.partition).toBe("False")
+    expect(c.partitionSettings.Cluster!.user).toBe("False")
+    expect(c.submitFile.local_dir).toBe("False")
+  })
+
   test("parseSiteConfig() leaves $VAR for the shell and expands %(name)s", () => {
     const c = load(
       `[DEFAULT]\nd = /scratch\n${BASE}running_cmd = squeue -u $USER | wc -l\ndir_cleanup = %(d)s/$USER\n`,

@@ -389,8 +389,9 @@ class Checker {
       const field = shape ? shape[key] : (schema.def as { valueType?: z.ZodMiniType }).valueType
       // Text keys keep what was written: `site = 2021` is "2021" and `CUDA_VISIBLE_DEVICES =
       // 0,1` is "0,1", where pyglidein held a number or a tuple.
-      // `None` leaves a text key unset (pyglidein's `if node_property:` skipped it), unless the
-      // key takes False or None itself (`gpu_submit = False`: no GPU option).
+      // `None` leaves a text key unset, unless the key takes False or None itself: those
+      // pyglidein tested for truth (`if node_property:`), so `node_property = False` is no
+      // property, not the text "False", and `gpu_submit = False` no GPU option.
       if (field && isTextSchema(field) && typeof slot.value !== "string") {
         if (field.safeParse(slot.value).success) input[key] = slot.value
         else if (slot.value !== null) input[key] = slot.text

@@ -1,5 +1,8 @@
-import { describe, expect, test } from "bun:test"
-import { jobSpec, resources } from "./fixtures.ts"
+import { afterEach, describe, expect, test } from "bun:test"
+import { writeFileSync } from "node:fs"
+import path from "node:path"
+import { cleanUp, tempDir } from "../test-support.ts"
+import { jobSpec, renderFromConfig, resources } from "./fixtures.ts"
 import { pbs } from "./pbs.ts"
 
 function render(...args: Parameters<typeof jobSpec>) {
@@ -11,6 +14,8 @@ function memoryLine(extra: Record<string, boolean>, gpus = 0): string {
   const { text } = render({ resources: resources({ cpus: 9, memoryMb: 17203, gpus }) }, { extra })
   return /^#PBS -l ((?:p|v)?mem=.*)$/m.exec(text)![1]!
 }
+
+afterEach(cleanUp)
 
 describe("pbs", () => {
   test("render() chooses the memory line by pyglidein's flags, in its order", () => {
@@ -44,6 +49,18 @@ describe("pbs", () => {
     expect(render({ resources: gpu }, { extra: { set_gpu_req: false } }).text).toContain(
       "#PBS -l nodes=1:ppn=4\n",
     )
+  })
+
+  test("render() adds no node property for a config's node_property = False, as pyglidein did", async () => {
+    const file = path.join(tempDir("glidein-pbs-"), "site.ini")
+    writeFileSync(
+      file,
+      "[Glidein]\naddress = http://pool.example.org:11001/jsonrpc\ntarball = /shared/glidein.tar.gz\n" +
+        "[Cluster]\nscheduler = pbs\nnode_property = False\n",
+    )
+    const { text } = await renderFromConfig(file, "Cluster")
+    expect(text).toMatch(/^#PBS -l nodes=1:ppn=\d+$/m)
+    expect(text).not.toContain("False")
   })
 
   test("render() makes -t 1-N for N glideins (pyglidein's -t 0-N made N+1)", () => {
