@@ -150,7 +150,6 @@ export async function glideinsScenario(ctx: Context, c: Cluster, site: Site): Pr
  */
 function checkMaster(rec: MasterRecord, want: Glidein, site: Site): void {
   const args = rec.args
-  const label = `glidein CPUS=${want.CPUS} GPUS=${want.GPUS}`
   check(args.includes("-f"), `condor_master was started without -f: ${args.join(" ")}`)
   const at = args.indexOf("-r")
   check(
@@ -173,7 +172,7 @@ function checkMaster(rec: MasterRecord, want: Glidein, site: Site): void {
   for (const [k, v] of Object.entries(config)) {
     check(
       rec.env[k] === v,
-      `${label}: master has ${k}=${JSON.stringify(rec.env[k])}, want ${JSON.stringify(v)}`,
+      `${label(want)}: master has ${k}=${JSON.stringify(rec.env[k])}, want ${JSON.stringify(v)}`,
     )
   }
   const toDie = Number(rec.env._condor_GLIDEIN_ToDie)
@@ -182,7 +181,7 @@ function checkMaster(rec: MasterRecord, want: Glidein, site: Site): void {
     toDie - toRetire === RETIRE_S &&
       toDie - rec.started <= WALLTIME_S &&
       toDie - rec.started > WALLTIME_S - 60,
-    `${label}: GLIDEIN_ToRetire ${toRetire} and GLIDEIN_ToDie ${toDie} for a master started at ${rec.started}: want the end WALLTIME ${WALLTIME_S} s after the start and retirement ${RETIRE_S} s before it`,
+    `${label(want)}: GLIDEIN_ToRetire ${toRetire} and GLIDEIN_ToDie ${toDie} for a master started at ${rec.started}: want the end WALLTIME ${WALLTIME_S} s after the start and retirement ${RETIRE_S} s before it`,
   )
   // GPUs: as many as planned; the ones the batch system assigned when it says which.
   const advertised = (rec.env._condor_MACHINE_RESOURCE_GPUs ?? "")
@@ -190,14 +189,14 @@ function checkMaster(rec: MasterRecord, want: Glidein, site: Site): void {
     .filter((id) => id !== "" && id !== "0")
   check(
     advertised.length === Number(want.GPUS),
-    `${label}: the master advertises ${advertised.length} GPUs (MACHINE_RESOURCE_GPUs=${JSON.stringify(rec.env._condor_MACHINE_RESOURCE_GPUs)}), want ${want.GPUS}`,
+    `${label(want)}: the master advertises ${advertised.length} GPUs (MACHINE_RESOURCE_GPUs=${JSON.stringify(rec.env._condor_MACHINE_RESOURCE_GPUs)}), want ${want.GPUS}`,
   )
   const assigned = rec.jobEnv?.CUDA_VISIBLE_DEVICES
   if (Number(want.GPUS) > 0 && assigned) {
     const ids = assigned.split(",").map((id) => (/^\d+$/.test(id) ? `CUDA${id}` : id))
     check(
       show(advertised) === show(ids),
-      `${label}: the master advertises GPUs ${advertised.join(", ")}, but the batch job was assigned CUDA_VISIBLE_DEVICES=${assigned}: the assignment did not reach glidein_start.sh`,
+      `${label(want)}: the master advertises GPUs ${advertised.join(", ")}, but the batch job was assigned CUDA_VISIBLE_DEVICES=${assigned}: the assignment did not reach glidein_start.sh`,
       `the job's environment above env -i has CUDA_VISIBLE_DEVICES=${assigned}; glidein_start.sh's environment: ${show(rec.contract)}`,
     )
   }

@@ -7,6 +7,9 @@
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync } from "node:fs"
 import { writeFile } from "node:fs/promises"
 import { join } from "node:path"
+import { parseDemand } from "../../src/client/demand.ts"
+import type { DemandRow } from "../../src/demand/demand-row.ts"
+import { ApiStateSchema } from "../../src/server/api.ts"
 import { DEMAND_LINES, EXPECTED_DEMAND, MASTER_CAP_S, POOL_PASSWORD } from "./expected.ts"
 import { check, lookupUser, runOk, show, tail, type User, waitFor } from "./harness.ts"
 
@@ -121,7 +124,9 @@ export async function serveScenario(ctx: Context, server: Server): Promise<strin
         const res = await fetch(`${ctx.serverUrl}/api/state`)
         last = `GET /api/state → ${res.status} ${await res.clone().text()}`
         if (!res.ok) return undefined
-        const found = demandRows(await res.json())
+        const state = ApiStateSchema.safeParse(await res.json())
+        check(state.success, "GET /api/state is not the API's state object", last)
+        const found = state.data.rows
         return found && found.length > 0 ? found : undefined
       } catch (error) {
         last = `GET /api/state: ${(error as Error).message}`
@@ -146,9 +151,15 @@ export async function serveScenario(ctx: Context, server: Server): Promise<strin
     body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "get_state", params: {} }),
   })
   const reply = (await rpc.json()) as { result?: unknown }
-  const rpcRows = demandRows(reply.result)
+  // Read as a site reads it.
+  let rpcRows: DemandRow[] = []
+  try {
+    rpcRows = parseDemand(reply.result, "get_state")
+  } catch (error) {
+    check(false, `JSON-RPC get_state: ${(error as Error).message}`, show(reply))
+  }
   check(
-    rpcRows !== undefined && sameDemand(rpcRows, EXPECTED_DEMAND),
+    sameDemand(rpcRows, EXPECTED_DEMAND),
     "JSON-RPC get_state does not return the demand",
     show(reply),
   )
@@ -175,7 +186,8 @@ export async function serveScenario(ctx: Context, server: Server): Promise<strin
   return `demand ${EXPECTED_DEMAND.map((d) => `${d.count}×(${d.cpus} cpu, ${d.memory} MB, ${d.gpus} gpu)`).join(" + ")} on /api/state and get_state; condor_q ran ${calls.length}×`
 }
 
-interface DemandRowish {
+/** What sameDemand() compares. */
+interface DemandCounts {
   cpus: number
   memory: number
   disk: number
@@ -183,20 +195,9 @@ interface DemandRowish {
   count: number
 }
 
-/** The demand rows in a server answer: the array itself, or the first array of rows in it. */
-function demandRows(value: unknown): DemandRowish[] | undefined {
-  const isRows = (v: unknown): v is DemandRowish[] =>
-    Array.isArray(v) && v.every((r) => typeof r === "object" && r !== null && "cpus" in r)
-  if (isRows(value)) return value
-  if (typeof value === "object" && value !== null) {
-    for (const v of Object.values(value)) if (isRows(v) && v.length > 0) return v
-  }
-  return undefined
-}
-
 /** Same rows, in any order (the `os` column is not compared). */
-function sameDemand(rows: DemandRowish[], expected: DemandRowish[]): boolean {
-  const key = (r: DemandRowish) => `${r.cpus}/${r.memory}/${r.disk}/${r.gpus}/${r.count}`
+function sameDemand(rows: DemandCounts[], expected: DemandCounts[]): boolean {
+  const key = (r: DemandCounts) => `${r.cpus}/${r.memory}/${r.disk}/${r.gpus}/${r.count}`
   return (
     JSON.stringify(rows.map(key).sort()) === JSON.stringify(expected.map(key).sort()) &&
     rows.length === expected.length

@@ -7,6 +7,7 @@ import { chmodSync, chownSync, copyFileSync, mkdirSync, readFileSync } from "nod
 import { writeFile } from "node:fs/promises"
 import { join } from "node:path"
 import type { FakeS3 } from "../../src/runtime/fake-s3.ts"
+import { ApiClientsSchema } from "../../src/server/api.ts"
 import { tarNamesOf } from "../../src/tarball/test-support.ts"
 import type { Cluster } from "./batch.ts"
 import { DEMAND_JOBS, FIRST_RUN } from "./expected.ts"
@@ -278,7 +279,7 @@ async function lockScenario(ctx: Context, c: Cluster, site: Site): Promise<strin
   )
   const said = `${second.stdout}\n${second.stderr}`
   check(
-    /another|already|lock|in progress|active/i.test(said),
+    said.includes(`glidein submit: another run for ${site.config} is still active (lock `),
     "the overlapping submit did not say another run holds the lock",
     describeRun(second),
   )
@@ -302,11 +303,13 @@ async function reportScenario(ctx: Context, site: Site): Promise<string> {
   const res = await fetch(`${ctx.serverUrl}/api/clients`)
   check(res.ok, `GET /api/clients answered ${res.status}`)
   const body = (await res.json()) as unknown
-  const client = findClient(body, site.uuid)
+  const parsed = ApiClientsSchema.safeParse(body)
+  check(parsed.success, "GET /api/clients is not the API's client list", show(body))
+  const client = parsed.data.clients.find((c) => c.uuid === site.uuid)
   check(client !== undefined, `/api/clients has no client "${site.uuid}"`, show(body))
-  const running = findMetric(client, "glideins_running")
+  const running = client.metrics.glideins_running ?? {}
   check(
-    running !== undefined && Object.values(running).reduce((a, b) => a + b, 0) === FIRST_RUN,
+    Object.values(running).reduce((a, b) => a + b, 0) === FIRST_RUN,
     `/api/clients reports ${show(running)} running glideins for "${site.uuid}", want ${FIRST_RUN}`,
     show(client),
   )
@@ -318,39 +321,6 @@ async function reportScenario(ctx: Context, site: Site): Promise<string> {
     tail(html, 40),
   )
   return `/api/clients and / show ${site.uuid} with ${JSON.stringify(running)} running`
-}
-
-/** The client entry in an /api/clients answer whose uuid (or key) is `uuid`. */
-function findClient(body: unknown, uuid: string): Record<string, unknown> | undefined {
-  const visit = (v: unknown, key?: string): Record<string, unknown> | undefined => {
-    if (Array.isArray(v)) {
-      for (const item of v) {
-        const found = visit(item)
-        if (found) return found
-      }
-    } else if (typeof v === "object" && v !== null) {
-      const o = v as Record<string, unknown>
-      if (o.uuid === uuid || o.name === uuid || key === uuid) return o
-      for (const [k, child] of Object.entries(o)) {
-        const found = visit(child, k)
-        if (found) return found
-      }
-    }
-    return undefined
-  }
-  return visit(body)
-}
-
-/** `metrics.<name>` (or `<name>`) as partition → number. */
-function findMetric(
-  client: Record<string, unknown>,
-  name: string,
-): Record<string, number> | undefined {
-  const metrics = (client.metrics ?? client) as Record<string, unknown>
-  const value = metrics[name]
-  if (typeof value === "object" && value !== null) return value as Record<string, number>
-  if (typeof value === "number") return { total: value }
-  return undefined
 }
 
 /** Scenario `cancel`: `glidein cancel --config` removes every glidein and every master ends. */
