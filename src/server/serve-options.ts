@@ -8,7 +8,7 @@ import { join } from "node:path"
 import { homeDir } from "../client/state-dir.ts"
 import { didYouMean } from "../config/did-you-mean.ts"
 import { parseIni } from "../config/ini.ts"
-import { interpolate } from "../config/interpolate.ts"
+import { interpolateInSection } from "../config/interpolate.ts"
 import { typedValue } from "../config/literal-eval.ts"
 import type { IniValue } from "../config/types.ts"
 import { checkConstraint, checkUser } from "../demand/index.ts"
@@ -128,9 +128,8 @@ async function readConfig(
         )
         continue
       }
-      const lookup = (name: string) =>
-        section.entries.get(name)?.value ?? doc.defaults.entries.get(name)?.value
-      values.set(entry.key, { value: typedValue(interpolate(entry.value, lookup, place)), place })
+      const value = typedValue(interpolateInSection(entry.value, doc, section, place))
+      values.set(entry.key, { value, place })
     }
   }
   return { values, warnings }
