@@ -14,6 +14,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
 import { parseArgs } from "node:util"
+import { GET_STATE_LUA, parseWrk } from "./lib/wrk.ts"
 
 const { values } = parseArgs({
   args: Bun.argv.slice(2),
@@ -35,27 +36,13 @@ if (wrk === null) {
 const SERVER = resolve(import.meta.dir, "lib/get-state-server.ts")
 const dir = mkdtempSync(join(tmpdir(), "glidein-bench-"))
 const script = join(dir, "post.lua")
-writeFileSync(
-  script,
-  `wrk.method = "POST"
-wrk.body = '{"jsonrpc": "2.0", "method": "get_state", "params": {}, "id": 1}'
-wrk.headers["Content-Type"] = "application/json"
-`,
-)
+writeFileSync(script, GET_STATE_LUA)
 
 interface Result {
   rps: number
   p50: number
   p99: number
   errors: string
-}
-
-/** wrk prints latencies as 812.00us, 1.23ms or 1.05s. */
-function ms(text: string): number {
-  const m = /([\d.]+)(us|ms|s)/.exec(text)
-  if (!m) return Number.NaN
-  const v = Number(m[1])
-  return m[2] === "us" ? v / 1000 : m[2] === "s" ? v * 1000 : v
 }
 
 async function measure(mode: "bare" | "glidein"): Promise<Result> {
@@ -79,12 +66,10 @@ async function measure(mode: "bare" | "glidein"): Promise<Result> {
     ])
     const out = run.stdout.toString()
     if (!run.success) throw new Error(`wrk failed:\n${out}${run.stderr.toString()}`)
-    const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1])
-    const p50 = ms(/\s50%\s+(\S+)/.exec(out)?.[1] ?? "")
-    const p99 = ms(/\s99%\s+(\S+)/.exec(out)?.[1] ?? "")
+    const { rps, p50, p99, non2xx, socketErrors } = parseWrk(out)
     const errors = [
-      /Non-2xx or 3xx responses: \d+/.exec(out)?.[0],
-      /Socket errors: .*/.exec(out)?.[0],
+      non2xx > 0 ? `Non-2xx or 3xx responses: ${non2xx}` : "",
+      socketErrors ? `Socket errors: ${socketErrors}` : "",
     ]
       .filter(Boolean)
       .join("; ")

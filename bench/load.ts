@@ -18,6 +18,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
 import { parseArgs } from "node:util"
+import { GET_STATE_LUA, parseWrk, type WrkReport } from "./lib/wrk.ts"
 
 const { values } = parseArgs({
   args: Bun.argv.slice(2),
@@ -84,24 +85,7 @@ function loadAverage(): string {
   return readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ")
 }
 
-/** wrk prints latencies as 812.00us, 1.23ms or 1.05s. */
-function ms(text: string | undefined): number {
-  const m = /([\d.]+)(us|ms|s)/.exec(text ?? "")
-  if (!m) return Number.NaN
-  const v = Number(m[1])
-  return m[2] === "us" ? v / 1000 : m[2] === "s" ? v * 1000 : v
-}
-
-interface WrkResult {
-  requests: number
-  rps: number
-  p50: number
-  p99: number
-  non2xx: number
-  socketErrors: string
-}
-
-async function runWrk(url: string, script: string, durationS: number): Promise<WrkResult> {
+async function runWrk(url: string, script: string, durationS: number): Promise<WrkReport> {
   const proc = Bun.spawn(
     [
       wrk!,
@@ -123,21 +107,8 @@ async function runWrk(url: string, script: string, durationS: number): Promise<W
     proc.exited,
   ])
   if (code !== 0) throw new Error(`wrk failed:\n${out}${err}`)
-  const socket = /Socket errors: (.*)/.exec(out)?.[1] ?? ""
-  return {
-    requests: Number(/(\d+) requests in/.exec(out)?.[1]),
-    rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]),
-    p50: ms(/\s50%\s+(\S+)/.exec(out)?.[1]),
-    p99: ms(/\s99%\s+(\S+)/.exec(out)?.[1]),
-    non2xx: Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0),
-    socketErrors: socket,
-  }
+  return parseWrk(out)
 }
-
-const GET_STATE_ONLY = `wrk.method = "POST"
-wrk.body = '{"jsonrpc": "2.0", "method": "get_state", "params": {}, "id": 1}'
-wrk.headers["Content-Type"] = "application/json"
-`
 
 const REPORT = JSON.stringify({
   jsonrpc: "2.0",
@@ -224,7 +195,7 @@ try {
   // Warm-up with the same mix (JIT, caches, a full store), then a pause: the level before.
   await runWrk(url, script, warmupS)
   const referenceScript = join(dir, "get-state.lua")
-  writeFileSync(referenceScript, GET_STATE_ONLY)
+  writeFileSync(referenceScript, GET_STATE_LUA)
   const reference = await runWrk(`${url}/jsonrpc`, referenceScript, referenceS)
   await Bun.sleep(idleS * 1000)
   rss.before = rssMB(server.pid)
