@@ -64,42 +64,38 @@ describe("glidein submit (command line)", () => {
     expect(bad.stderr).toContain("bad.ini:6: [Cluster] max_total_jobs:")
   })
 
+  /** A config a real run refuses: `--check` and a real run exit 2 with `why`; a dry run
+   *  shows its plan, notes `why` and returns what it printed. */
+  function refusedByARealRun(file: string, why: string, ...dryFlags: string[]) {
+    const check = glidein("submit", "--config", file, "--check")
+    expect({ code: check.code, stderr: check.stderr }).toEqual({
+      code: 2,
+      stderr: `glidein: ${why}\n`,
+    })
+    const state = ["--state-file", path.join(dir, "state.json")]
+    const run = glidein("submit", "--config", file, ...state)
+    expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 2, stderr: `glidein: ${why}\n` })
+    const dry = glidein("submit", "--config", file, ...state, "--dry-run", ...dryFlags)
+    expect(dry.code).toBe(0)
+    expect(dry.stderr).toBe(`glidein submit: note: ${why}; a real run refuses this config\n`)
+    return dry.stdout
+  }
+
   test("glidein submit refuses glideins glidein_start.sh would refuse: --check and a real run exit 2, a dry run notes it", () => {
     const file = config(
       "short.ini",
       SITE.replace("scheduler = slurm", "scheduler = slurm\nwalltime_hrs = 0.1"),
     )
     const why = `${file}:6: [Cluster] walltime_hrs: 0.1 h leaves the glidein no time for jobs before it retires (glidein_start.sh refuses it); at least 0.11 h`
-    const check = glidein("submit", "--config", file, "--check")
-    expect({ code: check.code, stderr: check.stderr }).toEqual({
-      code: 2,
-      stderr: `glidein: ${why}\n`,
-    })
-    const state = ["--state-file", path.join(dir, "state.json")]
-    const run = glidein("submit", "--config", file, ...state)
-    expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 2, stderr: `glidein: ${why}\n` })
-    const dry = glidein("submit", "--config", file, ...state, "--dry-run", "--json")
-    expect(dry.code).toBe(0)
-    expect(JSON.parse(dry.stdout).submissions[0].count).toBe(2)
-    expect(JSON.parse(dry.stdout).notes).toContain(`${why}; a real run refuses this config`)
-    expect(dry.stderr).toBe(`glidein submit: note: ${why}; a real run refuses this config\n`)
+    const plan = JSON.parse(refusedByARealRun(file, why, "--json"))
+    expect(plan.submissions[0].count).toBe(2)
+    expect(plan.notes).toContain(`${why}; a real run refuses this config`)
   })
 
   test("glidein submit without [Glidein] cluster: --check and a real run exit 2, a dry run shows the plan and says so", () => {
     const file = config("no-cluster.ini", SITE.replace(/^cluster = .*\n/m, ""))
     const why = `${file}: [Glidein] cluster: missing; glideins need the pool's collector to join it: set cluster = HOST[:PORT] (pyglidein's glidein_start.sh fell back to IceCube's)`
-    const check = glidein("submit", "--config", file, "--check")
-    expect({ code: check.code, stderr: check.stderr }).toEqual({
-      code: 2,
-      stderr: `glidein: ${why}\n`,
-    })
-    const state = ["--state-file", path.join(dir, "state.json")]
-    const run = glidein("submit", "--config", file, ...state)
-    expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 2, stderr: `glidein: ${why}\n` })
-    const dry = glidein("submit", "--config", file, ...state, "--dry-run")
-    expect(dry.code).toBe(0)
-    expect(dry.stdout).toContain("2 glideins of")
-    expect(dry.stderr).toBe(`glidein submit: note: ${why}; a real run refuses this config\n`)
+    expect(refusedByARealRun(file, why)).toContain("2 glideins of")
   })
 
   test("glidein submit with an unreachable server exits 1 with one line and submits nothing", () => {
