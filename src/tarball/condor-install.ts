@@ -1,27 +1,15 @@
 /**
  * Finding the HTCondor install behind `tarball build --condor PATH`: an unpacked install (a
  * directory with sbin/condor_master, or a directory holding exactly one such directory, as a
- * release tarball unpacks), or a release tarball (`condor-*-stripped.tar.gz`), whose bin/, sbin/,
- * lib/ and libexec/ are unpacked into a private temporary directory first.
+ * release tarball unpacks), or a release tarball (`condor-*-stripped.tar.gz`), unpacked whole
+ * into a private temporary directory first (see unpack-release.ts for what it refuses).
  */
-import {
-  type FileHandle,
-  link,
-  lstat,
-  mkdir,
-  mkdtemp,
-  open,
-  readdir,
-  readlink,
-  rm,
-  symlink,
-} from "node:fs/promises"
+import { lstat, mkdtemp, readdir, readlink, rm } from "node:fs/promises"
 import path from "node:path"
 import { GlideinError, UsageError } from "../errors.ts"
-import { describeReadFailure, type OpenArchive, openArchive } from "./read-archive.ts"
 import type { InstallFile } from "./select-install.ts"
 import { systemReason } from "./system-reason.ts"
-import { memberPath, normalizeName } from "./tar-header.ts"
+import { unpackRelease } from "./unpack-release.ts"
 
 /** An install ready to be listed; `cleanup` removes what was unpacked for it. */
 export interface CondorInstall {
@@ -90,96 +78,6 @@ async function exists(file: string): Promise<boolean> {
     () => true,
     () => false,
   )
-}
-
-/**
- * Unpacks the members of a release tarball under bin/, sbin/, lib/ and libexec/ (at the top or
- * one directory down) into `dest`. Paths that would leave `dest` are refused, and no member is
- * ever written through a symlink the archive created.
- */
-async function unpackRelease(
-  tarball: string,
-  dest: string,
-  signal?: AbortSignal,
-  onProgress?: (read: number, total: number) => void,
-): Promise<void> {
-  const madeDirs = new Set<string>([dest])
-  let file: FileHandle | undefined
-  let archive: OpenArchive | undefined
-  try {
-    archive = await openArchive(tarball, { signal, onProgress })
-    for await (const event of archive.events) {
-      if (event.kind === "data") {
-        if (file) await file.write(event.bytes)
-        continue
-      }
-      if (event.kind !== "entry") continue
-      await file?.close()
-      file = undefined
-      const { entry } = event
-      const parts = memberPath(entry.name).split("/")
-      const dirIndex = INSTALL_DIRS.has(parts[0] ?? "") ? 0 : 1
-      if (!INSTALL_DIRS.has(parts[dirIndex] ?? "") || parts.length <= dirIndex + 1) continue
-      if (parts.some((p) => p === ".." || p === "")) {
-        throw new GlideinError(`"${tarball}": member "${entry.name}" leaves the archive root`)
-      }
-      const target = path.join(dest, ...parts)
-      await makeParents(dest, parts, madeDirs, tarball)
-      switch (entry.type) {
-        case "directory":
-          await mkdir(target).catch(() => {})
-          madeDirs.add(target)
-          break
-        case "file":
-          file = await open(target, "wx", entry.mode & 0o755)
-          break
-        case "symlink":
-          await symlink(entry.linkname, target)
-          break
-        case "link": {
-          const linked = normalizeName(entry.linkname).split("/")
-          if (linked.some((p) => p === ".." || p === "")) {
-            throw new GlideinError(
-              `"${tarball}": hard link "${entry.name}" leaves the archive root`,
-            )
-          }
-          await link(path.join(dest, ...linked), target).catch((error: unknown) => {
-            throw new GlideinError(
-              `"${tarball}": hard link "${entry.name}" to "${entry.linkname}": ${systemReason(error)}`,
-            )
-          })
-          break
-        }
-        default:
-          break
-      }
-    }
-  } catch (error) {
-    throw describeReadFailure(error, tarball)
-  } finally {
-    await file?.close()
-    archive?.close()
-  }
-}
-
-/** Creates the parent directories of `parts` under `dest`, refusing to pass through a symlink. */
-async function makeParents(
-  dest: string,
-  parts: string[],
-  made: Set<string>,
-  tarball: string,
-): Promise<void> {
-  let dir = dest
-  for (const part of parts.slice(0, -1)) {
-    dir = path.join(dir, part)
-    if (made.has(dir)) continue
-    const info = await lstat(dir).catch(() => undefined)
-    if (info && !info.isDirectory()) {
-      throw new GlideinError(`"${tarball}": member path "${parts.join("/")}" passes through a link`)
-    }
-    if (!info) await mkdir(dir)
-    made.add(dir)
-  }
 }
 
 /** Lists an install directory for selectInstall (paths relative to `root`). */

@@ -132,3 +132,50 @@ export function makeSparse(file: string): string {
   closeSync(fd)
   return file
 }
+
+/** A ustar header block written by hand (checksum set), for archives no tar would make. */
+export function rawHeader(fields: {
+  name: string
+  /** The typeflag character: "0" file, "2" symlink, "x" pax, "L" GNU long name, "S" sparse. */
+  type: string
+  size?: number
+  linkname?: string
+  mode?: number
+}): Uint8Array {
+  const block = new Uint8Array(512)
+  const text = (value: string, at: number, length: number) =>
+    block.set(new TextEncoder().encode(value).subarray(0, length), at)
+  const octal = (value: number, at: number, length: number) =>
+    text(`${value.toString(8).padStart(length - 1, "0")}\0`, at, length)
+  text(fields.name, 0, 100)
+  octal(fields.mode ?? 0o644, 100, 8)
+  octal(0, 108, 8)
+  octal(0, 116, 8)
+  octal(fields.size ?? 0, 124, 12)
+  octal(0, 136, 12)
+  text(fields.type, 156, 1)
+  text(fields.linkname ?? "", 157, 100)
+  text("ustar\u000000", 257, 8)
+  block.fill(0x20, 148, 156)
+  const sum = block.reduce((a, b) => a + b, 0)
+  text(`${sum.toString(8).padStart(6, "0")}\0 `, 148, 8)
+  return block
+}
+
+/** A pax record (`<len> key=value\n`), its length counting itself. */
+export function paxRecord(key: string, value: string): string {
+  const body = ` ${key}=${value}\n`
+  let length = body.length + 1
+  while (`${length}${body}`.length !== length) length++
+  return `${length}${body}`
+}
+
+/** A .tar.gz of `parts` (header blocks, payloads, each padded to 512) and the end marker. */
+export function gzipTar(parts: Uint8Array[]): Uint8Array {
+  const padded = parts.map((p) => {
+    const out = new Uint8Array(Math.ceil(p.length / 512) * 512)
+    out.set(p)
+    return out
+  })
+  return Bun.gzipSync(Buffer.concat([...padded, new Uint8Array(1024)]))
+}
