@@ -1,9 +1,17 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import { readFileSync } from "node:fs"
 import path from "node:path"
-import { BLOCK, type TarEntry } from "./tar-header.ts"
+import { BLOCK, type TarEntry, TarFormatError } from "./tar-header.ts"
 import { readTar, type TarEvent } from "./tar-reader.ts"
-import { makeSparse, makeTree, removeTempDirs, run, tempDir } from "./test-support.ts"
+import {
+  makeSparse,
+  makeTree,
+  paxRecord,
+  rawHeader,
+  removeTempDirs,
+  run,
+  tempDir,
+} from "./test-support.ts"
 
 /** Feeds `bytes` to readTar in chunks of `size` bytes (the last may be shorter). */
 async function events(bytes: Uint8Array, size = 65536): Promise<TarEvent[]> {
@@ -160,5 +168,78 @@ describe("readTar()", () => {
     const list = await events(body)
     expect(entries(list).map((e) => e.name)).toEqual(["tree/dir/file.txt"])
     expect(list.some((e) => e.kind === "trailer")).toBe(false)
+  })
+
+  describe("on a hostile archive, keeps at most 1 MiB of headers for one member", () => {
+    /** Reads `parts` (produced lazily) to the end or the error; says how many bytes it took. */
+    async function readLazily(
+      parts: Iterable<Uint8Array>,
+    ): Promise<{ error: unknown; read: number }> {
+      let read = 0
+      async function* source() {
+        for (const part of parts) {
+          read += part.length
+          yield part
+        }
+      }
+      try {
+        for await (const _ of readTar(source())) {
+          // nothing kept: only the reader's own buffers count
+        }
+        return { error: undefined, read }
+      } catch (error) {
+        return { error, read }
+      }
+    }
+
+    /** `count` metadata headers of type `flag`, `size` bytes of payload each, then one file. */
+    function* chain(flag: string, count: number, size: number): Generator<Uint8Array> {
+      const record = new TextEncoder().encode(paxRecord("path", "condor/sbin/condor_master"))
+      const payload = new Uint8Array(Math.ceil(size / BLOCK) * BLOCK)
+      payload.set(flag === "x" ? record : new TextEncoder().encode("condor/sbin/condor_master"))
+      for (let i = 0; i < count; i++) {
+        yield rawHeader({ name: "././@PaxHeader", type: flag, size })
+        yield payload
+      }
+      yield rawHeader({ name: "condor/sbin/condor_master", type: "0" })
+      yield new Uint8Array(2 * BLOCK)
+    }
+
+    for (const flag of ["x", "L", "K"]) {
+      test(`refuses a chain of more than 8 "${flag}" headers before one member`, async () => {
+        const { error, read } = await readLazily(chain(flag, 1000, 100))
+        expect(error).toBeInstanceOf(TarFormatError)
+        expect((error as TarFormatError).message).toBe(
+          "more than 8 pax or GNU long-name headers before one member",
+        )
+        expect((error as TarFormatError).offset).toBe(0)
+        expect(read).toBeLessThan(10 * 2 * BLOCK)
+      })
+    }
+
+    test("refuses pax headers of more than 1 MiB in all before one member, having read little more", async () => {
+      // 64 headers of 512 KiB: what a 1.7 MB .tar.gz holding 2 GB of them did, scaled down
+      const { error, read } = await readLazily(chain("x", 64, 512 * 1024))
+      expect(error).toBeInstanceOf(TarFormatError)
+      expect((error as TarFormatError).message).toBe(
+        "the headers before one member hold more than 1 MiB",
+      )
+      expect(read).toBeLessThan(2 * 512 * 1024 + 2 * BLOCK)
+    })
+
+    test("refuses a GNU sparse member whose extension blocks go on past 1 MiB", async () => {
+      const header = rawHeader({ name: "condor/lib/libsparse.so", type: "S", extended: true })
+      const extension = new Uint8Array(BLOCK)
+      extension[504] = 1 // and another one after this
+      function* parts() {
+        yield header
+        for (let i = 0; i < 100_000; i++) yield extension
+      }
+      const { error, read } = await readLazily(parts())
+      expect((error as TarFormatError).message).toBe(
+        "the headers before one member hold more than 1 MiB",
+      )
+      expect(read).toBeLessThanOrEqual(1024 * 1024 + BLOCK)
+    })
   })
 })

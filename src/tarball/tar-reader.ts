@@ -38,7 +38,18 @@ export type TarEvent =
   /** The end-of-archive marker and anything after it. */
   | { kind: "trailer"; bytes: Uint8Array }
 
-/** Pax and GNU long-name headers larger than this are refused rather than buffered. */
+/*
+ * The header blocks before one member are kept in memory (to be written back as they were), so
+ * a hostile archive could make them any size: a 1.7 MB .tar.gz of chained pax headers held
+ * 2 GB. Past these bounds the archive is refused. Real writers come nowhere near them: GNU tar
+ * puts at most two metadata headers before a member (`L` and `K`), pax writers one `x`; a path
+ * of PATH_MAX (4096 bytes) takes about 4 KiB of pax records; and 1 MiB of GNU sparse extension
+ * blocks maps 43,000 extents, while HTCondor releases and glidein tarballs hold no sparse file.
+ * Global (`g`) headers need no bound: their payload is streamed like a file's, never kept.
+ */
+/** Pax (`x`) and GNU long-name (`L`, `K`) headers allowed before one member. */
+const MAX_META_HEADERS = 8
+/** Bytes of header blocks (with pax and long-name payloads) kept for one member. */
 const MAX_META_BYTES = 1 << 20
 
 type State = "header" | "meta" | "extension" | "data" | "padding" | "trailer"
@@ -59,6 +70,8 @@ export async function* readTar(source: AsyncIterable<Uint8Array>): AsyncGenerato
   let metaFilled = 0
   let pending: TarEntry | undefined
   let sawHeader = false
+  let metaHeaders = 0 // x, L and K headers before the pending member
+  let keptBytes = 0 // bytes in headerBlocks
 
   for await (const chunk of source) {
     let pos = 0
@@ -108,6 +121,7 @@ export async function* readTar(source: AsyncIterable<Uint8Array>): AsyncGenerato
       const blockOffset = position - BLOCK
 
       if (state === "extension") {
+        keep(BLOCK)
         headerBlocks.push(block.slice())
         if (block[504] === 0) {
           yield* startPayload()
@@ -126,9 +140,16 @@ export async function* readTar(source: AsyncIterable<Uint8Array>): AsyncGenerato
         if (!sawHeader && !checksumMatches(block)) throw notTar(blockOffset)
         sawHeader = true
         const size = readNumber(block, 124, 12)
-        if (size > MAX_META_BYTES) {
+        if (!Number.isSafeInteger(size) || size < 0 || size > MAX_META_BYTES) {
           throw new TarFormatError(`extended header of ${size} bytes is too large`, blockOffset)
         }
+        if (++metaHeaders > MAX_META_HEADERS) {
+          throw new TarFormatError(
+            `more than ${MAX_META_HEADERS} pax or GNU long-name headers before one member`,
+            entryOffset,
+          )
+        }
+        keep(BLOCK + size + paddingFor(size))
         headerBlocks.push(block.slice())
         metaFlag = flag
         metaBuffer = new Uint8Array(size + paddingFor(size))
@@ -149,6 +170,7 @@ export async function* readTar(source: AsyncIterable<Uint8Array>): AsyncGenerato
         throw error
       }
       sawHeader = true
+      keep(BLOCK)
       headerBlocks.push(block.slice())
       pending = entry
       if (flag === "S" && block[482] !== 0) {
@@ -163,12 +185,22 @@ export async function* readTar(source: AsyncIterable<Uint8Array>): AsyncGenerato
   if (state === "header" && filled === 0 && headerBlocks.length === 0) return // no end marker: tolerated
   throw new TarFormatError("the archive is truncated", position)
 
+  /** Counts `bytes` more of header blocks for the pending member; refuses past the bound. */
+  function keep(bytes: number): void {
+    keptBytes += bytes
+    if (keptBytes > MAX_META_BYTES) {
+      throw new TarFormatError("the headers before one member hold more than 1 MiB", entryOffset)
+    }
+  }
+
   /** Yields the pending entry and moves to its payload. */
   function* startPayload(): Generator<TarEvent> {
     const entry = pending as TarEntry
     const header = headerBlocks
     headerBlocks = []
     meta = {}
+    metaHeaders = 0
+    keptBytes = 0
     yield { kind: "entry", entry, header, offset: entryOffset }
     remaining = entry.size
     if (remaining > 0) state = "data"

@@ -141,6 +141,8 @@ export function rawHeader(fields: {
   size?: number
   linkname?: string
   mode?: number
+  /** For "S": GNU sparse extension blocks follow the header. */
+  extended?: boolean
 }): Uint8Array {
   const block = new Uint8Array(512)
   const text = (value: string, at: number, length: number) =>
@@ -156,6 +158,7 @@ export function rawHeader(fields: {
   text(fields.type, 156, 1)
   text(fields.linkname ?? "", 157, 100)
   text("ustar\u000000", 257, 8)
+  if (fields.extended) block[482] = 1
   block.fill(0x20, 148, 156)
   const sum = block.reduce((a, b) => a + b, 0)
   text(`${sum.toString(8).padStart(6, "0")}\0 `, 148, 8)
