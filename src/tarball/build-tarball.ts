@@ -7,22 +7,29 @@
  * which `inject-password` may change later.
  */
 import { createHash } from "node:crypto"
-import { createReadStream } from "node:fs"
+import { closeSync, createReadStream, fstatSync, openSync, readFileSync, readSync } from "node:fs"
 import path from "node:path"
 import { pack } from "tar-stream"
 import { UsageError } from "../errors.ts"
 import { GLIDEIN_CONDOR_CONFIG, USER_JOB_WRAPPER_SH } from "../runtime/index.ts"
 import { openAtomicOutput } from "./atomic-output.ts"
+import { checkRunnable, FileTree, type RunCheck, runProblems } from "./check-runnable.ts"
 import { listInstall, openCondorInstall } from "./condor-install.ts"
+import { condorVersion } from "./condor-version.ts"
 import type { Credentials } from "./credentials.ts"
+import { type ElfInfo, parseElf } from "./elf.ts"
 import { packHeader } from "./encode-entry.ts"
 import { InterruptedError } from "./interrupted-error.ts"
 import {
+  COLLECTOR_PATH,
   CONFIG_PATH,
+  ESSENTIAL_PROGRAMS,
   FIXED_MTIME,
   isCredentialPath,
+  isSiteSetting,
   MANIFEST_PATH,
   PASSWORD_PATH,
+  RELEASE_DIR,
   TOKEN_DIR,
   TOKEN_PATH,
   WRAPPER_PATH,
@@ -36,6 +43,8 @@ export interface BuildOptions {
   condor: string
   output: string
   credentials: Credentials
+  /** The pool's collector (HOST[:PORT], checked by the caller), recorded as COLLECTOR. */
+  collector?: string
   /** Named in the manifest's first line. */
   version: string
   signal?: AbortSignal
@@ -56,6 +65,14 @@ export interface BuildReport {
   sha256: string
   /** Credential members written. */
   credentials: string[]
+  /** What the check of the archive found: architecture, glibc, libraries from the node. */
+  check?: RunCheck
+  /** `$CondorVersion` of condor_master. */
+  condorVersion?: string
+  /** Install symlinks left out because they dangle in the install itself. */
+  dangling: string[]
+  /** Libraries that only helpers other than the essential ones lack. */
+  warnings: string[]
 }
 
 /** A member whose content is in memory (runtime files, credentials, the manifest). */
@@ -76,7 +93,8 @@ export async function buildTarball(options: BuildOptions): Promise<BuildReport> 
     (done, total) => progress?.("unpacking", done, total),
   )
   try {
-    const selection = selectInstall(await listInstall(install.root))
+    const elfOf = diskElf(install.root)
+    const selection = selectInstall(await listInstall(install.root), elfOf)
     if (selection.missing.length > 0) {
       throw new UsageError(
         `--condor "${condor}" lacks ${selection.missing.join(", ")}, which a glidein needs`,
@@ -87,14 +105,28 @@ export async function buildTarball(options: BuildOptions): Promise<BuildReport> 
         `--condor "${condor}": ${selection.escaping.join(", ")} link${selection.escaping.length > 1 ? "" : "s"} outside the install, so ${selection.escaping.length > 1 ? "they" : "it"} would dangle on the batch node`,
       )
     }
-    const members: MemoryMember[] = [...selection.members, ...runtimeMembers(credentials)]
+    const members: MemoryMember[] = [
+      ...selection.members,
+      ...runtimeMembers(credentials, options.collector),
+    ]
     members.sort((a, b) => compareNames(a.name, b.name))
+    const { check, version } = checkMembers(members, elfOf, install.root)
+    const { problems, warnings } = runProblems(check)
+    if (problems.length > 0) {
+      throw new UsageError(
+        `--condor "${condor}" would not run on a batch node: ${problems.join("; ")}`,
+      )
+    }
     const manifest = await manifestFor(members, install.root, options)
     // the manifest goes into its sorted place: the members are in order already
     const after = members.findIndex((m) => compareNames(m.name, manifest.name) > 0)
     members.splice(after === -1 ? members.length : after, 0, manifest)
     const report = await writeArchive(members, install.root, options)
     report.omitted = selection.omitted
+    report.dangling = selection.dangling
+    report.check = check
+    report.warnings = warnings
+    if (version !== undefined) report.condorVersion = version
     return report
   } catch (error) {
     if (error instanceof Error && error.name === "AbortError") throw new InterruptedError()
@@ -104,8 +136,65 @@ export async function buildTarball(options: BuildOptions): Promise<BuildReport> 
   }
 }
 
-/** The runtime files and credentials, as members. */
-function runtimeMembers(credentials: Credentials): MemoryMember[] {
+/** The planned members as a tree, checked: can the glidein run from them? */
+function checkMembers(
+  members: PlannedMember[],
+  elfOf: (path: string) => ElfInfo | undefined,
+  root: string,
+): { check: RunCheck; version: string | undefined } {
+  const byName = new Map(members.map((m) => [m.name.replace(/\/$/, ""), m]))
+  const sourceOf = (name: string): string | undefined => {
+    const member = byName.get(name)
+    if (member?.type === "link") return byName.get(member.linkname ?? "")?.source
+    return member?.source
+  }
+  const tree = new FileTree(
+    [...byName].map(([name, m]) => [
+      name,
+      m.type === "link" ? { type: "file" } : { type: m.type, linkTarget: m.linkname ?? "" },
+    ]),
+  )
+  const check = checkRunnable(
+    tree,
+    (name) => {
+      const source = sourceOf(name)
+      return source === undefined ? undefined : elfOf(source)
+    },
+    ESSENTIAL_PROGRAMS.map((p) => `${RELEASE_DIR}/${p}`),
+  )
+  const master = tree.resolve(`${RELEASE_DIR}/sbin/condor_master`)
+  const source = "real" in master ? sourceOf(master.real) : undefined
+  const version =
+    source === undefined ? undefined : condorVersion(readFileSync(path.join(root, source)))
+  return { check, version }
+}
+
+/** ELF facts of install files, read with positional reads (only the parts the loader reads). */
+function diskElf(root: string): (file: string) => ElfInfo | undefined {
+  const cache = new Map<string, ElfInfo | undefined>()
+  return (file) => {
+    if (cache.has(file)) return cache.get(file)
+    const fd = openSync(path.join(root, file), "r")
+    try {
+      const size = fstatSync(fd).size
+      const info = parseElf({
+        size,
+        read(offset, length) {
+          const buffer = new Uint8Array(length)
+          const n = readSync(fd, buffer, 0, length, offset)
+          return n === 0 && length > 0 ? undefined : buffer.subarray(0, n)
+        },
+      })
+      cache.set(file, info)
+      return info
+    } finally {
+      closeSync(fd)
+    }
+  }
+}
+
+/** The runtime files, the collector and the credentials, as members. */
+function runtimeMembers(credentials: Credentials, collector?: string): MemoryMember[] {
   const file = (name: string, mode: number, content: Uint8Array): MemoryMember => ({
     name,
     type: "file",
@@ -117,6 +206,8 @@ function runtimeMembers(credentials: Credentials): MemoryMember[] {
     file(CONFIG_PATH, 0o644, text.encode(GLIDEIN_CONDOR_CONFIG)),
     file(WRAPPER_PATH, 0o755, text.encode(USER_JOB_WRAPPER_SH)),
   ]
+  if (collector !== undefined)
+    members.push(file(COLLECTOR_PATH, 0o644, text.encode(`${collector}\n`)))
   if (credentials.password) members.push(file(PASSWORD_PATH, 0o600, credentials.password))
   if (credentials.token) {
     members.push({ name: `${TOKEN_DIR}/`, type: "directory", mode: 0o700, size: 0 })
@@ -125,14 +216,14 @@ function runtimeMembers(credentials: Credentials): MemoryMember[] {
   return members
 }
 
-/** SHA256SUMS over every file and hard link except the credentials. */
+/** SHA256SUMS over every file and hard link except the credentials and the collector. */
 async function manifestFor(
   members: MemoryMember[],
   root: string,
   options: BuildOptions,
 ): Promise<MemoryMember> {
   const listed = members.filter(
-    (m) => (m.type === "file" || m.type === "link") && !isCredentialPath(m.name),
+    (m) => (m.type === "file" || m.type === "link") && !isSiteSetting(m.name),
   )
   const total = listed.reduce((sum, m) => sum + m.size, 0)
   let done = 0
@@ -229,6 +320,8 @@ async function writeArchive(
       outputBytes,
       sha256: archiveHash.digest("hex"),
       credentials: credentialMembers.map((m) => m.name),
+      dangling: [],
+      warnings: [],
     }
   } catch (error) {
     gzip.destroy()

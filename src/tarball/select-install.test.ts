@@ -1,5 +1,8 @@
 import { describe, expect, test } from "bun:test"
-import { type InstallFile, isWanted, resolveLink, selectInstall } from "./select-install.ts"
+import { type InstallFile, isWanted, selectInstall } from "./select-install.ts"
+
+/** Listings without ELF files: nothing to trace. */
+const noElf = () => undefined
 
 const file = (path: string, mode = 0o755, inode?: string): InstallFile =>
   inode === undefined
@@ -55,32 +58,25 @@ describe("isWanted()", () => {
   })
 })
 
-describe("resolveLink()", () => {
-  test("resolves relative targets lexically and refuses ones that leave the install", () => {
-    expect(resolveLink("bin/condor_status", "condor_tool")).toBe("bin/condor_tool")
-    expect(resolveLink("lib/condor/libx.so", "../liby.so")).toBe("lib/liby.so")
-    expect(resolveLink("bin/a", "./../sbin//b")).toBe("sbin/b")
-    expect(resolveLink("bin/a", "../../outside")).toBeUndefined()
-    expect(resolveLink("bin/a", "/usr/bin/a")).toBeUndefined()
-  })
-})
-
 describe("selectInstall()", () => {
   test("names the required daemons that are missing", () => {
-    const selection = selectInstall([dir("sbin"), file("sbin/condor_master")])
+    const selection = selectInstall([dir("sbin"), file("sbin/condor_master")], noElf)
     expect(selection.missing).toEqual(["sbin/condor_startd", "sbin/condor_starter"])
   })
 
   test("puts the install under glideinExec/ with its directories, sorted byte-wise", () => {
-    const selection = selectInstall([
-      ...daemons,
-      dir("lib"),
-      file("lib/libz.so", 0o644),
-      file("lib/libA.so", 0o600),
-      dir("lib/condor"),
-      file("lib/condor/x.so"),
-      file("lib/python3/y.py"),
-    ])
+    const selection = selectInstall(
+      [
+        ...daemons,
+        dir("lib"),
+        file("lib/libz.so", 0o644),
+        file("lib/libA.so", 0o600),
+        dir("lib/condor"),
+        file("lib/condor/x.so"),
+        file("lib/python3/y.py"),
+      ],
+      noElf,
+    )
     expect(selection.missing).toEqual([])
     expect(selection.members.map((m) => `${m.type} ${m.name} ${m.mode.toString(8)}`)).toEqual([
       "directory glideinExec/ 755",
@@ -98,31 +94,86 @@ describe("selectInstall()", () => {
   })
 
   test("brings the target of a kept symlink along, even from a directory otherwise left out", () => {
-    const selection = selectInstall([
-      ...daemons,
-      dir("bin"),
-      file("bin/condor_tool"),
-      link("bin/condor_status", "condor_tool"),
-      link("lib/libcondor_utils.so", "libcondor_utils_23.so"),
-      file("lib/libcondor_utils_23.so"),
-    ])
+    const selection = selectInstall(
+      [
+        ...daemons,
+        dir("bin"),
+        file("bin/condor_tool"),
+        link("bin/condor_status", "condor_tool"),
+        link("lib/libcondor_utils.so", "libcondor_utils_23.so"),
+        file("lib/libcondor_utils_23.so"),
+      ],
+      noElf,
+    )
     const names = selection.members.map((m) => m.name)
     expect(names).toContain("glideinExec/bin/condor_tool")
     const status = selection.members.find((m) => m.name === "glideinExec/bin/condor_status")
     expect(status).toMatchObject({ type: "symlink", linkname: "condor_tool", mode: 0o777 })
   })
 
+  test("takes the 9.0+ release layout through its links, and adds the links a tree lacks", () => {
+    const release = [
+      link("sbin", "usr/sbin"),
+      link("lib64", "usr/lib64"),
+      link("libexec", "usr/libexec/condor"),
+      link("usr/libexec/lib64", "../lib64"),
+      file("usr/sbin/condor_master"),
+      file("usr/sbin/condor_startd"),
+      file("usr/sbin/condor_starter"),
+      file("usr/sbin/condor_schedd"),
+      file("usr/lib64/libcondor_utils_24_0_1.so"),
+      file("usr/lib64/python3.9/site-packages/htcondor.py"),
+      file("usr/libexec/condor/condor_gpu_discovery"),
+      file("usr/share/man/man1/condor_q.1"),
+    ]
+    const names = (files: InstallFile[]) =>
+      selectInstall(files, noElf).members.map((m) => `${m.type} ${m.name} ${m.linkname ?? ""}`)
+    const withLinks = names(release)
+    expect(withLinks).toEqual([
+      "directory glideinExec/ ",
+      "symlink glideinExec/lib64 usr/lib64",
+      "symlink glideinExec/libexec usr/libexec/condor",
+      "symlink glideinExec/sbin usr/sbin",
+      "directory glideinExec/usr/ ",
+      "directory glideinExec/usr/lib64/ ",
+      "file glideinExec/usr/lib64/libcondor_utils_24_0_1.so ",
+      "directory glideinExec/usr/libexec/ ",
+      "directory glideinExec/usr/libexec/condor/ ",
+      "file glideinExec/usr/libexec/condor/condor_gpu_discovery ",
+      "directory glideinExec/usr/sbin/ ",
+      "file glideinExec/usr/sbin/condor_master ",
+      "file glideinExec/usr/sbin/condor_startd ",
+      "file glideinExec/usr/sbin/condor_starter ",
+    ])
+    // the same tree without its links (the ld.so glue link only comes with a program needing it)
+    const bare = release.filter((f) => f.type !== "symlink")
+    expect(names(bare)).toEqual(withLinks)
+    expect(selectInstall(bare, noElf).missing).toEqual([])
+  })
+
+  test("leaves out symlinks whose target is not in the install", () => {
+    const selection = selectInstall([...daemons, link("lib/libgone.so", "libgone.so.1")], noElf)
+    expect(selection.dangling).toEqual(["lib/libgone.so"])
+    expect(selection.members.map((m) => m.name)).not.toContain("glideinExec/lib/libgone.so")
+  })
+
   test("flags symlinks that point out of the install", () => {
-    const selection = selectInstall([...daemons, link("lib/libssl.so", "/usr/lib64/libssl.so")])
+    const selection = selectInstall(
+      [...daemons, link("lib/libssl.so", "/usr/lib64/libssl.so")],
+      noElf,
+    )
     expect(selection.escaping).toEqual(["lib/libssl.so"])
   })
 
   test("keeps hard links as links to the first name in archive order", () => {
-    const selection = selectInstall([
-      ...daemons,
-      file("libexec/data_plugin", 0o755, "1:42"),
-      file("libexec/curl_plugin", 0o755, "1:42"),
-    ])
+    const selection = selectInstall(
+      [
+        ...daemons,
+        file("libexec/data_plugin", 0o755, "1:42"),
+        file("libexec/curl_plugin", 0o755, "1:42"),
+      ],
+      noElf,
+    )
     const plugins = selection.members.filter((m) => m.name.includes("_plugin"))
     expect(plugins).toEqual([
       {

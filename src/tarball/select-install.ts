@@ -4,6 +4,7 @@
  * order. What a startd needs is in notes/htcondor.md: the daemons in sbin/, every shared library
  * in lib/, the helpers in libexec/, and a few tools from bin/ that help when debugging a glidein.
  */
+import { type ElfLookup, FileTree, traceLibraries } from "./check-runnable.ts"
 import { RELEASE_DIR, REQUIRED_DAEMONS } from "./layout.ts"
 
 /** One path of the install as found on disk. */
@@ -39,6 +40,8 @@ export interface InstallSelection {
   missing: string[]
   /** Symlinks whose target leaves the install (they would dangle on the batch node). */
   escaping: string[]
+  /** Symlinks left out because their target is not in the install. */
+  dangling: string[]
   /** Install paths left out. */
   omitted: number
 }
@@ -57,7 +60,30 @@ export const BIN_KEEP = [
   "condor_who",
 ]
 
-/** True for install paths a glidein needs (before following symlinks). */
+/** The install's top-level directories a glidein takes files from (through their links). */
+const TOPS = ["bin", "sbin", "lib", "lib64", "libexec"]
+
+/**
+ * The links HTCondor's release tarballs (9.0 and later) have at the top and inside `usr/`
+ * (nmi_tools/glue/build/make-tarball-links), for a release tree that lacks them: the
+ * RPATHs `$ORIGIN/../lib64` of the helpers in usr/libexec/condor resolve through
+ * usr/libexec/lib64, those of Debian's usr/lib/condor/libexec through usr/lib/condor/lib.
+ */
+const RELEASE_LINKS: [link: string, target: string, when: string][] = [
+  ["bin", "usr/bin", "usr/bin"],
+  ["sbin", "usr/sbin", "usr/sbin"],
+  ["lib", "usr/lib", "usr/lib"],
+  ["lib64", "usr/lib64", "usr/lib64"],
+  ["libexec", "usr/libexec/condor", "usr/libexec/condor"],
+  ["libexec", "usr/lib/condor/libexec", "usr/lib/condor/libexec"],
+  ["usr/libexec/lib64", "../lib64", "usr/libexec/condor"],
+  ["usr/lib/condor/lib", "..", "usr/lib/condor/libexec"],
+]
+
+/**
+ * True for paths a glidein needs, named through the install's top-level directories
+ * (`sbin/condor_master` also when sbin is a link to usr/sbin).
+ */
 export function isWanted(path: string): boolean {
   const [top, ...rest] = path.split("/")
   if (rest.length === 0) return false
@@ -68,6 +94,7 @@ export function isWanted(path: string): boolean {
     case "bin":
       return rest.length === 1 && BIN_KEEP.includes(name)
     case "lib":
+    case "lib64":
       // the Python bindings and static libraries are for building things, not for a startd
       return !rest[0]?.startsWith("python") && !name.endsWith(".a") && !name.endsWith(".la")
     case "libexec":
@@ -77,48 +104,77 @@ export function isWanted(path: string): boolean {
   }
 }
 
-/** Resolves `target` relative to the directory of `link`; undefined when it leaves the root. */
-export function resolveLink(link: string, target: string): string | undefined {
-  if (target.startsWith("/")) return undefined
-  const parts = link.split("/").slice(0, -1)
-  for (const part of target.split("/")) {
-    if (part === "" || part === ".") continue
-    if (part === "..") {
-      if (parts.length === 0) return undefined
-      parts.pop()
-    } else parts.push(part)
-  }
-  return parts.join("/")
-}
-
 /** Byte-wise comparison of UTF-8 paths, the order `tar` tools and `sort` (C locale) use. */
 export function compareNames(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a), Buffer.from(b))
 }
 
-/** Chooses and orders the members for the install listing `files`. */
-export function selectInstall(files: InstallFile[]): InstallSelection {
+/**
+ * Chooses and orders the members for the install listing `files`: the wanted files with the
+ * release's own relative layout (links included), every library the kept programs load as ld.so
+ * would find it (`elfOf` reads their ELF facts), and every link those lookups pass through.
+ */
+export function selectInstall(listing: InstallFile[], elfOf: ElfLookup): InstallSelection {
+  const files = withReleaseLinks(listing)
   const byPath = new Map(files.map((f) => [f.path, f]))
+  const tree = new FileTree(files.map((f) => [f.path, f]))
   const kept = new Set<string>()
+  const linkedDirs = new Set<string>()
   const escaping: string[] = []
-  const queue = files.filter((f) => f.type !== "directory" && isWanted(f.path)).map((f) => f.path)
-  while (queue.length > 0) {
-    const path = queue.pop() as string
-    const file = byPath.get(path)
-    if (!file || kept.has(path) || file.type === "other") continue
-    kept.add(path)
-    if (file.type !== "symlink") continue
-    // a kept symlink brings its target along, wherever in the install it is
-    const target = resolveLink(path, file.linkTarget ?? "")
-    if (target === undefined) escaping.push(path)
-    else if (byPath.get(target)?.type === "directory") {
-      for (const f of files) if (f.path.startsWith(`${target}/`)) queue.push(f.path)
-    } else queue.push(target)
+  const dangling: string[] = []
+  const queue: string[] = []
+  for (const top of TOPS) {
+    const found = tree.resolve(top)
+    if (!("real" in found) || tree.entry(found.real)?.type !== "directory") continue
+    if (byPath.get(top)?.type === "symlink") queue.push(top)
+    const prefix = found.real === "" ? "" : `${found.real}/`
+    for (const f of files) {
+      if (f.type === "directory" || !f.path.startsWith(prefix)) continue
+      if (isWanted(`${top}/${f.path.slice(prefix.length)}`)) queue.push(f.path)
+    }
   }
+  const take = () => {
+    while (queue.length > 0) {
+      const path = queue.pop() as string
+      const file = byPath.get(path)
+      if (!file || kept.has(path) || file.type === "other" || file.type === "directory") continue
+      if (file.type !== "symlink") {
+        kept.add(path)
+        continue
+      }
+      // a kept symlink brings its target along, wherever in the install it is
+      if ((file.linkTarget ?? "").startsWith("/")) {
+        escaping.push(path)
+        kept.add(path)
+        continue
+      }
+      const trail = new Set<string>()
+      const found = tree.resolve(path, trail)
+      if ("problem" in found) {
+        if (found.problem === "leaves the tree") {
+          escaping.push(path)
+          kept.add(path)
+        } else dangling.push(path)
+        continue
+      }
+      kept.add(path)
+      queue.push(...trail)
+      if (tree.entry(found.real)?.type === "directory") linkedDirs.add(found.real)
+      else queue.push(found.real)
+    }
+  }
+  take()
+  // what the kept programs load, and the links the loader goes through to find it
+  const programs = [...kept].filter((p) => byPath.get(p)?.type === "file" && isProgram(elfOf, p))
+  queue.push(...traceLibraries(tree, elfOf, programs))
+  take()
 
-  const missing = REQUIRED_DAEMONS.map((name) => `sbin/${name}`).filter((p) => !kept.has(p))
+  const missing = REQUIRED_DAEMONS.map((name) => `sbin/${name}`).filter((p) => {
+    const found = tree.resolve(p)
+    return !("real" in found && kept.has(found.real))
+  })
   const directories = new Set<string>()
-  for (const path of kept) {
+  for (const path of [...kept, ...[...linkedDirs].map((d) => `${d}/`)]) {
     const parts = path.split("/")
     for (let i = 1; i < parts.length; i++) directories.add(parts.slice(0, i).join("/"))
   }
@@ -162,6 +218,28 @@ export function selectInstall(files: InstallFile[]): InstallSelection {
     members,
     missing,
     escaping: escaping.sort(compareNames),
-    omitted: files.filter((f) => f.type !== "directory").length - kept.size,
+    dangling: dangling.sort(compareNames),
+    omitted: listing.filter((f) => f.type !== "directory" && !kept.has(f.path)).length,
+  }
+}
+
+/** `files` with the release links it lacks (a 9.0+ release tree unpacked without them). */
+function withReleaseLinks(files: InstallFile[]): InstallFile[] {
+  const paths = new Set(files.map((f) => f.path))
+  if (paths.has("sbin") || !paths.has("usr/sbin/condor_master")) return files
+  const added: InstallFile[] = []
+  for (const [link, linkTarget, when] of RELEASE_LINKS) {
+    const present = (p: string) => paths.has(p) || files.some((f) => f.path.startsWith(`${p}/`))
+    if (present(link) || added.some((f) => f.path === link) || !present(when)) continue
+    added.push({ path: link, type: "symlink", mode: 0o777, size: 0, linkTarget })
+  }
+  return [...files, ...added]
+}
+
+function isProgram(elfOf: ElfLookup, path: string): boolean {
+  try {
+    return elfOf(path)?.interpreter !== undefined
+  } catch {
+    return false // a damaged file is reported by the check of the archive
   }
 }
