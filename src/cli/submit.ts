@@ -4,6 +4,7 @@
  * Flags keep pyglidein's names; `-n/--no-daemon` is accepted and ignored.
  */
 
+import os from "node:os"
 import { SERVER_ENV } from "../client/demand-source.ts"
 import { withLoginName } from "../client/login-name.ts"
 import { runCommand } from "../client/run-command.ts"
@@ -112,20 +113,65 @@ the server could not be reached, 2 the config or command line is wrong.`,
       ...optional("server", args.string("server")),
       ...optional("uuid", args.string("uuid")),
     }
-    return runSubmit(config, options, {
-      run: runCommand,
-      env,
-      now: () => new Date(),
-      sleep: (ms) => Bun.sleep(ms),
-      stdout: writeStdout,
-      stderr: writeStderr,
-      startScript: GLIDEIN_START_SH,
-      // A server started with --tokens wants this on monitoring; sending it on get_state too
-      // is harmless, and redirects are never followed, so it goes to that server only.
-      ...(token ? { rpc: { token } } : {}),
-      ...(s3Keys ? { s3Keys } : {}),
-    })
+    return withStopSignals((signal) =>
+      runSubmit(config, options, {
+        run: runCommand,
+        env,
+        signal,
+        now: () => new Date(),
+        sleep: (ms) => sleepUnlessStopped(ms, signal),
+        stdout: writeStdout,
+        stderr: writeStderr,
+        startScript: GLIDEIN_START_SH,
+        // A server started with --tokens wants this on monitoring; sending it on get_state too
+        // is harmless, and redirects are never followed, so it goes to that server only.
+        ...(token ? { rpc: { token } } : {}),
+        ...(s3Keys ? { s3Keys } : {}),
+      }),
+    )
   },
+}
+
+const STOP_SIGNALS = ["SIGTERM", "SIGHUP", "SIGINT"] as const
+
+/**
+ * Runs `work` with a signal that SIGTERM, SIGHUP or Ctrl-C trips (its reason is the signal's
+ * name): the submit commands in flight finish and are journaled before the run ends, so a
+ * killed cron run never leaves glideins the journal does not know. A second signal ends the
+ * process at once (journal lines are written whole, never half).
+ */
+async function withStopSignals<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController()
+  const handlers = STOP_SIGNALS.map((name) => {
+    const handler = () => {
+      if (controller.signal.aborted) process.exit(128 + os.constants.signals[name])
+      writeStderr(
+        `glidein submit: ${name} received; finishing the submit commands in flight (send it again to stop at once)\n`,
+      )
+      controller.abort(name)
+    }
+    process.on(name, handler)
+    return [name, handler] as const
+  })
+  try {
+    return await work(controller.signal)
+  } finally {
+    for (const [name, handler] of handlers) process.off(name, handler)
+  }
+}
+
+/** Sleeps `ms`, or less when `signal` trips. */
+function sleepUnlessStopped(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve()
+    const timer = setTimeout(done, ms)
+    function done() {
+      clearTimeout(timer)
+      signal.removeEventListener("abort", done)
+      resolve()
+    }
+    signal.addEventListener("abort", done)
+  })
 }
 
 function optional<K extends string>(key: K, value: string | undefined): Partial<Record<K, string>> {

@@ -18,6 +18,15 @@ const TESTDATA = join(import.meta.dir, "../schedulers/testdata")
 
 const LIST = "squeue --noheader --user ice --name glidein --format %i %t"
 
+/** The listing of the journal's jobs by id. */
+const IDS = (ids: string) => `squeue --noheader --jobs=${ids} --name glidein --format %i %t`
+
+/** The job numbers of a listing of the journal's jobs by id, or undefined for another command. */
+function byIds(line: string): string[] | undefined {
+  const m = /^squeue --noheader --jobs=(\S+) --name glidein --format %i %t$/.exec(line)
+  return m ? m[1]!.split(",") : undefined
+}
+
 /**
  * A Slurm queue of the user's jobs named glidein, as `LIST` shows them (`id state`). scancel
  * removes the listed jobs it names (array tasks with their job), unless `sticky`.
@@ -29,6 +38,14 @@ function slurmQueue(
   const queue = [...lines]
   const fake: FakeBatch = (line) => {
     if (line === LIST) return { stdout: queue.map((l) => `${l}\n`).join("") }
+    const named = byIds(line)
+    if (named) {
+      const found = queue.filter((l) => named.includes(/^\d+/.exec(l)![0]))
+      // squeue asked for one job it has forgotten fails, as Slurm's does.
+      if (found.length === 0 && named.length === 1)
+        return { exitCode: 1, stderr: "slurm_load_jobs error: Invalid job id specified\n" }
+      return { stdout: found.map((l) => `${l}\n`).join("") }
+    }
     if (line.startsWith("scancel ")) {
       const ids = new Set(line.split(" ").slice(1))
       if (!o.sticky) {
@@ -91,7 +108,15 @@ describe("cancelGlideins()", () => {
     s.submitted("a", ["11", "12"])
     s.submitted("b", ["13"])
     expect(await cancelGlideins(s.config, { dryRun: false }, s.deps)).toBe(0)
-    expect(s.commands.map((c) => c.line)).toEqual([LIST, "scancel 11 12", LIST, LIST])
+    expect(s.commands.map((c) => c.line)).toEqual([
+      LIST,
+      IDS("11,12"),
+      "scancel 11 12",
+      LIST,
+      IDS("11,12"),
+      LIST,
+      IDS("13"),
+    ])
     // 99 is a glidein no journal of this config names: another config's, left alone.
     expect(batch.queue).toEqual(["99 PD"])
     expect(s.cancelled()).toEqual([
@@ -115,8 +140,24 @@ describe("cancelGlideins()", () => {
     const s = site(batch.fake)
     s.submitted("a", ["13"])
     expect(await cancelGlideins(s.config, { dryRun: false }, s.deps)).toBe(0)
-    expect(s.commands.map((c) => c.line)).toEqual([LIST])
+    expect(s.commands.map((c) => c.line)).toEqual([LIST, IDS("13")])
     expect(s.cancelled()).toEqual([["a", "13", true]])
+  })
+
+  test("cancelGlideins() finds a journaled glidein the listing by user misses, and removes it", async () => {
+    // Filed under another name than `user = ice` (the run's own account): only the listing by
+    // id shows it, and it must be cancelled, not taken for finished.
+    let queued = true
+    const s = site((line) => {
+      if (line === LIST) return { stdout: "" }
+      if (line === IDS("13")) return { stdout: queued ? "13 PD\n" : "" }
+      if (line === "scancel 13") queued = false
+      return {}
+    })
+    s.submitted("a", ["13"])
+    expect(await cancelGlideins(s.config, { dryRun: false }, s.deps)).toBe(0)
+    expect(s.commands.map((c) => c.line)).toEqual([LIST, IDS("13"), "scancel 13", LIST, IDS("13")])
+    expect(s.cancelled()).toEqual([["a", "13", false]])
   })
 
   test("cancelGlideins() records nothing when the batch system cannot list the jobs", async () => {
@@ -165,7 +206,9 @@ describe("cancelGlideins()", () => {
 
   test("cancelGlideins() keeps the jobs when the cancel command cannot run", async () => {
     const s = site((line) =>
-      line === LIST ? { stdout: "11 R\n" } : { exitCode: null, timedOut: true },
+      line === LIST || line === IDS("11")
+        ? { stdout: "11 R\n" }
+        : { exitCode: null, timedOut: true },
     )
     s.submitted("a", ["11"])
     expect(await cancelGlideins(s.config, { dryRun: false }, s.deps)).toBe(1)
@@ -178,7 +221,7 @@ describe("cancelGlideins()", () => {
     const s = site(slurmQueue(["11 R"]).fake)
     s.submitted("a", ["11", "10"])
     expect(await cancelGlideins(s.config, { dryRun: true }, s.deps)).toBe(0)
-    expect(s.commands.map((c) => c.line)).toEqual([LIST])
+    expect(s.commands.map((c) => c.line)).toEqual([LIST, IDS("11,10")])
     expect(s.stdout.join("")).toBe(
       "[a] 1 journaled glidein job no longer in the batch system\n[a] would run: scancel 11\n",
     )
@@ -207,7 +250,10 @@ describe("cancelGlideins()", () => {
     )
     s.submitted("Cluster", ["1234", "1235"], "lsf")
     expect(await cancelGlideins(s.config, { dryRun: false }, s.deps)).toBe(0)
-    expect(s.commands.map((c) => c.line)).toEqual(["bjobs -w -noheader -u ice -J glidein"])
+    expect(s.commands.map((c) => c.line)).toEqual([
+      "bjobs -w -noheader -u ice -J glidein",
+      "bjobs -w -noheader -u all -J glidein 1234 1235",
+    ])
     expect(s.cancelled()).toEqual([["Cluster", "1234 1235", true]])
   })
 

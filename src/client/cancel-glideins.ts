@@ -2,8 +2,9 @@
  * @module
  * `glidein cancel --config X`: remove the glideins this config submitted that are still in the
  * batch system. The journal names the jobs; the batch system's list of the user's live jobs
- * named `glidein` says which of them are still there. Only a journaled id that is also in that
- * list is cancelled: batch systems reuse the ids of finished jobs (LSF wraps at 999,999), so
+ * named `glidein`, and the journal's own ids asked for by id (whoever the batch system files
+ * them under), say which of them are still there. Only a journaled id that is also listed is
+ * cancelled: batch systems reuse the ids of finished jobs (LSF wraps at 999,999), so
  * an old id may belong to one of the user's other jobs by now. Ids no longer listed leave the
  * journal as finished; a cancelled id leaves it once the batch system no longer lists it.
  * Holds the config's lock so that no submit run adds glideins half-way through.
@@ -14,12 +15,13 @@ import type { SiteConfig } from "../config/index.ts"
 import { EXIT, GlideinError } from "../errors.ts"
 import { schedulerFor } from "../schedulers/index.ts"
 import { JOB_NAME } from "../schedulers/job-script.ts"
-import type { Scheduler } from "../schedulers/types.ts"
+import type { GlideinOwner, Scheduler } from "../schedulers/types.ts"
 import { tryLock } from "./config-lock.ts"
-import { batchListing } from "./count-glideins.ts"
+import { batchListing, chunks, JOBS_PER_LISTING } from "./count-glideins.ts"
 import {
   appendJournal,
   type JournalRecord,
+  jobNumber,
   outstandingJobs,
   readJournal,
   type SubmitRecord,
@@ -123,7 +125,7 @@ export async function cancelGlideins(
         code = EXIT.failure
         continue
       }
-      const live = await listLive(place)
+      const live = await listLive(place, ids)
       if (typeof live === "string") {
         warn(partition, `${live}; nothing is cancelled and the journal is left as it was`)
         code = EXIT.failure
@@ -156,14 +158,34 @@ export async function cancelGlideins(
     lock?.release()
   }
 
-  /** Job numbers of the place's live glideins, or why they could not be listed. */
-  async function listLive(place: Place): Promise<Set<string> | string> {
-    const argv = place.scheduler.liveArgv(place.user)
-    const result = await run(argv)
-    if (typeof result === "string") return result
-    const listing = batchListing(result, place.scheduler)
-    if (listing === undefined) return failed(argv, result)
-    return new Set(place.scheduler.parseLive(listing))
+  /**
+   * Job numbers of the place's live glideins: the user's, and the journaled `ids` asked for by
+   * id (a job filed under another name than `user` is still found, so it is never taken for
+   * finished); or why they could not be listed.
+   */
+  async function listLive(place: Place, ids: string[]): Promise<Set<string> | string> {
+    const journaled = new Set(ids.map(jobNumber))
+    const owners: GlideinOwner[] = [
+      place.user !== undefined ? { user: place.user } : {},
+      ...chunks([...journaled], JOBS_PER_LISTING).map((jobs) => ({ jobs })),
+    ]
+    const live = new Set<string>()
+    const asked = new Set<string>()
+    for (const owner of owners) {
+      const argv = place.scheduler.liveArgv(owner)
+      // Without a user, qselect's listing by user is already everyone's.
+      if (asked.has(argv.join("\0"))) continue
+      asked.add(argv.join("\0"))
+      const result = await run(argv)
+      if (typeof result === "string") return result
+      const listing = batchListing(result, place.scheduler)
+      if (listing === undefined) return failed(argv, result)
+      for (const n of place.scheduler.parseLive(listing)) {
+        // A listing of named jobs may hold other users' glideins too (qselect, qstat -u *).
+        if (owner.jobs === undefined || journaled.has(n)) live.add(n)
+      }
+    }
+    return live
   }
 
   /** Cancels `ids` (or says how it would) and journals those the batch system then lacks. */
@@ -184,7 +206,7 @@ export async function cancelGlideins(
     let listError: string | undefined
     for (const delay of CHECK_DELAYS_MS) {
       await deps.sleep(delay)
-      const live = await listLive(place)
+      const live = await listLive(place, ids)
       if (typeof live === "string") {
         listError = live
         break
@@ -227,12 +249,6 @@ export async function cancelGlideins(
   function failed(argv: string[], outcome: CommandResult | Error): string {
     return `"${argv.join(" ")}" ${commandTrouble(outcome, timeoutMs)}`
   }
-}
-
-/** The leading integer of a batch job id, which names the whole job (`123_[1-5]`, `123.1`,
- *  `123[1]`, `548.server` and `548[].server` are all job 123 or 548). */
-function jobNumber(id: string): string {
-  return /^\d+/.exec(id)?.[0] ?? id
 }
 
 /** Live glidein jobs no journal record of this partition names, when a submit of unknown

@@ -3,11 +3,15 @@
  * How many of this site's glideins are running, idle and stuck in one partition: the site's
  * own `running_cmd` / `idle_cmd` (shell, `$VARS` expanded as pyglidein did), else the
  * scheduler adapter's default commands (argv) and parser, which keep to the partition's queue
- * when it has one and also find glideins that are held, suspended or in an error state.
+ * when it has one and also find glideins that are held, suspended or in an error state. The
+ * default commands list the user's glideins and, by id, the glideins the journal holds: a
+ * `user =` naming someone else must not hide this config's own glideins (every run would then
+ * see none and submit more).
  */
 import type { PartitionSettings } from "../config/schema.ts"
 import type { GlideinFilter, GlideinState, Scheduler } from "../schedulers/types.ts"
 import { partitionQueue } from "./job-spec.ts"
+import { jobNumber } from "./journal.ts"
 import type { PartitionCounts } from "./plan-submissions.ts"
 import {
   type CommandResult,
@@ -26,8 +30,16 @@ export interface CountContext {
   env: Record<string, string | undefined>
   /** Login name for the default commands (PBS lists only this user's jobs). */
   user: string
+  /**
+   * Job numbers the journal holds for the partition: asked for by id as well, so a glidein
+   * filed under another name than `user` is never left out of the counts.
+   */
+  jobs?: string[]
   timeoutMs?: number
 }
+
+/** Job numbers per listing command; keeps argv far below the kernel's limit. */
+export const JOBS_PER_LISTING = 200
 
 /** A partition's counts and the ids of its stuck glideins. */
 export interface GlideinCounts {
@@ -51,8 +63,8 @@ export async function countGlideins(
   }
   // Adapters whose one listing serves every state (qstat, bjobs) are asked once.
   const listings = new Map<string, Promise<Listing>>()
-  const byDefault = async (state: GlideinState): Promise<string[] | string> => {
-    const argv = scheduler.countArgv(state, filter)
+  const list = async (state: GlideinState, f: GlideinFilter): Promise<string[] | string> => {
+    const argv = scheduler.countArgv(state, f)
     const key = argv.join("\0")
     let listing = listings.get(key)
     if (!listing) {
@@ -60,9 +72,20 @@ export async function countGlideins(
       listings.set(key, listing)
     }
     const result = await listing
-    return typeof result === "string"
-      ? result
-      : scheduler.parseGlideins(result.stdout, state, filter)
+    return typeof result === "string" ? result : scheduler.parseGlideins(result.stdout, state, f)
+  }
+  const journaled = new Set(ctx.jobs ?? [])
+  const byDefault = async (state: GlideinState): Promise<string[] | string> => {
+    const lists = await Promise.all([
+      list(state, filter),
+      ...chunks([...journaled], JOBS_PER_LISTING).map((jobs) => list(state, { ...filter, jobs })),
+    ])
+    const failed = lists.find((l) => typeof l === "string")
+    if (failed !== undefined) return failed
+    const [byUser, ...byId] = lists as string[][]
+    // A listing of named jobs may hold other users' glideins too (qselect, qstat -u *).
+    const ours = byId.flat().filter((id) => journaled.has(jobNumber(id)))
+    return [...new Set([...byUser!, ...ours])]
   }
   const count = (state: "running" | "idle", commandLine: string | undefined) =>
     commandLine !== undefined ? countByShell(state, commandLine, partition, ctx) : byDefault(state)
@@ -134,6 +157,14 @@ async function runOne(
  */
 export function batchListing(result: CommandResult, scheduler: Scheduler): string | undefined {
   if (result.timedOut) return undefined
-  if (scheduler.noJobs?.test(`${result.stdout}\n${result.stderr}`)) return ""
+  // Asked for several jobs, bjobs lists those it knows and names the others on stderr.
+  if (scheduler.noJobs?.test(`${result.stdout}\n${result.stderr}`)) return result.stdout
   return result.exitCode === 0 ? result.stdout : undefined
+}
+
+/** `items` in runs of at most `size`. */
+export function chunks<T>(items: T[], size: number): T[][] {
+  const out: T[][] = []
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size))
+  return out
 }

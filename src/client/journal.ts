@@ -131,3 +131,9 @@ export function withoutIds(records: JournalRecord[]): Map<string, number> {
   }
   return counts
 }
+
+/** The leading integer of a batch job id, which names the whole job (`123_[1-5]`, `123.1`,
+ *  `123[1]`, `548.server` and `548[].server` are all job 123 or 548). */
+export function jobNumber(id: string): string {
+  return /^\d+/.exec(id)?.[0] ?? id
+}

@@ -6,6 +6,7 @@
 
 import type { DemandRow } from "../demand/demand-row.ts"
 import { countGlideins } from "./count-glideins.ts"
+import { jobNumber, outstandingJobs, readJournal } from "./journal.ts"
 import { unknownLoginReason } from "./login-name.ts"
 import type { PartitionLine } from "./plan-report.ts"
 import { type PartitionCounts, type Plan, planSubmissions } from "./plan-submissions.ts"
@@ -28,6 +29,8 @@ export async function countPartitions(
   assumeEmpty: boolean,
   deps: { run: CommandRunner; env: Record<string, string | undefined>; countTimeoutMs?: number },
 ): Promise<Counted[]> {
+  // The journal's own jobs are counted by id too, whoever the batch system files them under.
+  const journaled = assumeEmpty ? new Map<string, string[]>() : journaledJobs(setup)
   return Promise.all(
     setup.partitions.map(async (partition): Promise<Counted> => {
       if (assumeEmpty) return { partition, counts: { running: 0, idle: 0 } }
@@ -38,11 +41,13 @@ export async function countPartitions(
           error: `[${partition.name}] cannot count glideins: ${unknownLoginReason()}`,
         }
       }
+      const jobs = [...new Set((journaled.get(partition.name) ?? []).map(jobNumber))]
       const ctx = {
         run: deps.run,
         env: deps.env,
         // Read only by the scheduler's own commands, which have a name by now.
         user: partition.user ?? "",
+        jobs,
         timeoutMs: deps.countTimeoutMs,
       }
       const result = await countGlideins(
@@ -56,6 +61,16 @@ export async function countPartitions(
         : { partition, counts: result.counts, heldIds: result.heldIds }
     }),
   )
+}
+
+/** The journal's outstanding jobs per partition; none when it cannot be read (the counts by
+ *  user still stand, and a real run says what is wrong with the journal when it writes). */
+function journaledJobs(setup: SiteSetup): Map<string, string[]> {
+  try {
+    return outstandingJobs(readJournal(setup.paths.journal))
+  } catch {
+    return new Map()
+  }
 }
 
 /** The plan over the partitions that could be counted, rendered. */

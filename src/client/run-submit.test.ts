@@ -3,8 +3,9 @@ import { existsSync, mkdirSync, readdirSync, rmSync, utimesSync, writeFileSync }
 import { join } from "node:path"
 import { ConfigError, GlideinError } from "../errors.ts"
 import { tryLock } from "./config-lock.ts"
-import { readJournal } from "./journal.ts"
+import { appendJournal, readJournal } from "./journal.ts"
 import { runSubmit, type SubmitDeps, type SubmitOptions } from "./run-submit.ts"
+import { ensureStateDir } from "./state-dir.ts"
 import {
   type FakeBatch,
   type FakeServer,
@@ -84,7 +85,9 @@ describe("runSubmit()", () => {
     const journal = readJournal(s.paths.journal)
     expect(journal.map((r) => [r.partition, r.jobIds])).toEqual([
       ["gpu", ["100"]],
-      ["cpu", ["101", "102"]],
+      // Each glidein is journaled as soon as its sbatch returns.
+      ["cpu", ["101"]],
+      ["cpu", ["102"]],
     ])
     expect(server.monitoring).toEqual([
       {
@@ -207,7 +210,7 @@ describe("runSubmit()", () => {
       '[gpu] "sbatch glidein.slurm" failed with exit code 1: sbatch: error: Invalid partition name specified (1 glidein not submitted)',
     )
     expect(err).toContain("[cpu] submitted 2 glideins as 7 7")
-    expect(readJournal(s.paths.journal).map((r) => r.partition)).toEqual(["cpu"])
+    expect(readJournal(s.paths.journal).map((r) => r.partition)).toEqual(["cpu", "cpu"])
     expect(server.monitoring).toHaveLength(1)
   })
 
@@ -217,7 +220,7 @@ describe("runSubmit()", () => {
     expect(await runSubmit(s.config, options(), s.deps)).toBe(1)
     const err = s.stderr.join("")
     expect(err).toContain("[gpu] submitted 1 glidein")
-    expect(err).toContain("[gpu] cannot record them in the journal")
+    expect(err).toContain("[gpu] cannot record 1 glidein in the journal")
     expect(err).toContain("glidein cancel will not know them")
   })
 
@@ -307,7 +310,8 @@ describe("runSubmit()", () => {
     await expect(runSubmit(s.config, options(), s.deps)).rejects.toThrow("stop")
     expect(sleeps).toEqual([60000, 60000])
     expect(s.stderr.join("")).toContain("demand rejected")
-    expect(readJournal(s.paths.journal)).toHaveLength(1)
+    // The good round's two glideins, one line each.
+    expect(readJournal(s.paths.journal)).toHaveLength(2)
     // the lock is released when the loop ends
     const lock = await tryLock(s.paths.lock)
     expect(lock).toBeDefined()
@@ -334,7 +338,7 @@ describe("runSubmit()", () => {
       `another run for ${s.file} is still active (lock ${s.paths.lock}); this round does nothing`,
     )
     // The round that found the lock taken submitted nothing.
-    expect(readJournal(s.paths.journal)).toHaveLength(2)
+    expect(readJournal(s.paths.journal)).toHaveLength(3)
   })
 
   test("runSubmit() in a loop prunes old batch output in later rounds too", async () => {
@@ -359,7 +363,7 @@ describe("runSubmit()", () => {
   test("runSubmit() names held and failed glideins once, and keeps them under max_total_jobs", async () => {
     server.state = [S1]
     const s = site(
-      "[Glidein]\ndelay = 60\n[Cluster]\nscheduler = slurm\nuser = ice\nmax_total_jobs = 3\n",
+      "[Glidein]\ndelay = 60\n[Cluster]\nscheduler = slurm\nmax_total_jobs = 3\n",
       (line) =>
         line.includes("--states SUSPENDED")
           ? { stdout: "46\n47_2\n" }
@@ -376,7 +380,104 @@ describe("runSubmit()", () => {
       "glidein submit: [Cluster] warning: 2 glideins held, suspended or in an error state (46 47_2); they count toward max_total_jobs until released or removed\n"
     expect(s.stderr.filter((line) => line.includes("warning"))).toEqual([warning])
     // max_total_jobs 3 − 2 held: one glidein per round.
-    const submits = readJournal(s.paths.journal).map((r) => r.kind === "submit" && r.count)
+    const submits = readJournal(s.paths.journal).flatMap((r) =>
+      r.kind === "submit" ? [r.count] : [],
+    )
     expect(submits).toEqual([1, 1])
+  })
+
+  test("runSubmit() counts the journal's glideins by id, so a listing by user that misses them cannot make it submit more", async () => {
+    server.state = [S1]
+    // The batch system files the glideins under a name the listing by user does not ask for
+    // (`user =` naming someone else did this): only the listings by id show them.
+    const s = site("[Cluster]\nscheduler = slurm\nmax_idle_jobs = 2\n", (line) => {
+      if (line.includes("--jobs=100,101") && line.includes("--states PENDING"))
+        return { stdout: "100\n101\n" }
+      if (line.includes("--jobs=100,101") && line.includes("%i %t"))
+        return { stdout: "100 PD\n101 PD\n" }
+      if (line.startsWith("sbatch")) return { stdout: "Submitted batch job 102\n" }
+      return {}
+    })
+    ensureStateDir(s.paths, s.file)
+    const resources = { cpus: 1, memoryMb: 2100, diskKb: 11264000, gpus: 0, walltimeS: 72000 }
+    for (const id of ["100", "101"]) {
+      appendJournal(s.paths.journal, {
+        kind: "submit",
+        time: "2026-03-01T11:00:00Z",
+        partition: "Cluster",
+        scheduler: "slurm",
+        count: 1,
+        resources,
+        jobIds: [id],
+      })
+    }
+    expect(await runSubmit(s.config, options(), s.deps)).toBe(0)
+    // Two idle glideins against max_idle_jobs = 2: nothing more to submit, none marked finished.
+    expect(s.commands.filter((c) => c.line.startsWith("sbatch"))).toEqual([])
+    expect(readJournal(s.paths.journal).map((r) => r.kind)).toEqual(["submit", "submit"])
+    expect(server.monitoring).toMatchObject([{ metrics: { glideins_idle: { Cluster: 2 } } }])
+  })
+
+  test("runSubmit() refuses a user = that is not the account it runs as; a dry run only says so", async () => {
+    const body = "[Cluster]\nscheduler = slurm\nuser = nobody-like-this-account\n"
+    const s = site(body)
+    const real = runSubmit(s.config, options(), s.deps)
+    await expect(real).rejects.toBeInstanceOf(ConfigError)
+    await expect(runSubmit(s.config, options(), s.deps)).rejects.toThrow(
+      /\[Cluster\] user: "nobody-like-this-account", but glidein runs as \S+, and the batch system files its glideins under/,
+    )
+    expect(s.commands).toEqual([])
+    expect(await runSubmit(s.config, options({ dryRun: true }), s.deps)).toBe(0)
+    expect(s.stderr.join("")).toContain("a real run refuses this config")
+  })
+
+  test("runSubmit() journals a glidein whose sbatch printed its job id and then failed, and says so", async () => {
+    server.state = [S1]
+    let n = 200
+    const s = site(
+      "[Cluster]\nscheduler = slurm\nrunning_cmd = echo 0\nidle_cmd = echo 0\nlimit_per_submit = 2\n",
+      (line) =>
+        line.startsWith("sbatch")
+          ? {
+              exitCode: 1,
+              stdout: `Submitted batch job ${n++}\n`,
+              stderr: "sbatch: error: Socket timed out on send/recv operation\n",
+            }
+          : {},
+    )
+    expect(await runSubmit(s.config, options(), s.deps)).toBe(0)
+    expect(readJournal(s.paths.journal).map((r) => r.jobIds)).toEqual([["200"], ["201"]])
+    const err = s.stderr.join("")
+    expect(err).toContain(
+      '[Cluster] "sbatch glidein.slurm" failed with exit code 1: sbatch: error: Socket timed out on send/recv operation, but printed job id 200: the batch system took 1 glidein, and the journal has it',
+    )
+    expect(err).toContain("[Cluster] submitted 2 glideins as 200 201")
+    expect(server.monitoring).toMatchObject([{ metrics: { glideins_launched: { Cluster: 2 } } }])
+  })
+
+  test("runSubmit() stopped by a signal journals the glideins submitted so far and starts no more", async () => {
+    server.state = [{ ...S1, count: 10 }]
+    const stop = new AbortController()
+    let n = 300
+    const s = site(
+      "[Cluster]\nscheduler = slurm\nrunning_cmd = echo 0\nidle_cmd = echo 0\nlimit_per_submit = 10\n",
+      (line) => {
+        if (!line.startsWith("sbatch")) return {}
+        // SIGTERM arrives while the third sbatch runs.
+        if (n === 302) stop.abort("SIGTERM")
+        return { stdout: `Submitted batch job ${n++}\n` }
+      },
+    )
+    s.deps.signal = stop.signal
+    expect(await runSubmit(s.config, options(), s.deps)).toBe(143)
+    expect(readJournal(s.paths.journal).map((r) => r.jobIds)).toEqual([["300"], ["301"], ["302"]])
+    expect(s.commands.filter((c) => c.line.startsWith("sbatch"))).toHaveLength(3)
+    const err = s.stderr.join("")
+    expect(err).toContain("[Cluster] stopped by a signal; 7 glideins not submitted")
+    expect(err).toContain(
+      `stopped by SIGTERM; every glidein submitted before it is in the journal ${s.paths.journal}`,
+    )
+    // Whoever sent the signal wants the process gone: no report.
+    expect(server.monitoring).toEqual([])
   })
 })

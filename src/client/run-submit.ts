@@ -28,6 +28,7 @@ import { type Counted, countPartitions, planRound } from "./plan-round.ts"
 import type { PreparedSubmission } from "./prepare-submissions.ts"
 import { pruneOutput } from "./prune-output.ts"
 import type { CommandRunner } from "./run-command.ts"
+import { settleJournal } from "./settle-journal.ts"
 import { type SiteSetup, siteSetup, startScriptText } from "./site-setup.ts"
 import { ensureStateDir } from "./state-dir.ts"
 import { describeCommand, runSubmission, writeSubmissionFiles } from "./submit-prepared.ts"
@@ -51,6 +52,9 @@ export interface SubmitDeps {
   sleep: (ms: number) => Promise<void>
   stdout: (text: string) => void
   stderr: (text: string) => void
+  /** Tripped by SIGTERM or SIGHUP: the submit commands in flight finish and are journaled,
+   *  no other starts, and the run ends. */
+  signal?: AbortSignal
   /** The built-in glidein_start.sh. */
   startScript: string
   rpc?: Partial<RpcOptions>
@@ -94,7 +98,7 @@ export async function runSubmit(
   const warned = new Set<string>()
   const round = () => lockedRound(setup, source, options, startScript, warned, deps)
   const delay = config.glidein.delay ?? 0
-  if (delay < 1) return await round()
+  if (delay < 1) return stoppedCode(deps) ?? (await round())
   // pyglidein's daemon mode: keep going through a bad round, as it did.
   for (;;) {
     try {
@@ -103,8 +107,22 @@ export async function runSubmit(
       if (!(error instanceof GlideinError) || error instanceof ConfigError) throw error
       deps.stderr(`glidein submit: ${error.message}\n`)
     }
+    const stopped = stoppedCode(deps)
+    if (stopped !== undefined) return stopped
     await deps.sleep(delay * 1000)
+    const slept = stoppedCode(deps)
+    if (slept !== undefined) return slept
   }
+}
+
+/** Exit statuses of a run stopped by a signal, as a shell reports them (128 + number). */
+const SIGNAL_EXIT: Record<string, number> = { SIGHUP: 129, SIGINT: 130, SIGTERM: 143 }
+
+/** The exit code of a run asked to stop, or undefined when it was not. */
+function stoppedCode(deps: SubmitDeps): number | undefined {
+  if (!deps.signal?.aborted) return undefined
+  const reason = deps.signal.reason
+  return typeof reason === "string" && reason in SIGNAL_EXIT ? SIGNAL_EXIT[reason] : EXIT.failure
 }
 
 /** One round under the config's lock; a round that finds the lock taken does nothing. */
@@ -126,6 +144,14 @@ async function lockedRound(
   }
   try {
     pruneOutput(setup.paths.outputDir, setup.paths.pruneStamp, deps.now())
+    try {
+      await settleJournal(setup, deps)
+    } catch (error) {
+      // The counts still ask for every journaled job by id; the journal is only longer.
+      deps.stderr(
+        `glidein submit: warning: cannot mark finished glideins in the journal ${setup.paths.journal}: ${(error as Error).message}\n`,
+      )
+    }
     return await submitRound(setup, source, options, startScript, warned, deps)
   } finally {
     lock.release()
@@ -271,6 +297,14 @@ async function submitRound(
       )
     }
   }
+  const stopped = stoppedCode(deps)
+  if (stopped !== undefined) {
+    // Whoever sent the signal wants the process gone; the report can wait for the next run.
+    deps.stderr(
+      `glidein submit: stopped by ${String(deps.signal?.reason)}; every glidein submitted before it is in the journal ${setup.paths.journal}\n`,
+    )
+    return stopped
+  }
   if (source.kind === "server") {
     const reports: PartitionReport[] = plan.partitions.map((o) => ({
       partition: o.partition,
@@ -341,10 +375,7 @@ async function submitOne(
     const message = `cannot write the submit files in ${p.submitDir}: ${(error as Error).message}`
     return { created: 0, error: message, messages: [message] }
   }
-  const outcome = await runSubmission(p, deps.run, deps.env, deps.submitTimeoutMs)
-  const messages: string[] = []
-  let journalError: string | undefined
-  const journal = (count: number, jobIds: string[], unknown: boolean): boolean => {
+  const journal = (count: number, jobIds: string[], unknown: boolean): string | undefined => {
     try {
       appendJournal(setup.paths.journal, {
         kind: "submit",
@@ -356,42 +387,47 @@ async function submitOne(
         jobIds,
         ...(unknown ? { outcome: "unknown" as const } : {}),
       })
-      return true
+      return undefined
     } catch (error) {
-      journalError = `cannot record them in the journal ${setup.paths.journal}: ${(error as Error).message}; glidein cancel will not know them`
-      messages.push(journalError)
-      return false
+      return `cannot record ${plural(count, "glidein")}${jobIds.length > 0 ? ` (${jobIds.join(" ")})` : ""} in the journal ${setup.paths.journal}: ${(error as Error).message}; glidein cancel will not know them, and nothing more is submitted`
     }
   }
+  const outcome = await runSubmission(p, deps.run, deps.env, {
+    journal,
+    ...(deps.submitTimeoutMs !== undefined ? { timeoutMs: deps.submitTimeoutMs } : {}),
+    ...(deps.signal ? { signal: deps.signal } : {}),
+  })
+  const messages: string[] = [...outcome.warnings]
   if (outcome.created > 0) {
     messages.push(
       outcome.jobIds.length > 0
         ? `submitted ${plural(outcome.created, "glidein")} as ${outcome.jobIds.join(" ")}`
         : `submitted ${plural(outcome.created, "glidein")}, but ${describeCommand(p)} printed no job id: glidein cancel cannot remove them by id`,
     )
-    journal(outcome.created, outcome.jobIds, false)
   }
-  if (outcome.error !== undefined) {
-    const unknown = outcome.unknown?.count ?? 0
-    const left = p.rendered.jobs - outcome.created - unknown
+  const unknown = outcome.unknown?.count ?? 0
+  const left = p.rendered.jobs - outcome.created - unknown
+  if (outcome.stopped) {
+    messages.push(`stopped by a signal; ${plural(left, "glidein")} not submitted`)
+  } else if (outcome.error !== undefined) {
     const notSubmitted = left > 0 ? `; ${plural(left, "glidein")} not submitted` : ""
     if (outcome.unknown) {
       // The batch system may have taken the job before the command was killed.
-      const named =
-        outcome.unknown.jobIds.length > 0 ? ` (${outcome.unknown.jobIds.join(" ")})` : ""
       messages.push(
-        `${outcome.error} (it may have submitted ${plural(unknown, "glidein")}${named} all the same${notSubmitted})`,
+        `${outcome.error} (it may have submitted ${plural(unknown, "glidein")} all the same${notSubmitted})`,
       )
-      if (journal(unknown, outcome.unknown.jobIds, true)) {
+      if (outcome.unknown.journaled) {
         messages.push(
           "recorded in the journal as of unknown outcome: if they exist, the next run counts them and glidein cancel lists them for removal",
         )
       }
     } else {
-      messages.push(`${outcome.error} (${plural(left, "glidein")} not submitted)`)
+      messages.push(
+        left > 0 ? `${outcome.error} (${plural(left, "glidein")} not submitted)` : outcome.error,
+      )
     }
   }
-  const error = outcome.error ?? journalError
+  const error = outcome.error
   return { created: outcome.created, messages, ...(error === undefined ? {} : { error }) }
 }
 

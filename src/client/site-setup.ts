@@ -42,8 +42,9 @@ export interface SiteSetup {
   /** What every job spec draws on: the config's sections, and this host's name for SITE. */
   sections: SiteSections
   /**
-   * Why glideins submitted with this config could not start (glidein_start.sh would refuse
-   * them): a real run refuses the config, `--check` fails, a dry run shows them as notes.
+   * Why a real run must not use this config — glideins submitted with it could not start
+   * (glidein_start.sh would refuse them), or its counts would miss this account's glideins: a
+   * real run refuses the config, `--check` fails, a dry run shows them as notes.
    */
   problems: ConfigError[]
   /** Where glideins upload their logs: set by a run that has the secrets file's S3 keys. */
@@ -83,6 +84,10 @@ export function siteSetup(
     }
     return run
   })
+  const problems = [
+    ...startProblems(config, partitions),
+    ...userProblems(config, partitions, ownName),
+  ]
   const loc = config.glidein.loc
   const tarballName = config.glidein.tarball ?? "glidein.tar.gz"
   const setup: SiteSetup = {
@@ -97,7 +102,7 @@ export function siteSetup(
       startdChecks: config.startdChecks,
       defaultSite: hostname(),
     },
-    problems: startProblems(config, partitions),
+    problems,
   }
   const templatePath = config.submitFile.submit_template
   if (templatePath !== undefined) {
@@ -133,6 +138,33 @@ function countUser(
     if (expanded !== "" && !expanded.includes("$")) return expanded
   }
   return ownName()
+}
+
+/**
+ * A `user` that is not the account this process runs as. pyglidein configs carry one (`user =
+ * rynge`) that pyglidein used only for metrics; here it names whose glideins the default
+ * commands count, and the batch system files this run's glideins under the running account,
+ * so counting someone else's would see none of them and every run would submit more.
+ */
+function userProblems(
+  config: SiteConfig,
+  partitions: PartitionRun[],
+  ownName: () => string | undefined,
+): ConfigError[] {
+  const problems: ConfigError[] = []
+  for (const p of partitions) {
+    const own = p.user !== undefined && p.settings.user !== undefined ? ownName() : undefined
+    if (own === undefined || p.user === own) continue
+    const place = config.place(p.name, "user")
+    if (problems.some((e) => formatPlace(e.place) === formatPlace(place))) continue
+    problems.push(
+      new ConfigError(
+        place,
+        `"${p.user}", but glidein runs as ${own}, and the batch system files its glideins under ${own}: counting ${p.user}'s jobs would not see them (the journal's own are still found by id); remove user, or set it to ${own}`,
+      ),
+    )
+  }
+  return problems
 }
 
 /**

@@ -4,10 +4,13 @@
  * rename, and only when changed) and running its submit command. A failing command is
  * reported with its output; whatever it did submit before failing is still counted. A command
  * killed at its timeout may have submitted anyway (the batch system took the job, the answer
- * never came): its glideins are of unknown outcome, neither counted nor forgotten.
+ * never came): its glideins are of unknown outcome, neither counted nor forgotten. A command
+ * that printed a job id submitted that job, whatever its exit status. Each run is journaled as
+ * soon as its command returns, so a run killed half-way loses at most the command in flight.
  */
 import { mkdirSync } from "node:fs"
 import { join } from "node:path"
+import { plural } from "./plan-report.ts"
 import type { PreparedSubmission } from "./prepare-submissions.ts"
 import { type CommandRunner, commandTrouble } from "./run-command.ts"
 import { writeIfChanged } from "./write-if-changed.ts"
@@ -31,13 +34,31 @@ export function writeSubmissionFiles(
 
 /** What running one submission achieved. */
 export interface SubmitOutcome {
-  /** Glideins created by the runs that succeeded. */
+  /** Glideins created by the runs that printed a job id or succeeded. */
   created: number
   jobIds: string[]
-  /** One line, when a run failed (later runs are then not tried). */
+  /** One line, when a run failed without submitting (later runs are then not tried). */
   error?: string
-  /** The run that timed out: the glideins it was to create, and any job id it printed. */
-  unknown?: { count: number; jobIds: string[] }
+  /** The run that timed out without a job id: the glideins it was to create. */
+  unknown?: { count: number; journaled: boolean }
+  /** Runs whose command failed after printing a job id: the job was submitted all the same. */
+  warnings: string[]
+  /** True when runs were left out because the process was asked to stop. */
+  stopped?: true
+}
+
+/** How one submission's runs are made and journaled. */
+export interface RunOptions {
+  timeoutMs?: number
+  /** Tripped by SIGTERM/SIGHUP: no further run starts. */
+  signal?: AbortSignal
+  /**
+   * Called as soon as a run's command has returned, before the next starts, so a process
+   * killed half-way has journaled every glidein submitted before; `unknown` when the command
+   * timed out without a job id. Returns an error line when the journal cannot be written
+   * (no further run is then made: it could not be journaled either).
+   */
+  journal(count: number, jobIds: string[], unknown: boolean): string | undefined
 }
 
 /** Runs the submission's command `runs` times, stopping at the first failure. */
@@ -45,28 +66,49 @@ export async function runSubmission(
   p: PreparedSubmission,
   run: CommandRunner,
   env: Record<string, string | undefined>,
-  timeoutMs = SUBMIT_TIMEOUT_MS,
+  options: RunOptions,
 ): Promise<SubmitOutcome> {
+  const timeoutMs = options.timeoutMs ?? SUBMIT_TIMEOUT_MS
   const perRun = p.rendered.jobs / p.rendered.runs
-  const outcome: SubmitOutcome = { created: 0, jobIds: [] }
+  const outcome: SubmitOutcome = { created: 0, jobIds: [], warnings: [] }
   for (let i = 0; i < p.rendered.runs; i++) {
-    const options = {
+    if (options.signal?.aborted) {
+      outcome.stopped = true
+      return outcome
+    }
+    const commandOptions = {
       cwd: p.submitDir,
       timeoutMs,
       env,
       ...(p.stdinFile ? { stdinFile: p.stdinFile } : {}),
     }
-    const result = await run(p.argv, options).catch((e: Error) => e)
+    const result = await run(p.argv, commandOptions).catch((e: Error) => e)
     const trouble = commandTrouble(result, timeoutMs)
-    if (trouble !== undefined || result instanceof Error) {
+    const jobIds = result instanceof Error ? [] : p.scheduler.parseJobIds(result.stdout)
+    if (trouble !== undefined && jobIds.length === 0) {
       outcome.error = `${describeCommand(p)} ${trouble}`
-      if (!(result instanceof Error) && result.timedOut) {
-        outcome.unknown = { count: perRun, jobIds: p.scheduler.parseJobIds(result.stdout) }
+      const timedOut = !(result instanceof Error) && result.timedOut
+      if (timedOut) {
+        const failed = options.journal(perRun, [], true)
+        outcome.unknown = { count: perRun, journaled: failed === undefined }
+        if (failed !== undefined) outcome.warnings.push(failed)
       }
       return outcome
     }
+    // A job id printed is a job submitted, whatever the command did next (sbatch prints the
+    // id, then may exit 1 with "Socket timed out on send/recv").
+    if (trouble !== undefined) {
+      outcome.warnings.push(
+        `${describeCommand(p)} ${trouble}, but printed job id ${jobIds.join(" ")}: the batch system took ${plural(perRun, "glidein")}, and the journal has ${jobIds.length === 1 ? "it" : "them"}`,
+      )
+    }
     outcome.created += perRun
-    outcome.jobIds.push(...p.scheduler.parseJobIds(result.stdout))
+    outcome.jobIds.push(...jobIds)
+    const failed = options.journal(perRun, jobIds, false)
+    if (failed !== undefined) {
+      outcome.error = failed
+      return outcome
+    }
   }
   return outcome
 }

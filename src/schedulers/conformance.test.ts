@@ -622,9 +622,31 @@ for (const s of Object.values(SCHEDULERS)) {
           s.countArgv(state, {}),
         )
       }
-      expect(s.liveArgv("alice")).toContain("alice")
-      expect(plain(s.liveArgv("alice"))).toBe(true)
-      expect(s.liveArgv()).not.toContain("alice")
+      expect(s.liveArgv({ user: "alice" })).toContain("alice")
+      expect(plain(s.liveArgv({ user: "alice" }))).toBe(true)
+      expect(s.liveArgv({})).not.toContain("alice")
+    })
+
+    test("countArgv() and liveArgv() for the journal's jobs never ask by the user's name", () => {
+      // A job filed under another name than `user` (run by another account) must still be
+      // found: the journal's jobs are listed by id, or among every user's glideins.
+      const jobs = ["4711", "4712"]
+      const argvs = [
+        ...(["running", "idle", "held"] as const).map((state) =>
+          s.countArgv(state, { user: "alice", jobs }),
+        ),
+        s.liveArgv({ user: "alice", jobs }),
+      ]
+      for (const argv of argvs) {
+        expect(argv.every((a) => typeof a === "string" && a !== "")).toBe(true)
+        expect(argv).not.toContain("alice")
+        expect(argv).not.toContain("--me")
+        // Those that can name jobs do; the others list every user's glideins.
+        const named = jobs.every((j) => argv.join(" ").includes(j))
+        const everyone = argv.some((a) => a === "*" || a === "all" || a === "-allusers")
+        const qselectAll = argv[0] === "qselect" && !argv.includes("-u")
+        expect({ argv, ok: named || everyone || qselectAll }).toEqual({ argv, ok: true })
+      }
     })
 
     test("cancelArgv() passes each job id as its own argument", () => {

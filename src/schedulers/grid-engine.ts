@@ -27,7 +27,13 @@ import {
   renderBatchJob,
   walltimeHms,
 } from "./job-script.ts"
-import type { GlideinFilter, GlideinState, Scheduler, SchedulerName } from "./types.ts"
+import type {
+  GlideinFilter,
+  GlideinOwner,
+  GlideinState,
+  Scheduler,
+  SchedulerName,
+} from "./types.ts"
 
 function dialect(name: "sge" | "uge"): BatchDialect {
   return {
@@ -151,6 +157,13 @@ function parseQstat(stdout: string, state: GlideinState, filter: GlideinFilter):
   })
 }
 
+/** qstat's -u for an owner. qstat cannot name jobs in its table, so the journal's are found
+ *  among every user's (`-u *`; the client keeps only those). */
+function whose(owner: GlideinOwner): string[] {
+  if (owner.jobs !== undefined) return ["-u", "*"]
+  return owner.user ? ["-u", owner.user] : []
+}
+
 function gridEngine(name: "sge" | "uge"): Scheduler {
   const d = dialect(name)
   return {
@@ -160,11 +173,11 @@ function gridEngine(name: "sge" | "uge"): Scheduler {
     // queue: it lists pending jobs whatever they asked for; -r shows each job's request.
     countArgv: (_state, filter) => [
       "qstat",
-      ...(filter.user ? ["-u", filter.user] : []),
+      ...whose(filter),
       ...(filter.queue !== undefined ? ["-r"] : []),
     ],
     parseGlideins: parseQstat,
-    liveArgv: (user) => ["qstat", ...(user ? ["-u", user] : [])],
+    liveArgv: (owner) => ["qstat", ...whose(owner)],
     parseLive(stdout) {
       const live = qstatJobs(stdout).filter((job) => classify(job.state) !== "gone")
       return [...new Set(live.map((job) => job.number))]

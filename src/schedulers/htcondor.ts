@@ -35,7 +35,7 @@ import {
 } from "./job-script.ts"
 import { quoteLiteral } from "./shell.ts"
 import { renderTemplate } from "./template.ts"
-import type { JobSpec, Scheduler } from "./types.ts"
+import type { GlideinOwner, JobSpec, Scheduler } from "./types.ts"
 
 /** A path in a submit-file list: one word, without a comma (the separator). */
 function listPath(path: string, what: string): string {
@@ -157,12 +157,18 @@ function procIds(stdout: string): [string, string][] {
   })
 }
 
-function condorQ(user: string | undefined, constraint: string): string[] {
+function condorQ(owner: GlideinOwner, constraint: string): string[] {
+  // Named clusters are found whoever owns them; the ids are the journal's digits.
+  const named =
+    owner.jobs !== undefined
+      ? ` && member(ClusterId, {${owner.jobs.filter((j) => /^\d+$/.test(j)).join(", ")}})`
+      : ""
+  const who = owner.jobs !== undefined ? ["-allusers"] : owner.user ? [owner.user] : []
   return [
     "condor_q",
-    ...(user ? [user] : []),
+    ...who,
     "-constraint",
-    `JobBatchName =?= "${JOB_NAME}" && ${constraint}`,
+    `JobBatchName =?= "${JOB_NAME}" && ${constraint}${named}`,
     "-af",
     "ClusterId",
     "ProcId",
@@ -175,12 +181,12 @@ export const htcondor: Scheduler = {
   render,
   countArgv: (state, filter) =>
     condorQ(
-      filter.user,
+      filter,
       `${STATES[state]}${filter.partition ? ` && ${inPartition(filter.partition)}` : ""}`,
     ),
   parseGlideins: (stdout) => procIds(stdout).map(([cluster, proc]) => `${cluster}.${proc}`),
   // Removed (3) and completed (4) jobs are on their way out of the queue.
-  liveArgv: (user) => condorQ(user, "JobStatus != 3 && JobStatus != 4"),
+  liveArgv: (owner) => condorQ(owner, "JobStatus != 3 && JobStatus != 4"),
   parseLive(stdout) {
     return [...new Set(procIds(stdout).map(([cluster]) => cluster))]
   },

@@ -23,7 +23,7 @@ import {
   renderBatchJob,
   walltimeHm,
 } from "./job-script.ts"
-import type { GlideinState, Scheduler } from "./types.ts"
+import type { GlideinOwner, GlideinState, Scheduler } from "./types.ts"
 
 const dialect: BatchDialect = {
   template,
@@ -62,7 +62,9 @@ const dialect: BatchDialect = {
   request: (job) => ({ ...job.resources }),
 }
 
-function bjobs(user: string | undefined, queue: string | undefined): string[] {
+function bjobs(owner: GlideinOwner, queue: string | undefined): string[] {
+  // Named jobs are listed whoever owns them (-u all); bjobs says on stderr which it forgot.
+  const user = owner.jobs !== undefined ? "all" : owner.user
   return [
     "bjobs",
     "-w",
@@ -71,6 +73,7 @@ function bjobs(user: string | undefined, queue: string | undefined): string[] {
     ...(queue !== undefined ? ["-q", queue] : []),
     "-J",
     JOB_NAME,
+    ...(owner.jobs ?? []),
   ]
 }
 
@@ -115,11 +118,11 @@ export const lsf: Scheduler = {
   name: "lsf",
   render: (job) => renderBatchJob(job, dialect),
   // One listing serves every state (the client runs it once); -q keeps to the partition's queue.
-  countArgv: (_state, filter) => bjobs(filter.user, filter.queue),
+  countArgv: (_state, filter) => bjobs(filter, filter.queue),
   parseGlideins(stdout, state) {
     return bjobsLines(stdout).flatMap((job) => (job.state === state ? [job.id] : []))
   },
-  liveArgv: (user) => bjobs(user, undefined),
+  liveArgv: (owner) => bjobs(owner, undefined),
   parseLive(stdout) {
     const live = bjobsLines(stdout).filter((job) => job.state !== "gone")
     return [...new Set(live.map((job) => job.number))]

@@ -108,6 +108,14 @@ describe("pbs", () => {
   })
 
   test("liveArgv() leaves out exiting and completed jobs", () => {
-    expect(pbs.liveArgv("bob")).toEqual(["qselect", "-u", "bob", "-N", "glidein", "-s", "HQRTW"])
+    expect(pbs.liveArgv({ user: "bob" })).toEqual([
+      "qselect",
+      "-u",
+      "bob",
+      "-N",
+      "glidein",
+      "-s",
+      "HQRTW",
+    ])
   })
 })

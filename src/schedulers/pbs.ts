@@ -33,7 +33,7 @@ import {
   renderBatchJob,
   walltimeHms,
 } from "./job-script.ts"
-import type { JobSpec, Scheduler } from "./types.ts"
+import type { GlideinOwner, JobSpec, Scheduler } from "./types.ts"
 
 /** The memory resource line and the total it asks for. */
 function memoryRequest(job: JobSpec): { line: string; totalMb: number } {
@@ -86,8 +86,10 @@ const dialect: BatchDialect = {
 /** qselect's state letters: held jobs (H) are stuck until someone releases them. */
 const STATES = { running: "R", idle: "Q", held: "H" } as const
 
-function qselect(user: string | undefined, options: string[]): string[] {
-  // Without -u, qselect lists every user's jobs.
+function qselect(owner: GlideinOwner, options: string[]): string[] {
+  // Without -u, qselect lists every user's jobs; it cannot name jobs, so the journal's are
+  // found among everyone's (the client keeps only those).
+  const user = owner.jobs === undefined ? owner.user : undefined
   return ["qselect", ...(user ? ["-u", user] : []), "-N", JOB_NAME, ...options]
 }
 
@@ -102,7 +104,7 @@ export const pbs: Scheduler = {
   name: "pbs",
   render: (job) => renderBatchJob(job, dialect),
   countArgv(state, filter) {
-    return qselect(filter.user, [
+    return qselect(filter, [
       ...(filter.queue !== undefined ? ["-q", filter.queue] : []),
       "-s",
       STATES[state],
@@ -110,7 +112,7 @@ export const pbs: Scheduler = {
   },
   parseGlideins: qselectIds,
   // Exiting (E) and completed (C) jobs are on their way out.
-  liveArgv: (user) => qselect(user, ["-s", "HQRTW"]),
+  liveArgv: (owner) => qselect(owner, ["-s", "HQRTW"]),
   parseLive(stdout) {
     return [...new Set(qselectIds(stdout).map((id) => /^\d+/.exec(id)![0]))]
   },

@@ -113,7 +113,7 @@ describe("slurm", () => {
   })
 
   test("liveArgv() lists every glidein of the user with its state; parseLive() skips completing ones", () => {
-    expect(slurm.liveArgv()).toEqual([
+    expect(slurm.liveArgv({})).toEqual([
       "squeue",
       "--noheader",
       "--me",
@@ -123,5 +123,11 @@ describe("slurm", () => {
       "%i %t",
     ])
     expect(slurm.parseLive("77 CG\n78_[1-3] PD\n79_4 R\nfoo\n").sort()).toEqual(["78", "79"])
+  })
+
+  test("the journal's jobs are asked for by id, and a forgotten id is no error", () => {
+    expect(slurm.countArgv("idle", { user: "alice", jobs: ["12", "13"] })).toContain("--jobs=12,13")
+    // slurm_load_jobs error: Invalid job id specified (squeue exits 1 for one forgotten job).
+    expect(slurm.noJobs?.test("slurm_load_jobs error: Invalid job id specified\n")).toBe(true)
   })
 })

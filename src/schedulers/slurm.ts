@@ -20,7 +20,7 @@ import {
   renderBatchJob,
   walltimeHms,
 } from "./job-script.ts"
-import type { Scheduler } from "./types.ts"
+import type { GlideinOwner, Scheduler } from "./types.ts"
 
 const dialect: BatchDialect = {
   template,
@@ -63,8 +63,9 @@ const STATES = { running: "RUNNING", idle: "PENDING", held: "SUSPENDED" } as con
 /** Compact states (squeue %t) of jobs that have ended or are ending. */
 const GONE = new Set(["CG", "CD", "CA", "F", "TO", "NF", "PR", "BF", "DL", "OOM", "SO"])
 
-function who(user: string | undefined): string[] {
-  return user ? ["--user", user] : ["--me"]
+function who(owner: GlideinOwner): string[] {
+  if (owner.jobs !== undefined) return [`--jobs=${owner.jobs.join(",")}`]
+  return owner.user ? ["--user", owner.user] : ["--me"]
 }
 
 /** The Slurm adapter. */
@@ -78,7 +79,7 @@ export const slurm: Scheduler = {
       "squeue",
       "--noheader",
       "--array",
-      ...who(filter.user),
+      ...who(filter),
       ...(filter.queue !== undefined ? ["--partition", filter.queue] : []),
       "--name",
       JOB_NAME,
@@ -94,10 +95,10 @@ export const slurm: Scheduler = {
       return /^\d+(_\d+)?$/.test(id) ? [id] : []
     })
   },
-  liveArgv: (user) => [
+  liveArgv: (owner) => [
     "squeue",
     "--noheader",
-    ...who(user),
+    ...who(owner),
     "--name",
     JOB_NAME,
     "--format",
@@ -112,6 +113,8 @@ export const slurm: Scheduler = {
     }
     return [...numbers]
   },
+  // squeue --jobs fails on an id it has forgotten when it asks for that job alone.
+  noJobs: /Invalid job id specified/,
   parseJobIds(stdout) {
     const ids: string[] = []
     for (const line of stdout.split("\n")) {

@@ -105,10 +105,21 @@ export interface RenderedJob {
  *  suspended or in an error state), which count toward `max_total_jobs` but never as idle. */
 export type GlideinState = "running" | "idle" | "held"
 
-/** Which of the user's glideins a default count covers. */
-export interface GlideinFilter {
+/** Whose glideins a listing covers: a user's, or the jobs the journal names. */
+export interface GlideinOwner {
   /** Login name; PBS lists every user's jobs without one. */
   user?: string
+  /**
+   * Job numbers (the journal's own) to list whoever the batch system files them under; when
+   * set, `user` is not used. The listing may hold more jobs than these (qselect and Grid
+   * Engine's qstat cannot name jobs, so they list every user's glideins): the client keeps
+   * only the jobs named here.
+   */
+  jobs?: string[]
+}
+
+/** Which glideins a default count covers. */
+export interface GlideinFilter extends GlideinOwner {
   /** The partition's batch queue (Slurm: partition); unset, glideins in every queue count. */
   queue?: string
   /** The config section, for HTCondor, which has no queues and tags each glidein with it. */
@@ -124,13 +135,14 @@ export interface Scheduler {
   /** The glideins in `state` in the output of `countArgv`, one id per glidein (pending array
    *  tasks one by one, e.g. `123_4`, `123.4`, `123[4]`); headers and other jobs left out. */
   parseGlideins(stdout: string, state: GlideinState, filter: GlideinFilter): string[]
-  /** Default argv that lists every live glidein of the user, in any queue and state. */
-  liveArgv(user?: string): string[]
+  /** Default argv that lists every live glidein of the owner, in any queue and state. */
+  liveArgv(owner: GlideinOwner): string[]
   /** The job numbers (the leading integer of a job id, array tasks folded into their job) of
    *  the glideins in `liveArgv`'s output that are not already on their way out. */
   parseLive(stdout: string): string[]
   /** Output of the listing commands that means "no such jobs" whatever their exit status
-   *  (LSF's bjobs says so on stderr and may exit 1). */
+   *  (LSF's bjobs says so on stderr and may exit 1; squeue --jobs fails on a job it has
+   *  forgotten). The jobs it did list are still on stdout. */
   noJobs?: RegExp
   /** Job ids from the submit command's stdout; empty when none could be found. */
   parseJobIds(stdout: string): string[]

@@ -198,6 +198,8 @@ export function decodeHeader(block: Uint8Array, meta: PendingMeta, offset: numbe
   if (!Number.isSafeInteger(size) || size < 0) {
     throw new TarFormatError(`impossible member size ${size}`, offset)
   }
+  checkPathLength("name", name, offset)
+  checkPathLength("link target", linkname, offset)
   return {
     name,
     linkname,
@@ -211,6 +213,23 @@ export function decodeHeader(block: Uint8Array, meta: PendingMeta, offset: numbe
     mtime,
     size,
     realSize,
+  }
+}
+
+/**
+ * Linux's PATH_MAX. Pax and GNU long-name headers allow names of any length, and the commands
+ * keep names (inspect keeps every member's), so a hostile archive of a few thousand members
+ * with megabyte names would take gigabytes; no file with a longer name can be opened by path.
+ */
+const PATH_MAX = 4096
+
+function checkPathLength(what: string, value: string, offset: number): void {
+  const bytes = Buffer.byteLength(value)
+  if (bytes > PATH_MAX) {
+    throw new TarFormatError(
+      `member ${what} of ${bytes} bytes is longer than PATH_MAX (${PATH_MAX})`,
+      offset,
+    )
   }
 }
 

@@ -170,7 +170,7 @@ describe("readTar()", () => {
     expect(list.some((e) => e.kind === "trailer")).toBe(false)
   })
 
-  describe("on a hostile archive, keeps at most 1 MiB of headers for one member", () => {
+  describe("on a hostile archive, refuses what it would have to hold in memory", () => {
     /** Reads `parts` (produced lazily) to the end or the error; says how many bytes it took. */
     async function readLazily(
       parts: Iterable<Uint8Array>,
@@ -240,6 +240,26 @@ describe("readTar()", () => {
         "the headers before one member hold more than 1 MiB",
       )
       expect(read).toBeLessThanOrEqual(1024 * 1024 + BLOCK)
+    })
+
+    test("refuses a member name or link target longer than PATH_MAX, which readers would keep", async () => {
+      for (const key of ["path", "linkpath"]) {
+        const record = new TextEncoder().encode(paxRecord(key, "a".repeat(4097)))
+        const parts = [
+          rawHeader({ name: "PaxHeader", type: "x", size: record.length }),
+          record,
+          rawHeader({ name: "condor/lib/libx.so", type: "2", linkname: "libx.so.1" }),
+          new Uint8Array(2 * BLOCK),
+        ].map((p) => {
+          const padded = new Uint8Array(Math.ceil(p.length / BLOCK) * BLOCK)
+          padded.set(p)
+          return padded
+        })
+        const { error } = await readLazily(parts)
+        expect((error as TarFormatError).message).toBe(
+          `member ${key === "path" ? "name" : "link target"} of 4097 bytes is longer than PATH_MAX (4096)`,
+        )
+      }
     })
   })
 })
