@@ -89,8 +89,10 @@ the server could not be reached, 2 the config or command line is wrong.`,
         : undefined
     const json = args.flag("json")
     if (args.flag("check")) {
-      const [problem] = siteSetup(config, env).problems
+      const setup = siteSetup(config, env)
+      const [problem] = setup.problems
       if (problem) throw problem
+      for (const w of setup.warnings) writeStderr(`glidein submit: warning: ${w.message}\n`)
       checkedLogBucket(config, s3Keys)
       writeStdout(
         json ? `${JSON.stringify(configJson(config), null, 2)}\n` : describeConfig(config),

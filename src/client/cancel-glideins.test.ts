@@ -77,6 +77,8 @@ function site(
     stdout: (t) => s.stdout.push(t),
     stderr: (t) => s.stderr.push(t),
     stateRoot: s.stateRoot,
+    // The account the configs' `user = ice` names.
+    login: () => "ice",
   }
   const submitted = (
     partition: string,

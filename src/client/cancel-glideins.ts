@@ -49,6 +49,8 @@ export interface CancelDeps {
   stderr: (text: string) => void
   stateRoot?: string
   timeoutMs?: number
+  /** This process's login name (tests give their own). */
+  login?: () => string | undefined
 }
 
 /** Where a partition's glideins are listed and removed. */
@@ -64,7 +66,8 @@ export async function cancelGlideins(
   options: { dryRun: boolean },
   deps: CancelDeps,
 ): Promise<number> {
-  const setup = siteSetup(config, deps.env, deps.stateRoot)
+  const setup = siteSetup(config, deps.env, deps.stateRoot, deps.login)
+  for (const w of setup.warnings) deps.stderr(`glidein cancel: warning: ${w.message}\n`)
   if (!existsSync(setup.paths.dir)) {
     deps.stdout(`No glideins of ${config.file} to cancel (no state folder ${setup.paths.dir}).\n`)
     return EXIT.ok

@@ -418,17 +418,28 @@ describe("runSubmit()", () => {
     expect(server.monitoring).toMatchObject([{ metrics: { glideins_idle: { Cluster: 2 } } }])
   })
 
-  test("runSubmit() refuses a user = that is not the account it runs as; a dry run only says so", async () => {
-    const body = "[Cluster]\nscheduler = slurm\nuser = nobody-like-this-account\n"
-    const s = site(body)
-    const real = runSubmit(s.config, options(), s.deps)
-    await expect(real).rejects.toBeInstanceOf(ConfigError)
-    await expect(runSubmit(s.config, options(), s.deps)).rejects.toThrow(
-      /\[Cluster\] user: "nobody-like-this-account", but glidein runs as \S+, and the batch system files its glideins under/,
-    )
-    expect(s.commands).toEqual([])
-    expect(await runSubmit(s.config, options({ dryRun: true }), s.deps)).toBe(0)
-    expect(s.stderr.join("")).toContain("a real run refuses this config")
+  test("runSubmit() warns on every run when user = is not the account it runs as", async () => {
+    server.state = [S1]
+    const body =
+      "[Cluster]\nscheduler = slurm\nuser = nobody-like-this-account\nmax_idle_jobs = 1\n"
+    // The queue, asked by id, holds the glidein the real run submits; asked by user, nothing.
+    const s = site(body, (line) => {
+      if (line.startsWith("sbatch")) return { stdout: "Submitted batch job 5\n" }
+      if (line.includes("--jobs=5") && line.includes("%i %t")) return { stdout: "5 PD\n" }
+      if (line.includes("--jobs=5") && line.includes("PENDING")) return { stdout: "5\n" }
+      return {}
+    })
+    for (const dryRun of [true, false]) {
+      s.stderr.length = 0
+      expect(await runSubmit(s.config, options({ dryRun }), s.deps)).toBe(0)
+      expect(s.stderr[0]).toMatch(
+        /^glidein submit: warning: \S+site\.ini:\d+: \[Cluster\] user: "nobody-like-this-account", but glidein runs as \S+, and the batch system files its glideins under /,
+      )
+    }
+    // The glidein went out under the running account: the next run counts it by id.
+    s.commands.length = 0
+    expect(await runSubmit(s.config, options(), s.deps)).toBe(0)
+    expect(s.commands.filter((c) => c.line.startsWith("sbatch"))).toEqual([])
   })
 
   test("runSubmit() journals a glidein whose sbatch printed its job id and then failed, and says so", async () => {

@@ -74,6 +74,7 @@ export async function runSubmit(
   const logBucket = checkedLogBucket(config, deps.s3Keys)
   const setup = { ...siteSetup(config, deps.env, deps.stateRoot), ...(logBucket && { logBucket }) }
   const source = demandSource(options, config.glidein, deps.env)
+  for (const warning of setup.warnings) deps.stderr(`glidein submit: warning: ${warning.message}\n`)
   if (!logBucket && config.startdLogging.send_startd_logs) {
     // pyglidein stopped here; the glideins can run without shipping their logs.
     deps.stderr(

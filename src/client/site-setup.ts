@@ -42,11 +42,12 @@ export interface SiteSetup {
   /** What every job spec draws on: the config's sections, and this host's name for SITE. */
   sections: SiteSections
   /**
-   * Why a real run must not use this config — glideins submitted with it could not start
-   * (glidein_start.sh would refuse them), or its counts would miss this account's glideins: a
-   * real run refuses the config, `--check` fails, a dry run shows them as notes.
+   * Why glideins submitted with this config could not start (glidein_start.sh would refuse
+   * them): a real run refuses the config, `--check` fails, a dry run shows them as notes.
    */
   problems: ConfigError[]
+  /** What every client command says on stderr before it starts, however it is run. */
+  warnings: ConfigError[]
   /** Where glideins upload their logs: set by a run that has the secrets file's S3 keys. */
   logBucket?: LogBucket
 }
@@ -84,10 +85,7 @@ export function siteSetup(
     }
     return run
   })
-  const problems = [
-    ...startProblems(config, partitions),
-    ...userProblems(config, partitions, ownName),
-  ]
+  const problems = startProblems(config, partitions)
   const loc = config.glidein.loc
   const tarballName = config.glidein.tarball ?? "glidein.tar.gz"
   const setup: SiteSetup = {
@@ -103,6 +101,7 @@ export function siteSetup(
       defaultSite: hostname(),
     },
     problems,
+    warnings: userWarnings(config, partitions, ownName),
   }
   const templatePath = config.submitFile.submit_template
   if (templatePath !== undefined) {
@@ -143,10 +142,11 @@ function countUser(
 /**
  * A `user` that is not the account this process runs as. pyglidein configs carry one (`user =
  * rynge`) that pyglidein used only for metrics; here it names whose glideins the default
- * commands count, and the batch system files this run's glideins under the running account,
- * so counting someone else's would see none of them and every run would submit more.
+ * commands count, and the batch system files this run's glideins under the running account.
+ * The journal's glideins are counted by id whatever it says, so the config still works (and
+ * pyglidein's configs pass `--check`), but every run says so until it is fixed.
  */
-function userProblems(
+function userWarnings(
   config: SiteConfig,
   partitions: PartitionRun[],
   ownName: () => string | undefined,
@@ -160,7 +160,7 @@ function userProblems(
     problems.push(
       new ConfigError(
         place,
-        `"${p.user}", but glidein runs as ${own}, and the batch system files its glideins under ${own}: counting ${p.user}'s jobs would not see them (the journal's own are still found by id); remove user, or set it to ${own}`,
+        `"${p.user}", but glidein runs as ${own}, and the batch system files its glideins under ${own}: the counts see ${p.user}'s glideins and, by id, the journal's own, but not ${own}'s others; remove user, or set it to ${own}`,
       ),
     )
   }

@@ -22,13 +22,15 @@ import { countPartitions, planRound } from "./plan-round.ts"
 import type { Unplaced } from "./plan-submissions.ts"
 import { type CommandRunner, runCommand } from "./run-command.ts"
 import { siteSetup } from "./site-setup.ts"
-import { writeStdout } from "./std-output.ts"
+import { writeStderr, writeStdout } from "./std-output.ts"
 
 /** The world `status --config` talks to. */
 export interface StatusDeps {
   run: CommandRunner
   env: Record<string, string | undefined>
   stdout: (text: string) => void
+  /** Warnings about the config; unset, they are not shown. */
+  stderr?: (text: string) => void
   rpc?: Partial<RpcOptions>
   stateRoot?: string
   countTimeoutMs?: number
@@ -41,6 +43,7 @@ export async function siteStatus(
   deps: StatusDeps,
 ): Promise<number> {
   const setup = siteSetup(config, deps.env, deps.stateRoot)
+  for (const w of setup.warnings) deps.stderr?.(`glidein status: warning: ${w.message}\n`)
   const source = demandSource(options, config.glidein, deps.env)
   const [demandResult, counted] = await Promise.all([
     fetchDemand(source, deps.rpc).then(
@@ -92,6 +95,7 @@ export async function configStatus(
     run: runCommand,
     env,
     stdout: writeStdout,
+    stderr: writeStderr,
   })
 }
 
