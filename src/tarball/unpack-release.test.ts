@@ -108,7 +108,7 @@ describe("unpackRelease()", () => {
     expect(lstatSync(path.join(root, "usr/libexec/lib64")).isSymbolicLink()).toBe(true)
   })
 
-  test("refuses a directory member over a symlink the archive made, and writes nothing through it", async () => {
+  test("refuses a symlink to a directory outside, so the directory and file members after it write nothing there", async () => {
     const { file: tarball, dest } = await release("dir-over-link", [
       symlink("condor-1/bin/x", outside),
       directory("condor-1/bin/x/"),
@@ -133,7 +133,7 @@ describe("unpackRelease()", () => {
     expect(existsSync(path.join(dest, "condor-1/lib/evil"))).toBe(false)
   })
 
-  test("refuses a hard link made through a symlink, and the key it aims at stays out of the glidein tarball", async () => {
+  test("refuses a symlink to ~/.ssh, so the hard link through it never brings the key into the glidein tarball", async () => {
     const { file: tarball } = await release("steal-key", [
       symlink("condor-1/bin/keys", path.dirname(secret)),
       hardLink("condor-1/lib/libkey.so", "condor-1/bin/keys/id_rsa"),
