@@ -72,7 +72,7 @@ describe("glidein tarball", () => {
     [
       "inject-password without a credential",
       ["inject-password", "in.tar.gz", "-o", "out.tar.gz"],
-      "glidein tarball inject-password: give --password FILE or --token FILE",
+      "glidein tarball inject-password: give --password FILE, --token FILE or --collector HOST[:PORT]",
     ],
     [
       "an empty password file",
@@ -109,6 +109,8 @@ describe("describeInspection()", () => {
         { name: "tokens.d/b", bytes: 12, mode: 0o644, count: 0, valid: false },
       ],
       manifest: { status: "absent", listed: 0, mismatched: [], missing: [], unlisted: [] },
+      problems: [],
+      warnings: [],
     }
     expect(describeInspection("g.tar.gz", report, 200)).toBe(
       [
@@ -117,6 +119,8 @@ describe("describeInspection()", () => {
         "  top level: glideinExec tokens.d",
         "  layout: MISSING glidein_condor_config",
         "  credential: IDTOKEN tokens.d/a (1 token, mode 0600, EXPIRED 1970-01-01T00:01:40.000Z); tokens.d/b (12 bytes, mode 0644; NOT an IDTOKEN)",
+        "  collector: none recorded (glideins need CLUSTER from the site config)",
+        "  HTCondor: version not found in condor_master",
         "  manifest: none (not built by glidein tarball build)",
         "",
       ].join("\n"),

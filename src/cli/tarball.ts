@@ -4,6 +4,8 @@
  * the flags, show progress on a terminal, stop cleanly on Ctrl-C, and print what was done.
  */
 import { UsageError } from "../errors.ts"
+import type { RunCheck } from "../tarball/check-runnable.ts"
+import { collectorProblem } from "../tarball/collector.ts"
 import {
   buildTarball,
   type CredentialPaths,
@@ -12,6 +14,7 @@ import {
   inspectTarball,
   readCredentials,
 } from "../tarball/index.ts"
+import { glibcFloor } from "../tarball/system-libraries.ts"
 import { VERSION } from "../version.ts"
 import type { Args, Command } from "./command.ts"
 
@@ -26,18 +29,27 @@ const credentialOptions = {
     value: "FILE",
     description: "IDTOKEN file (condor_token_create), stored as tokens.d/glidein.token",
   },
+  collector: {
+    type: "string",
+    value: "HOST[:PORT]",
+    description:
+      "the pool's collector, recorded as COLLECTOR: glideins that get no CLUSTER join it",
+  },
 } as const
 
 /** `glidein tarball build` */
 export const tarballBuildCommand: Command = {
   name: "tarball build",
-  usage: "--condor PATH [--password FILE] [--token FILE] [-o glidein.tar.gz]",
-  details: `PATH is an HTCondor release tarball (condor-*-stripped.tar.gz) or an unpacked install
-(a directory with sbin/condor_master). The archive keeps what a startd needs (sbin daemons,
-lib/, libexec/, a few bin/ tools) under glideinExec/, adds glidein_condor_config,
-user_job_wrapper.sh, the credential and a SHA256SUMS manifest, and is reproducible: the same
-install, credential and glidein version give the same bytes. With a credential the file is
-written with mode 0600.`,
+  usage:
+    "--condor PATH [--password FILE] [--token FILE] [--collector HOST[:PORT]] [-o glidein.tar.gz]",
+  details: `PATH is an HTCondor release tarball (condor-VERSION-ARCH_DISTRO-stripped.tar.gz, for the
+cluster's OS), its unpacked directory, a pre-9.0 release or a \`make install\` prefix; not a
+system's package install (/usr). The archive keeps what a startd needs (sbin daemons, lib/ and
+lib64/, libexec/, a few bin/ tools) under glideinExec/ in the release's own layout, so the
+programs' RPATHs resolve, adds glidein_condor_config, user_job_wrapper.sh, the credential,
+the collector and a SHA256SUMS manifest, and is reproducible: the same install, credential
+and glidein version give the same bytes. It refuses to write an archive whose daemons would
+not find their libraries. With a credential the file is written with mode 0600.`,
   options: {
     condor: { type: "string", value: "PATH", description: "HTCondor release tarball or install" },
     ...credentialOptions,
@@ -51,6 +63,7 @@ written with mode 0600.`,
   async run(args) {
     const condor = args.requireString("condor")
     const output = args.string("output") ?? "glidein.tar.gz"
+    const collector = collectorFrom(args)
     const { credentials } = await credentialsFrom(args, false)
     const started = performance.now()
     const progress = new Progress()
@@ -59,6 +72,7 @@ written with mode 0600.`,
         condor,
         output,
         credentials,
+        ...(collector === undefined ? {} : { collector }),
         version: VERSION,
         signal,
         onProgress: (phase, done, total) => progress.show(phase, done, total),
@@ -68,7 +82,12 @@ written with mode 0600.`,
     process.stdout.write(
       [
         `wrote "${output}" in ${seconds(started)}: ${report.members} members, ${megabytes(report.contentBytes)} of content in ${megabytes(report.outputBytes)}, mode ${report.credentials.length > 0 ? "0600" : "0644"}`,
-        `  ${report.omitted} install files left out; credential: ${credential}`,
+        `  ${report.omitted} install files left out; credential: ${credential}; collector: ${collector ?? "none (glideins need CLUSTER)"}`,
+        ...(report.dangling.length > 0
+          ? [`  left out links that dangle in the install: ${report.dangling.join(", ")}`]
+          : []),
+        ...runLines(report.condorVersion, report.check),
+        ...report.warnings.map((w) => `  warning: ${w}`),
         `  sha256 ${report.sha256}`,
         ...(report.credentials.length === 0
           ? ["  add the pool credential with: glidein tarball inject-password"]
@@ -83,11 +102,11 @@ written with mode 0600.`,
 /** `glidein tarball inject-password` */
 export const tarballInjectCommand: Command = {
   name: "tarball inject-password",
-  usage: "TARBALL (--password FILE | --token FILE) (-o OUT | --in-place)",
+  usage: "TARBALL (--password FILE | --token FILE | --collector HOST[:PORT]) (-o OUT | --in-place)",
   details: `The archive is rewritten as a stream (nothing is unpacked to disk): the credential goes
 in byte for byte with mode 0600, every other member keeps its bytes, mode, owner, link target
-and place. The output is written to a temporary file, renamed when complete, and has mode
-0600. gzip runs in worker threads, in 256 KiB blocks primed with the 32 KiB before them
+and place; --collector puts COLLECTOR first. The output is written to a temporary file,
+renamed when complete, and has mode 0600. A tarball not made by tarball build gets a warning. gzip runs in worker threads, in 256 KiB blocks primed with the 32 KiB before them
 (pigz's method), as one ordinary gzip stream.`,
   options: {
     ...credentialOptions,
@@ -108,7 +127,8 @@ and place. The output is written to a temporary file, renamed when complete, and
         `glidein ${this.name}: give -o OUT for the result, or --in-place to replace "${input}"`,
       )
     }
-    const { credentials } = await credentialsFrom(args, true)
+    const collector = collectorFrom(args)
+    const { credentials } = await credentialsFrom(args, collector === undefined)
     const started = performance.now()
     const progress = new Progress()
     const report = await withInterrupts((signal) =>
@@ -116,6 +136,7 @@ and place. The output is written to a temporary file, renamed when complete, and
         input,
         output,
         credentials,
+        ...(collector === undefined ? {} : { collector }),
         inPlace,
         signal,
         onProgress: (done, total) => progress.show("rewriting", done, total),
@@ -127,6 +148,11 @@ and place. The output is written to a temporary file, renamed when complete, and
       ...report.dropped.map((n) => `dropped ${n}`),
     ]
     const unchanged = report.entries - report.replaced.length - report.dropped.length
+    if (report.foreign !== undefined) {
+      process.stderr.write(
+        `glidein: warning: "${input}" is not a glidein tarball: ${report.foreign}; glidein_start.sh will refuse it (rebuild it with glidein tarball build)\n`,
+      )
+    }
     process.stdout.write(
       [
         `wrote "${output}" (${megabytes(report.bytesOut)}, mode 0600) in ${seconds(started)}`,
@@ -143,8 +169,15 @@ export const tarballInspectCommand: Command = {
   name: "tarball inspect",
   usage: "TARBALL [--json]",
   details: `Lists the layout, says whether a pool credential is present (its size, mode and, for
-tokens, expiry; never its content) and checks every file against SHA256SUMS. Exits 1 when
-the manifest does not match or a file a glidein needs is missing.`,
+tokens, expiry; never its content), checks every file against SHA256SUMS, and checks that
+HTCondor can run from the archive: every library the daemons and the helpers need resolves
+inside it through their RPATH/RUNPATH, or is the node's C library (glibc: libc, libm,
+libpthread, libdl, librt, libresolv, libutil, libanl, libcrypt, ld-linux), or one of the
+libraries the release takes from its distribution (libstdc++, OpenSSL, zlib, ...), which are
+listed; no link dangles or leaves the archive; every ELF file is of one architecture. It shows
+the HTCondor version, the architecture and the newest glibc the programs need. Exits 1 when
+the manifest does not match, a file a glidein needs is missing, HTCondor cannot run from the
+archive, or it is not a glidein tarball (pyglidein's, Pegasus's).`,
   options: { json: { type: "boolean", description: "print the report as JSON" } },
   positionals: { names: ["TARBALL"], min: 1 },
   async run(args) {
@@ -158,7 +191,12 @@ the manifest does not match or a file a glidein needs is missing.`,
     ).finally(() => progress.clear())
     if (args.flag("json")) process.stdout.write(`${JSON.stringify({ file, ...report }, null, 2)}\n`)
     else process.stdout.write(describeInspection(file, report, Date.now() / 1000))
-    return report.manifest.status === "failed" || report.missing.length > 0 ? 1 : 0
+    const broken =
+      report.manifest.status === "failed" ||
+      report.missing.length > 0 ||
+      report.problems.length > 0 ||
+      report.foreign !== undefined
+    return broken ? 1 : 0
   },
 }
 
@@ -196,6 +234,17 @@ export function describeInspection(file: string, report: InspectReport, now: num
       ? `  credential: ${credentials.join("; ")}`
       : "  credential: none (add one with glidein tarball inject-password)",
   )
+  if (report.foreign !== undefined) {
+    lines.push(`  NOT a glidein tarball: ${report.foreign}; rebuild it with glidein tarball build`)
+  }
+  lines.push(
+    report.collector === undefined
+      ? "  collector: none recorded (glideins need CLUSTER from the site config)"
+      : `  collector: ${report.collector} (for glideins that get no CLUSTER)`,
+  )
+  lines.push(...runLines(report.condorVersion, report.run))
+  lines.push(...report.problems.map((p) => `  CANNOT RUN: ${p}`))
+  lines.push(...report.warnings.map((w) => `  warning: ${w}`))
   const m = report.manifest
   if (m.status === "absent") lines.push("  manifest: none (not built by glidein tarball build)")
   else if (m.status === "verified") lines.push(`  manifest: verified (${m.listed} files)`)
@@ -210,6 +259,36 @@ export function describeInspection(file: string, report: InspectReport, now: num
   return `${lines.join("\n")}\n`
 }
 
+/** What the check of the archive found, for build and inspect. */
+function runLines(
+  version: string | undefined,
+  run: Pick<RunCheck, "arch" | "glibc" | "cLibrary" | "fromOs"> | undefined,
+): string[] {
+  const lines = [`  HTCondor: ${version ?? "version not found in condor_master"}`]
+  if (!run) return lines
+  const glibc = run.glibc
+  lines.push(
+    `  runs on: ${run.arch ?? "no ELF programs found"}${glibc ? `, needs glibc ${glibc.version}: ${glibcFloor(glibc.version)}` : ""}`,
+  )
+  const base = run.cLibrary.length > 0 ? run.cLibrary.join(" ") : "none"
+  lines.push(`  from the node: C library ${base}`)
+  if (run.fromOs.length > 0) {
+    lines.push(
+      `  from the node's OS (the distribution the release was built for): ${run.fromOs.join(" ")}`,
+    )
+  }
+  return lines
+}
+
+/** --collector, checked. */
+function collectorFrom(args: Args): string | undefined {
+  const collector = args.string("collector")
+  if (collector === undefined) return undefined
+  const problem = collectorProblem(collector)
+  if (problem) throw new UsageError(`glidein ${args.command.name}: --collector: ${problem}`)
+  return collector
+}
+
 /** Reads --password/--token (one of them `required`) and prints their warnings. */
 async function credentialsFrom(args: Args, required: boolean) {
   const paths: CredentialPaths = {}
@@ -218,7 +297,9 @@ async function credentialsFrom(args: Args, required: boolean) {
   if (password !== undefined) paths.password = password
   if (token !== undefined) paths.token = token
   if (required && password === undefined && token === undefined) {
-    throw new UsageError(`glidein ${args.command.name}: give --password FILE or --token FILE`)
+    throw new UsageError(
+      `glidein ${args.command.name}: give --password FILE, --token FILE or --collector HOST[:PORT]`,
+    )
   }
   const result = await readCredentials(paths)
   for (const warning of result.warnings) process.stderr.write(`glidein: warning: ${warning}\n`)

@@ -8,10 +8,12 @@
  * - `--token`: the token goes in right after the `tokens.d/` directory member; every other
  *   member under `tokens.d/` is dropped, so the archive carries exactly the given token. Without
  *   that directory, both are added at the end (directory mode 0700).
+ * - `--collector`: COLLECTOR goes in as the first member (where `glidein submit` looks for
+ *   it); a COLLECTOR found later is dropped.
  */
 import type { Credentials } from "./credentials.ts"
 import { encodeEntry, type NewEntry } from "./encode-entry.ts"
-import { FIXED_MTIME, PASSWORD_PATH, TOKEN_DIR, TOKEN_PATH } from "./layout.ts"
+import { COLLECTOR_PATH, FIXED_MTIME, PASSWORD_PATH, TOKEN_DIR, TOKEN_PATH } from "./layout.ts"
 import { memberPath, normalizeName, type TarEntry, TarFormatError } from "./tar-header.ts"
 import type { TarEvent } from "./tar-reader.ts"
 
@@ -29,7 +31,9 @@ export async function* rewriteCredentials(
   events: AsyncIterable<TarEvent>,
   credentials: Credentials,
   report: RewriteReport,
+  collector?: string,
 ): AsyncGenerator<Uint8Array> {
+  let collectorPlaced = collector === undefined
   let passwordDone = credentials.password === undefined
   let tokenDone = credentials.token === undefined
   let skipping = false
@@ -53,6 +57,24 @@ export async function* rewriteCredentials(
     const entry = event.entry
     const name = memberPath(entry.name)
     skipping = false
+    if (!collectorPlaced && collector !== undefined) {
+      collectorPlaced = true
+      report.added.push(COLLECTOR_PATH)
+      yield await encodeEntry(
+        { name: COLLECTOR_PATH, type: "file", mode: 0o644, mtime: FIXED_MTIME },
+        new TextEncoder().encode(`${collector}\n`),
+      )
+    }
+    if (collector !== undefined && name === COLLECTOR_PATH) {
+      skipping = true
+      const at = report.added.indexOf(COLLECTOR_PATH)
+      if (at === -1) report.dropped.push(entry.name)
+      else {
+        report.added.splice(at, 1)
+        report.replaced.push(entry.name)
+      }
+      continue
+    }
 
     if (credentials.password && name === PASSWORD_PATH) {
       if (entry.type === "directory") throw conflict(entry, event.offset)
@@ -117,6 +139,14 @@ export async function* rewriteCredentials(
   }
 
   async function* additions(): AsyncGenerator<Uint8Array> {
+    if (!collectorPlaced && collector !== undefined) {
+      collectorPlaced = true
+      report.added.push(COLLECTOR_PATH)
+      yield await encodeEntry(
+        { name: COLLECTOR_PATH, type: "file", mode: 0o644, mtime: FIXED_MTIME },
+        new TextEncoder().encode(`${collector}\n`),
+      )
+    }
     if (!passwordDone && credentials.password) {
       passwordDone = true
       report.added.push(PASSWORD_PATH)
