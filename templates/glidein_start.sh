@@ -7,7 +7,8 @@
 # so nothing but the variables below is set (not even PATH). POSIX sh only.
 #
 # Environment:
-#   CLUSTER          the pool's collector, host[:port] (port 9618 when left out)     required
+#   CLUSTER          the pool's collector, host[:port] (port 9618 when left out)
+#                    default: the one the tarball records (tarball build --collector)
 #   CPUS             cores of the glidein's one partitionable slot                   required
 #   MEMORY           memory in MB                                                     required
 #   DISK             disk in KB                                                       required
@@ -32,9 +33,10 @@
 #                    with curl; the startd advertises the object's URL as GLIDEIN_LogsURL
 # Every other variable in the environment is passed on to payload jobs.
 #
-# The tarball (see `glidein tarball inspect`) holds glideinExec/{bin,sbin,lib,libexec},
-# glidein_condor_config, user_job_wrapper.sh and the pool credential: passwdfile (PASSWORD)
-# and/or tokens.d/* (IDTOKENS). It is unpacked into ./glidein.XXXXXX; HTCondor's logs stay in
+# The tarball (see `glidein tarball inspect`) holds HTCondor under glideinExec/ in its
+# release's layout (sbin, libexec and the rest, directories or links into usr/),
+# glidein_condor_config, user_job_wrapper.sh, the pool credential: passwdfile (PASSWORD)
+# and/or tokens.d/* (IDTOKENS), and COLLECTOR when it was built with --collector. It is unpacked into ./glidein.XXXXXX; HTCondor's logs stay in
 # its log/ directory, which the job output names, and the rest is removed at exit. The caller
 # owns the directory around it: a batch job script removes it afterwards and, when the glidein
 # failed or GLIDEIN_KEEP is set, first saves log/ next to the job's output file and says where;
@@ -73,11 +75,16 @@ plain() {
     esac
 }
 
+# $1 where it comes from, $2 value: the collector's address, host[:port]
+collector() {
+    case $2 in
+    '' | *[!][A-Za-z0-9._:?=,-]* | [!A-Za-z0-9[]*) die "$1 is not a host[:port]: \"$2\"" ;;
+    esac
+}
+
 ## 1. Check the environment before touching anything -------------------------------------
-[ -n "${CLUSTER:-}" ] || die "CLUSTER is not set (expected the pool's collector, host[:port])"
-case $CLUSTER in
-*[!][A-Za-z0-9._:?=,-]* | [!A-Za-z0-9[]*) die "CLUSTER is not a host[:port]: \"$CLUSTER\"" ;;
-esac
+# Without CLUSTER the collector comes from the tarball (checked once it is unpacked).
+if [ -n "${CLUSTER:-}" ]; then collector CLUSTER "$CLUSTER"; fi
 whole CPUS "${CPUS:-}" "cores"
 whole MEMORY "${MEMORY:-}" "MB"
 whole DISK "${DISK:-}" "KB"
@@ -125,6 +132,13 @@ for f in glideinExec/sbin/condor_master glideinExec/sbin/condor_startd glideinEx
 done
 grep -q '^GLIDEIN_RUNTIME_VERSION *= *1 *$' "$dir/glidein_condor_config" 2>/dev/null ||
     die "\"$tarball\" was not made by glidein tarball build (its glidein_condor_config is missing or foreign)"
+if [ -z "${CLUSTER:-}" ]; then
+    [ -s "$dir/COLLECTOR" ] ||
+        die "CLUSTER is not set and \"$tarball\" records no collector (set cluster = HOST[:PORT] in the site config, or build the tarball with --collector HOST[:PORT])"
+    CLUSTER=$(head -n 1 "$dir/COLLECTOR")
+    collector "the collector recorded in \"$tarball\"" "$CLUSTER"
+    say "collector $CLUSTER from the tarball (CLUSTER is not set)"
+fi
 
 ## 3. Credentials: PASSWORD when passwdfile is there, IDTOKENS when tokens.d has tokens --------
 credentials=""

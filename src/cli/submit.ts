@@ -9,7 +9,7 @@ import { SERVER_ENV } from "../client/demand-source.ts"
 import { withLoginName } from "../client/login-name.ts"
 import { runCommand } from "../client/run-command.ts"
 import { checkedLogBucket, runSubmit } from "../client/run-submit.ts"
-import { siteSetup } from "../client/site-setup.ts"
+import { collectorOrigin, siteSetup } from "../client/site-setup.ts"
 import { stderrIsTerminal, writeStderr, writeStdout } from "../client/std-output.ts"
 import {
   configJson,
@@ -94,8 +94,11 @@ the server could not be reached, 2 the config or command line is wrong.`,
       if (problem) throw problem
       for (const w of setup.warnings) writeStderr(`glidein submit: warning: ${w.message}\n`)
       checkedLogBucket(config, s3Keys)
+      const origin = collectorOrigin(config, setup.tarball)
       writeStdout(
-        json ? `${JSON.stringify(configJson(config), null, 2)}\n` : describeConfig(config),
+        json
+          ? `${JSON.stringify(configJson(config), null, 2)}\n`
+          : `${describeConfig(config)}  collector: ${origin?.collector} (from ${origin?.from})\n`,
       )
       return EXIT.ok
     }

@@ -3,7 +3,9 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { hostname, tmpdir } from "node:os"
 import { join } from "node:path"
 import { parseSiteConfig } from "../config/index.ts"
-import { siteSetup, startScriptText } from "./site-setup.ts"
+import { buildTarball } from "../tarball/build-tarball.ts"
+import { standInInstall } from "../tarball/test-support.ts"
+import { collectorOrigin, siteSetup, startScriptText } from "./site-setup.ts"
 
 const dir = mkdtempSync(join(tmpdir(), "glidein-setup-"))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
@@ -101,10 +103,41 @@ describe("siteSetup() glidein identity", () => {
   test("siteSetup() refuses a config without the pool's collector, naming [Glidein] cluster", () => {
     // None of pyglidein's example configs sets it: its glidein_start.sh used IceCube's.
     expect(setupOf("").problems.map((p) => p.message)).toEqual([
-      "site.ini: [Glidein] cluster: missing; glideins need the pool's collector to join it: set cluster = HOST[:PORT] (pyglidein's glidein_start.sh fell back to IceCube's)",
+      "site.ini: [Glidein] cluster: missing; glideins need the pool's collector to join it: set cluster = HOST[:PORT] (pyglidein's glidein_start.sh fell back to IceCube's), or build the tarball with --collector HOST[:PORT]",
     ])
     expect(setupOf("cluster = cm.example.org\n").problems).toEqual([])
     expect(setupOf("", "CLUSTER = cm.example.org\n").problems).toEqual([])
+  })
+
+  test("collectorOrigin() takes cluster, then [CustomEnv] CLUSTER, then the tarball's COLLECTOR", async () => {
+    const where = join(dir, "with-collector")
+    mkdirSync(where, { recursive: true })
+    const tarball = join(where, "glidein.tar.gz")
+    const ini = (glidein: string) =>
+      parseSiteConfig(
+        `[Glidein]\naddress = http://pool.example:11001/jsonrpc\n${glidein}[Cluster]\nscheduler = slurm\n`,
+        join(where, "site.ini"),
+      )
+    const install = standInInstall(join(where, "condor"))
+    await buildTarball({ condor: install, output: tarball, credentials: {}, version: "test" })
+    expect(collectorOrigin(ini(""), tarball)).toBeUndefined()
+    await buildTarball({
+      condor: install,
+      output: tarball,
+      credentials: {},
+      collector: "cm.example.org:9618",
+      version: "test",
+    })
+    const plain = siteSetup(ini(""), { HOME: home }, join(dir, "state"))
+    expect(plain.problems).toEqual([])
+    expect(collectorOrigin(ini(""), tarball)).toEqual({
+      collector: "cm.example.org:9618",
+      from: `the tarball ${tarball}`,
+    })
+    expect(collectorOrigin(ini("cluster = other.example.org\n"), tarball)).toEqual({
+      collector: "other.example.org",
+      from: "[Glidein] cluster",
+    })
   })
 
   test("siteSetup() names glideins after this host when the config names no site", () => {

@@ -10,6 +10,7 @@ import { dirname, resolve } from "node:path"
 import type { PartitionSettings, SiteConfig } from "../config/index.ts"
 import { ConfigError, formatPlace } from "../errors.ts"
 import { schedulerFor } from "../schedulers/index.ts"
+import { tarballCollector } from "../tarball/collector.ts"
 import { minBatchWalltimeS, type SiteSections } from "./job-spec.ts"
 import type { LogBucket } from "./log-upload.ts"
 import { loginName } from "./login-name.ts"
@@ -85,14 +86,15 @@ export function siteSetup(
     }
     return run
   })
-  const problems = startProblems(config, partitions)
   const loc = config.glidein.loc
   const tarballName = config.glidein.tarball ?? "glidein.tar.gz"
+  const tarball = configPath(config, tarballName, env, loc)
+  const problems = startProblems(config, partitions, tarball)
   const setup: SiteSetup = {
     config,
     partitions,
     paths: statePaths(config.file, stateRootDir ?? stateRoot(env)),
-    tarball: configPath(config, tarballName, env, loc),
+    tarball,
     sections: {
       glidein: config.glidein,
       submitFile: config.submitFile,
@@ -210,15 +212,38 @@ function configPath(
   return resolve(base, within === undefined ? "" : expand(within), expand(path))
 }
 
+/**
+ * The collector the glideins will join and where it comes from, as glidein_start.sh decides:
+ * `[Glidein] cluster`, else `[CustomEnv] CLUSTER`, else the tarball's COLLECTOR (`tarball build
+ * --collector`); undefined when none says.
+ */
+export function collectorOrigin(
+  config: SiteConfig,
+  tarball: string,
+): { collector: string; from: string } | undefined {
+  const { cluster } = config.glidein
+  if (cluster !== undefined) return { collector: cluster, from: "[Glidein] cluster" }
+  const custom = config.customEnv.CLUSTER
+  if (custom !== undefined) return { collector: custom, from: "[CustomEnv] CLUSTER" }
+  const recorded = tarballCollector(tarball)
+  return recorded === undefined
+    ? undefined
+    : { collector: recorded, from: `the tarball ${tarball}` }
+}
+
 /** What in the config would make glidein_start.sh refuse every glidein, once per place. */
-function startProblems(config: SiteConfig, partitions: PartitionRun[]): ConfigError[] {
+function startProblems(
+  config: SiteConfig,
+  partitions: PartitionRun[],
+  tarball: string,
+): ConfigError[] {
   const problems: ConfigError[] = []
   // A collector cannot be guessed (pyglidein's start script fell back to IceCube's).
-  if (config.glidein.cluster === undefined && config.customEnv.CLUSTER === undefined) {
+  if (collectorOrigin(config, tarball) === undefined) {
     problems.push(
       new ConfigError(
         config.place("Glidein", "cluster"),
-        "missing; glideins need the pool's collector to join it: set cluster = HOST[:PORT] (pyglidein's glidein_start.sh fell back to IceCube's)",
+        "missing; glideins need the pool's collector to join it: set cluster = HOST[:PORT] (pyglidein's glidein_start.sh fell back to IceCube's), or build the tarball with --collector HOST[:PORT]",
       ),
     )
   }
