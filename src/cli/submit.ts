@@ -41,7 +41,7 @@ the server could not be reached, 2 the config or command line is wrong.`,
     uuid: {
       type: "string",
       value: "ID",
-      description: "client id reported to the server (default user@host)",
+      description: "client id reported to the server (default user@host/CONFIG)",
     },
     "dry-run": {
       type: "boolean",

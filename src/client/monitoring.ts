@@ -6,6 +6,7 @@
  * (and the htcondor Python bindings), and a made-up zero would read as a measurement.
  */
 import { hostname } from "node:os"
+import { basename } from "node:path"
 import { type LoginLookup, loginName, SYSTEM_LOGIN } from "./login-name.ts"
 
 /** One partition's numbers for the report. */
@@ -48,14 +49,18 @@ export function monitoringParams(
 }
 
 /**
- * pyglidein's default client id, `user@host` (its `--uuid` default), with the user Python's
- * `getpass.getuser()` gave, so a site keeps its id on the server: `$LOGNAME`, `$USER`, then
- * the login name of this process's uid (`uid<N>` for a uid without one).
+ * The default client id: pyglidein's `user@host` (its `--uuid` default, with the user Python's
+ * `getpass.getuser()` gave: `$LOGNAME`, `$USER`, then the login name of this process's uid, or
+ * `uid<N>`), then `/` and the config's name (`lido3_gpu` for `lido3_gpu.config`). pyglidein's
+ * id alone made two configs of one account (a CPU and a GPU one) report under one name and
+ * overwrite each other on the server; a site that wants its old id sets `uuid` or `--uuid`.
  */
 export function defaultUuid(
+  configFile: string,
   env: Record<string, string | undefined> = process.env,
   lookup: LoginLookup = SYSTEM_LOGIN,
 ): string {
   const user = env.LOGNAME || env.USER || loginName(lookup) || `uid${lookup.uid}`
-  return `${user}@${hostname()}`
+  const name = basename(configFile).replace(/\.(ini|conf|config|cfg)$/i, "") || "config"
+  return `${user}@${hostname()}/${name}`
 }

@@ -315,7 +315,7 @@ async function submitRound(
     }))
     await report(
       source.url,
-      options.uuid ?? setup.config.glidein.uuid ?? defaultUuid(deps.env),
+      options.uuid ?? setup.config.glidein.uuid ?? defaultUuid(setup.config.file, deps.env),
       reports,
       deps,
     )

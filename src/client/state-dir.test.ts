@@ -1,6 +1,8 @@
 import { describe, expect, test } from "bun:test"
-import { userInfo } from "node:os"
-import { homeDir, safeName, statePaths, stateRoot } from "./state-dir.ts"
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs"
+import { tmpdir, userInfo } from "node:os"
+import { join } from "node:path"
+import { ensureStateDir, homeDir, safeName, statePaths, stateRoot } from "./state-dir.ts"
 
 describe("stateRoot()", () => {
   test("stateRoot() prefers $GLIDEIN_STATE_DIR, then ~/.glidein", () => {
@@ -21,6 +23,46 @@ describe("statePaths()", () => {
     expect(statePaths("/etc/glidein/site.ini", "/s")).toEqual(a)
     expect(statePaths("/other/site.ini", "/s").dir).not.toBe(a.dir)
     expect(a.journal).toBe(`${a.dir}/journal.jsonl`)
+  })
+
+  test("statePaths() keys the folder on the config's real path, so a symlinked /home shares it", () => {
+    const dir = mkdtempSync(join(tmpdir(), "glidein-state-"))
+    try {
+      mkdirSync(join(dir, "gpfs/home/u/glidein"), { recursive: true })
+      writeFileSync(join(dir, "gpfs/home/u/glidein/site.ini"), "")
+      symlinkSync(join(dir, "gpfs/home"), join(dir, "home"))
+      const root = join(dir, "state")
+      const viaLink = statePaths(join(dir, "home/u/glidein/site.ini"), root)
+      const real = statePaths(join(dir, "gpfs/home/u/glidein/site.ini"), root)
+      expect(viaLink).toEqual(real)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
+  test("statePaths() keeps using a folder made under the path as typed, found by its note", () => {
+    const dir = mkdtempSync(join(tmpdir(), "glidein-state-"))
+    try {
+      mkdirSync(join(dir, "gpfs/home/u"), { recursive: true })
+      writeFileSync(join(dir, "gpfs/home/u/site.ini"), "")
+      symlinkSync(join(dir, "gpfs/home"), join(dir, "home"))
+      const root = join(dir, "state")
+      // An earlier version keyed the crontab's path as typed and noted it in config-path.
+      const typed = join(dir, "home/u/site.ini")
+      const earlier = join(root, "site.ini-0123456789ab")
+      mkdirSync(earlier, { recursive: true, mode: 0o700 })
+      writeFileSync(join(earlier, "config-path"), `${typed}\n`)
+      expect(statePaths(typed, root).dir).toBe(earlier)
+      expect(statePaths(join(dir, "gpfs/home/u/site.ini"), root).dir).toBe(earlier)
+      // Another config's folder is never taken for it.
+      expect(statePaths(join(dir, "gpfs/home/u/other.ini"), root).dir).not.toBe(earlier)
+      // A new folder notes the real path.
+      const fresh = statePaths(join(dir, "gpfs/home/u/other.ini"), root)
+      ensureStateDir(fresh, join(dir, "home/u/other.ini"))
+      expect(Bun.file(join(fresh.dir, "config-path")).size).toBeGreaterThan(0)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 
   test("safeName() keeps names usable as one path component", () => {

@@ -1,7 +1,7 @@
 /**
  * @module
  * Where a config's run state lives: `$GLIDEIN_STATE_DIR`, else `~/.glidein`, one folder per
- * config (keyed by its absolute path) holding the lock, the journal and the submit files.
+ * config (keyed by its real path) holding the lock, the journal and the submit files.
  * cron may run without HOME, so the home directory falls back to the password database.
  *
  * The batch system runs the scripts written there, so nobody else may be able to change that
@@ -9,7 +9,16 @@
  * in a root that others cannot write to either, unless it is sticky like /tmp (where others
  * cannot rename or remove what is ours). A folder that fails this is refused, not repaired.
  */
-import { existsSync, lstatSync, mkdirSync, type Stats, statSync } from "node:fs"
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  type Stats,
+  statSync,
+} from "node:fs"
 import { userInfo } from "node:os"
 import { basename, dirname, join, resolve } from "node:path"
 import { errorCode, GlideinError } from "../errors.ts"
@@ -39,13 +48,16 @@ export function homeDir(env: Record<string, string | undefined> = process.env): 
   return env.HOME || userInfo().homedir
 }
 
-/** The state folder of the config at `configPath`, named readably and uniquely. */
+/**
+ * The state folder of the config at `configPath`, named readably and uniquely: keyed on the
+ * config's real path, so `$HOME/glidein/site.ini` through a symlinked /home and the real path
+ * share one journal and one lock. A folder made before (keyed on the path as typed) is still
+ * found, by its `config-path` note, and kept.
+ */
 export function statePaths(configPath: string, root: string = stateRoot()): StatePaths {
-  const absolute = resolve(configPath)
-  const hasher = new Bun.CryptoHasher("sha256")
-  hasher.update(absolute)
-  const name = `${safeName(basename(absolute))}-${hasher.digest("hex").slice(0, 12)}`
-  const dir = join(root, name)
+  const real = realPath(configPath)
+  let dir = join(root, folderName(real))
+  if (!existsSync(dir)) dir = earlierFolder(root, real) ?? dir
   return {
     dir,
     lock: join(dir, "lock"),
@@ -54,6 +66,53 @@ export function statePaths(configPath: string, root: string = stateRoot()): Stat
     outputDir: join(dir, "out"),
     pruneStamp: join(dir, "pruned"),
   }
+}
+
+function folderName(path: string): string {
+  const hasher = new Bun.CryptoHasher("sha256")
+  hasher.update(path)
+  return `${safeName(basename(path))}-${hasher.digest("hex").slice(0, 12)}`
+}
+
+/** The config's path with every symlink resolved; as typed (made absolute) if it is missing. */
+function realPath(path: string): string {
+  try {
+    return realpathSync(path)
+  } catch {
+    return resolve(path)
+  }
+}
+
+/** Folders looked at for an earlier key; a state root holds one per config. */
+const MOST_FOLDERS = 1000
+
+/**
+ * A folder of this config made under the earlier key (the path as typed): its `config-path`
+ * note, resolved now, is the config's real path. Of several (one per path typed), the oldest.
+ */
+function earlierFolder(root: string, real: string): string | undefined {
+  let names: string[]
+  try {
+    names = readdirSync(root).slice(0, MOST_FOLDERS)
+  } catch {
+    return undefined
+  }
+  let found: { dir: string; born: number } | undefined
+  for (const name of names) {
+    if (!/-[0-9a-f]{12}$/.test(name)) continue
+    const dir = join(root, name)
+    try {
+      const noted = readFileSync(join(dir, "config-path"), "utf8").trim()
+      if (noted === "" || realPath(noted) !== real) continue
+      const info = lstatSync(dir)
+      if (!info.isDirectory()) continue
+      const born = info.birthtimeMs || info.ctimeMs
+      if (!found || born < found.born) found = { dir, born }
+    } catch {
+      // Not a state folder, or not readable: not this config's.
+    }
+  }
+  return found?.dir
 }
 
 /** Creates the state folder (mode 0700), checks nobody else can change it, and notes which
@@ -67,7 +126,7 @@ export function ensureStateDir(paths: StatePaths, configPath: string): void {
   checkStateDir(paths)
   try {
     const note = join(paths.dir, "config-path")
-    if (!existsSync(note)) writeIfChanged(note, `${resolve(configPath)}\n`, 0o600)
+    if (!existsSync(note)) writeIfChanged(note, `${realPath(configPath)}\n`, 0o600)
   } catch (error) {
     throw unusable(paths.dir, errorCode(error))
   }
