@@ -182,3 +182,115 @@ export function gzipTar(parts: Uint8Array[]): Uint8Array {
   })
   return Bun.gzipSync(Buffer.concat([...padded, new Uint8Array(1024)]))
 }
+
+/** HTCondor's release layouts the ELF fixtures come in (see notes/htcondor.md). */
+export type ReleaseLayout = "rpm-24" | "rpm-23" | "deb" | "pre-9" | "make-install"
+
+const C_PROGRAM = `#include <stdio.h>
+#include <stdlib.h>
+const char *condor_utils(void);
+static const char version[] = "$CondorVersion: 24.0.1 2024-10-31 BuildID: 0 $";
+int main(int argc, char **argv) {
+  const char *collector = getenv("_condor_GLIDEIN_CLUSTER");
+  printf("stand-in %s: libraries %s, collector %s, %s\\n", argv[0], condor_utils(),
+         collector ? collector : "none", version);
+  return 0;
+}
+`
+const C_UTILS = `int condor_ext(void);
+const char *condor_utils(void) { return condor_ext() == 42 ? "loaded" : "wrong"; }
+`
+const C_EXT = "int condor_ext(void) { return 42; }\n"
+
+/** True when a C compiler is there to make the ELF fixtures. */
+export const HAVE_CC = Bun.which("cc") !== null
+
+/**
+ * An HTCondor release in `layout` made of tiny real ELF files: the daemons and
+ * condor_gpu_discovery are one C program that calls libcondor_utils_24_0_1.so, which needs
+ * libcondorext.so.1 from the externals directory; RPATHs as HTCondor's releases have them
+ * (RPATH, or RUNPATH for the Debian and make-install fixtures, whose libraries then carry their
+ * own). Needs `cc`.
+ */
+export function elfRelease(root: string, layout: ReleaseLayout): string {
+  const src = path.join(root, "..", `${path.basename(root)}-src`)
+  put(path.join(src, "program.c"), C_PROGRAM)
+  put(path.join(src, "utils.c"), C_UTILS)
+  put(path.join(src, "ext.c"), C_EXT)
+  const flat = layout === "pre-9" || layout === "make-install"
+  const usr = flat ? root : path.join(root, "usr")
+  const lib = layout === "rpm-24" || layout === "rpm-23" ? "lib64" : "lib"
+  const libDir = path.join(usr, lib)
+  const extDir = layout === "rpm-23" ? libDir : path.join(libDir, "condor")
+  const libexec =
+    layout === "deb"
+      ? path.join(usr, "lib/condor/libexec")
+      : flat
+        ? path.join(root, "libexec")
+        : path.join(usr, "libexec/condor")
+  const rpath =
+    layout === "rpm-23" ? `$ORIGIN/../${lib}` : `$ORIGIN/../${lib}:$ORIGIN/../${lib}/condor`
+  const tags =
+    layout === "deb" || layout === "make-install" ? "--enable-new-dtags" : "--disable-new-dtags"
+  const cc = (args: string[]) => run(["cc", "-O1", ...args])
+  mkdirSync(extDir, { recursive: true })
+  cc([
+    "-shared",
+    "-fPIC",
+    "-Wl,-soname,libcondorext.so.1",
+    "-o",
+    path.join(extDir, "libcondorext.so.1.0.0"),
+    path.join(src, "ext.c"),
+  ])
+  symlinkSync("libcondorext.so.1.0.0", path.join(extDir, "libcondorext.so.1"))
+  const utils = path.join(libDir, "libcondor_utils_24_0_1.so")
+  cc([
+    "-shared",
+    "-fPIC",
+    "-Wl,-soname,libcondor_utils_24_0_1.so",
+    `-Wl,${tags}`,
+    "-Wl,-rpath,$ORIGIN:$ORIGIN/condor",
+    "-o",
+    utils,
+    path.join(src, "utils.c"),
+    `-L${extDir}`,
+    "-l:libcondorext.so.1",
+  ])
+  const program = (file: string) => {
+    mkdirSync(path.dirname(file), { recursive: true })
+    cc([
+      `-Wl,${tags}`,
+      `-Wl,-rpath,${rpath}`,
+      "-o",
+      file,
+      path.join(src, "program.c"),
+      utils,
+      `-Wl,-rpath-link,${extDir}`,
+    ])
+  }
+  for (const daemon of [
+    "condor_master",
+    "condor_startd",
+    "condor_starter",
+    "condor_procd",
+    "condor_schedd",
+  ]) {
+    program(path.join(usr, "sbin", daemon))
+  }
+  program(path.join(usr, "bin", "condor_config_val"))
+  program(path.join(libexec, "condor_gpu_discovery"))
+  put(path.join(usr, "share/man/man1/condor_master.1"), "manual")
+  if (flat) return root
+  // nmi_tools/glue/build/make-tarball-links
+  for (const top of ["bin", "sbin", "lib"]) symlinkSync(`usr/${top}`, path.join(root, top))
+  if (lib === "lib64") {
+    mkdirSync(path.join(usr, "lib"), { recursive: true })
+    symlinkSync("usr/lib64", path.join(root, "lib64"))
+    symlinkSync("usr/libexec/condor", path.join(root, "libexec"))
+    symlinkSync("../lib64", path.join(usr, "libexec/lib64"))
+  } else {
+    symlinkSync("usr/lib/condor/libexec", path.join(root, "libexec"))
+    symlinkSync("..", path.join(usr, "lib/condor/lib"))
+  }
+  return root
+}
