@@ -2,7 +2,10 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import { linkSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs"
 import path from "node:path"
 import { gzipSync } from "node:zlib"
+import { buildTarball } from "./build-tarball.ts"
+import { tarballCollector } from "./collector.ts"
 import { injectCredentials } from "./inject-credentials.ts"
+import { inspectTarball } from "./inspect-tarball.ts"
 import { readTar, type TarEvent } from "./tar-reader.ts"
 import {
   makeSparse,
@@ -10,8 +13,10 @@ import {
   put,
   removeTempDirs,
   run,
+  standInInstall,
   tarListing,
   tarMember,
+  tarNames,
   tempDir,
 } from "./test-support.ts"
 
@@ -219,5 +224,41 @@ describe("injectCredentials()", () => {
         credentials: { password: PASSWORD },
       }),
     ).rejects.toThrow(/cannot write ".*out\.tar\.gz": no such file/)
+  })
+})
+
+describe("injectCredentials() --collector", () => {
+  test("puts COLLECTOR first, where glidein submit reads it, and replaces an older one", async () => {
+    const where = tempDir()
+    const input = path.join(where, "glidein.tar.gz")
+    await buildTarball({
+      condor: standInInstall(path.join(where, "condor")),
+      output: input,
+      credentials: {},
+      version: "test",
+    })
+    expect(tarballCollector(input)).toBeUndefined()
+    const once = path.join(where, "once.tar.gz")
+    const first = await injectCredentials({
+      input,
+      output: once,
+      credentials: {},
+      collector: "cm.example.org:9618",
+    })
+    expect(first.added).toEqual(["COLLECTOR"])
+    expect(tarNames(once)[0]).toBe("COLLECTOR")
+    expect(tarballCollector(once)).toBe("cm.example.org:9618")
+    const twice = path.join(where, "twice.tar.gz")
+    const second = await injectCredentials({
+      input: once,
+      output: twice,
+      credentials: {},
+      collector: "other.example.org",
+    })
+    expect(second).toMatchObject({ added: [], replaced: ["COLLECTOR"], dropped: [] })
+    expect(tarNames(twice).filter((n) => n === "COLLECTOR")).toHaveLength(1)
+    const report = await inspectTarball(twice)
+    expect(report.collector).toBe("other.example.org")
+    expect(report.manifest.status).toBe("verified")
   })
 })

@@ -34,6 +34,14 @@ export async function* rewriteCredentials(
   collector?: string,
 ): AsyncGenerator<Uint8Array> {
   let collectorPlaced = collector === undefined
+  const placeCollector = (value: string) => {
+    collectorPlaced = true
+    report.added.push(COLLECTOR_PATH)
+    return encodeEntry(
+      { name: COLLECTOR_PATH, type: "file", mode: 0o644, mtime: FIXED_MTIME },
+      new TextEncoder().encode(`${value}\n`),
+    )
+  }
   let passwordDone = credentials.password === undefined
   let tokenDone = credentials.token === undefined
   let skipping = false
@@ -58,12 +66,7 @@ export async function* rewriteCredentials(
     const name = memberPath(entry.name)
     skipping = false
     if (!collectorPlaced && collector !== undefined) {
-      collectorPlaced = true
-      report.added.push(COLLECTOR_PATH)
-      yield await encodeEntry(
-        { name: COLLECTOR_PATH, type: "file", mode: 0o644, mtime: FIXED_MTIME },
-        new TextEncoder().encode(`${collector}\n`),
-      )
+      yield await placeCollector(collector)
     }
     if (collector !== undefined && name === COLLECTOR_PATH) {
       skipping = true
@@ -140,12 +143,7 @@ export async function* rewriteCredentials(
 
   async function* additions(): AsyncGenerator<Uint8Array> {
     if (!collectorPlaced && collector !== undefined) {
-      collectorPlaced = true
-      report.added.push(COLLECTOR_PATH)
-      yield await encodeEntry(
-        { name: COLLECTOR_PATH, type: "file", mode: 0o644, mtime: FIXED_MTIME },
-        new TextEncoder().encode(`${collector}\n`),
-      )
+      yield await placeCollector(collector)
     }
     if (!passwordDone && credentials.password) {
       passwordDone = true
