@@ -219,6 +219,35 @@ describe("parseSiteConfig() errors name file:line [section] key and what was exp
     )
   })
 
+  test("parseSiteConfig() names the typo that hides a required key", () => {
+    expect(errorOf("[Glidein]\nssh_state = True\n[Cluster]\nschedular = slurm\n")).toBe(
+      'site.ini:3: [Cluster] scheduler: missing; did you mean "schedular" (line 4)?',
+    )
+    expect(errorOf("[Glidein]\nssh_state = True\n[Cluster]\nScheduler = slurm\n")).toBe(
+      'site.ini:3: [Cluster] scheduler: missing; did you mean "Scheduler" (line 4)?',
+    )
+    expect(
+      errorOf("[Glidein]\nadress = http://pool:11001/jsonrpc\n[Cluster]\nscheduler = pbs\n"),
+    ).toBe('site.ini:1: [Glidein] address: missing; did you mean "adress" (line 2)?')
+    expect(
+      errorOf("[Glidein]\nssh_state = True\n[Cluster]\npartitions = a\n[a]\nschedular = pbs\n"),
+    ).toBe('site.ini:3: [Cluster] scheduler: missing; did you mean "schedular" (line 6, in [a])?')
+  })
+
+  test("parseSiteConfig() names the misspelled section that hides a required key", () => {
+    expect(errorOf("[Glidein]\nssh_state = True\n[cluster]\nscheduler = slurm\n")).toBe(
+      "site.ini: [Cluster] scheduler: missing; did you mean [cluster] (line 3)? Section names are case-sensitive",
+    )
+    expect(errorOf("[Glidein]\nssh_state = True\n[Clustre]\nscheduler = slurm\n")).toBe(
+      "site.ini: [Cluster] scheduler: missing; did you mean [Clustre] (line 3)?",
+    )
+    expect(
+      errorOf("[glidein]\naddress = http://pool:11001/jsonrpc\n[Cluster]\nscheduler = pbs\n"),
+    ).toBe(
+      "site.ini: [Glidein] address: missing; did you mean [glidein] (line 1)? Section names are case-sensitive",
+    )
+  })
+
   test("parseSiteConfig() checks numbers of MB and hours", () => {
     expect(errorOf(`${BASE}walltime_hrs = 0\n`)).toBe(
       'site.ini:6: [Cluster] walltime_hrs: expected a number > 0 (hours), got "0"',

@@ -401,20 +401,31 @@ class Checker {
     // interpreting it for the one parse a cron run does.
     const result = schema.safeParse(input, { jitless: true })
     if (result.success) return result.data
-    for (const issue of result.error.issues) this.errors.push(this.toError(name, slots, issue))
+    const keys = shape ? Object.keys(shape) : []
+    for (const issue of result.error.issues)
+      this.errors.push(this.toError(name, slots, keys, issue))
     return undefined
   }
 
-  private toError(section: string, slots: Map<string, Slot>, issue: z.core.$ZodIssue): ConfigError {
+  private toError(
+    section: string,
+    slots: Map<string, Slot>,
+    keys: string[],
+    issue: z.core.$ZodIssue,
+  ): ConfigError {
     const key = typeof issue.path[0] === "string" ? issue.path[0] : undefined
     const slot = key === undefined ? undefined : slots.get(key)
     // A key every partition needs is missing from [Cluster], where it belongs.
     const home = slot === undefined && !KNOWN_SECTIONS.includes(section) ? "Cluster" : section
     const header = this.doc.sections.get(home)
     const place = slot?.place ?? { file: this.doc.file, line: header?.line, section: home, key }
+    // A required key hidden by a typo: name the typo rather than the key's format.
+    const typo = slot === undefined && key !== undefined ? this.typo(home, section, key, keys) : ""
     let detail: string
+    if (typo) detail = `missing; ${typo}`
     // Cross-field checks explain themselves; value checks ("expected …") get the value.
-    if (issue.code === "custom" && !issue.message.startsWith("expected")) detail = issue.message
+    else if (issue.code === "custom" && !issue.message.startsWith("expected"))
+      detail = issue.message
     else if (issue.code === "invalid_key")
       detail =
         "is not a valid environment variable name (letters, digits and _, not starting with a digit)"
@@ -423,6 +434,27 @@ class Checker {
     if (place.section !== section && issue.code === "custom")
       detail += ` (for partition [${section}])`
     return new ConfigError(place, detail)
+  }
+
+  /** "did you mean …?" naming what the file wrote for a missing `key` under a wrong name: a
+   *  section named like `home` (`[cluster]`), or a key named like `key` (`schedular`, by the
+   *  unknown-key warning's test) in `home` or in the partition `section`; "" for none. */
+  private typo(home: string, section: string, key: string, keys: string[]): string {
+    if (!this.doc.sections.has(home)) {
+      for (const written of this.doc.sections.values()) {
+        if (KNOWN_SECTIONS.includes(written.name)) continue
+        if (didYouMean(written.name, KNOWN_SECTIONS) !== home) continue
+        const caseOnly = written.name.toLowerCase() === home.toLowerCase()
+        return `did you mean [${written.name}] (line ${written.line})?${caseOnly ? " Section names are case-sensitive" : ""}`
+      }
+    }
+    for (const name of new Set([home, section])) {
+      for (const entry of this.doc.sections.get(name)?.entries.values() ?? []) {
+        if (keys.includes(entry.key) || didYouMean(entry.key, keys) !== key) continue
+        return `did you mean ${quote(entry.key)} (line ${entry.line}${name === home ? "" : `, in [${name}]`})?`
+      }
+    }
+    return ""
   }
 }
 
