@@ -9,11 +9,12 @@ import { hostname } from "node:os"
 import { basename } from "node:path"
 import { type LoginLookup, loginName, SYSTEM_LOGIN } from "./login-name.ts"
 
-/** One partition's numbers for the report. */
+/** One partition's numbers for the report; `running` and `idle` are unknown when its glideins
+ *  could not be counted (then reported as `count_failed`, never as 0). */
 export interface PartitionReport {
   partition: string
-  running: number
-  idle: number
+  running?: number
+  idle?: number
   launched: number
 }
 
@@ -26,6 +27,8 @@ export interface MonitoringParams {
     glideins_running: Record<string, number>
     glideins_idle: Record<string, number>
     glideins_launched: Record<string, number>
+    /** Partitions whose glideins could not be counted; servers before it ignore it. */
+    count_failed?: Record<string, number>
   }
 }
 
@@ -41,8 +44,12 @@ export function monitoringParams(
     glideins_launched: {},
   }
   for (const p of partitions) {
-    metrics.glideins_running[p.partition] = p.running
-    metrics.glideins_idle[p.partition] = p.idle
+    if (p.running === undefined || p.idle === undefined) {
+      metrics.count_failed = { ...metrics.count_failed, [p.partition]: 1 }
+    } else {
+      metrics.glideins_running[p.partition] = p.running
+      metrics.glideins_idle[p.partition] = p.idle
+    }
     metrics.glideins_launched[p.partition] = p.launched
   }
   return { uuid, timestamp: Math.floor(now.getTime() / 1000), metrics }

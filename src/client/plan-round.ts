@@ -93,7 +93,8 @@ export function planRound(
   const usable = counted.flatMap((c) =>
     c.counts ? [{ policy: c.partition.policy, counts: c.counts }] : [],
   )
-  const plan = planSubmissions(demand, usable)
+  const uncounted = counted.flatMap((c) => (c.counts ? [] : [c.partition.name]))
+  const plan = planSubmissions(demand, usable, uncounted)
   const lines = counted.map((c) => {
     const line: PartitionLine = {
       partition: c.partition.name,

@@ -95,6 +95,8 @@ interface Pending {
 export function planSubmissions(
   demand: DemandRow[],
   partitions: { policy: PartitionPolicy; counts: PartitionCounts }[],
+  /** Partitions left out because their glideins could not be counted. */
+  uncounted: string[] = [],
 ): Plan {
   const pending: Pending[] = demand
     .filter((row) => row.count > 0)
@@ -144,7 +146,7 @@ export function planSubmissions(
       shape: item.shape,
       count: item.count,
       kind: item.limited.length > 0 ? ("limited" as const) : ("refused" as const),
-      reason: unplacedReason(item),
+      reason: unplacedReason(item, uncounted),
     }))
   return { submissions, partitions: outcomes, unplaced }
 }
@@ -265,11 +267,15 @@ export function normalizeOs(os: string): string {
   return el ? `el${el[1]}` : lower
 }
 
-function unplacedReason(item: Pending): string {
+function unplacedReason(item: Pending, uncounted: string[]): string {
+  const names = (ps: string[]) => ps.map((p) => `[${p}]`).join(", ")
+  const notCounted =
+    uncounted.length > 0 ? `${names(uncounted)} could not be counted, so nothing goes there` : ""
   if (item.limited.length > 0) {
-    return `partition limits reached in ${item.limited.map((p) => `[${p}]`).join(", ")}`
+    const limits = `partition limits reached in ${names(item.limited)}`
+    return notCounted ? `${limits}; ${notCounted}` : limits
   }
-  if (item.refused.size === 0) return "no partition is configured"
+  if (item.refused.size === 0) return notCounted || "no partition is configured"
   const why = [...item.refused].map(([p, reason]) => `[${p}] ${reason}`).join("; ")
-  return `no partition can run these jobs: ${why}`
+  return `no partition can run these jobs: ${why}${notCounted ? `; ${notCounted}` : ""}`
 }

@@ -491,4 +491,29 @@ describe("runSubmit()", () => {
     // Whoever sent the signal wants the process gone: no report.
     expect(server.monitoring).toEqual([])
   })
+
+  test("runSubmit() says which count failed, and reports that partition as not counted, never as 0", async () => {
+    server.state = [S1]
+    const s = site("[Cluster]\nscheduler = slurm\n", (line) =>
+      line.startsWith("squeue") ? { exitCode: 127, stderr: "squeue: command not found\n" } : {},
+    )
+    expect(await runSubmit(s.config, options(), s.deps)).toBe(1)
+    const err = s.stderr.join("")
+    expect(err).toContain('glidein submit: [Cluster] "squeue --noheader --array --user ')
+    expect(err).toContain(
+      "failed with exit code 127: squeue: command not found; nothing submitted there",
+    )
+    expect(err).toContain("[Cluster] could not be counted, so nothing goes there")
+    expect(err).not.toContain("no partition is configured")
+    expect(server.monitoring).toMatchObject([
+      {
+        metrics: {
+          glideins_running: {},
+          glideins_idle: {},
+          glideins_launched: { Cluster: 0 },
+          count_failed: { Cluster: 1 },
+        },
+      },
+    ])
+  })
 })

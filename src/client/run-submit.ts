@@ -307,12 +307,15 @@ async function submitRound(
     return stopped
   }
   if (source.kind === "server") {
-    const reports: PartitionReport[] = plan.partitions.map((o) => ({
-      partition: o.partition,
-      running: o.running,
-      idle: o.idle,
-      launched: launched.get(o.partition) ?? 0,
-    }))
+    // A partition that could not be counted is reported as such, never as 0 running, 0 idle.
+    const reports: PartitionReport[] = lines.map((line) => {
+      const o = plan.partitions.find((x) => x.partition === line.partition)
+      return {
+        partition: line.partition,
+        ...(o && line.error === undefined ? { running: o.running, idle: o.idle } : {}),
+        launched: launched.get(line.partition) ?? 0,
+      }
+    })
     await report(
       source.url,
       options.uuid ?? setup.config.glidein.uuid ?? defaultUuid(setup.config.file, deps.env),

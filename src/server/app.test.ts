@@ -156,6 +156,23 @@ describe("createApp() POST /jsonrpc", () => {
     ])
   })
 
+  test("a partition the site could not count shows as count failed, on the page and in /metrics", async () => {
+    const { app, rpc } = setup()
+    const report = V11("alice@login1")
+    report.params.metrics = {
+      glideins_running: {},
+      glideins_idle: {},
+      glideins_launched: { gpu: 0 },
+      count_failed: { gpu: 1 },
+    } as typeof report.params.metrics
+    expect((await rpc(JSON.stringify(report))).json.result).toBe("")
+    const page = await (await app.request("/")).text()
+    expect(page).toContain("count failed</span>")
+    expect(page).toContain("gpu ?/?/0")
+    const metrics = await (await app.request("/metrics")).text()
+    expect(metrics).toContain('glidein_site_count_failed{site="alice@login1",partition="gpu"} 1')
+  })
+
   // The baseline's list of what pyglidein got wrong, each now a JSON-RPC error.
   const bad: [string, Body, number, number, string][] = [
     ["a non-JSON body", "hello", 400, -32700, "the body is not valid JSON"],

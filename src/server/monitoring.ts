@@ -11,6 +11,8 @@ export const METRIC_NAMES = [
   "glideins_running",
   "glideins_idle",
   "glideins_launched",
+  /** 1 for each partition whose glideins the site could not count (its numbers are unknown). */
+  "count_failed",
   "avg_idle_time",
   "min_idle_time",
   "max_idle_time",
@@ -38,7 +40,12 @@ const MAX_PARTITIONS = 64
  * writes as null and the status page as "∞".
  */
 const MAX_COUNT = 1_000_000
-const COUNT_METRICS = new Set<string>(["glideins_running", "glideins_idle", "glideins_launched"])
+const COUNT_METRICS = new Set<string>([
+  "glideins_running",
+  "glideins_idle",
+  "glideins_launched",
+  "count_failed",
+])
 
 const plainText = (what: string, max: number) =>
   z
@@ -140,4 +147,12 @@ export function total(report: Pick<ClientReport, "metrics">, name: MetricName): 
   let sum = 0
   for (const v of Object.values(report.metrics[name])) sum += v
   return sum
+}
+
+/** The partitions a report says could not be counted, sorted. */
+export function countFailed(report: Pick<ClientReport, "metrics">): string[] {
+  return Object.entries(report.metrics.count_failed)
+    .filter(([, n]) => n > 0)
+    .map(([p]) => p)
+    .sort()
 }

@@ -69,6 +69,7 @@ export function renderMetrics({ now, demand, clients, staleAfterMs }: MetricsDat
     )
   }
   const glideins: string[] = []
+  const countFailures: string[] = []
   const ages: string[] = []
   let fresh = 0
   for (const c of clients) {
@@ -86,12 +87,22 @@ export function renderMetrics({ now, demand, clients, staleAfterMs }: MetricsDat
         glideins.push(`glidein_site_glideins${labels({ site: c.uuid, partition, state })} ${n}`)
       }
     }
+    for (const partition of Object.keys(c.metrics.count_failed).sort()) {
+      if ((c.metrics.count_failed[partition] ?? 0) > 0)
+        countFailures.push(`glidein_site_count_failed${labels({ site: c.uuid, partition })} 1`)
+    }
   }
   metric(
     "glidein_site_glideins",
     "gauge",
     "Glideins per site and partition in the site's latest report (launched: in that run).",
     glideins,
+  )
+  metric(
+    "glidein_site_count_failed",
+    "gauge",
+    "1 for each partition whose glideins the site could not count in its latest report (no glidein_site_glideins running/idle series then).",
+    countFailures,
   )
   metric(
     "glidein_site_last_report_age_seconds",

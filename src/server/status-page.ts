@@ -6,6 +6,7 @@
 import { html, raw } from "hono/html"
 import type { DemandSnapshot } from "../demand/index.ts"
 import { formatAge, formatDuration } from "./format-age.ts"
+import { countFailed } from "./monitoring.ts"
 import type { DemandPoint, SitePoint, StoredClient } from "./report-store.ts"
 import { siteLabel } from "./site-label.ts"
 import { lineChart, type Series } from "./svg-chart.ts"
@@ -142,11 +143,13 @@ function partitionsOf(c: StoredClient): string {
     ...Object.keys(c.metrics.glideins_idle),
     ...Object.keys(c.metrics.glideins_launched),
   ])
+  const failed = new Set(countFailed(c))
+  const count = (m: Record<string, number>, p: string) => (failed.has(p) ? "?" : (m[p] ?? 0))
   return [...names]
     .sort()
     .map(
       (p) =>
-        `${p} ${c.metrics.glideins_running[p] ?? 0}/${c.metrics.glideins_idle[p] ?? 0}/${c.metrics.glideins_launched[p] ?? 0}`,
+        `${p} ${count(c.metrics.glideins_running, p)}/${count(c.metrics.glideins_idle, p)}/${c.metrics.glideins_launched[p] ?? 0}`,
     )
     .join(", ")
 }
@@ -158,7 +161,14 @@ function sitesTable(d: StatusPageData) {
   const rows = d.clients.map((c) => {
     const age = d.now - c.lastSeen
     const stale = age > d.staleAfterMs
-    return html`<tr><td class="text site" title="${siteLabel(c.uuid, c.tokenName)}">${siteLabel(c.uuid, c.tokenName)}</td><td class="text"><time datetime="${new Date(c.lastSeen).toISOString()}">${formatAge(age)}</time></td><td class="text">${stale ? html`<span class="pill warn">stale</span>` : html`<span class="pill ok">ok</span>`}</td><td>${fmt(c.running)}</td><td>${fmt(c.idle)}</td><td>${fmt(c.launched)}</td><td class="text muted">${partitionsOf(c)}</td></tr>`
+    const failed = countFailed(c)
+    // A partition the site could not count has unknown numbers: not "ok", and not 0.
+    const state = stale
+      ? html`<span class="pill warn">stale</span>`
+      : failed.length > 0
+        ? html`<span class="pill warn" title="the site could not count its glideins in ${failed.join(", ")}">count failed</span>`
+        : html`<span class="pill ok">ok</span>`
+    return html`<tr><td class="text site" title="${siteLabel(c.uuid, c.tokenName)}">${siteLabel(c.uuid, c.tokenName)}</td><td class="text"><time datetime="${new Date(c.lastSeen).toISOString()}">${formatAge(age)}</time></td><td class="text">${state}</td><td>${fmt(c.running)}</td><td>${fmt(c.idle)}</td><td>${fmt(c.launched)}</td><td class="text muted">${partitionsOf(c)}</td></tr>`
   })
   return html`<div class="table-wrap"><table>
 <thead><tr><th scope="col" class="text">Site</th><th scope="col" class="text">Last report</th><th scope="col" class="text">State</th><th scope="col">Running</th><th scope="col">Idle</th><th scope="col">Launched</th><th scope="col" class="text">Partitions (running/idle/launched)</th></tr></thead>

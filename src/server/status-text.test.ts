@@ -91,6 +91,19 @@ describe("renderStatusText()", () => {
     expect(text).toContain("Sites: none has reported yet\n")
   })
 
+  test("says which partitions a site could not count instead of ok", () => {
+    const failing = { ...CLIENTS.clients[0]!, metrics: { count_failed: { gpu: 1, cpu: 0 } } }
+    const text = renderStatusText(
+      "http://pool:11001",
+      STATE,
+      { ...CLIENTS, clients: [failing] },
+      NOW,
+    )
+    expect(text).toContain(
+      "  alberta (alice@login1)  1 min ago         12     3         5  count failed: gpu\n",
+    )
+  })
+
   test("says when there is no table yet", () => {
     const text = renderStatusText(
       "http://pool:11001",

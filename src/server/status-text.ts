@@ -98,11 +98,20 @@ export function renderStatusText(
           n(c.running),
           n(c.idle),
           n(c.launched),
-          c.stale ? "stale" : "ok",
+          c.stale ? "stale" : stateOf(c.metrics.count_failed),
         ]),
         ["left", "left", "right", "right", "right", "left"],
       ),
     )
   }
   return `${out.join("\n")}\n`
+}
+
+/** "ok", or which partitions the site could not count (their numbers are unknown). */
+function stateOf(countFailed: Record<string, number> | undefined): string {
+  const failed = Object.entries(countFailed ?? {})
+    .filter(([, n]) => n > 0)
+    .map(([p]) => printable(p))
+    .sort()
+  return failed.length > 0 ? `count failed: ${failed.join(", ")}` : "ok"
 }
