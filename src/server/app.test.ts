@@ -158,13 +158,19 @@ describe("createApp() POST /jsonrpc", () => {
 
   test("a partition the site could not count shows as count failed, on the page and in /metrics", async () => {
     const { app, rpc } = setup()
-    const report = V11("alice@login1")
-    report.params.metrics = {
-      glideins_running: {},
-      glideins_idle: {},
-      glideins_launched: { gpu: 0 },
-      count_failed: { gpu: 1 },
-    } as typeof report.params.metrics
+    const report = {
+      ...V11("alice@login1"),
+      params: {
+        uuid: "alice@login1",
+        timestamp: 1763726400,
+        metrics: {
+          glideins_running: {},
+          glideins_idle: {},
+          glideins_launched: { gpu: 0 },
+          count_failed: { gpu: 1 },
+        },
+      },
+    }
     expect((await rpc(JSON.stringify(report))).json.result).toBe("")
     const page = await (await app.request("/")).text()
     expect(page).toContain("count failed</span>")
