@@ -4,7 +4,14 @@
  * chooses exit codes and calls `process.exit`.
  */
 import { commandHelp, parseCommandArgs } from "./cli/command.ts"
-import { COMMANDS, type CommandEntry, findCommand, subcommands } from "./cli/index.ts"
+import {
+  COMMANDS,
+  type CommandEntry,
+  commandLineMeant,
+  findCommand,
+  subcommands,
+  suggestCommand,
+} from "./cli/index.ts"
 // write(2), not process.stdout/stderr: their first use loads Node's streams, which took
 // `glidein --version` from 8.3 to 11.6 ms (compiled binary, medians of one run).
 import { writeStderr, writeStdout } from "./client/std-output.ts"
@@ -30,7 +37,7 @@ function topHelp(): string {
     "  -h, --help     show help (also after any command)",
     "  -V, --version  print the version and exit",
     "",
-    "Run 'glidein <command> --help' for the options of a command.",
+    "Run 'glidein <command> --help' or 'glidein help <command>' for the options of a command.",
     "",
   ].join("\n")
 }
@@ -55,9 +62,19 @@ async function main(argv: string[]): Promise<number> {
     writeStdout(`glidein ${VERSION}\n`)
     return EXIT.ok
   }
-  if (first === "--help" || first === "-h" || first === "help") {
+  if (first === "--help" || first === "-h" || (first === "help" && argv.length === 1)) {
     writeStdout(topHelp())
     return EXIT.ok
+  }
+  // `glidein help submit` is `glidein submit --help`.
+  if (first === "help") return main([...argv.slice(1), "--help"])
+  if (first.startsWith("-")) {
+    const meant = commandLineMeant(argv)
+    throw new UsageError(
+      meant
+        ? `options come after a command; did you mean "${meant}"?`
+        : `unknown option "${first}"; options come after a command (see glidein --help)`,
+    )
   }
   const found = findCommand(argv)
   if (!found) {
@@ -67,13 +84,16 @@ async function main(argv: string[]): Promise<number> {
         return EXIT.ok
       }
       writeStderr(groupHelp(first))
+      if (argv[1] === undefined) throw new UsageError(`glidein ${first}: missing subcommand`)
+      const mean = suggestCommand(argv[1], first)
       throw new UsageError(
-        argv[1] === undefined
-          ? `glidein ${first}: missing subcommand`
-          : `glidein ${first}: unknown subcommand "${argv[1]}"`,
+        `glidein ${first}: unknown subcommand "${argv[1]}"${mean ? `; did you mean "${mean}"?` : ""}`,
       )
     }
-    throw new UsageError(`unknown command "${first}" (see glidein --help)`)
+    const mean = suggestCommand(first)
+    throw new UsageError(
+      `unknown command "${first}"${mean ? `; did you mean "${mean}"?` : " (see glidein --help)"}`,
+    )
   }
   const command = await found.entry.load()
   const args = parseCommandArgs(command, found.rest)

@@ -39,6 +39,18 @@ describe("parseCommandArgs()", () => {
     )
   })
 
+  test("suggests the option a mistyped one most likely meant", () => {
+    expect(usageMessage(["--cofig", "a.ini", "x"])).toBe(
+      'glidein example run: unknown option "--cofig"; did you mean --config?',
+    )
+    expect(usageMessage(["--prot=80", "x"])).toBe(
+      'glidein example run: unknown option "--prot"; did you mean --port?',
+    )
+    expect(usageMessage(["--no-deamon", "x"])).toBe(
+      'glidein example run: unknown option "--no-deamon"; did you mean --no-daemon?',
+    )
+  })
+
   test("names a flag given without its value", () => {
     expect(usageMessage(["x", "--config"])).toBe(
       'glidein example run: option "--config <value>" needs a value',

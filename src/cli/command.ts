@@ -4,6 +4,7 @@
  * once, and help text, usage errors (one line, exit 2) and typed getters come from that.
  */
 import { parseArgs } from "node:util"
+import { didYouMean } from "../config/did-you-mean.ts"
 import { UsageError } from "../errors.ts"
 
 /** One flag of a command. */
@@ -86,7 +87,7 @@ export function parseCommandArgs(command: Command, argv: string[]): Args {
   try {
     parsed = parseArgs({ args: argv, options: config, strict: true, allowPositionals: true })
   } catch (error) {
-    throw new UsageError(`glidein ${command.name}: ${describeParseError(error)}`)
+    throw new UsageError(`glidein ${command.name}: ${describeParseError(error, options)}`)
   }
   const values = parsed.values as Record<string, string | boolean | undefined>
   const args = new Args(command, values, parsed.positionals)
@@ -103,11 +104,16 @@ export function parseCommandArgs(command: Command, argv: string[]): Args {
   return args
 }
 
-/** parseArgs errors are long and mention internals; keep the part a user needs. */
-function describeParseError(error: unknown): string {
+/** parseArgs errors are long and mention internals; keep the part a user needs, and the
+ *  option most likely meant by an unknown one. */
+function describeParseError(error: unknown, options: Record<string, OptionSpec>): string {
   const message = error instanceof Error ? error.message : String(error)
   const unknown = /Unknown option '([^']+)'/.exec(message)
-  if (unknown) return `unknown option "${unknown[1]}" (see --help)`
+  if (unknown) {
+    const name = unknown[1]!
+    const mean = name.startsWith("--") ? didYouMean(name.slice(2), Object.keys(options)) : undefined
+    return `unknown option "${name}"${mean ? `; did you mean --${mean}?` : " (see --help)"}`
+  }
   const missing = /Option '([^']+)' argument missing/.exec(message)
   if (missing) return `option "${missing[1]?.replace(/^-\w, /, "")}" needs a value`
   const noValue = /Option '([^']+)' does not take an argument/.exec(message)

@@ -5,6 +5,7 @@
  * lives here alone: `glidein --help` lists them without loading any command, and a
  * command's own `--help` opens with the same line.
  */
+import { didYouMean } from "../config/did-you-mean.ts"
 import type { Command } from "./command.ts"
 
 export interface CommandEntry {
@@ -65,4 +66,33 @@ export function findCommand(argv: string[]): { entry: CommandEntry; rest: string
 /** Entries whose name starts with `group ` (e.g. the `tarball` subcommands). */
 export function subcommands(group: string): CommandEntry[] {
   return COMMANDS.filter((c) => c.name.startsWith(`${group} `))
+}
+
+/** The command (or, with `group`, the subcommand) most likely meant by a mistyped `word`. */
+export function suggestCommand(word: string, group?: string): string | undefined {
+  const names = group
+    ? subcommands(group).map((c) => c.name.slice(group.length + 1))
+    : ["help", ...COMMANDS.map((c) => c.name.split(" ")[0]!)]
+  return didYouMean(word, new Set(names))
+}
+
+/**
+ * The command line meant by one that starts with options: the command moved first
+ * (`--debug submit …`), or `submit` for pyglidein_client's `--config=X --secrets=Y`.
+ * Undefined when nothing points to a command.
+ */
+export function commandLineMeant(argv: string[]): string | undefined {
+  const at = argv.findIndex((a, i) => !a.startsWith("-") && findCommand(argv.slice(i)))
+  const words = argv.flatMap((a) => (/^--[^=]+=/.test(a) ? a.split(/=(.*)/s, 2) : [a]))
+  let line: string[] | undefined
+  if (at >= 0) {
+    const { entry, rest } = findCommand(argv.slice(at))!
+    line = [...entry.name.split(" "), ...argv.slice(0, at), ...rest]
+  } else if (words.includes("--config")) line = ["submit", ...words]
+  return line && ["glidein", ...line.map(shellWord)].join(" ")
+}
+
+/** `word` as typed into a shell: bare when safe, else single-quoted. */
+function shellWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`
 }

@@ -1,5 +1,5 @@
 /**
- * Spelling suggestions for unknown section and key names.
+ * Spelling suggestions for unknown section and key names, commands and options.
  */
 
 /** The candidate `word` was most likely meant to be, if one is close enough. */
