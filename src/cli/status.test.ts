@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, test } from "bun:test"
+import { afterAll, afterEach, beforeAll, describe, expect, spyOn, test } from "bun:test"
 import type { DemandSnapshot } from "../demand/index.ts"
 import { GlideinError, UsageError } from "../errors.ts"
 import { createApp, ReportStore } from "../server/index.ts"
@@ -105,8 +105,8 @@ describe("serverStatus()", () => {
     const error = await run("http://pool:11001", refused).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(GlideinError)
     expect((error as GlideinError).exitCode).toBe(1)
-    expect((error as Error).message).toBe(
-      "glidein status: cannot reach http://pool:11001: Unable to connect. Is the computer able to access the url?",
+    expect((error as Error).message).toStartWith(
+      "glidein status: server http://pool:11001/api/state: GET failed: ",
     )
   })
 
@@ -115,6 +115,89 @@ describe("serverStatus()", () => {
     await expect(run("http://web:8080", other)).rejects.toThrow(
       "glidein status: http://web:8080 is not a glidein or pyglidein server (GET /api/state and POST /jsonrpc get_state gave no demand; HTTP 404)",
     )
+  })
+})
+
+describe("serverStatus() against a hostile server", () => {
+  // Real sockets and the real fetch: redirects and streaming are what is under test.
+  let hostile: ReturnType<typeof Bun.serve>
+  let elsewhere: ReturnType<typeof Bun.serve>
+  let answer: (req: Request) => Response = () => new Response("")
+  let elsewhereHits = 0
+  beforeAll(() => {
+    hostile = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: (req) => answer(req) })
+    // Where redirects point: a pyglidein-like server with demand of its own.
+    elsewhere = Bun.serve({
+      port: 0,
+      hostname: "127.0.0.1",
+      fetch() {
+        elsewhereHits++
+        const result = [{ cpus: 1, memory: 1, disk: 1, gpus: 0, os: "ELSEWHERE", count: 7 }]
+        return Response.json({ jsonrpc: "2.0", result, id: 1 })
+      },
+    })
+  })
+  afterAll(() => {
+    hostile.stop(true)
+    elsewhere.stop(true)
+  })
+  const base = () => `http://127.0.0.1:${hostile.port}`
+  const realFetch = (url: string, init?: RequestInit) => fetch(url, init)
+
+  for (const status of [301, 302, 307, 308]) {
+    test(`serverStatus() does not follow a ${status} redirect to another host`, async () => {
+      elsewhereHits = 0
+      const target = `http://localhost:${elsewhere.port}`
+      answer = (req) =>
+        new Response("", {
+          status,
+          headers: { location: `${target}${new URL(req.url).pathname}` },
+        })
+      const outcome = await run(base(), realFetch).catch((e: unknown) => e)
+      expect(outcome).toBeInstanceOf(GlideinError)
+      expect((outcome as Error).message).toMatch(
+        new RegExp(
+          `^glidein status: server ${base()}/api/\\w+: GET failed: HTTP ${status} redirect to "${target}/api/\\w+" \\(not followed`,
+        ),
+      )
+      expect(elsewhereHits).toBe(0)
+    })
+  }
+
+  test("serverStatus() stops reading an endless body at the size cap", async () => {
+    let sent = 0
+    const chunk = new Uint8Array(256 * 1024).fill(0x20)
+    answer = () =>
+      new Response(
+        new ReadableStream({
+          pull(controller) {
+            sent += chunk.byteLength
+            controller.enqueue(chunk)
+          },
+        }),
+      )
+    const outcome = await run(base(), realFetch).catch((e: unknown) => e)
+    expect((outcome as Error).message).toMatch(
+      /^glidein status: server http:\/\/127\.0\.0\.1:\d+\/api\/\w+: GET failed: reply larger than 16777216 bytes$/,
+    )
+    // Both requests stopped near the cap; socket buffers hold a few MiB more at most.
+    expect(sent).toBeLessThan(2 * 16 * 1024 * 1024 + 16 * 1024 * 1024)
+  })
+
+  test("serverStatus() refuses a reply nested 8 million deep before parsing it", async () => {
+    const depth = 8 * 1024 * 1024 - 64
+    const deep = `${"[".repeat(depth)}${"]".repeat(depth)}`
+    answer = () => new Response(deep, { headers: { "content-type": "application/json" } })
+    const parse = spyOn(JSON, "parse")
+    try {
+      const outcome = await run(base(), realFetch).catch((e: unknown) => e)
+      expect((outcome as Error).message).toBe(
+        `glidein status: server ${base()}/api/state: GET reply is nested deeper than 64 levels`,
+      )
+      expect(parse.mock.calls.filter(([text]) => String(text).length > 1024)).toEqual([])
+    } finally {
+      parse.mockRestore()
+    }
   })
 })
 
@@ -144,6 +227,7 @@ describe("glidein status (the command)", () => {
     const { code, stderr } = await glidein("--server", `127.0.0.1:${port}`)
     expect(code).toBe(1)
     expect(stderr.split("\n")).toHaveLength(2)
-    expect(stderr).toStartWith(`glidein status: cannot reach http://127.0.0.1:${port}: `)
+    expect(stderr).toStartWith(`glidein status: server http://127.0.0.1:${port}/api/`)
+    expect(stderr).toContain(": GET failed: connection refused")
   })
 })

@@ -5,19 +5,27 @@
  * no /api, still gives its demand through get_state).
  */
 import { z } from "zod"
+import { JsonRefused, parseJsonBounded } from "../client/parse-json-bounded.ts"
 import { serverAddress } from "../client/server-address.ts"
+import {
+  displayUrl,
+  type RpcOptions,
+  requestServer,
+  type ServerReply,
+  type ServerRequest,
+} from "../client/server-request.ts"
 import { writeStdout } from "../client/std-output.ts"
 import { GlideinError, UsageError } from "../errors.ts"
 import { ApiClientsSchema, ApiStateSchema } from "../server/api.ts"
 import { demandTable, renderStatusText } from "../server/status-text.ts"
 import type { Command } from "./command.ts"
 
-/** How long the server gets to answer each request. */
-const TIMEOUT_MS = 10_000
+/** One attempt of at most 10 s per request: someone is waiting at a terminal. */
+const HTTP: Partial<RpcOptions> = { timeoutMs: 10_000, retries: 0 }
 
 /** The world `status --server` talks to. */
 export interface ServerStatusDeps {
-  fetch: (url: string, init?: RequestInit) => Promise<Response>
+  fetch: (url: string, init: RequestInit) => Promise<Response>
   stdout: (text: string) => void
   now: () => number
 }
@@ -29,32 +37,29 @@ export function serverBase(address: string): string {
   return `${url.origin}${path}`
 }
 
-async function request(
+/** One request under the client's rules (size cap, no redirects); its JSON when a 2xx holds JSON. */
+async function ask(
   deps: ServerStatusDeps,
-  base: string,
-  path: string,
-  init?: RequestInit,
-): Promise<Response> {
+  url: string,
+  request: ServerRequest,
+): Promise<{ status: number; json: unknown }> {
+  let reply: ServerReply
   try {
-    return await deps.fetch(`${base}${path}`, { ...init, signal: AbortSignal.timeout(TIMEOUT_MS) })
+    reply = await requestServer(url, request, request.method, { ...HTTP, fetch: deps.fetch })
   } catch (error) {
-    const reason =
-      error instanceof Error && error.name === "TimeoutError"
-        ? `no answer within ${TIMEOUT_MS / 1000} s`
-        : error instanceof Error
-          ? error.message
-          : String(error)
-    throw new GlideinError(`glidein status: cannot reach ${base}: ${reason}`)
+    if (error instanceof GlideinError) throw new GlideinError(`glidein status: ${error.message}`)
+    throw error
   }
-}
-
-/** JSON of a response, or undefined when it is not a 200 with JSON in it. */
-async function jsonOf(response: Response): Promise<unknown> {
-  if (!response.ok) return undefined
+  if (reply.status < 200 || reply.status > 299) return { status: reply.status, json: undefined }
   try {
-    return await response.json()
-  } catch {
-    return undefined
+    return { status: reply.status, json: parseJsonBounded(reply.text) }
+  } catch (error) {
+    if (!(error instanceof JsonRefused)) throw error
+    // A pyglidein server answers /api/… with its HTML page: not JSON means "not ours".
+    if (!error.tooDeep) return { status: reply.status, json: undefined }
+    throw new GlideinError(
+      `glidein status: server ${displayUrl(url)}: ${request.method} reply is ${error.message}`,
+    )
   }
 }
 
@@ -71,12 +76,11 @@ const LegacyRows = z.array(
 
 /** pyglidein's server has only JSON-RPC: show its demand and say what is missing. */
 async function legacyStatus(base: string, json: boolean, deps: ServerStatusDeps): Promise<number> {
-  const response = await request(deps, base, "/jsonrpc", {
+  const response = await ask(deps, `${base}/jsonrpc`, {
     method: "POST",
-    headers: { "content-type": "application/json" },
     body: JSON.stringify({ jsonrpc: "2.0", method: "get_state", params: {}, id: 1 }),
   })
-  const body = z.object({ result: LegacyRows }).safeParse(await jsonOf(response))
+  const body = z.object({ result: LegacyRows }).safeParse(response.json)
   if (!body.success) {
     throw new GlideinError(
       `glidein status: ${base} is not a glidein or pyglidein server (GET /api/state and POST /jsonrpc get_state gave no demand; HTTP ${response.status})`,
@@ -102,12 +106,12 @@ export async function serverStatus(
 ): Promise<number> {
   const base = serverBase(address)
   const [stateResponse, clientsResponse] = await Promise.all([
-    request(deps, base, "/api/state"),
-    request(deps, base, "/api/clients"),
+    ask(deps, `${base}/api/state`, { method: "GET" }),
+    ask(deps, `${base}/api/clients`, { method: "GET" }),
   ])
-  const state = ApiStateSchema.safeParse(await jsonOf(stateResponse))
+  const state = ApiStateSchema.safeParse(stateResponse.json)
   if (!state.success) return legacyStatus(base, options.json, deps)
-  const clients = ApiClientsSchema.safeParse(await jsonOf(clientsResponse))
+  const clients = ApiClientsSchema.safeParse(clientsResponse.json)
   if (!clients.success) {
     throw new GlideinError(
       `glidein status: ${base}/api/clients did not answer with the client list (HTTP ${clientsResponse.status})`,

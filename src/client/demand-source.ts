@@ -9,8 +9,10 @@ import type { GlideinSettings } from "../config/schema.ts"
 import type { DemandRow } from "../demand/demand-row.ts"
 import { errorCode, GlideinError, UsageError } from "../errors.ts"
 import { parseDemand } from "./demand.ts"
-import { callJsonRpc, displayUrl, type RpcOptions } from "./json-rpc.ts"
+import { callJsonRpc, type RpcOptions } from "./json-rpc.ts"
+import { JsonRefused, parseJsonBounded } from "./parse-json-bounded.ts"
 import { serverAddress } from "./server-address.ts"
+import { displayUrl } from "./server-request.ts"
 import { homeDir } from "./state-dir.ts"
 
 /** A server URL, or a file holding a `get_state` result. */
@@ -63,9 +65,10 @@ export async function fetchDemand(
   const text = readStateFile(source.path)
   let value: unknown
   try {
-    value = JSON.parse(text)
-  } catch {
-    throw new GlideinError(`state file ${source.path} is not JSON`)
+    value = parseJsonBounded(text)
+  } catch (error) {
+    if (!(error instanceof JsonRefused)) throw error
+    throw new GlideinError(`state file ${source.path} is ${error.message}`)
   }
   return parseDemand(value, describeSource(source))
 }

@@ -8,7 +8,7 @@
  * return on its own timeout; for demand that is accepted, the rendered files must hold only
  * validated numbers.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test"
+import { afterAll, afterEach, beforeAll, describe, expect, spyOn, test } from "bun:test"
 import {
   existsSync,
   mkdirSync,
@@ -204,6 +204,24 @@ const NOT_JSON: { name: string; body: string | Uint8Array }[] = [
 /** Deeply nested arrays: a parser that recursed would overflow its stack. */
 const DEEP = `${"[".repeat(200_000)}${"]".repeat(200_000)}`
 
+/** Nesting that fills the 16 MiB cap: JSON.parse of it took the client to 770 MB. */
+function deepUnderCap(room: number): string {
+  const depth = (16 * 1024 * 1024 - room) / 2
+  return `${"[".repeat(depth)}${"]".repeat(depth)}`
+}
+
+/** Runs `body` with JSON.parse watched: its value, and how many texts over 1 KiB were parsed. */
+async function watchParse<T>(body: () => Promise<T>): Promise<{ value: T; longParses: number }> {
+  const parse = spyOn(JSON, "parse")
+  try {
+    const value = await body()
+    const longParses = parse.mock.calls.filter(([text]) => String(text).length > 1024).length
+    return { value, longParses }
+  } finally {
+    parse.mockRestore()
+  }
+}
+
 interface Outcome {
   code: number
   message: string
@@ -374,8 +392,17 @@ describe("runSubmit() against a hostile server", () => {
     hostile.answer = () => json(envelope(DEEP))
     expectRefused(
       await submit({ server: hostile.url }),
-      "demand rejected: [0]: expected an object, got a list",
+      `server ${hostile.url}: get_state reply is nested deeper than 64 levels`,
     )
+  })
+
+  test("runSubmit() refuses a 16 MiB reply nested 8 million deep before parsing it", async () => {
+    const text = envelope(deepUnderCap(64))
+    expect(text.length).toBeLessThan(16 * 1024 * 1024)
+    hostile.answer = () => json(text)
+    const { value, longParses } = await watchParse(() => submit({ server: hostile.url }))
+    expect(longParses).toBe(0)
+    expectRefused(value, `server ${hostile.url}: get_state reply is nested deeper than 64 levels`)
   })
 
   for (const [name, body] of [
@@ -621,10 +648,18 @@ describe("runSubmit() --state-file with hostile content", () => {
   }
 
   test("runSubmit() refuses a state file nested 200,000 deep", async () => {
+    const file = stateFile(DEEP)
     expectRefused(
-      await submit({ stateFile: stateFile(DEEP) }),
-      "demand rejected: [0]: expected an object, got a list",
+      await submit({ stateFile: file }),
+      `state file ${file} is nested deeper than 64 levels`,
     )
+  })
+
+  test("runSubmit() refuses a 16 MiB state file nested 8 million deep before parsing it", async () => {
+    const file = stateFile(deepUnderCap(2))
+    const { value, longParses } = await watchParse(() => submit({ stateFile: file }))
+    expect(longParses).toBe(0)
+    expectRefused(value, `state file ${file} is nested deeper than 64 levels`)
   })
 
   test("runSubmit() refuses a state file over 16 MiB without reading it whole", async () => {
