@@ -15,17 +15,26 @@
 #   WALLTIME         seconds the glidein may live; already 300 s under the batch limit required
 #   SITE             advertised as GLIDEIN_Site                                      required
 #   ResourceName     advertised as GLIDEIN_ResourceName (and GLIDEIN_SiteResource)   default: SITE
-#   GPUS             a count, "all", or device ids ("CUDA0,CUDA1", "0,1", "GPU-…")   default: 0
+#   GPUS             a count, "all", or device ids ("0,1", "GPU-…", "MIG-…")         default: 0
 #   GLIDEIN_TARBALL  the glidein tarball                                  default: ./glidein.tar.gz
 # Optional knobs (set them in the site config's [CustomEnv]):
 #   RETIRETIME       seconds before the end when no new job starts; running jobs may use
 #                    them to finish                               default: 1200, at most WALLTIME/4
 #   NOCLAIMTIME      seconds without a claim after which the glidein gives up   default: 1200
-#   GLIDEIN_NAME     name of the startd (HTCondor adds @host)   default: glidein_<time>_<pid>
+#   GLIDEIN_NAME     name of the startd (HTCondor adds @host)
+#                    default: glidein_[<batch job id>_]<time>_<8 random hex digits>
 #   GLIDEIN_KEEP     1: keep the whole glidein directory after exit (for debugging); batch
 #                    job scripts then keep their directory and save the logs (see below)
 #   GLIDEIN_JOB_WRAPPER  a program that runs every payload job, as `wrapper job args...`
-#   CUDA_VISIBLE_DEVICES the GPUs the batch system assigned; used when GPUS is a count
+#   CUDA_VISIBLE_DEVICES, ROCR_VISIBLE_DEVICES, HIP_VISIBLE_DEVICES, PBS_GPUFILE, SGE_HGR_gpu
+#                    the GPUs the batch system assigned (NVIDIA, AMD, PBS's file, Grid Engine's
+#                    resource list); they limit what condor_gpu_discovery reports
+#   SLURM_JOB_ID, PBS_JOBID, LSB_JOBID, JOB_ID   the batch job's id: in the default name, and
+#                    advertised as GLIDEIN_BatchJobId
+#   GLIDEIN_STARTD_ATTRS  more attributes to advertise: NAME=VALUE;NAME=VALUE (ClassAd values)
+#   GLIDEIN_CVMFS_REPOS   CVMFS repositories to look for ("icecube.opensciencegrid.org ..."):
+#                    each one readable under /cvmfs is advertised as HAS_CVMFS_<repo, . as _>
+#   _condor_STARTD_ATTRS  names added to the glidein's STARTD_ATTRS (pyglidein sites set it)
 # Log upload (`glidein submit` sets these when the site config has send_startd_logs = True):
 #   LOG_UPLOAD_URL, LOG_UPLOAD_PREFIX, LOG_UPLOAD_POLICY, LOG_UPLOAD_CREDENTIAL, LOG_UPLOAD_DATE,
 #   LOG_UPLOAD_SIGNATURE   an S3 POST form; HTCondor's logs go to <URL><PREFIX><host>_<name>.tar.gz
@@ -42,8 +51,11 @@
 # failed or GLIDEIN_KEEP is set, first saves log/ next to the job's output file and says where;
 # under HTCondor the sandbox goes with the job, so only the lines printed here remain.
 #
-# Exit status: 0 after a normal shutdown, 2 for a bad environment or tarball, otherwise
-# condor_master's status.
+# Exit status: 0 after a planned end (retirement, idle shutdown, a signal, or HTCondor's own
+# DAEMON_SHUTDOWN, which makes condor_master exit 99); 1 when the startd crashed; 2 for a bad
+# environment or tarball, or HTCondor programs that cannot run on this node; 3 when the
+# glidein was never claimed and its logs show why (authentication, permission, CCB);
+# otherwise condor_master's status.
 
 PATH="${PATH:+$PATH:}/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin"
 export PATH
@@ -51,9 +63,11 @@ start_time=$(date +%s)
 
 dir=""
 say() { printf 'glidein: %s\n' "$*"; }
+lockdir=""
 die() {
     printf 'glidein_start.sh: %s\n' "$*" >&2
     if [ -n "$dir" ] && [ -z "${GLIDEIN_KEEP:-}" ]; then rm -rf "$dir"; fi
+    if [ -n "$lockdir" ]; then rm -rf "$lockdir"; fi
     exit 2
 }
 
@@ -82,6 +96,14 @@ collector() {
     esac
 }
 
+# $1 seconds, then a command: run it, stopped after that long where timeout(1) is installed
+# (a GPU driver or a stale file system can hang a probe for good)
+bounded() {
+    bounded_for=$1
+    shift
+    if command -v timeout >/dev/null 2>&1; then timeout -k 5 "$bounded_for" "$@"; else "$@"; fi
+}
+
 ## 1. Check the environment before touching anything -------------------------------------
 # Without CLUSTER the collector comes from the tarball (checked once it is unpacked).
 if [ -n "${CLUSTER:-}" ]; then collector CLUSTER "$CLUSTER"; fi
@@ -94,7 +116,7 @@ ResourceName=${ResourceName:-$SITE}
 plain ResourceName "$ResourceName"
 GPUS=${GPUS:-0}
 case $GPUS in
-*[!A-Za-z0-9,_-]*) die "GPUS must be a count, \"all\" or device ids like CUDA0,CUDA1; got \"$GPUS\"" ;;
+*[!A-Za-z0-9,_/-]*) die "GPUS must be a count, \"all\" or device ids like 0,1 or GPU-…; got \"$GPUS\"" ;;
 esac
 
 if [ -z "${RETIRETIME:-}" ]; then
@@ -109,10 +131,20 @@ whole RETIRETIME "$RETIRETIME" "seconds"
     die "WALLTIME ($WALLTIME s) minus RETIRETIME ($RETIRETIME s) leaves less than a minute for jobs"
 NOCLAIMTIME=${NOCLAIMTIME:-1200}
 whole NOCLAIMTIME "$NOCLAIMTIME" "seconds"
-GLIDEIN_NAME=${GLIDEIN_NAME:-glidein_${start_time}_$$}
+# The batch job's id names the glidein for the admins; random bytes keep names apart where
+# pids are not (PID namespaces, containers), as HTCondor's collector keys ads by name.
+batch_job=$(printf '%s' "${SLURM_JOB_ID:-${PBS_JOBID:-${LSB_JOBID:-${JOB_ID:-}}}}" | tr -c 'A-Za-z0-9._-' '_' | cut -c 1-64)
+random=$(od -An -N4 -tx1 /dev/urandom 2>/dev/null | tr -d ' \n')
+GLIDEIN_NAME=${GLIDEIN_NAME:-glidein_${batch_job:+${batch_job}_}${start_time}_${random:-$$}}
 case $GLIDEIN_NAME in
 *[!A-Za-z0-9._-]*) die "GLIDEIN_NAME may only hold letters, digits, '.', '_' and '-': \"$GLIDEIN_NAME\"" ;;
 esac
+
+# A wrapper that cannot run fails every job, which goes back to the queue and matches this
+# glidein again: refuse to start instead.
+if [ -n "${GLIDEIN_JOB_WRAPPER:-}" ] && { [ ! -f "$GLIDEIN_JOB_WRAPPER" ] || [ ! -x "$GLIDEIN_JOB_WRAPPER" ]; }; then
+    die "GLIDEIN_JOB_WRAPPER \"$GLIDEIN_JOB_WRAPPER\" is not an executable file on $(hostname 2>/dev/null)"
+fi
 
 tarball=${GLIDEIN_TARBALL:-./glidein.tar.gz}
 [ -f "$tarball" ] || die "the glidein tarball \"$tarball\" does not exist (set GLIDEIN_TARBALL)"
@@ -132,6 +164,12 @@ for f in glideinExec/sbin/condor_master glideinExec/sbin/condor_startd glideinEx
 done
 grep -q '^GLIDEIN_RUNTIME_VERSION *= *1 *$' "$dir/glidein_condor_config" 2>/dev/null ||
     die "\"$tarball\" was not made by glidein tarball build (its glidein_condor_config is missing or foreign)"
+# HTCondor that cannot run here (another architecture, a glibc or library the node lacks)
+# would otherwise fail only in MasterLog; say so now, in the job's output.
+if ! version=$(bounded 60 "$dir/glideinExec/sbin/condor_master" -version 2>&1); then
+    die "HTCondor from \"$tarball\" cannot run on $(hostname 2>/dev/null): $(printf '%s' "$version" | head -n 3 | tr '\n' ' ')"
+fi
+version=$(printf '%s\n' "$version" | sed -n 's/^\$CondorVersion: \([^ ]*\).*/\1/p' | head -n 1)
 if [ -z "${CLUSTER:-}" ]; then
     [ -s "$dir/COLLECTOR" ] ||
         die "CLUSTER is not set and \"$tarball\" records no collector (set cluster = HOST[:PORT] in the site config, or build the tarball with --collector HOST[:PORT])"
@@ -214,40 +252,109 @@ ship_logs() {
     rm -f "$dir/logs.tar.gz" "$dir/upload.out" "$dir/upload.err"
 }
 
-## 4. GPUs: MACHINE_RESOURCE_GPUs gets device ids ---------------------------------------------
-# $1: ids separated by commas or spaces; numbers become CUDA<n>, HTCondor's name for them
+## 4. GPUs ------------------------------------------------------------------------------------
+# HTCondor's own discovery (condor_gpu_discovery -properties, what `use feature:GPUs` runs)
+# advertises what jobs match on (GPUs_Capability, GPUs_GlobalMemoryMb, ...) and reports only
+# the devices the batch system left visible (CUDA_VISIBLE_DEVICES, ROCR_VISIBLE_DEVICES,
+# HIP_VISIBLE_DEVICES). It runs here once, bounded in time, and the startd reads its output;
+# a list of ids (GPUS, or the batch system's variables) is only the fallback, without properties.
+mkdir -p "$dir/log" || die "cannot create directories in $dir"
+
+# PBS writes <host>-gpu<N> lines into PBS_GPUFILE; Grid Engine lists the granted ids of its
+# gpu resource in SGE_HGR_gpu ("0 1", "gpu0 gpu1"). Both become CUDA_VISIBLE_DEVICES.
+if [ -z "${CUDA_VISIBLE_DEVICES:-}" ] && [ -n "${PBS_GPUFILE:-}" ] && [ -r "$PBS_GPUFILE" ]; then
+    short=$(hostname 2>/dev/null | cut -d . -f 1)
+    mine=$(grep -i "^$short[.-]" "$PBS_GPUFILE" 2>/dev/null)
+    [ -n "$mine" ] || mine=$(cat "$PBS_GPUFILE")
+    CUDA_VISIBLE_DEVICES=$(printf '%s\n' "$mine" | sed -n 's/.*-gpu\([0-9][0-9]*\) *$/\1/p' | tr '\n' ',' | sed 's/,$//')
+fi
+if [ -z "${CUDA_VISIBLE_DEVICES:-}" ] && [ -n "${SGE_HGR_gpu:-}" ]; then
+    CUDA_VISIBLE_DEVICES=$(printf '%s' "$SGE_HGR_gpu" | tr ', ' '\n\n' | sed -n 's/^[A-Za-z]*\([0-9][0-9]*\)$/\1/p' | tr '\n' ',' | sed 's/,$//')
+fi
+if [ -n "${CUDA_VISIBLE_DEVICES:-}" ]; then export CUDA_VISIBLE_DEVICES; fi
+unset PBS_GPUFILE SGE_HGR_gpu
+# AMD: ROCm numbers HIP_VISIBLE_DEVICES among the devices ROCR_VISIBLE_DEVICES leaves, so
+# a job given its own ROCR_VISIBLE_DEVICES must not inherit the batch job's HIP list.
+amd=""
+if [ -z "${CUDA_VISIBLE_DEVICES:-}" ] && [ -n "${ROCR_VISIBLE_DEVICES:-}${HIP_VISIBLE_DEVICES:-}" ]; then amd=1; fi
+
+# $1: ids separated by commas or spaces, one a line; CUDA<n> and OCL<n> become <n>, since jobs
+# get them verbatim. MIG ids (MIG-<uuid>, MIG-GPU-<uuid>/<gi>/<ci>) are kept as they are.
 gpu_ids() {
     for id in $(printf '%s' "$1" | tr ',' ' '); do
         case $id in
-        *[!A-Za-z0-9_-]*) say "ignoring a GPU id with odd characters: \"$id\"" >&2 ;;
-        *[!0-9]*) printf '%s\n' "$id" ;;
-        *) printf 'CUDA%s\n' "$id" ;;
+        *[!A-Za-z0-9_/-]*) say "ignoring a GPU id with odd characters: \"$id\"" >&2 ;;
+        CUDA[0-9]*) printf '%s\n' "${id#CUDA}" ;;
+        OCL[0-9]*) printf '%s\n' "${id#OCL}" ;;
+        *) printf '%s\n' "$id" ;;
         esac
     done
 }
+# Sets found to the ids condor_gpu_discovery found (one a line); its output is in $dir/gpus.ad.
 discover_gpus() {
+    found=""
     discovery="$dir/glideinExec/libexec/condor_gpu_discovery"
     [ -x "$discovery" ] || return 0
-    "$discovery" -properties 2>/dev/null | sed -n 's/^DetectedGPUs *= *"\(.*\)" *$/\1/p' | tr -d ' '
+    # GPU_DISCOVERY_EXTRA: HTCondor's name for more arguments (-nvcuda, -hip, -simulate...)
+    # shellcheck disable=SC2086 # a list of arguments
+    bounded "${GPU_DISCOVERY_TIMEOUT:-120}" "$discovery" ${GPU_DISCOVERY_EXTRA:-} -properties \
+        >"$dir/gpus.ad" 2>"$dir/log/gpu_discovery.err" || {
+        say "condor_gpu_discovery failed (status $?): $(head -c 300 "$dir/log/gpu_discovery.err" | tr '\n' ' ')"
+        return 0
+    }
+    found=$(sed -n 's/^DetectedGPUs *= *"\(.*\)" *$/\1/p' "$dir/gpus.ad" | head -n 1 | tr -d ' ' | tr ',' '\n' | grep .)
 }
-gpus=""
+# $1: the ids to keep (one a line): writes gpus.ad with only those, and the inventory
+# program the startd runs (MACHINE_RESOURCE_INVENTORY_GPUs) to read it.
+keep_discovered() {
+    keep=" $(printf '%s' "$1" | tr '\n' ' ') "
+    list=$(printf '%s' "$1" | tr '\n' ',' | sed 's/,/, /g')
+    while IFS= read -r line; do
+        case $line in
+        DetectedGPUs*=*) printf 'DetectedGPUs="%s"\n' "$list" ;;
+        *'=[ id="'*)
+            id=${line#*=\[ id=\"}
+            case $keep in *" ${id%%\"*} "*) printf '%s\n' "$line" ;; esac
+            ;;
+        *) printf '%s\n' "$line" ;;
+        esac
+    done <"$dir/gpus.ad" >"$dir/gpus.kept" && mv "$dir/gpus.kept" "$dir/gpus.ad"
+    printf '#!/bin/sh\nexec cat "${0%%/*}/gpus.ad"\n' >"$dir/gpu_inventory.sh" && chmod 755 "$dir/gpu_inventory.sh"
+}
 case $GPUS in
-0) ;;
-all) gpus=$(gpu_ids "$(discover_gpus)") ;;
-*[!0-9]*) gpus=$(gpu_ids "$GPUS") ;;
-*)
-    if [ -n "${CUDA_VISIBLE_DEVICES:-}" ] && [ "$CUDA_VISIBLE_DEVICES" != "NoDevFiles" ]; then
-        gpus=$(gpu_ids "$CUDA_VISIBLE_DEVICES" | head -n "$GPUS")
-    else
-        gpus=$(gpu_ids "$(discover_gpus)" | head -n "$GPUS")
-        [ -z "$gpus" ] || say "CUDA_VISIBLE_DEVICES is not set: taking the first $GPUS GPU(s) condor_gpu_discovery found"
-    fi
-    ;;
+0) wanted="" ;;
+all) wanted=all ;;
+*[!0-9]*) wanted=ids ;;
+*) wanted=count ;;
 esac
+gpus=""
+gpu_source=""
+if [ "$wanted" = all ] || [ "$wanted" = count ]; then
+    limit=$GPUS
+    [ "$wanted" = count ] || limit=1000
+    discover_gpus
+    if [ -n "$found" ]; then
+        gpus=$(printf '%s\n' "$found" | head -n "$limit")
+        gpu_source=discovery
+        keep_discovered "$gpus"
+    else
+        assigned=${CUDA_VISIBLE_DEVICES:-${ROCR_VISIBLE_DEVICES:-${HIP_VISIBLE_DEVICES:-}}}
+        [ "$assigned" != NoDevFiles ] || assigned=""
+        gpus=$(gpu_ids "$assigned" | head -n "$limit")
+        if [ -n "$gpus" ]; then
+            gpu_source=list
+            say "condor_gpu_discovery found no GPU: advertising the batch system's ids ($(printf '%s' "$gpus" | tr '\n' ' ' | sed 's/ $//')) without their properties"
+        fi
+    fi
+elif [ "$wanted" = ids ]; then
+    gpus=$(gpu_ids "$GPUS")
+    gpu_source=list
+fi
 gpu_count=$(printf '%s' "$gpus" | grep -c .)
 if [ "$GPUS" != 0 ] && [ "$gpu_count" -eq 0 ]; then say "GPUS=$GPUS but no GPU was found; advertising none"; fi
 case $GPUS in *[!0-9]* | 0) ;; *) [ "$gpu_count" -ge "$GPUS" ] || [ "$gpu_count" -eq 0 ] ||
     say "GPUS=$GPUS but only $gpu_count GPU(s) were found" ;; esac
+if [ -n "$amd" ]; then unset HIP_VISIBLE_DEVICES; fi
 
 ## 5. Configure HTCondor through _condor_* variables -----------------------------------------
 to_die=$((start_time + WALLTIME))
@@ -268,15 +375,77 @@ esac
 export _condor_CONDOR_HOST="$host"
 export _condor_NUM_CPUS="$CPUS"
 export _condor_MEMORY="$MEMORY"
+# A slot larger than the free space lets jobs match that then fill the disk.
+free=$(df -Pk "$dir" 2>/dev/null | awk 'NR == 2 { print $4 }')
+case $free in
+'' | *[!0-9]*) ;;
+*)
+    if [ "$DISK" -gt "$free" ]; then
+        say "DISK is $DISK KB but $dir has $free KB free: advertising $free KB"
+        DISK=$free
+    fi
+    ;;
+esac
 export _condor_DISK="$DISK"
-if [ "$gpu_count" -gt 0 ]; then
-    _condor_MACHINE_RESOURCE_GPUs=$(printf '%s' "$gpus" | tr '\n' ',' | sed 's/,/, /g')
+export _condor_GLIDEIN_HAS_GPUS=False
+if [ "$gpu_source" = discovery ]; then
+    export _condor_MACHINE_RESOURCE_INVENTORY_GPUs="$dir/gpu_inventory.sh"
     export _condor_GLIDEIN_HAS_GPUS=True
+    # HTCondor's own setting; its starter puts the GPUs' full UUIDs into CUDA_VISIBLE_DEVICES
+    gpu_env="GPU_DEVICE_ORDINAL=/(CUDA|OCL)// CUDA_VISIBLE_DEVICES=/CUDA//"
+elif [ "$gpu_count" -gt 0 ]; then
+    export _condor_MACHINE_RESOURCE_GPUs="$(printf '%s' "$gpus" | tr '\n' ',' | sed 's/,/, /g')"
+    export _condor_GLIDEIN_HAS_GPUS=True
+    # Jobs get their ids verbatim, through a pattern that never matches: HTCondor's regex
+    # replacement misplaces matches on 64-bit builds (CUDA0 stays CUDA0), and its form without
+    # a pattern keeps only the digits of an id (GPU-1a2b becomes 12).
+    gpu_env="CUDA_VISIBLE_DEVICES=/(?!)// GPU_DEVICE_ORDINAL=/(?!)//"
 else
-    _condor_MACHINE_RESOURCE_GPUs=0
-    export _condor_GLIDEIN_HAS_GPUS=False
+    export _condor_MACHINE_RESOURCE_GPUs=0
+    gpu_env=""
 fi
-export _condor_MACHINE_RESOURCE_GPUs
+if [ -n "$amd" ] && [ -n "$gpu_env" ]; then gpu_env="ROCR_VISIBLE_DEVICES=/(?!)// $gpu_env"; fi
+if [ -n "$gpu_env" ]; then export _condor_ENVIRONMENT_FOR_AssignedGPUs="$gpu_env"; fi
+# LOCK and RUN (the master's lock, procd's pipe) on node-local disk: the master aborts on file
+# systems without POSIX locks (Lustre mounted noflock, some NFS), and socket paths are short.
+lockdir=$(mktemp -d /tmp/glidein-lock.XXXXXX 2>/dev/null) || lockdir=""
+export _condor_GLIDEIN_LOCK_DIR="${lockdir:-$dir/log}"
+if [ -n "$batch_job" ]; then export _condor_GLIDEIN_BatchJobId="\"$batch_job\""; fi
+# Attributes a site adds: GLIDEIN_STARTD_ATTRS, CVMFS repositories, and pyglidein's
+# _condor_STARTD_ATTRS, which would replace the glidein's own list instead of adding to it.
+extra=$(printf '%s' "${_condor_STARTD_ATTRS:-}" | sed 's/\$(STARTD_ATTRS)//g' | tr ',' ' ')
+unset _condor_STARTD_ATTRS
+old_ifs=$IFS
+IFS=';'
+set -f
+for pair in ${GLIDEIN_STARTD_ATTRS:-}; do
+    IFS=$old_ifs
+    name=$(printf '%s' "${pair%%=*}" | tr -d ' ')
+    case $name in
+    '') ;;
+    *[!A-Za-z0-9_]* | [0-9]*) say "GLIDEIN_STARTD_ATTRS: ignoring \"$pair\": expected NAME=VALUE" ;;
+    *)
+        case $pair in
+        *=*)
+            export "_condor_$name=${pair#*=}"
+            extra="$extra $name"
+            ;;
+        *) say "GLIDEIN_STARTD_ATTRS: ignoring \"$pair\": expected NAME=VALUE" ;;
+        esac
+        ;;
+    esac
+done
+IFS=$old_ifs
+for repo in ${GLIDEIN_CVMFS_REPOS:-}; do
+    case $repo in *[!A-Za-z0-9._-]* | .*) say "GLIDEIN_CVMFS_REPOS: ignoring \"$repo\"" && continue ;; esac
+    name="HAS_CVMFS_$(printf '%s' "$repo" | tr '.-' '__')"
+    if bounded 30 ls "/cvmfs/$repo/" >/dev/null 2>&1; then value=True; else value=False; fi
+    export "_condor_$name=$value"
+    extra="$extra $name"
+    say "CVMFS $repo: $value"
+done
+set +f
+export _condor_GLIDEIN_EXTRA_ATTRS="$(printf '%s' "$extra" | tr -s ' ' | sed 's/^ //')"
 export _condor_GLIDEIN_Site="\"$SITE\""
 export _condor_GLIDEIN_ResourceName="\"$ResourceName\""
 export _condor_GLIDEIN_Max_Walltime="$WALLTIME"
@@ -336,8 +505,10 @@ fi
 # Trapped only now: a subshell forked while this shell traps TERM keeps its handler until it
 # resets it, and a TERM caught in that moment is lost, leaving the watchdog to run for hours.
 # shellcheck disable=SC2317 # called from the traps below
+signalled=""
 forward() {
     interrupted=1
+    signalled=1
     say "got SIG$1: asking HTCondor for a fast shutdown"
     kill -QUIT "$master" 2>/dev/null
 }
@@ -360,10 +531,45 @@ wait "$watchdog" $shipper
 trap - TERM INT HUP
 ship_logs
 
-## 7. Clean up, keeping the logs --------------------------------------------------------------
+## 7. What ended the glidein; clean up, keeping the logs ------------------------------------
 rm -rf "$dir/passwdfile" "$dir/tokens.d"
+if [ -n "$lockdir" ]; then rm -rf "$lockdir"; fi
+master_status=$status
+# A master that stops itself through DAEMON_SHUTDOWN exits 99 (HTCondor's DAEMON_NO_RESTART)
+# by design: the glidein's planned end (its time is up, or the startd left). MasterLog says
+# whether the startd left as planned (it too exits 99) or crashed.
+startd_end=$(grep -h 'The STARTD (pid [0-9]*) ' "$dir/log/MasterLog" 2>/dev/null | tail -n 1)
+startd_end=${startd_end#*The STARTD}
+if [ "$status" -eq 99 ]; then
+    case $startd_end in
+    '' | *'exited with status 99'*)
+        say "condor_master stopped itself as planned (DAEMON_SHUTDOWN, HTCondor's status 99)"
+        status=0
+        ;;
+    *)
+        say "the startd failed: the STARTD$startd_end"
+        status=1
+        ;;
+    esac
+fi
+# A glidein nobody claimed because it could not reach or satisfy the pool looks like an idle
+# one: tell them apart by the errors in the logs, and fail the batch job so its logs are kept.
+# (A starter, which leaves a StarterLog, runs only for a claim.)
+starters=$(find "$dir/log" -name 'StarterLog*' 2>/dev/null | head -n 1)
+if [ "$status" -eq 0 ] && [ -z "$signalled" ] && [ -f "$dir/log/StartLog" ] && [ -z "$starters" ] &&
+    ! grep -q -e '-> Claimed' "$dir"/log/StartLog*; then
+    why=$(grep -h -E 'AUTHENTICATE|PERMISSION DENIED|SECMAN:[0-9]|CCBListener: .*fail|[Ff]ailed to (send|connect)' \
+        "$dir/log/MasterLog" "$dir"/log/StartLog* 2>/dev/null | tail -n 20)
+    if [ -n "$why" ]; then
+        say "never claimed, and the logs say why:"
+        printf '%s\n' "$why"
+        status=3
+    else
+        say "never claimed: no job matched it (the logs show no authentication or connection error)"
+    fi
+fi
 if [ "$status" -ne 0 ]; then
-    say "condor_master exited with status $status"
+    if [ "$status" -eq "$master_status" ]; then say "condor_master exited with status $status"; fi
     for log in "$dir"/log/MasterLog "$dir"/log/StartLog; do
         if [ -f "$log" ]; then
             say "last lines of $log:"

@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
+import { hostname } from "node:os"
 import path from "node:path"
 import { logUploadEnv, logUploadForm } from "../client/log-upload.ts"
 import { buildTarball } from "../tarball/build-tarball.ts"
@@ -29,6 +30,11 @@ const TOKEN = "eyJhbGciOiJIUzI1NiIsImtpZCI6IlBPT0wifQ.eyJzdWIiOiJnbGlkZWluQHBvb2
  */
 const MASTER = `#!${process.execPath}
 const fs = require("node:fs"), path = require("node:path")
+if (process.argv[2] === "-version") {
+  if (process.env.STANDIN_BROKEN) { console.log("error while loading shared libraries: libfoo.so.1"); process.exit(127) }
+  console.log("$CondorVersion: 25.0.0 2026-01-01 BuildID: 0 $")
+  process.exit(0)
+}
 const env = process.env, dir = env._condor_GLIDEIN_DIR, record = env.STANDIN_RECORD
 const file = (p) => ({ path: p, base64: fs.readFileSync(p).toString("base64"), mode: fs.statSync(p).mode & 0o777 })
 const tokens = path.join(dir, "tokens.d")
@@ -36,7 +42,8 @@ const credentials = {
   password: env._condor_SEC_PASSWORD_FILE ? file(env._condor_SEC_PASSWORD_FILE) : null,
   tokens: fs.existsSync(tokens) ? fs.readdirSync(tokens).map((n) => file(path.join(tokens, n))) : [],
 }
-fs.writeFileSync(path.join(dir, "log", "MasterLog"), "11/21/25 condor_master starting\\nERROR: stand-in failure detail\\n")
+fs.writeFileSync(path.join(dir, "log", "MasterLog"), "11/21/25 condor_master starting\\nERROR: stand-in failure detail\\n" + (env.STANDIN_MASTERLOG ?? ""))
+if (env.STANDIN_STARTLOG !== undefined) fs.writeFileSync(path.join(dir, "log", "StartLog"), env.STANDIN_STARTLOG)
 fs.writeFileSync(path.join(record, "master.json"), JSON.stringify({ argv: process.argv.slice(2), env, cwd: process.cwd(), credentials }))
 if (env.STANDIN_STAY) {
   for (const signal of ["SIGQUIT", "SIGTERM"]) process.on(signal, () => { fs.writeFileSync(path.join(record, "signal"), signal); process.exit(0) })
@@ -45,11 +52,29 @@ if (env.STANDIN_STAY) {
 } else process.exit(Number(env.STANDIN_EXIT ?? 0))
 `
 
-/** Stand-in GPU discovery, printing what HTCondor's would on a node with three GPUs. */
+/**
+ * Stand-in GPU discovery, printing what HTCondor's (25.x, nested properties) would on a node
+ * with three GPUs, of which it reports only those CUDA_VISIBLE_DEVICES names by index, as the
+ * real one does. It records its arguments and CUDA_VISIBLE_DEVICES; STANDIN_DISCOVERY_HANG
+ * makes it hang.
+ */
 const DISCOVERY = `#!/bin/sh
-[ "$1" = "-properties" ] || exit 1
-echo 'DetectedGPUs="GPU-aaaa1111, GPU-bbbb2222, GPU-cccc3333"'
-echo 'GPUs_DeviceName="Stand-in GPU"'
+printf '%s\\n' "$*" "\${CUDA_VISIBLE_DEVICES-unset}" > "$STANDIN_RECORD/discovery"
+[ -z "$STANDIN_DISCOVERY_HANG" ] || exec sleep 30
+for arg in "$@"; do case $arg in -properties) props=1 ;; esac; done
+[ -n "$props" ] || exit 1
+ids="GPU-aaaa1111 GPU-bbbb2222 GPU-cccc3333"
+if [ -n "\${CUDA_VISIBLE_DEVICES+set}" ]; then
+  all=$ids ids=""
+  for i in $(echo "$CUDA_VISIBLE_DEVICES" | tr , ' '); do
+    ids="$ids $(echo $all | cut -d ' ' -f $((i + 1)))"
+  done
+fi
+echo "DetectedGPUs=\\"$(echo $ids | sed 's/ /, /g')\\""
+echo 'Common=[ Capability=8.0; DriverVersion=12.4; ]'
+for id in $ids; do
+  echo "$(echo $id | tr - _)=[ id=\\"$id\\"; DeviceName=\\"Stand-in GPU\\"; GlobalMemoryMb=40326; ]"
+done
 `
 
 interface Record {
@@ -267,7 +292,11 @@ describe("glidein_start.sh", () => {
         expect(die - Number(env._condor_GLIDEIN_ToRetire)).toBe(900)
         expect(Math.abs(die - Date.now() / 1000 - 3600)).toBeLessThan(30)
         expect(env._condor_GLIDEIN_NOCLAIM_TIME).toBe("1200")
-        expect(env._condor_STARTD_NAME).toMatch(/^glidein_\d+_\d+$/)
+        // unique where pids are not (PID namespaces): random bytes after the time
+        expect(env._condor_STARTD_NAME).toMatch(/^glidein_\d+_[0-9a-f]{8}$/)
+        expect(env._condor_GLIDEIN_BatchJobId).toBeUndefined()
+        expect(env._condor_GLIDEIN_LOCK_DIR).toMatch(/^\/tmp\/glidein-lock\.\w+$/)
+        expect(existsSync(env._condor_GLIDEIN_LOCK_DIR as string)).toBe(false)
         expect(env.PATH).toContain("/usr/bin:/bin")
         expect(env.GLIDEIN_Site).toBe("Test Site")
         const password = m.credentials.password
@@ -359,37 +388,125 @@ describe("glidein_start.sh", () => {
   })
 
   describe("GPUs", () => {
+    /** The glidein's GPU settings, what discovery was run with, and its output the startd reads. */
     const gpus = (vars: { [name: string]: string }, tarball = tarballs.password as string) => {
       const r = startGlidein({ ...contract(tarball), ...vars })
+      expect(r.err).toBe("")
       expect(r.code).toBe(0)
+      const env = r.master?.env ?? {}
+      const inventory = env._condor_MACHINE_RESOURCE_INVENTORY_GPUs
+      const discovery = path.join(r.record, "discovery")
       return {
-        ids: r.master?.env._condor_MACHINE_RESOURCE_GPUs,
-        has: r.master?.env._condor_GLIDEIN_HAS_GPUS,
+        ids: env._condor_MACHINE_RESOURCE_GPUs,
+        has: env._condor_GLIDEIN_HAS_GPUS,
+        jobEnv: env._condor_ENVIRONMENT_FOR_AssignedGPUs,
+        env,
+        // the startd runs the inventory program; here it prints what it would be told
+        inventory: inventory === undefined ? undefined : run([inventory]).split("\n"),
+        discovery: existsSync(discovery) ? readFileSync(discovery, "utf8").split("\n") : [],
         out: r.out,
       }
     }
+    const CUDA_ENV = "CUDA_VISIBLE_DEVICES=/(?!)// GPU_DEVICE_ORDINAL=/(?!)//"
 
-    test("takes the first GPUS devices condor_gpu_discovery finds", () => {
+    test("hands the startd HTCondor's own discovery, with the properties jobs match on", () => {
+      const r = gpus({ GPUS: "all" })
+      expect(r.discovery[0]).toBe("-properties")
+      expect(r.ids).toBeUndefined()
+      expect(r.has).toBe("True")
+      expect(r.inventory).toEqual([
+        'DetectedGPUs="GPU-aaaa1111, GPU-bbbb2222, GPU-cccc3333"',
+        "Common=[ Capability=8.0; DriverVersion=12.4; ]",
+        'GPU_aaaa1111=[ id="GPU-aaaa1111"; DeviceName="Stand-in GPU"; GlobalMemoryMb=40326; ]',
+        'GPU_bbbb2222=[ id="GPU-bbbb2222"; DeviceName="Stand-in GPU"; GlobalMemoryMb=40326; ]',
+        'GPU_cccc3333=[ id="GPU-cccc3333"; DeviceName="Stand-in GPU"; GlobalMemoryMb=40326; ]',
+        "",
+      ])
+      // HTCondor's own way to tell jobs their GPUs (its starter sets the full UUIDs)
+      expect(r.jobEnv).toBe("GPU_DEVICE_ORDINAL=/(CUDA|OCL)// CUDA_VISIBLE_DEVICES=/CUDA//")
+      expect(r.out).toContain("3 GPU(s)")
+    })
+
+    test("keeps the first GPUS devices discovery finds, with their properties only", () => {
       const r = gpus({ GPUS: "2" })
-      expect([r.ids, r.has]).toEqual(["GPU-aaaa1111, GPU-bbbb2222", "True"])
-      expect(r.out).toContain("CUDA_VISIBLE_DEVICES is not set")
+      expect(r.inventory?.filter((l) => !l.startsWith("Common"))).toEqual([
+        'DetectedGPUs="GPU-aaaa1111, GPU-bbbb2222"',
+        'GPU_aaaa1111=[ id="GPU-aaaa1111"; DeviceName="Stand-in GPU"; GlobalMemoryMb=40326; ]',
+        'GPU_bbbb2222=[ id="GPU-bbbb2222"; DeviceName="Stand-in GPU"; GlobalMemoryMb=40326; ]',
+        "",
+      ])
     })
 
-    test("prefers the devices the batch system assigned in CUDA_VISIBLE_DEVICES", () => {
-      expect(gpus({ GPUS: "1", CUDA_VISIBLE_DEVICES: "3,5" }).ids).toBe("CUDA3")
-      expect(gpus({ GPUS: "2", CUDA_VISIBLE_DEVICES: "GPU-1234abcd,GPU-99" }).ids).toBe(
-        "GPU-1234abcd, GPU-99",
+    test("discovery sees the batch system's CUDA_VISIBLE_DEVICES and reports only those GPUs", () => {
+      const r = gpus({ GPUS: "2", CUDA_VISIBLE_DEVICES: "0,2" })
+      expect(r.discovery[1]).toBe("0,2")
+      expect(r.inventory?.[0]).toBe('DetectedGPUs="GPU-aaaa1111, GPU-cccc3333"')
+    })
+
+    test("takes PBS's PBS_GPUFILE and Grid Engine's SGE_HGR_gpu as CUDA_VISIBLE_DEVICES", () => {
+      const file = path.join(tempDir(), "gpufile")
+      const host = hostname().split(".")[0] as string
+      writeFileSync(file, `${host}-gpu1\n${host}-gpu2\nother-node-gpu0\n`)
+      const pbs = gpus({ GPUS: "2", PBS_GPUFILE: file })
+      expect(pbs.discovery[1]).toBe("1,2")
+      expect(pbs.inventory?.[0]).toBe('DetectedGPUs="GPU-bbbb2222, GPU-cccc3333"')
+      expect(pbs.env.PBS_GPUFILE).toBeUndefined()
+      const sge = gpus({ GPUS: "2", SGE_HGR_gpu: "gpu0 gpu2" })
+      expect(sge.discovery[1]).toBe("0,2")
+      expect(sge.env.SGE_HGR_gpu).toBeUndefined()
+    })
+
+    test("passes discovery HTCondor's GPU_DISCOVERY_EXTRA and gives up on it after GPU_DISCOVERY_TIMEOUT", () => {
+      expect(gpus({ GPUS: "1", GPU_DISCOVERY_EXTRA: "-nvcuda" }).discovery[0]).toBe(
+        "-nvcuda -properties",
       )
+      const started = Date.now()
+      const r = gpus({
+        GPUS: "1",
+        CUDA_VISIBLE_DEVICES: "3",
+        STANDIN_DISCOVERY_HANG: "1",
+        GPU_DISCOVERY_TIMEOUT: "1",
+      })
+      expect(Date.now() - started).toBeLessThan(15_000)
+      expect(r.out).toContain("glidein: condor_gpu_discovery failed (status 124)")
+      expect(r.ids).toBe("3")
     })
 
-    test("accepts device ids and 'all'", () => {
-      expect(gpus({ GPUS: "CUDA0,1" }).ids).toBe("CUDA0, CUDA1")
-      expect(gpus({ GPUS: "all" }).ids).toBe("GPU-aaaa1111, GPU-bbbb2222, GPU-cccc3333")
+    test("without discovery, jobs get the batch system's ids verbatim, never CUDA0", () => {
+      const r = gpus({ GPUS: "2", CUDA_VISIBLE_DEVICES: "0,1" }, noGpuTarball)
+      expect([r.ids, r.has, r.inventory]).toEqual(["0, 1", "True", undefined])
+      expect(r.jobEnv).toBe(CUDA_ENV)
+      expect(r.out).toContain(
+        "condor_gpu_discovery found no GPU: advertising the batch system's ids (0 1) without their properties",
+      )
+      expect(gpus({ GPUS: "1", CUDA_VISIBLE_DEVICES: "3,5" }, noGpuTarball).ids).toBe("3")
+      expect(
+        gpus({ GPUS: "2", CUDA_VISIBLE_DEVICES: "GPU-1234abcd,GPU-99" }, noGpuTarball).ids,
+      ).toBe("GPU-1234abcd, GPU-99")
+    })
+
+    test("device ids in GPUS are advertised as given, CUDA<n> as <n>, MIG ids kept", () => {
+      expect(gpus({ GPUS: "CUDA0,1" }).ids).toBe("0, 1")
+      const mig = gpus({ GPUS: "MIG-GPU-5c89852c/1/0,MIG-8f6f3a46-0a0e-5a8b" })
+      expect(mig.ids).toBe("MIG-GPU-5c89852c/1/0, MIG-8f6f3a46-0a0e-5a8b")
+      expect(mig.jobEnv).toBe(CUDA_ENV)
+      expect(mig.discovery).toEqual([])
+    })
+
+    test("AMD: jobs get ROCR_VISIBLE_DEVICES, and not the batch job's HIP_VISIBLE_DEVICES", () => {
+      const r = gpus(
+        { GPUS: "2", ROCR_VISIBLE_DEVICES: "4,5", HIP_VISIBLE_DEVICES: "0,1" },
+        noGpuTarball,
+      )
+      expect(r.ids).toBe("4, 5")
+      expect(r.jobEnv).toBe(`ROCR_VISIBLE_DEVICES=/(?!)// ${CUDA_ENV}`)
+      expect(r.env.HIP_VISIBLE_DEVICES).toBeUndefined()
+      expect(r.env.ROCR_VISIBLE_DEVICES).toBe("4,5")
     })
 
     test("advertises none, and says so, when no GPU can be found", () => {
       const r = gpus({ GPUS: "2" }, noGpuTarball)
-      expect([r.ids, r.has]).toEqual(["0", "False"])
+      expect([r.ids, r.has, r.jobEnv]).toEqual(["0", "False", undefined])
       expect(r.out).toContain("GPUS=2 but no GPU was found; advertising none")
     })
   })
@@ -539,7 +656,7 @@ describe.skipIf(NO_CURL)("glidein_start.sh with log upload", () => {
       expect(s3.refusals).toEqual([])
       expect(s3.uploads).toHaveLength(1)
       const { key, bytes } = s3.uploads[0]!
-      expect(key).toMatch(/^Test_Site_[A-Za-z0-9._-]+_glidein_\d+_\d+\.tar\.gz$/)
+      expect(key).toMatch(/^Test_Site_[A-Za-z0-9._-]+_glidein_\d+_[0-9a-f]{8}\.tar\.gz$/)
       expect(tarMemberOf(bytes, "log/MasterLog").toString()).toContain("condor_master starting")
       const env = (r.master as Record).env
       expect(env._condor_GLIDEIN_LogsURL).toBe(`"${form.url}${key}"`)
