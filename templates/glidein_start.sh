@@ -420,7 +420,7 @@ IFS=';'
 set -f
 for pair in ${GLIDEIN_STARTD_ATTRS:-}; do
     IFS=$old_ifs
-    name=$(printf '%s' "${pair%%=*}" | tr -d ' ')
+    name=$(printf '%s' "${pair%%=*}" | sed 's/^ *//; s/ *$//')
     case $name in
     '') ;;
     *[!A-Za-z0-9_]* | [0-9]*) say "GLIDEIN_STARTD_ATTRS: ignoring \"$pair\": expected NAME=VALUE" ;;

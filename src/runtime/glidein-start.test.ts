@@ -541,6 +541,11 @@ describe("glidein_start.sh", () => {
       ],
       ["a GLIDEIN_NAME with a slash", { GLIDEIN_NAME: "a/b" }, "GLIDEIN_NAME may only hold"],
       [
+        "a GLIDEIN_JOB_WRAPPER that is not there",
+        { GLIDEIN_JOB_WRAPPER: "/nonexistent/wrapper" },
+        'GLIDEIN_JOB_WRAPPER "/nonexistent/wrapper" is not an executable file on ',
+      ],
+      [
         "a missing tarball",
         { GLIDEIN_TARBALL: "/nonexistent/glidein.tar.gz" },
         'the glidein tarball "/nonexistent/glidein.tar.gz" does not exist (set GLIDEIN_TARBALL)',
@@ -582,6 +587,126 @@ describe("glidein_start.sh", () => {
     expect(r.out).toContain(`HTCondor logs are in ${dir}/log until the job's directory is removed`)
     expect(existsSync(path.join(dir, "log/MasterLog"))).toBe(true)
     expect(existsSync(path.join(dir, "passwdfile"))).toBe(false)
+  })
+
+  test("refuses, with the loader's words, HTCondor that cannot run on the node", () => {
+    const r = startGlidein({ ...contract(tarballs.password as string), STANDIN_BROKEN: "1" })
+    expect(r.code).toBe(2)
+    expect(r.err).toMatch(
+      /^glidein_start\.sh: HTCondor from "\S+password\.tar\.gz" cannot run on \S+: error while loading shared libraries: libfoo\.so\.1/,
+    )
+    expect(r.master).toBeUndefined()
+    expect(r.glideinDir).toBeUndefined()
+  })
+
+  describe("how the glidein ended", () => {
+    const planned =
+      "12/07/26 10:00:00 The DaemonShutdown expression evaluated to TRUE: starting graceful shutdown\n"
+    const startdLeft =
+      "12/07/26 09:59:00 The STARTD (pid 4242) exited with status 99 (daemon will not restart automatically)\n"
+
+    test("condor_master's status 99 after the startd left through DAEMON_SHUTDOWN is a planned end", () => {
+      const r = startGlidein({
+        ...contract(tarballs.password as string),
+        STANDIN_EXIT: "99",
+        STANDIN_MASTERLOG: startdLeft + planned,
+      })
+      expect(r.code).toBe(0)
+      expect(r.out).toContain(
+        "glidein: condor_master stopped itself as planned (DAEMON_SHUTDOWN, HTCondor's status 99)",
+      )
+      expect(r.out).not.toContain("last lines of")
+    })
+
+    test("status 99 after the startd crashed is a failure, and says how it crashed", () => {
+      const r = startGlidein({
+        ...contract(tarballs.password as string),
+        STANDIN_EXIT: "99",
+        STANDIN_MASTERLOG: `${startdLeft}12/07/26 10:01:00 The STARTD (pid 4343) died due to signal 11 (Segmentation fault)\n${planned}`,
+      })
+      expect(r.code).toBe(1)
+      expect(r.out).toContain(
+        "glidein: the startd failed: the STARTD (pid 4343) died due to signal 11 (Segmentation fault)",
+      )
+      expect(r.out).toContain(`glidein: last lines of ${r.glideinDir}/log/MasterLog:`)
+    })
+
+    test("never claimed, with authentication errors in the logs: exit 3 and the lines that say why", () => {
+      const r = startGlidein({
+        ...contract(tarballs.password as string),
+        STANDIN_STARTLOG: [
+          "12/07/26 10:00:00 slot1: Changing state: Owner -> Unclaimed",
+          '12/07/26 10:00:01 SECMAN: FAILED: Received "DENIED" from server for user glidein@pool using method IDTOKENS.',
+          '12/07/26 10:00:01 ERROR: SECMAN:2010:Received "DENIED" from server for user glidein@pool using method IDTOKENS.',
+          "12/07/26 10:00:02 No resources have been claimed for 1200 seconds",
+          "",
+        ].join("\n"),
+      })
+      expect(r.code).toBe(3)
+      expect(r.out).toContain("glidein: never claimed, and the logs say why:\n")
+      expect(r.out).toContain("ERROR: SECMAN:2010:Received")
+    })
+
+    test("never claimed without errors: no job wanted it, and that is no failure", () => {
+      const r = startGlidein({
+        ...contract(tarballs.password as string),
+        STANDIN_STARTLOG: "12/07/26 10:00:00 slot1: Changing state: Owner -> Unclaimed\n",
+      })
+      expect(r.code).toBe(0)
+      expect(r.out).toContain(
+        "glidein: never claimed: no job matched it (the logs show no authentication or connection error)",
+      )
+    })
+
+    test("claimed once: earlier errors do not count", () => {
+      const r = startGlidein({
+        ...contract(tarballs.password as string),
+        STANDIN_STARTLOG:
+          "ERROR: SECMAN:2007:Failed to end classad message.\nslot1_1: Changing state: Unclaimed -> Claimed\n",
+      })
+      expect(r.code).toBe(0)
+      expect(r.out).not.toContain("never claimed")
+    })
+  })
+
+  test("caps DISK at the free space of the glidein's directory", () => {
+    const r = startGlidein({ ...contract(tarballs.password as string), DISK: "999999999999999" })
+    const disk = Number(r.master?.env._condor_DISK)
+    expect(disk).toBeLessThan(999999999999999)
+    expect(r.out).toContain(
+      `glidein: DISK is 999999999999999 KB but ${r.glideinDir} has ${disk} KB free`,
+    )
+  })
+
+  test("names the glidein after the batch job and advertises its id", () => {
+    const slurm = startGlidein({ ...contract(tarballs.password as string), SLURM_JOB_ID: "4242" })
+    expect(slurm.master?.env._condor_STARTD_NAME).toMatch(/^glidein_4242_\d+_[0-9a-f]{8}$/)
+    expect(slurm.master?.env._condor_GLIDEIN_BatchJobId).toBe('"4242"')
+    const pbs = startGlidein({ ...contract(tarballs.password as string), PBS_JOBID: "77.pbs/x y" })
+    expect(pbs.master?.env._condor_GLIDEIN_BatchJobId).toBe('"77.pbs_x_y"')
+  })
+
+  test("a site's attributes add to STARTD_ATTRS, pyglidein's _condor_STARTD_ATTRS included", () => {
+    const r = startGlidein({
+      ...contract(tarballs.password as string),
+      _condor_STARTD_ATTRS: "$(STARTD_ATTRS), OLD_ATTR",
+      OLD_ATTR: "unrelated",
+      GLIDEIN_STARTD_ATTRS: 'HAS_FOO = True;Project="ice cube";bad name=1;;*=2',
+      GLIDEIN_CVMFS_REPOS: "nowhere.example.org",
+    })
+    expect(r.code).toBe(0)
+    const env = r.master?.env ?? {}
+    expect(env._condor_STARTD_ATTRS).toBeUndefined()
+    expect(env._condor_GLIDEIN_EXTRA_ATTRS).toBe(
+      "OLD_ATTR HAS_FOO Project HAS_CVMFS_nowhere_example_org",
+    )
+    expect([env._condor_HAS_FOO, env._condor_Project]).toEqual([" True", '"ice cube"'])
+    expect(env._condor_HAS_CVMFS_nowhere_example_org).toBe("False")
+    expect(r.out).toContain(
+      'glidein: GLIDEIN_STARTD_ATTRS: ignoring "bad name=1": expected NAME=VALUE',
+    )
+    expect(r.out).toContain('glidein: GLIDEIN_STARTD_ATTRS: ignoring "*=2": expected NAME=VALUE')
+    expect(r.out).toContain("glidein: CVMFS nowhere.example.org: False")
   })
 
   test("GLIDEIN_KEEP keeps the whole directory", () => {

@@ -51,6 +51,35 @@ describe("the runtime templates", () => {
     expect(unused).toEqual([])
   })
 
+  test("glidein_condor_config: the settings a real pool showed were missing", () => {
+    const settings = new Map(
+      GLIDEIN_CONDOR_CONFIG.split("\n")
+        .map((line) => /^([\w.]+)\s*=\s*(.*)$/.exec(line))
+        .filter((m) => m !== null)
+        .map((m) => [m[1] as string, m[2] as string]),
+    )
+    // the master evaluates DAEMON_SHUTDOWN only when it sends its ad (300 s by default)
+    expect(settings.get("MASTER_UPDATE_INTERVAL")).toBe("$(UPDATE_INTERVAL)")
+    expect(settings.get("LOCK")).toBe("$(GLIDEIN_LOCK_DIR)")
+    expect(settings.get("RUN")).toBe("$(GLIDEIN_LOCK_DIR)")
+    expect(settings.get("STARTD_SHOULD_WRITE_CLAIM_ID_FILE")).toBe("False")
+    expect(settings.get("CREATE_CGROUP_WITHOUT_ROOT")).toBe("True")
+    expect(settings.get("PYGLIDEIN_TIME_TO_LIVE")).toBe("$(GLIDEIN_ToRetire) - time()")
+    expect(settings.get("STARTD_ATTRS")?.split(" ")).toEqual(
+      expect.arrayContaining([
+        "$(STARTD_ATTRS)",
+        "PYGLIDEIN_TIME_TO_LIVE",
+        "GLIDEIN_BatchJobId",
+        "$(GLIDEIN_EXTRA_ATTRS)",
+      ]),
+    )
+    // HTCondor's regex replacement misplaces matches on 64-bit builds: the script decides
+    expect(settings.has("ENVIRONMENT_FOR_AssignedGPUs")).toBe(false)
+    for (const level of ["ALLOW_ADMINISTRATOR", "ALLOW_DAEMON", "ALLOW_NEGOTIATOR"]) {
+      expect(settings.get(level)).toContain("condor@password/*")
+    }
+  })
+
   test("glidein_condor_config has no inline comments, which HTCondor would read as values", () => {
     const inline = GLIDEIN_CONDOR_CONFIG.split("\n").filter((l) => /^[^#].*=.*\s#/.test(l))
     expect(inline).toEqual([])
@@ -87,6 +116,27 @@ describe("user_job_wrapper.sh", () => {
     expect(env).toContain("_CONDOR_JOB_AD=/x/.job.ad")
     expect(r.out).not.toContain("_condor_SEC_PASSWORD_FILE")
     expect(env.find((l) => l.startsWith("PATH="))).toContain("/usr/bin:/bin")
+  })
+
+  test("runs the job without the glidein's CONDOR_CONFIG and the variables that started it", () => {
+    const r = wrap(
+      {
+        CONDOR_CONFIG: "/glidein/glidein_condor_config",
+        GLIDEIN_TARBALL: "/shared/site.tar.gz",
+        SITE: "Test Site",
+        CPUS: "8",
+        MEMORY: "16000",
+        CLUSTER: "pool.example.org",
+        GLIDEIN_Site: "Test Site",
+        http_proxy: "http://proxy:3128",
+      },
+      "/usr/bin/env",
+    )
+    const names = r.out.split("\n").map((l) => l.split("=")[0])
+    for (const gone of ["CONDOR_CONFIG", "GLIDEIN_TARBALL", "SITE", "CPUS", "MEMORY", "CLUSTER"]) {
+      expect(names).not.toContain(gone)
+    }
+    expect(names).toEqual(expect.arrayContaining(["GLIDEIN_Site", "http_proxy"]))
   })
 
   test("passes the job's arguments through unchanged and returns its exit status", () => {
