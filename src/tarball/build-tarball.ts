@@ -12,6 +12,7 @@ import path from "node:path"
 import { pack } from "tar-stream"
 import { UsageError } from "../errors.ts"
 import { GLIDEIN_CONDOR_CONFIG, USER_JOB_WRAPPER_SH } from "../runtime/index.ts"
+import type { ArchiveLimits } from "./archive-limits.ts"
 import { openAtomicOutput } from "./atomic-output.ts"
 import { checkRunnable, FileTree, type RunCheck, runProblems } from "./check-runnable.ts"
 import { listInstall, openCondorInstall } from "./condor-install.ts"
@@ -48,6 +49,8 @@ export interface BuildOptions {
   /** Named in the manifest's first line. */
   version: string
   signal?: AbortSignal
+  /** Bounds on a release tarball given as `condor` (archive-limits.ts has the defaults). */
+  limits?: Partial<ArchiveLimits>
   /** Progress of the current phase in bytes. */
   onProgress?: (phase: "unpacking" | "checksums" | "writing", done: number, total: number) => void
 }
@@ -86,12 +89,11 @@ const text = new TextEncoder()
 export async function buildTarball(options: BuildOptions): Promise<BuildReport> {
   const { condor, output, credentials, signal } = options
   const progress = options.onProgress
-  const install = await openCondorInstall(
-    condor,
-    path.dirname(path.resolve(output)),
+  const install = await openCondorInstall(condor, path.dirname(path.resolve(output)), {
     signal,
-    (done, total) => progress?.("unpacking", done, total),
-  )
+    limits: options.limits,
+    onProgress: (done, total) => progress?.("unpacking", done, total),
+  })
   try {
     const elfOf = diskElf(install.root)
     const selection = selectInstall(await listInstall(install.root), elfOf)

@@ -10,6 +10,7 @@ import path from "node:path"
 import { GlideinError, UsageError } from "../errors.ts"
 import { condorVersion } from "./condor-version.ts"
 import { bytesSource, parseElf } from "./elf.ts"
+import type { ReadOptions } from "./read-archive.ts"
 import type { InstallFile } from "./select-install.ts"
 import { systemReason } from "./system-reason.ts"
 import { unpackRelease } from "./unpack-release.ts"
@@ -26,12 +27,11 @@ const INSTALL_DIRS = new Set(["bin", "sbin", "lib", "lib64", "libexec", "usr"])
 /** Where an install's condor_master is: flat layouts and release links, or a bare usr/ tree. */
 const MASTER_PATHS = ["sbin/condor_master", "usr/sbin/condor_master"]
 
-/** Locates (or unpacks) the install named by `--condor`. */
+/** Locates (or unpacks, with `options`) the install named by `--condor`. */
 export async function openCondorInstall(
   condor: string,
   workDir: string,
-  signal?: AbortSignal,
-  onProgress?: (read: number, total: number) => void,
+  options: ReadOptions = {},
 ): Promise<CondorInstall> {
   let info: Awaited<ReturnType<typeof lstat>>
   try {
@@ -49,7 +49,7 @@ export async function openCondorInstall(
   })
   const cleanup = () => rm(temp, { recursive: true, force: true })
   try {
-    await unpackRelease(condor, temp, signal, onProgress)
+    await unpackRelease(condor, temp, options)
     return { root: await findRoot(temp, condor), cleanup }
   } catch (error) {
     await cleanup()

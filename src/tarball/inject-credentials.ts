@@ -91,7 +91,7 @@ export async function injectCredentials(options: InjectOptions): Promise<InjectR
   }
 }
 
-/** Passes `events` on, noting the member names and the content of glidein_condor_config. */
+/** Passes `events` on, noting whether RELEASE_DIR is there and glidein_condor_config's content. */
 async function* noting(
   events: AsyncIterable<TarEvent>,
   seen: { names: Set<string>; config: string | undefined },
@@ -101,8 +101,8 @@ async function* noting(
     if (event.kind === "entry") {
       if (config) seen.config = Buffer.concat(config).toString("utf8")
       const name = memberPath(event.entry.name)
-      seen.names.add(name)
-      if (name.startsWith(`${RELEASE_DIR}/`)) seen.names.add(RELEASE_DIR)
+      // only what foreignReason looks at: a set of every name would grow with the archive
+      if (name === RELEASE_DIR || name.startsWith(`${RELEASE_DIR}/`)) seen.names.add(RELEASE_DIR)
       config = name === CONFIG_PATH && event.entry.size <= MAX_CONFIG_BYTES ? [] : undefined
     } else if (event.kind === "data") config?.push(Buffer.from(event.bytes))
     else if (event.kind === "trailer" && config) {

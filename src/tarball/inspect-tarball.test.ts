@@ -4,7 +4,16 @@ import path from "node:path"
 import { buildTarball } from "./build-tarball.ts"
 import { injectCredentials } from "./inject-credentials.ts"
 import { inspectTarball } from "./inspect-tarball.ts"
-import { put, removeTempDirs, run, standInInstall, tempDir } from "./test-support.ts"
+import {
+  DAMAGED_HEADER,
+  gzipTar,
+  manyMembers,
+  put,
+  removeTempDirs,
+  run,
+  standInInstall,
+  tempDir,
+} from "./test-support.ts"
 
 const PASSWORD = Buffer.from("b3a7f0c2e1d4 pool secret")
 const EXPIRED = 1_700_000_000
@@ -108,6 +117,14 @@ describe("inspectTarball()", () => {
     expect(report.password).toBeUndefined()
     expect(report.tokens).toEqual([])
     expect(report.counts).toEqual({ files: 2, directories: 2, symlinks: 0, hardlinks: 0, other: 0 })
+  })
+
+  test("refuses an archive past its member bound in one line naming it, reading no further", async () => {
+    const many = path.join(dir, "many.tar.gz")
+    await Bun.write(many, gzipTar([...manyMembers(11), DAMAGED_HEADER]))
+    await expect(inspectTarball(many, { limits: { maxMembers: 10 } })).rejects.toThrow(
+      `"${many}": more than 10 members (no glidein tarball or HTCondor release has that many); refusing it`,
+    )
   })
 
   test("refuses a file that is not gzip", async () => {

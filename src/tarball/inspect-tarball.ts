@@ -3,7 +3,8 @@
  * (described by size, mode and token expiry, never by content), whether its SHA256SUMS
  * manifest matches the files, and whether HTCondor can run from it (checkRunnable over the
  * members, with the ELF facts read from each ELF member's first MAX_ELF_PREFIX bytes). One
- * streaming pass; nothing is written.
+ * streaming pass; nothing is written. What is kept per member (its name, hash and tree entry,
+ * for the manifest and the link check) is bounded by the reader's limits (archive-limits.ts).
  */
 import { createHash, type Hash } from "node:crypto"
 import {
@@ -85,6 +86,8 @@ export interface InspectReport {
   warnings: string[]
 }
 
+/** REQUIRED_FILES, looked up for every member. */
+const REQUIRED = new Set<string>(REQUIRED_FILES)
 /** The key HTCondor XORs pool password files with (condor_store_cred). */
 const PASSWORD_SCRAMBLE_KEY = [0xde, 0xad, 0xbe, 0xef]
 /** Credentials are read only for the checks above; larger members are not buffered. */
@@ -113,7 +116,9 @@ export async function inspectTarball(
     warnings: [],
   }
   const hashes = new Map<string, string>()
+  /** Only what the report looks up: REQUIRED_FILES found, and RELEASE_DIR when it is there. */
   const present = new Set<string>()
+  const topLevel = new Set<string>()
   const tree = new Map<string, TreeEntry>()
   const elves = new Map<string, ElfInfo | ElfError>()
   const hardLinks = new Map<string, string>()
@@ -186,9 +191,9 @@ export async function inspectTarball(
       if (entry.type === "global-header") continue
       const name = memberPath(entry.name)
       report.members++
-      present.add(name)
-      const top = name.split("/")[0] ?? ""
-      if (top && !report.topLevel.includes(top)) report.topLevel.push(top)
+      if (REQUIRED.has(name) || name === RELEASE_DIR) present.add(name)
+      const top = name.split("/", 1)[0] ?? ""
+      if (top) topLevel.add(top)
       tree.set(name, treeEntry(entry))
       // a directory implied by its members counts as present
       if (name.startsWith(`${RELEASE_DIR}/`)) present.add(RELEASE_DIR)
@@ -244,6 +249,7 @@ export async function inspectTarball(
     const info = elves.get(target)
     if (info !== undefined) elves.set(name, info)
   }
+  report.topLevel = [...topLevel]
   report.missing = REQUIRED_FILES.filter((f) => !present.has(f))
   if (manifestText !== undefined) verifyManifest(report, manifestText, hashes)
   const foreign = foreignReason(present, configText)
@@ -253,8 +259,8 @@ export async function inspectTarball(
 }
 
 /**
- * Why an archive with the members `present` (normalized paths) and this glidein_condor_config
- * is not one `tarball build` made (a pyglidein or Pegasus tarball), if so.
+ * Why an archive is not one `tarball build` made (a pyglidein or Pegasus tarball), if so, from
+ * its glidein_condor_config and `present`, which holds RELEASE_DIR when the archive has it.
  */
 export function foreignReason(
   present: Set<string>,

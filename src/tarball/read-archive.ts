@@ -1,11 +1,19 @@
 /**
  * Opening a .tar.gz for reading: checks that the file is gzip, streams it through gunzip into
- * readTar, reports progress in compressed bytes, stops on abort, and turns decoding failures
- * into one sentence that names the file.
+ * readTar and limitArchive (at most MAX_MEMBERS members and MAX_NAME_BYTES of names unless told
+ * otherwise), reports progress in compressed bytes, stops on abort, and turns decoding failures
+ * and bounds passed into one sentence that names the file.
  */
 import type { Stats } from "node:fs"
 import { type FileHandle, open, stat } from "node:fs/promises"
 import { GlideinError, UsageError } from "../errors.ts"
+import {
+  ArchiveLimitError,
+  type ArchiveLimits,
+  limitArchive,
+  MAX_MEMBERS,
+  MAX_NAME_BYTES,
+} from "./archive-limits.ts"
 import { InterruptedError } from "./interrupted-error.ts"
 import { systemReason } from "./system-reason.ts"
 import { TarFormatError } from "./tar-header.ts"
@@ -17,6 +25,8 @@ export interface ReadOptions {
   signal?: AbortSignal
   /** Called as the file is read: compressed bytes so far and in all. */
   onProgress?: (read: number, total: number) => void
+  /** Bounds past which the archive is refused: MAX_MEMBERS and MAX_NAME_BYTES, no size bound. */
+  limits?: Partial<ArchiveLimits>
 }
 
 /** An archive being read. Always `close()` it (in a finally). */
@@ -87,7 +97,12 @@ export async function openArchive(file: string, options: ReadOptions = {}): Prom
   return {
     size,
     stats,
-    events: readTar(inflated()),
+    events: limitArchive(readTar(inflated()), {
+      maxMembers: MAX_MEMBERS,
+      maxNameBytes: MAX_NAME_BYTES,
+      maxContentBytes: Number.POSITIVE_INFINITY,
+      ...options.limits,
+    }),
     close() {
       closed = true
       reader.cancel().catch(() => {})
@@ -126,6 +141,9 @@ export function describeReadFailure(error: unknown, file: string): unknown {
       1,
       { cause: error },
     )
+  }
+  if (error instanceof ArchiveLimitError) {
+    return new GlideinError(`"${file}": ${error.message}`, 1, { cause: error })
   }
   if (error instanceof GzipError) {
     return new GlideinError(`"${file}": the gzip data is damaged (${error.message})`, 1, {

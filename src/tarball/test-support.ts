@@ -183,6 +183,29 @@ export function gzipTar(parts: Uint8Array[]): Uint8Array {
   return Bun.gzipSync(Buffer.concat([...padded, new Uint8Array(1024)]))
 }
 
+/** A header block with a bad checksum: put after a bound, it shows whether a reader went on. */
+export const DAMAGED_HEADER = new Uint8Array(512).fill(0x41)
+
+/**
+ * The parts (for gzipTar) of `count` files `m<i>/…` of `size` bytes each, every name padded
+ * to `nameBytes` (given by a pax record past ustar's 100 bytes) and its own top-level name.
+ */
+export function manyMembers(count: number, nameBytes = 16, size = 0): Uint8Array[] {
+  const parts: Uint8Array[] = []
+  const content = new Uint8Array(size).fill(0x78)
+  for (let i = 0; i < count; i++) {
+    const prefix = `m${i}/`
+    const name = prefix + "f".repeat(Math.max(1, nameBytes - prefix.length))
+    if (name.length > 100) {
+      const record = new TextEncoder().encode(paxRecord("path", name))
+      parts.push(rawHeader({ name: "PaxHeader", type: "x", size: record.length }), record)
+    }
+    parts.push(rawHeader({ name: name.slice(0, 100), type: "0", size }))
+    if (size > 0) parts.push(content)
+  }
+  return parts
+}
+
 /** HTCondor's release layouts the ELF fixtures come in (see notes/htcondor.md). */
 export type ReleaseLayout = "rpm-24" | "rpm-23" | "deb" | "pre-9" | "make-install"
 

@@ -8,7 +8,16 @@ import path from "node:path"
 import { runGlidein } from "../test-support.ts"
 import { buildTarball } from "./build-tarball.ts"
 import { encodeEntry, type NewEntry } from "./encode-entry.ts"
-import { gzipTar, put, rawHeader, removeTempDirs, run, tempDir } from "./test-support.ts"
+import {
+  DAMAGED_HEADER,
+  gzipTar,
+  manyMembers,
+  put,
+  rawHeader,
+  removeTempDirs,
+  run,
+  tempDir,
+} from "./test-support.ts"
 import { unpackRelease } from "./unpack-release.ts"
 
 /** Bytes of a private key outside the unpack root; they must never reach an archive. */
@@ -224,6 +233,36 @@ describe("unpackRelease()", () => {
   })
 })
 
+describe("unpackRelease() bounds", () => {
+  test("refuses a release past its member bound, having unpacked no member past it", async () => {
+    const { file: tarball, dest } = await save("many", gzipTar([...manyMembers(6), DAMAGED_HEADER]))
+    await expect(unpackRelease(tarball, dest, { limits: { maxMembers: 5 } })).rejects.toThrow(
+      `"${tarball}": more than 5 members (no glidein tarball or HTCondor release has that many); refusing it`,
+    )
+    expect(readdirSync(dest).sort()).toEqual(["m0", "m1", "m2", "m3", "m4"])
+  })
+
+  test("refuses a release that would unpack past its byte bound, before writing the member past it", async () => {
+    const { file: tarball, dest } = await save("large", gzipTar(manyMembers(3, 16, 40 * 1024)))
+    await expect(
+      unpackRelease(tarball, dest, { limits: { maxContentBytes: 100 * 1024 } }),
+    ).rejects.toThrow(`"${tarball}": it would unpack to more than 100 KiB (`)
+    expect(readdirSync(dest).sort()).toEqual(["m0", "m1"])
+  })
+
+  test("refuses a member of more than 8 GiB by default, from its header alone", async () => {
+    // the payload is absent: reading on would end in "the archive is truncated"
+    const { file: tarball, dest } = await save(
+      "bomb",
+      gzipTar([rawHeader({ name: "condor-1/lib/zeros", type: "0", size: 8 * 2 ** 30 + 1 })]),
+    )
+    await expect(unpackRelease(tarball, dest)).rejects.toThrow(
+      `"${tarball}": it would unpack to more than 8 GiB (an HTCondor release unpacks to a few hundred MB; a gzip bomb?); refusing it`,
+    )
+    expect(readdirSync(dest)).toEqual([])
+  })
+})
+
 describe("glidein tarball build --condor HOSTILE.tar.gz", () => {
   test("exits 1 with one line that names the member, and writes nothing outside", async () => {
     const { file: tarball } = await release("cli", [
@@ -239,5 +278,46 @@ describe("glidein tarball build --condor HOSTILE.tar.gz", () => {
       `glidein: "${tarball}": refusing member "condor-1/bin/x": its target ${JSON.stringify(outside)} points outside the archive`,
     ])
     expect(readdirSync(outside)).toEqual([])
+  })
+
+  test("exits 1 with one line naming the bound past which a release unpacks, leaving no output or unpacked files", async () => {
+    const work = path.join(dir, "bomb-work")
+    mkdirSync(work)
+    // a few members are unpacked before the one that goes past the bound
+    const { file: tarball } = await save(
+      "cli-bomb",
+      gzipTar([
+        ...manyMembers(3, 16, 1000),
+        rawHeader({ name: "condor-1/lib/zeros", type: "0", size: 8 * 2 ** 30 + 1 }),
+      ]),
+    )
+    const r = runGlidein(["tarball", "build", "--condor", tarball, "-o", "out.tar.gz"], {
+      cwd: work,
+    })
+    expect(r.code).toBe(1)
+    expect(r.stderr.trimEnd().split("\n")).toEqual([
+      `glidein: "${tarball}": it would unpack to more than 8 GiB (an HTCondor release unpacks to a few hundred MB; a gzip bomb?); refusing it`,
+    ])
+    expect(readdirSync(work)).toEqual([])
+  })
+
+  test("buildTarball() with a member bound leaves no output and no temporary directory", async () => {
+    const work = path.join(dir, "many-work")
+    mkdirSync(work)
+    const { file: tarball } = await release("build-many", [
+      file("condor-1/lib/a"),
+      file("condor-1/lib/b"),
+    ])
+    const output = path.join(work, "glidein.tar.gz")
+    await expect(
+      buildTarball({
+        condor: tarball,
+        output,
+        credentials: {},
+        version: "0.0.0-test",
+        limits: { maxMembers: 4 },
+      }),
+    ).rejects.toThrow(`"${tarball}": more than 4 members (`)
+    expect(readdirSync(work)).toEqual([])
   })
 })

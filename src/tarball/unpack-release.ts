@@ -4,14 +4,22 @@
  * lands at its own path below the root; no member is written through, linked through or placed
  * over something already unpacked; a hard link names a regular file unpacked before it; and every
  * symlink resolves inside the root, so the steps that read the unpacked tree later may follow
- * links. Anything else refuses the whole archive in one sentence that names the member.
+ * links. Anything else refuses the whole archive in one sentence that names the member. The
+ * archive's members and unpacked bytes are bounded too (archive-limits.ts), so a gzip bomb is
+ * refused before it fills the disk.
  */
 import { constants } from "node:fs"
 import { type FileHandle, link, lstat, mkdir, open, symlink } from "node:fs/promises"
 import path from "node:path"
 import { quote } from "../config/text.ts"
 import { GlideinError } from "../errors.ts"
-import { describeReadFailure, type OpenArchive, openArchive } from "./read-archive.ts"
+import { MAX_UNPACKED_BYTES } from "./archive-limits.ts"
+import {
+  describeReadFailure,
+  type OpenArchive,
+  openArchive,
+  type ReadOptions,
+} from "./read-archive.ts"
 import { systemReason } from "./system-reason.ts"
 import type { TarEntry } from "./tar-header.ts"
 
@@ -36,20 +44,24 @@ class RefusedMember extends Error {
 
 /**
  * Unpacks every member of the release tarball `tarball` into the empty directory `dest`.
- * Throws a GlideinError naming the member when the archive holds one it must not.
+ * Throws a GlideinError naming the member when the archive holds one it must not, or naming
+ * the bound it goes past (at most MAX_UNPACKED_BYTES of content unless `options.limits` says
+ * otherwise); the caller removes `dest` then.
  */
 export async function unpackRelease(
   tarball: string,
   dest: string,
-  signal?: AbortSignal,
-  onProgress?: (read: number, total: number) => void,
+  options: ReadOptions = {},
 ): Promise<void> {
   const dirs = new KnownDirs(dest)
   let file: FileHandle | undefined
   let archive: OpenArchive | undefined
   let member = ""
   try {
-    archive = await openArchive(tarball, { signal, onProgress })
+    archive = await openArchive(tarball, {
+      ...options,
+      limits: { maxContentBytes: MAX_UNPACKED_BYTES, ...options.limits },
+    })
     for await (const event of archive.events) {
       if (event.kind === "data") {
         if (file) await file.write(event.bytes)
