@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, test } from "bun:test"
+import { readFileSync, symlinkSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { cleanUp, tempDir } from "../test-support.ts"
 import { tryLock } from "./config-lock.ts"
@@ -35,5 +36,19 @@ const lock = await tryLock(${JSON.stringify(path)}); console.log(lock ? "held" :
     const lock = await tryLock(path)
     expect(lock).toBeDefined()
     lock?.release()
+  })
+
+  test("tryLock() refuses a FIFO planted as the lock instead of hanging", async () => {
+    const path = join(tempDir("glidein-lock-"), "lock")
+    expect(Bun.spawnSync(["mkfifo", path]).exitCode).toBe(0)
+    await expect(tryLock(path)).rejects.toThrow(`cannot open the lock file ${path} (it is a FIFO)`)
+  })
+
+  test("tryLock() refuses a symlink planted as the lock, and writes nothing through it", async () => {
+    const dir = tempDir("glidein-lock-")
+    writeFileSync(join(dir, "target"), "precious\n")
+    symlinkSync(join(dir, "target"), join(dir, "lock"))
+    await expect(tryLock(join(dir, "lock"))).rejects.toThrow("it is a symbolic link")
+    expect(readFileSync(join(dir, "target"), "utf8")).toBe("precious\n")
   })
 })

@@ -5,7 +5,7 @@
  * leaves a stale lock behind (a pid file would).
  */
 
-import { closeSync, ftruncateSync, openSync, writeSync } from "node:fs"
+import { closeSync, constants, fstatSync, ftruncateSync, openSync, writeSync } from "node:fs"
 import { errorCode, GlideinError } from "../errors.ts"
 
 const LOCK_EX = 2
@@ -55,11 +55,27 @@ export async function tryLock(path: string): Promise<ConfigLock | undefined> {
     )
   }
   let fd: number
+  // Never blocks and never follows: a FIFO planted as the lock would hang an open for writing
+  // until someone reads it, and a symlink would lock (and write into) another file.
+  const flags =
+    constants.O_WRONLY |
+    constants.O_CREAT |
+    constants.O_APPEND |
+    constants.O_NONBLOCK |
+    constants.O_NOFOLLOW
   try {
-    fd = openSync(path, "a", 0o600)
+    fd = openSync(path, flags, 0o600)
   } catch (error) {
     const code = errorCode(error)
-    throw new GlideinError(`cannot open the lock file ${path} (${code})`)
+    const why =
+      code === "ELOOP" ? "it is a symbolic link" : code === "ENXIO" ? "it is a FIFO" : code
+    throw new GlideinError(`cannot open the lock file ${path} (${why}); remove it and run again`)
+  }
+  if (!fstatSync(fd).isFile()) {
+    closeSync(fd)
+    throw new GlideinError(
+      `cannot use the lock file ${path} (it is not a regular file); remove it and run again`,
+    )
   }
   if (c.flock(fd, LOCK_EX | LOCK_NB) !== 0) {
     const errno = c.errno()

@@ -66,7 +66,26 @@ describe("countGlideins()", () => {
       },
     )
     expect(counts).toEqual({
-      error: '[gpu] running_cmd printed "squeue: error: invalid user", expected one whole number',
+      error:
+        '[gpu] running_cmd printed "squeue: error: invalid user", expected one whole number of glideins up to 1,000,000',
+    })
+  })
+
+  test("countGlideins() refuses a count no batch system holds (a wrong command, not a count)", async () => {
+    const { run } = fake(() => ({ stdout: "100000000000000000000000\n" }))
+    const counts = await countGlideins(
+      "gpu",
+      settings("running_cmd = squeue | wc -c\nidle_cmd = echo 0"),
+      slurm,
+      {
+        run,
+        env: {},
+        user: "ice",
+      },
+    )
+    expect(counts).toEqual({
+      error:
+        '[gpu] running_cmd printed "100000000000000000000000", expected one whole number of glideins up to 1,000,000',
     })
   })
 

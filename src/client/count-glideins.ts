@@ -21,6 +21,10 @@ import {
   shellArgv,
 } from "./run-command.ts"
 
+/** More glideins than any batch system holds for one user: a count above it is a wrong
+ *  command (`squeue | wc -c`), not a count, and would silently stop every submission. */
+const MAX_COUNT = 1_000_000
+
 /** Limit for one counting command. */
 const COUNT_TIMEOUT_MS = 60_000
 
@@ -120,9 +124,9 @@ async function countByShell(
   )
   if (typeof result === "string") return result
   const text = result.stdout.trim()
-  if (!/^\d+$/.test(text)) {
+  if (!/^\d+$/.test(text) || Number(text) > MAX_COUNT) {
     const shown = text.length > 60 ? `${text.slice(0, 57)}…` : text
-    return `[${partition}] ${key} printed ${JSON.stringify(shown)}, expected one whole number`
+    return `[${partition}] ${key} printed ${JSON.stringify(shown)}, expected one whole number of glideins up to ${MAX_COUNT.toLocaleString("en-US")}`
   }
   return Number(text)
 }

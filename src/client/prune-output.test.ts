@@ -1,5 +1,13 @@
 import { afterEach, describe, expect, test } from "bun:test"
-import { existsSync, mkdirSync, utimesSync, writeFileSync } from "node:fs"
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs"
 import { join } from "node:path"
 import { cleanUp, tempDir } from "../test-support.ts"
 import { pruneOutput } from "./prune-output.ts"
@@ -36,5 +44,15 @@ describe("pruneOutput()", () => {
   test("pruneOutput() does nothing and does not throw before the folder exists", () => {
     const root = tempDir("glidein-prune-")
     expect(pruneOutput(join(root, "out"), join(root, "pruned"), new Date())).toBe(0)
+  })
+
+  test("pruneOutput() replaces a symlink planted as its stamp instead of truncating the target", () => {
+    const root = tempDir("glidein-prune-")
+    writeFileSync(join(root, "precious"), "keep me\n")
+    symlinkSync(join(root, "precious"), join(root, "pruned"))
+    mkdirSync(join(root, "out"))
+    pruneOutput(join(root, "out"), join(root, "pruned"), new Date(Date.now() + 2 * DAY))
+    expect(readFileSync(join(root, "precious"), "utf8")).toBe("keep me\n")
+    expect(lstatSync(join(root, "pruned")).isFile()).toBe(true)
   })
 })

@@ -4,7 +4,7 @@
  * folder's `out/`. Once a day a submit run removes the ones older than two weeks, so a site
  * that runs thousands of glideins does not fill its home directory.
  */
-import { readdirSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs"
+import { lstatSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 
 /** Output files older than this are removed. */
@@ -17,13 +17,16 @@ const PRUNE_EVERY_MS = 24 * 3600 * 1000
  */
 export function pruneOutput(dir: string, stamp: string, now: Date): number {
   try {
-    if (now.getTime() - statSync(stamp).mtimeMs < PRUNE_EVERY_MS) return 0
+    if (now.getTime() - lstatSync(stamp).mtimeMs < PRUNE_EVERY_MS) return 0
   } catch {
     // No stamp yet: prune now.
   }
   let removed = 0
   try {
-    writeFileSync(stamp, "")
+    // Made anew, never written through: a symlink planted as the stamp would have its target
+    // truncated by an ordinary write.
+    rmSync(stamp, { force: true })
+    writeFileSync(stamp, "", { flag: "wx", mode: 0o600 })
     utimesSync(stamp, now, now)
     for (const name of readdirSync(dir)) {
       const path = join(dir, name)
