@@ -1,0 +1,88 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test"
+import { readFileSync, utimesSync, writeFileSync } from "node:fs"
+import path from "node:path"
+import { buildTarball } from "../tarball/build-tarball.ts"
+import { removeTempDirs, run, standInInstall, tempDir } from "../tarball/test-support.ts"
+import { tarballProblems } from "./tarball-check.ts"
+
+const NOW = new Date("2026-12-07T12:00:00Z")
+const PASSWORD = Uint8Array.of(0x8e, 0xc4, 0x00, 0xd2, 0xde, 0xad)
+
+/** An IDTOKEN whose `exp` claim is `exp` (seconds). */
+function token(exp: number): Uint8Array {
+  const claims = Buffer.from(JSON.stringify({ sub: "glidein@pool", exp })).toString("base64url")
+  return new TextEncoder().encode(`eyJhbGciOiJIUzI1NiJ9.${claims}.c2lnbmF0dXJl\n`)
+}
+
+let dir: string
+let condor: string
+beforeAll(() => {
+  dir = tempDir()
+  condor = standInInstall(path.join(dir, "condor-23.0.0-x86_64_Stand-stripped"))
+})
+afterAll(removeTempDirs)
+
+async function build(name: string, credentials: { password?: Uint8Array; token?: Uint8Array }) {
+  const output = path.join(dir, name)
+  await buildTarball({ condor, output, credentials, version: "0.0.0-test" })
+  return output
+}
+
+describe("tarballProblems()", () => {
+  test("tarballProblems() finds nothing wrong with a tarball built with a credential", async () => {
+    expect(
+      await tarballProblems(await build("pw.tar.gz", { password: PASSWORD }), undefined, NOW),
+    ).toEqual([])
+    const later = NOW.getTime() / 1000 + 3600
+    expect(
+      await tarballProblems(await build("tok.tar.gz", { token: token(later) }), undefined, NOW),
+    ).toEqual([])
+  })
+
+  test("tarballProblems() says when the tarball does not exist", async () => {
+    const missing = path.join(dir, "nope.tar.gz")
+    expect(await tarballProblems(missing, undefined, NOW)).toEqual([
+      `the glidein tarball ${missing} does not exist (make it with glidein tarball build)`,
+    ])
+  })
+
+  test("tarballProblems() refuses a tarball without a credential, or whose token has expired", async () => {
+    const bare = await build("bare.tar.gz", {})
+    expect(await tarballProblems(bare, undefined, NOW)).toEqual([
+      `${bare} carries no pool credential, so no glidein could join the pool (add one with glidein tarball inject-password)`,
+    ])
+    const expired = await build("expired.tar.gz", { token: token(NOW.getTime() / 1000 - 60) })
+    expect(await tarballProblems(expired, undefined, NOW)).toEqual([
+      `the token in ${expired} expired at 2026-12-07T11:59:00.000Z, so no glidein could join the pool (inject a new one with glidein tarball inject-password)`,
+    ])
+  })
+
+  test("tarballProblems() refuses a pyglidein-style tarball with a password, and the password file itself", async () => {
+    const tree = path.join(dir, "pyglidein")
+    run(["mkdir", "-p", path.join(tree, "glideinExec/sbin")])
+    writeFileSync(path.join(tree, "passwdfile"), PASSWORD)
+    writeFileSync(path.join(tree, "glideinExec/sbin/condor_master"), "#!/bin/sh\n")
+    const foreign = path.join(dir, "pyglidein.tar.gz")
+    run(["tar", "czf", foreign, "-C", tree, "."])
+    const problems = await tarballProblems(foreign, undefined, NOW)
+    expect(problems).toHaveLength(1)
+    expect(problems[0]).toStartWith(`${foreign} is not a glidein tarball (`)
+    const password = path.join(tree, "passwdfile")
+    const notGzip = await tarballProblems(password, undefined, NOW)
+    expect(notGzip).toHaveLength(1)
+    expect(notGzip[0]).toContain(password)
+  })
+
+  test("tarballProblems() reads a tarball once per change, keeping its verdict in the cache file", async () => {
+    const tarball = await build("cached.tar.gz", { password: PASSWORD })
+    const cache = path.join(dir, "tarball-check.json")
+    expect(await tarballProblems(tarball, cache, NOW)).toEqual([])
+    // The verdict is taken from the cache while the file is the same file...
+    const kept = JSON.parse(readFileSync(cache, "utf8"))
+    writeFileSync(cache, JSON.stringify({ ...kept, problems: ["from the cache"] }))
+    expect(await tarballProblems(tarball, cache, NOW)).toEqual(["from the cache"])
+    // ...and the tarball is read again once it changes.
+    utimesSync(tarball, new Date(), new Date(Date.now() + 5000))
+    expect(await tarballProblems(tarball, cache, NOW)).toEqual([])
+  })
+})
