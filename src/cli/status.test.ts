@@ -68,7 +68,7 @@ describe("serverStatus()", () => {
     const { code, out } = await run("http://pool:11001/jsonrpc", glideinServer())
     expect(code).toBe(0)
     expect(out).toContain("Server http://pool:11001\n  demo queue ok, polled 30 s ago\n")
-    expect(out).toContain("Demand: 4 idle jobs in 1 rows\n")
+    expect(out).toContain("Demand: 4 idle jobs in 1 row\n")
     expect(out).toContain("Sites: none has reported yet")
   })
 
@@ -95,7 +95,7 @@ describe("serverStatus()", () => {
     const { code, out } = await run("http://old:11001", pyglidein)
     expect(code).toBe(0)
     expect(out).toContain("(pyglidein: no poll age, errors or sites)")
-    expect(out).toContain("Demand: 34 idle jobs in 1 rows")
+    expect(out).toContain("Demand: 34 idle jobs in 1 row")
     expect(out).toContain("3,145.728")
   })
 

@@ -92,8 +92,10 @@ async function legacyStatus(base: string, json: boolean, deps: ServerStatusDeps)
     return 0
   }
   const jobs = rows.reduce((sum, r) => sum + r.count, 0)
+  const idle = `${jobs.toLocaleString("en-US")} idle job${jobs === 1 ? "" : "s"}`
+  const shapes = `${rows.length} row${rows.length === 1 ? "" : "s"}`
   deps.stdout(
-    `Server ${base} (pyglidein: no poll age, errors or sites)\n\nDemand: ${jobs.toLocaleString("en-US")} idle jobs in ${rows.length} rows\n${rows.length > 0 ? `${demandTable(rows)}\n` : ""}`,
+    `Server ${base} (pyglidein: no poll age, errors or sites)\n\nDemand: ${idle} in ${shapes}\n${rows.length > 0 ? `${demandTable(rows)}\n` : ""}`,
   )
   return 0
 }

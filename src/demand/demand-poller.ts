@@ -149,7 +149,10 @@ export class DemandPoller {
       errorAt: null,
       lastPoll: at,
     }
-    log(`demand: ${result.jobs} idle jobs in ${result.rows.length} rows`)
+    const rows = result.rows.length
+    log(
+      `demand: ${result.jobs} idle job${result.jobs === 1 ? "" : "s"} in ${rows} row${rows === 1 ? "" : "s"}`,
+    )
     this.notify(true)
   }
 }

@@ -264,7 +264,7 @@ export function renderStatusPage(d: StatusPageData) {
 <main>
 ${status.alert}
 <div class="cards">
-${card("Idle jobs", rows ? fmt(d.demand.jobs) : "—", rows ? `${fmt(rows.length)} shapes` : "")}
+${card("Idle jobs", rows ? fmt(d.demand.jobs) : "—", rows ? `${fmt(rows.length)} ${rows.length === 1 ? "shape" : "shapes"}` : "")}
 ${card("Sites reporting", `${fresh.length} / ${d.clients.length}`, `stale after ${formatDuration(d.staleAfterMs)}`)}
 ${card("Glideins running", fmt(sum("running")), "at fresh sites")}
 ${card("Glideins idle", fmt(sum("idle")), "queued at fresh sites")}

@@ -78,7 +78,9 @@ export function renderStatusText(
     out.push("Demand: none yet")
   } else {
     const bad = state.bad_lines > 0 ? ` (${n(state.bad_lines)} condor_q lines did not parse)` : ""
-    out.push(`Demand: ${n(state.jobs)} idle jobs in ${n(state.rows.length)} rows${bad}`)
+    out.push(
+      `Demand: ${counted(state.jobs, "idle job")} in ${counted(state.rows.length, "row")}${bad}`,
+    )
     if (state.rows.length > 0) out.push(demandTable(state.rows))
   }
   out.push("")
@@ -114,4 +116,9 @@ function stateOf(countFailed: Record<string, number> | undefined): string {
     .map(([p]) => printable(p))
     .sort()
   return failed.length > 0 ? `count failed: ${failed.join(", ")}` : "ok"
+}
+
+/** `1 row`, `1,127 idle jobs`. */
+function counted(count: number, word: string): string {
+  return `${n(count)} ${word}${count === 1 ? "" : "s"}`
 }
