@@ -229,6 +229,9 @@ describe("parseSiteConfig() errors name file:line [section] key and what was exp
     expect(
       errorOf("[Glidein]\nadress = http://pool:11001/jsonrpc\n[Cluster]\nscheduler = pbs\n"),
     ).toBe('site.ini:1: [Glidein] address: missing; did you mean "adress" (line 2)?')
+    expect(errorOf("[Glidein]\nssh_sate = True\n[Cluster]\nscheduler = pbs\n")).toBe(
+      'site.ini:1: [Glidein] address: missing; did you mean "ssh_sate" (line 2) to be ssh_state?',
+    )
     expect(
       errorOf("[Glidein]\nssh_state = True\n[Cluster]\npartitions = a\n[a]\nschedular = pbs\n"),
     ).toBe('site.ini:3: [Cluster] scheduler: missing; did you mean "schedular" (line 6, in [a])?')

@@ -419,8 +419,13 @@ class Checker {
     const home = slot === undefined && !KNOWN_SECTIONS.includes(section) ? "Cluster" : section
     const header = this.doc.sections.get(home)
     const place = slot?.place ?? { file: this.doc.file, line: header?.line, section: home, key }
-    // A required key hidden by a typo: name the typo rather than the key's format.
-    const typo = slot === undefined && key !== undefined ? this.typo(home, section, key, keys) : ""
+    // A required key hidden by a typo: name the typo rather than the key's format. For
+    // "missing: set address = … or ssh_state = True" a typo of either key hides it.
+    const alternatives = (k: string) => issue.code === "custom" && issue.message.includes(`${k} =`)
+    const typo =
+      slot === undefined && key !== undefined
+        ? this.typo(home, section, [key, ...keys.filter((k) => k !== key && alternatives(k))], keys)
+        : ""
     let detail: string
     if (typo) detail = `missing; ${typo}`
     // Cross-field checks explain themselves; value checks ("expected …") get the value.
@@ -436,10 +441,11 @@ class Checker {
     return new ConfigError(place, detail)
   }
 
-  /** "did you mean …?" naming what the file wrote for a missing `key` under a wrong name: a
-   *  section named like `home` (`[cluster]`), or a key named like `key` (`schedular`, by the
-   *  unknown-key warning's test) in `home` or in the partition `section`; "" for none. */
-  private typo(home: string, section: string, key: string, keys: string[]): string {
+  /** "did you mean …?" naming what the file wrote for a missing key (`wanted[0]`, or one that
+   *  would do instead) under a wrong name: a section named like `home` (`[cluster]`), or a
+   *  key named like one of `wanted` (`schedular`, by the unknown-key warning's test) in
+   *  `home` or in the partition `section`; "" for none. */
+  private typo(home: string, section: string, wanted: string[], keys: string[]): string {
     if (!this.doc.sections.has(home)) {
       for (const written of this.doc.sections.values()) {
         if (KNOWN_SECTIONS.includes(written.name)) continue
@@ -450,8 +456,10 @@ class Checker {
     }
     for (const name of new Set([home, section])) {
       for (const entry of this.doc.sections.get(name)?.entries.values() ?? []) {
-        if (keys.includes(entry.key) || didYouMean(entry.key, keys) !== key) continue
-        return `did you mean ${quote(entry.key)} (line ${entry.line}${name === home ? "" : `, in [${name}]`})?`
+        const meant = keys.includes(entry.key) ? undefined : didYouMean(entry.key, keys)
+        if (meant === undefined || !wanted.includes(meant)) continue
+        const where = `line ${entry.line}${name === home ? "" : `, in [${name}]`}`
+        return `did you mean ${quote(entry.key)} (${where})${meant === wanted[0] ? "" : ` to be ${meant}`}?`
       }
     }
     return ""
