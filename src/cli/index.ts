@@ -37,6 +37,11 @@ export const COMMANDS: CommandEntry[] = [
     load: async () => (await import("./cancel.ts")).cancelCommand,
   },
   {
+    name: "push-state",
+    summary: "write the server's demand to sites that cannot reach it, over ssh",
+    load: async () => (await import("./push-state.ts")).pushStateCommand,
+  },
+  {
     name: "tarball build",
     summary: "make glidein.tar.gz from an HTCondor release tarball or install",
     load: async () => (await import("./tarball.ts")).tarballBuildCommand,

@@ -1,0 +1,84 @@
+/**
+ * @module
+ * `glidein push-state`: writes the server's demand to sites that cannot reach it (their
+ * `glidein submit` reads it with `ssh_state = True`), over ssh, once or every `--every`
+ * seconds. See src/client/push-state.ts.
+ */
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { serverUrl } from "../client/demand-source.ts"
+import { parseTarget, pushState } from "../client/push-state.ts"
+import { runCommand } from "../client/run-command.ts"
+import { timestamped, writeStderr } from "../client/std-output.ts"
+import { EXIT, GlideinError, UsageError } from "../errors.ts"
+import type { Command } from "./command.ts"
+
+/** The `glidein push-state` command. */
+export const pushStateCommand: Command = {
+  name: "push-state",
+  usage: "--server URL --to [USER@]HOST[:PATH][,...] [--every SECONDS]",
+  details: `For sites whose login node cannot reach the server (and takes ssh only with a second
+factor): asks the server for get_state, checks the rows as a site would, and writes them to
+each site's ~/glidein_state (or PATH) through ssh, atomically. The sites' configs say
+ssh_state = True. ssh runs with BatchMode=yes and a ControlPath under
+$XDG_RUNTIME_DIR (else the temporary folder), so it never prompts: open one master
+connection per site by hand each day, e.g.
+  ssh -o ControlMaster=yes -o ControlPersist=24h -o ControlPath=DIR/%C alice@login.site true
+(the path is printed when a push fails). Exit 1 when a push or the server failed (once), and
+with --every it goes on through failures.`,
+  options: {
+    server: { type: "string", value: "URL", description: "the glidein server (its /jsonrpc)" },
+    to: {
+      type: "string",
+      value: "TARGETS",
+      description: "comma-separated [USER@]HOST[:PATH] (PATH defaults to glidein_state)",
+    },
+    every: {
+      type: "string",
+      value: "SECONDS",
+      description: "push every SECONDS (at least 10) instead of once",
+    },
+  },
+  async run(args) {
+    const server = serverUrl(args.requireString("server"))
+    const targets = args
+      .requireString("to")
+      .split(",")
+      .map((t) => t.trim())
+      .filter((t) => t !== "")
+      .map(parseTarget)
+    if (targets.length === 0) throw new UsageError("glidein push-state: --to names no site")
+    const everyText = args.string("every")
+    const every = everyText === undefined ? 0 : Number(everyText)
+    if (everyText !== undefined && !(Number.isInteger(every) && every >= 10 && every <= 86_400)) {
+      throw new UsageError(
+        `glidein push-state: --every "${everyText}": expected whole seconds from 10 to 86400`,
+      )
+    }
+    const env = process.env as Record<string, string | undefined>
+    const base = env.XDG_RUNTIME_DIR || tmpdir()
+    const deps = {
+      run: runCommand,
+      env,
+      stderr: timestamped(writeStderr),
+      workDir: join(base, `glidein-push-${process.getuid?.() ?? "user"}`),
+    }
+    for (;;) {
+      let code: number = EXIT.ok
+      try {
+        const failed = await pushState(server, targets, deps)
+        if (failed.length > 0) {
+          code = EXIT.failure
+          deps.stderr(
+            `glidein push-state: the control sockets are in ${deps.workDir} (ControlPath=${deps.workDir}/%C)\n`,
+          )
+        }
+      } catch (error) {
+        if (!(error instanceof GlideinError) || every === 0) throw error
+        deps.stderr(`glidein push-state: ${error.message}\n`)
+      }
+      if (every === 0) return code
+      await Bun.sleep(every * 1000)
+    }
+  },
+}
