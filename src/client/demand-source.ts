@@ -6,9 +6,8 @@
 import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs"
 import { join } from "node:path"
 import type { GlideinSettings } from "../config/schema.ts"
-import type { DemandRow } from "../demand/demand-row.ts"
 import { errorCode, GlideinError, UsageError } from "../errors.ts"
-import { parseDemand } from "./demand.ts"
+import { type Demand, parseDemand } from "./demand.ts"
 import { callJsonRpc, type RpcOptions } from "./json-rpc.ts"
 import { JsonRefused, parseJsonBounded } from "./parse-json-bounded.ts"
 import { serverAddress } from "./server-address.ts"
@@ -53,11 +52,12 @@ export function describeSource(source: DemandSource): string {
   return source.kind === "server" ? `server ${displayUrl(source.url)}` : `state file ${source.path}`
 }
 
-/** Reads and validates demand; any failure is one line and exit 1. */
+/** Reads and validates demand (rows no site could run are skipped and counted); any failure
+ *  is one line and exit 1. */
 export async function fetchDemand(
   source: DemandSource,
   rpc: Partial<RpcOptions> = {},
-): Promise<DemandRow[]> {
+): Promise<Demand> {
   if (source.kind === "server") {
     const result = await callJsonRpc(source.url, "get_state", {}, rpc)
     return parseDemand(result, `${describeSource(source)}: get_state`)

@@ -1,16 +1,19 @@
 /**
  * @module
  * Demand as the server states it: rows of identical idle jobs. A reply is validated whole at
- * the boundary (bounded non-negative integers, a short plain `os` token) so that a compromised
- * or broken server can never put text into a submit file or a shell command; a reply with one
- * bad field is rejected entirely rather than partly used.
+ * the boundary (non-negative integers, a short plain `os` token) so that a compromised or
+ * broken server can never put text into a submit file or a shell command; a reply with one
+ * malformed field is rejected entirely rather than partly used. A well-formed row asking for
+ * more than DEMAND_LIMITS (one mistyped job wanting 200,000 cpus) is a job no site could run:
+ * it is left out and counted, so it cannot stop every site's submissions.
  */
 import { z } from "zod/mini"
 import type { DemandRow } from "../demand/demand-row.ts"
 import { GlideinError } from "../errors.ts"
 import { printable } from "./printable.ts"
 
-/** Upper bounds far above any real job, low enough that arithmetic on them stays exact. */
+/** Upper bounds far above any real job, low enough that arithmetic on them stays exact.
+ *  A row over one of them is skipped; more rows than `rows` reject the reply. */
 export const DEMAND_LIMITS = {
   cpus: 100_000,
   memory: 1_000_000_000,
@@ -23,11 +26,12 @@ export const DEMAND_LIMITS = {
 /** What `os` may look like: a token such as `RHEL7`, `el9`, `AlmaLinux9`, `sl6`. */
 export const OS_TOKEN = /^[A-Za-z0-9_.-]{1,32}$/
 
+// A number over `max` passes here and is skipped with its row by `overLimit`.
 function whole(max: number) {
   return z
     .number({ error: (issue) => `expected a whole number, got ${describe(issue.input)}` })
     .check(
-      z.refine((n: number) => Number.isInteger(n) && n >= 0 && n <= max, {
+      z.refine((n: number) => n > max || (Number.isInteger(n) && n >= 0), {
         error: (issue) => `expected a whole number from 0 to ${max}, got ${describe(issue.input)}`,
       }),
     )
@@ -37,7 +41,7 @@ function whole(max: number) {
 // disk alone may be fractional; it is rounded up, never down, so a glidein is never too small.
 const disk = z.pipe(
   z.number({ error: (issue) => `expected a number, got ${describe(issue.input)}` }).check(
-    z.refine((n: number) => Number.isFinite(n) && n >= 0 && n <= DEMAND_LIMITS.disk, {
+    z.refine((n: number) => n > DEMAND_LIMITS.disk || (Number.isFinite(n) && n >= 0), {
       error: (issue) =>
         `expected a number from 0 to ${DEMAND_LIMITS.disk}, got ${describe(issue.input)}`,
     }),
@@ -80,11 +84,25 @@ const reply = z
   .array(row, { error: (issue) => `expected a list of demand rows, got ${describe(issue.input)}` })
   .check(z.maxLength(DEMAND_LIMITS.rows, { error: `more than ${DEMAND_LIMITS.rows} demand rows` }))
 
+/** Rows left out of a reply because no site could run them: how many, and why the first was. */
+export interface SkippedRows {
+  rows: number
+  /** e.g. `cpus 200000 > 100000` */
+  first: string
+}
+
+/** A validated reply: the rows to plan with, and what was skipped (undefined when nothing). */
+export interface Demand {
+  rows: DemandRow[]
+  skipped?: SkippedRows
+}
+
 /**
  * Validates a `get_state` result (or a state file's content) and returns typed rows, dropping
- * rows with a count of 0. Throws one line naming `source` and the first bad field.
+ * rows with a count of 0 and skipping (counted) rows over DEMAND_LIMITS. Throws one line
+ * naming `source` and the first malformed field.
  */
-export function parseDemand(value: unknown, source: string): DemandRow[] {
+export function parseDemand(value: unknown, source: string): Demand {
   const result = reply.safeParse(value)
   if (!result.success) {
     const issue = result.error.issues[0]
@@ -92,7 +110,34 @@ export function parseDemand(value: unknown, source: string): DemandRow[] {
     const message = issue?.message ?? "invalid"
     throw new GlideinError(`${source}: demand rejected: ${path ? `${path}: ` : ""}${message}`)
   }
-  return result.data.filter((r) => r.count > 0)
+  const rows: DemandRow[] = []
+  let skipped: SkippedRows | undefined
+  for (const row of result.data) {
+    if (row.count === 0) continue
+    const over = overLimit(row)
+    if (over === undefined) rows.push(row)
+    else if (skipped === undefined) skipped = { rows: 1, first: over }
+    else skipped.rows++
+  }
+  return skipped === undefined ? { rows } : { rows, skipped }
+}
+
+/** The sentence said once per reply with skipped rows. */
+export function skippedNote(skipped: SkippedRows): string {
+  const more = skipped.rows > 1 ? `, and ${skipped.rows - 1} more` : ""
+  const rows = skipped.rows === 1 ? "1 demand row" : `${skipped.rows} demand rows`
+  return `skipped ${rows} no site could run: ${skipped.first}${more}`
+}
+
+const RESOURCES = ["cpus", "memory", "disk", "gpus", "count"] as const
+
+/** `cpus 200000 > 100000` for the first field of `row` over its bound, else undefined. */
+function overLimit(row: DemandRow): string | undefined {
+  for (const key of RESOURCES) {
+    const max = DEMAND_LIMITS[key]
+    if (row[key] > max) return `${key} ${describe(row[key])} > ${max}`
+  }
+  return undefined
 }
 
 function formatPath(path: PropertyKey[]): string {

@@ -10,7 +10,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { parseSiteConfig } from "../config/index.ts"
 import type { SchedulerName } from "../schedulers/types.ts"
-import { DEMAND_LIMITS, parseDemand } from "./demand.ts"
+import { DEMAND_LIMITS, parseDemand, skippedNote } from "./demand.ts"
 import { planRound } from "./plan-round.ts"
 import { siteSetup } from "./site-setup.ts"
 
@@ -29,6 +29,15 @@ function edgeRows() {
         for (const gpus of edges(DEMAND_LIMITS.gpus))
           rows.push({ cpus, memory, disk, gpus, os: null, count: DEMAND_LIMITS.count })
   return rows
+}
+
+/** Each resource just over its bound, in a row of its own. */
+function overBoundRows() {
+  const row = { cpus: 1, memory: 2000, disk: 10000, gpus: 0, os: null, count: 1 }
+  return (["cpus", "memory", "disk", "gpus", "count"] as const).map((key) => ({
+    ...row,
+    [key]: DEMAND_LIMITS[key] + 1,
+  }))
 }
 
 /** A partition that lets everything through: no per-job maximum below the demand bounds. */
@@ -62,7 +71,7 @@ describe("planRound() with demand at the edges of validation", () => {
         }))
         let placed = 0
         for (const row of edgeRows()) {
-          const demand = parseDemand([row], "edge demand")
+          const demand = parseDemand([row], "edge demand").rows
           const { prepared, plan } = planRound(setup, demand, counted)
           placed += prepared.length
           for (const p of prepared) {
@@ -98,12 +107,49 @@ describe("planRound() with demand at the edges of validation", () => {
         { ...row, cpus: 2 },
       ],
       "server",
-    )
+    ).rows
     const { prepared, plan } = planRound(setup, demand, counted)
     expect(prepared.map((p) => p.planned.resources.cpus)).toEqual([2])
     expect(plan.unplaced.map((u) => u.reason)).toEqual([
       "no partition can run these jobs: [Cluster] a glidein of 0 cores cannot be submitted",
       "no partition can run these jobs: [Cluster] a glidein of 0 MB cannot be submitted",
     ])
+  })
+})
+
+describe("parseDemand() with rows over the bounds", () => {
+  test("parseDemand() skips and counts rows no site could run, and keeps the rest", () => {
+    const good = { cpus: 2, memory: 4000, disk: 10000, gpus: 0, os: null, count: 3 }
+    const demand = parseDemand([...overBoundRows(), good], "server")
+    expect(demand.rows).toEqual([good])
+    expect(demand.skipped).toEqual({ rows: 5, first: "cpus 100001 > 100000" })
+    expect(skippedNote(demand.skipped!)).toBe(
+      "skipped 5 demand rows no site could run: cpus 100001 > 100000, and 4 more",
+    )
+  })
+
+  test("parseDemand() names each resource over its bound", () => {
+    expect(overBoundRows().map((row) => parseDemand([row], "s").skipped?.first)).toEqual([
+      "cpus 100001 > 100000",
+      "memory 1000000001 > 1000000000",
+      "disk 1000000000001 > 1000000000000",
+      "gpus 10001 > 10000",
+      "count 100000001 > 100000000",
+    ])
+  })
+
+  test("parseDemand() plans around a job asking 200,000 cpus", () => {
+    const setup = permissiveSite("slurm", false)
+    const counted = setup.partitions.map((partition) => ({
+      partition,
+      counts: { running: 0, idle: 0 },
+    }))
+    const row = { cpus: 1, memory: 2000, disk: 10000, gpus: 0, os: null, count: 2 }
+    const demand = parseDemand([{ ...row, cpus: 200_000 }, row], "server")
+    expect(skippedNote(demand.skipped!)).toBe(
+      "skipped 1 demand row no site could run: cpus 200000 > 100000",
+    )
+    const { prepared } = planRound(setup, demand.rows, counted)
+    expect(prepared.map((p) => p.rendered.jobs)).toEqual([2])
   })
 })

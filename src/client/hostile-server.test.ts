@@ -138,24 +138,14 @@ function refusedResults(): Refused[] {
       message: "[0].cpus: expected a whole number from 0 to 100000, got 1.5",
     },
     {
-      name: "memory 1e308",
-      text: rows({ ...ROW, memory: 1e308 }),
-      message: "[0].memory: expected a whole number from 0 to 1000000000, got 1e+308",
-    },
-    {
-      name: "count 2**53+1",
-      text: `[{"cpus":1,"memory":2000,"disk":10000,"gpus":0,"os":null,"count":9007199254740993}]`,
-      message: "[0].count: expected a whole number from 0 to 100000000, got 9007199254740992",
-    },
-    {
-      name: "count 1e9",
-      text: rows({ ...ROW, count: 1e9 }),
-      message: "[0].count: expected a whole number from 0 to 100000000, got 1000000000",
-    },
-    {
       name: "disk 1e400 (Infinity)",
       text: `[{"cpus":1,"memory":2000,"disk":1e400,"gpus":0,"os":null,"count":1}]`,
       message: "[0].disk: expected a number, got Infinity",
+    },
+    {
+      name: "an absurd row beside a malformed one",
+      text: rows({ ...ROW, cpus: 200_000 }, { ...ROW, memory: "2000" }),
+      message: '[1].memory: expected a whole number, got "2000"',
     },
     {
       name: "gpus negative zero and os a number",
@@ -189,6 +179,35 @@ function refusedResults(): Refused[] {
   }
   return list
 }
+
+/** Well-formed rows no site could run: skipped with the reason given, the good row submitted. */
+const ABSURD: { name: string; row: string; reason: string }[] = [
+  {
+    name: "200,000 cpus",
+    row: JSON.stringify({ ...ROW, cpus: 200_000 }),
+    reason: "cpus 200000 > 100000",
+  },
+  {
+    name: "memory 1e308",
+    row: JSON.stringify({ ...ROW, memory: 1e308 }),
+    reason: "memory 1e+308 > 1000000000",
+  },
+  {
+    name: "count 2**53+1",
+    row: `{"cpus":1,"memory":2000,"disk":10000,"gpus":0,"os":null,"count":9007199254740993}`,
+    reason: "count 9007199254740992 > 100000000",
+  },
+  {
+    name: "count 1e9",
+    row: JSON.stringify({ ...ROW, count: 1e9 }),
+    reason: "count 1000000000 > 100000000",
+  },
+  {
+    name: "disk 2e12",
+    row: JSON.stringify({ ...ROW, disk: 2e12 }),
+    reason: "disk 2000000000000 > 1000000000000",
+  },
+]
 
 /** Raw bodies that are not JSON at all (or not the JSON expected). */
 const NOT_JSON: { name: string; body: string | Uint8Array }[] = [
@@ -225,6 +244,7 @@ async function watchParse<T>(body: () => Promise<T>): Promise<{ value: T; longPa
 interface Outcome {
   code: number
   message: string
+  stdout: string
   stderr: string
   site: TestSite
   submitLog: string
@@ -242,16 +262,18 @@ limit_per_submit = 3
 
 /** One real submit run (`submit --server URL` or `--state-file FILE`); never throws. */
 async function submit(
-  source: { server?: string; stateFile?: string },
+  source: { server?: string; stateFile?: string; dryRun?: boolean },
   timeoutMs = 10_000,
 ): Promise<Outcome> {
   const s = testSite(source.server ?? "http://127.0.0.1:9/jsonrpc", SITE)
   sites.push(s)
   const submitLog = join(s.dir, "submits.log")
   const stderr: string[] = []
+  const stdout: string[] = []
   const deps = realDeps(s, tools, stderr, {
     env: { SUBMIT_LOG: submitLog },
     rpc: { timeoutMs, retries: 1, retryDelayMs: 10 },
+    stdout: (t) => stdout.push(t),
   })
   const options = { dryRun: false, json: false, assumeEmpty: false, ...source }
   let code: number
@@ -264,7 +286,14 @@ async function submit(
     message = error.message
   }
   const log = existsSync(submitLog) ? readFileSync(submitLog, "utf8") : ""
-  return { code, message, stderr: stderr.join(""), site: s, submitLog: log }
+  return {
+    code,
+    message,
+    stdout: stdout.join(""),
+    stderr: stderr.join(""),
+    site: s,
+    submitLog: log,
+  }
 }
 
 /** Every file under `dir`, recursively. */
@@ -377,6 +406,33 @@ describe("runSubmit() against a hostile server", () => {
       expect(o.message).toStartWith(`server ${hostile.url}: get_state: demand rejected: `)
     })
   }
+
+  for (const v of ABSURD) {
+    test(`runSubmit() skips a row of ${v.name}, says so once and submits the rest`, async () => {
+      hostile.answer = () => json(envelope(`[${v.row},${JSON.stringify(ROW)}]`))
+      const o = await submit({ server: hostile.url })
+      expect(o.message).toBe("")
+      expect(o.code).toBe(0)
+      const note = `note: skipped 1 demand row no site could run: ${v.reason}\n`
+      expect(o.stderr.split(note)).toHaveLength(2)
+      // ROW's two jobs, one glidein each.
+      const submitted = readJournal(o.site.paths.journal).filter((r) => r.kind === "submit")
+      expect(submitted).toHaveLength(2)
+      expectNoEvidence(o)
+    })
+  }
+
+  test("runSubmit() --dry-run counts skipped rows in its report", async () => {
+    const absurd = ABSURD.map((v) => v.row).join(",")
+    hostile.answer = () => json(envelope(`[${absurd},${JSON.stringify(ROW)}]`))
+    const o = await submit({ server: hostile.url, dryRun: true })
+    expect(o.code).toBe(0)
+    expect(o.stdout).toContain("Demand from ")
+    expect(o.stdout).toContain(
+      "Note: skipped 5 demand rows no site could run: cpus 200000 > 100000, and 4 more\n",
+    )
+    expect(o.submitLog).toBe("")
+  })
 
   for (const v of NOT_JSON) {
     test(`runSubmit() refuses a reply that is ${v.name}`, async () => {

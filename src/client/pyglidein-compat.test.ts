@@ -135,7 +135,7 @@ function loadCases(): Case[] {
 async function ours(c: Case): Promise<{ glideins: Glidein[]; unplaced: Unplaced[] }> {
   const config = await loadSiteConfig(path.join(GOLDEN, c.config, "config.used"))
   const setup = siteSetup(config, { HOME: "/home/user", USER: "user" }, stateRoot)
-  const demand = parseDemand(c.demand, c.label)
+  const demand = parseDemand(c.demand, c.label).rows
   const counted = setup.partitions.map((partition) => ({
     partition,
     counts: { running: 0, idle: 0 },
@@ -214,7 +214,7 @@ const ran = cases.filter((c) => c.rc === 0)
 
 /** What pyglidein should have submitted for case `c`, and which of its bugs that corrects. */
 function expected(c: (typeof ran)[number]) {
-  const demand = parseDemand(c.demand, c.label)
+  const demand = parseDemand(c.demand, c.label).rows
   const gpuJobs = demand.filter((r) => r.gpus > 0).reduce((n, r) => n + r.count, 0)
   return corrected(c, gpuJobs)
 }

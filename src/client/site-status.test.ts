@@ -82,4 +82,29 @@ describe("siteStatus()", () => {
     expect(text).toContain("[cpu] slurm\n  4 running, 1 idle")
     expect(text).toContain("a run now would submit nothing")
   })
+
+  test("siteStatus() plans around a demand row no site could run and says it skipped it", async () => {
+    const s = site()
+    const before = server.state
+    server.state = [
+      ...(before as object[]),
+      { cpus: 200_000, memory: 2000, disk: 10000, gpus: 0, count: 1 },
+    ]
+    try {
+      expect(await siteStatus(s.config, { json: false }, s.deps)).toBe(0)
+      const text = s.stdout.join("")
+      expect(text).toContain("9 idle jobs wanted, from server")
+      expect(text).toContain(
+        "\nnote: skipped 1 demand row no site could run: cpus 200000 > 100000\n",
+      )
+      s.stdout.length = 0
+      expect(await siteStatus(s.config, { json: true }, s.deps)).toBe(0)
+      expect(JSON.parse(s.stdout.join("")).demand_skipped).toEqual({
+        rows: 1,
+        first: "cpus 200000 > 100000",
+      })
+    } finally {
+      server.state = before
+    }
+  })
 })

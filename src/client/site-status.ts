@@ -5,8 +5,8 @@
  * nothing is written or submitted. The journal adds what was submitted last.
  */
 import { loadSiteConfig, type SiteConfig } from "../config/index.ts"
-import type { DemandRow } from "../demand/demand-row.ts"
 import { EXIT } from "../errors.ts"
+import { type Demand, type SkippedRows, skippedNote } from "./demand.ts"
 import { demandSource, describeSource, fetchDemand, SERVER_ENV } from "./demand-source.ts"
 import { type JournalRecord, outstandingJobs, readJournal, type SubmitRecord } from "./journal.ts"
 import type { RpcOptions } from "./json-rpc.ts"
@@ -47,8 +47,8 @@ export async function siteStatus(
   const source = demandSource(options, config.glidein, deps.env)
   const [demandResult, counted] = await Promise.all([
     fetchDemand(source, deps.rpc).then(
-      (rows): { rows: DemandRow[]; error?: string } => ({ rows }),
-      (error: Error) => ({ rows: [], error: error.message }),
+      (demand): Demand & { error?: string } => demand,
+      (error: Error): Demand & { error?: string } => ({ rows: [], error: error.message }),
     ),
     countPartitions(setup, false, deps),
   ])
@@ -73,6 +73,7 @@ export async function siteStatus(
     demand_source: describeSource(source),
     ...(demandResult.error !== undefined ? { demand_error: demandResult.error } : {}),
     demand_jobs: demandResult.rows.reduce((n, r) => n + r.count, 0),
+    ...(demandResult.skipped !== undefined ? { demand_skipped: demandResult.skipped } : {}),
     partitions,
     unplaced: plan.unplaced,
   }
@@ -113,6 +114,8 @@ interface Status {
   demand_source: string
   demand_error?: string
   demand_jobs: number
+  /** Rows of the reply no site could run, left out. */
+  demand_skipped?: SkippedRows
   partitions: (PartitionLineJson & {
     limit_per_submit: number
     max_total_jobs: number
@@ -138,6 +141,7 @@ function statusText(status: Status, outstanding: Map<string, string[]>): string 
       ? `${status.config}: demand unavailable: ${status.demand_error}`
       : `${status.config}: ${plural(status.demand_jobs, "idle job")} wanted, from ${status.demand_source}`,
   ]
+  if (status.demand_skipped) out.push(`note: ${skippedNote(status.demand_skipped)}`)
   for (const p of status.partitions) {
     out.push("", `[${p.partition}] ${p.scheduler}`)
     if (p.error !== undefined) out.push(`  counts unavailable: ${p.error}`)

@@ -154,7 +154,7 @@ export async function serveScenario(ctx: Context, server: Server): Promise<strin
   // Read as a site reads it.
   let rpcRows: DemandRow[] = []
   try {
-    rpcRows = parseDemand(reply.result, "get_state")
+    rpcRows = parseDemand(reply.result, "get_state").rows
   } catch (error) {
     check(false, `JSON-RPC get_state: ${(error as Error).message}`, show(reply))
   }
