@@ -234,8 +234,15 @@ for (const s of Object.values(SCHEDULERS)) {
     test("render() passes the batch system's GPU assignment to the glidein", async () => {
       const ws = await workspace(`${s.name}-gpus`)
       const job = spec({ paths: ws.paths })
-      const run = await runJob(s, job, ws.dir, { CUDA_VISIBLE_DEVICES: "2,3" })
-      expect(run.env.CUDA_VISIBLE_DEVICES).toBe("2,3")
+      const given = {
+        CUDA_VISIBLE_DEVICES: "2,3",
+        ROCR_VISIBLE_DEVICES: "1",
+        PBS_GPUFILE: "/var/spool/pbs/aux/42.gpu",
+        SGE_HGR_gpu: "gpu0 gpu1",
+        SLURM_JOB_ID: "4242",
+      }
+      const run = await runJob(s, job, ws.dir, given)
+      expect(run.env).toMatchObject(given)
       expect(run.env.GPUS).toBe(job.env.GPUS!)
     })
 

@@ -206,13 +206,26 @@ export function startCommand(job: JobSpec, assignments: string[], script: string
 }
 
 /**
- * The GPUs the batch system gave this job (Slurm, LSF and Grid Engine GPU setups export
- * `CUDA_VISIBLE_DEVICES`) pass through the clean environment, so the glidein advertises the
- * GPUs it was given rather than the first ones discovery finds, which on a node without
- * device cgroups may belong to another job. Absent when unset; a [CustomEnv] value wins.
+ * The GPUs the batch system gave this job (CUDA_VISIBLE_DEVICES from Slurm, LSF and Grid
+ * Engine setups; ROCR/HIP_VISIBLE_DEVICES for AMD; PBS's PBS_GPUFILE; Grid Engine's
+ * SGE_HGR_gpu) pass through the clean environment, so the glidein advertises the GPUs it was
+ * given rather than the first ones discovery finds, which on a node without device cgroups may
+ * belong to another job; so does the batch job's id, which names the glidein. Absent when
+ * unset; a [CustomEnv] value wins.
  */
-// biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansion, not JS
-const GPU_ASSIGNMENT = '${CUDA_VISIBLE_DEVICES:+"CUDA_VISIBLE_DEVICES=$CUDA_VISIBLE_DEVICES"}'
+const GPU_ASSIGNMENT = [
+  "CUDA_VISIBLE_DEVICES",
+  "ROCR_VISIBLE_DEVICES",
+  "HIP_VISIBLE_DEVICES",
+  "PBS_GPUFILE",
+  "SGE_HGR_gpu",
+  "SLURM_JOB_ID",
+  "PBS_JOBID",
+  "LSB_JOBID",
+  "JOB_ID",
+]
+  .map((name) => `\${${name}:+"${name}=$${name}"}`)
+  .join(" ")
 
 /**
  * Shell lines that make the glidein's own working directory in `local_dir` (or `$TMPDIR`),
