@@ -10,6 +10,7 @@ import { existsSync } from "node:fs"
 import type { SiteConfig } from "../config/index.ts"
 import { ConfigError, type ConfigPlace, EXIT, GlideinError } from "../errors.ts"
 import { tryLock } from "./config-lock.ts"
+import { skippedNote } from "./demand.ts"
 import { type DemandSource, demandSource, describeSource, fetchDemand } from "./demand-source.ts"
 import { glideinSite } from "./job-spec.ts"
 import { appendJournal } from "./journal.ts"
@@ -174,9 +175,10 @@ async function gather(
   ])
   if (demandResult.status === "rejected") throw demandResult.reason
   if (countedResult.status === "rejected") throw countedResult.reason
-  const demand = demandResult.value
+  const { rows: demand, skipped } = demandResult.value
   const counted = countedResult.value
-  return { demand, counted, ...planRound(setup, demand, counted, logEnv(setup, deps.now())) }
+  const planned = planRound(setup, demand, counted, logEnv(setup, deps.now()))
+  return { demand, skipped, counted, ...planned }
 }
 
 /** The S3 keys of a secrets file, and the file for messages about them. */
@@ -236,7 +238,12 @@ async function dryRun(
   options: SubmitOptions,
   deps: SubmitDeps,
 ): Promise<number> {
-  const { demand, counted, plan, lines, prepared } = await gather(setup, source, options, deps)
+  const { demand, skipped, counted, plan, lines, prepared } = await gather(
+    setup,
+    source,
+    options,
+    deps,
+  )
   warnStuck(counted, new Set(), deps)
   const notes: string[] = []
   // A real run refuses these; a dry run still shows its plan, and says so where it is read.
@@ -247,6 +254,7 @@ async function dryRun(
   }
   if (!existsSync(setup.tarball))
     notes.push(`the glidein tarball ${setup.tarball} does not exist yet`)
+  if (skipped) notes.push(skippedNote(skipped))
   const report = {
     source: describeSource(source),
     demand,
@@ -272,8 +280,13 @@ async function submitRound(
   warned: Set<string>,
   deps: SubmitDeps,
 ): Promise<number> {
-  const { counted, plan, lines, prepared } = await gather(setup, source, options, deps)
+  const { skipped, counted, plan, lines, prepared } = await gather(setup, source, options, deps)
   warnStuck(counted, warned, deps)
+  // Rows of the pool no site could run are the same on every round: said when they change.
+  if (skipped && !warned.has(`skipped\0${skippedNote(skipped)}`)) {
+    warned.add(`skipped\0${skippedNote(skipped)}`)
+    deps.stderr(`glidein submit: note: ${skippedNote(skipped)}\n`)
+  }
   let code: number = EXIT.ok
   for (const line of lines) {
     if (line.error === undefined) continue
