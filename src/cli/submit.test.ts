@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import path from "node:path"
 import { runGlidein } from "../test-support.ts"
+import { secretsFile } from "./submit.ts"
 
 const main = path.join(import.meta.dir, "..", "main.ts")
 let dir = ""
@@ -183,7 +184,10 @@ describe("glidein submit (command line)", () => {
       "--state-file",
       path.join(dir, "state.json"),
     )
-    expect(r.stderr).toBe("glidein submit: [Cluster] submitted 2 glideins as 42 42\n")
+    // A real run's lines carry the time, for cron's mail.
+    expect(r.stderr).toMatch(
+      /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d glidein submit: \[Cluster\] submitted 2 glideins as 42 42\n$/,
+    )
     expect(r.code).toBe(0)
   })
 
@@ -206,5 +210,29 @@ describe("glidein submit (command line)", () => {
       cpus: 2,
       memory_mb: 2100,
     })
+  })
+})
+
+describe("secretsFile()", () => {
+  test("secretsFile() finds a relative --secrets in the current folder, else beside the config, and names both when neither has it", () => {
+    const cwd = process.cwd()
+    const where = mkdtempSync(path.join(tmpdir(), "glidein-secrets-"))
+    try {
+      const site = path.join(where, "glidein")
+      mkdirSync(site)
+      writeFileSync(path.join(site, "secrets"), "", { mode: 0o600 })
+      process.chdir(where)
+      // cron starts in $HOME: the secrets file beside the config is found.
+      expect(secretsFile("secrets", path.join(site, "site.ini"))).toBe(path.join(site, "secrets"))
+      expect(secretsFile("glidein/secrets", path.join(site, "site.ini"))).toBe(
+        path.join(where, "glidein/secrets"),
+      )
+      expect(() => secretsFile("nope", path.join(site, "site.ini"))).toThrow(
+        `glidein submit: --secrets nope: no such file (looked for ${path.join(where, "nope")} and ${path.join(site, "nope")})`,
+      )
+    } finally {
+      process.chdir(cwd)
+      rmSync(where, { recursive: true, force: true })
+    }
   })
 })

@@ -4,13 +4,15 @@
  * Flags keep pyglidein's names; `-n/--no-daemon` is accepted and ignored.
  */
 
+import { existsSync } from "node:fs"
 import os from "node:os"
+import { dirname, isAbsolute, resolve } from "node:path"
 import { SERVER_ENV } from "../client/demand-source.ts"
 import { withLoginName } from "../client/login-name.ts"
 import { runCommand } from "../client/run-command.ts"
 import { checkedLogBucket, runSubmit } from "../client/run-submit.ts"
 import { collectorOrigin, siteSetup } from "../client/site-setup.ts"
-import { stderrIsTerminal, writeStderr, writeStdout } from "../client/std-output.ts"
+import { stderrIsTerminal, timestamped, writeStderr, writeStdout } from "../client/std-output.ts"
 import {
   configJson,
   describeConfig,
@@ -77,7 +79,8 @@ the server could not be reached, 2 the config or command line is wrong.`,
       args.string("state-file") !== undefined ||
       Boolean(env[SERVER_ENV])
     const config = await loadSiteConfig(configPath, { demandFromCommandLine })
-    const secretsPath = args.string("secrets")
+    const secretsArg = args.string("secrets")
+    const secretsPath = secretsArg === undefined ? undefined : secretsFile(secretsArg, config.file)
     // Its S3 keys sign the glideins' log uploads ([StartdLogging] send_startd_logs); its
     // [Glidein] token authenticates this site's reports to a server started with --tokens.
     const secrets = secretsPath === undefined ? undefined : await loadSecrets(secretsPath)
@@ -126,7 +129,8 @@ the server could not be reached, 2 the config or command line is wrong.`,
         now: () => new Date(),
         sleep: (ms) => sleepUnlessStopped(ms, signal),
         stdout: writeStdout,
-        stderr: writeStderr,
+        // A real run is cron's: its lines carry the time, as pyglidein's log lines did.
+        stderr: dryRun ? writeStderr : timestamped(writeStderr),
         startScript: GLIDEIN_START_SH,
         // A server started with --tokens wants this on monitoring; sending it on get_state too
         // is harmless, and redirects are never followed, so it goes to that server only.
@@ -181,4 +185,20 @@ function sleepUnlessStopped(ms: number, signal: AbortSignal): Promise<void> {
 
 function optional<K extends string>(key: K, value: string | undefined): Partial<Record<K, string>> {
   return value === undefined ? {} : ({ [key]: value } as Record<K, string>)
+}
+
+/**
+ * Where `--secrets` is: a relative path is looked for in the current folder, then beside the
+ * config — cron starts in $HOME, and a secrets file is usually kept next to its config (the
+ * config's own paths, such as `tarball`, are relative to its folder). The path found is the one
+ * every message names; when neither exists, the message names both.
+ */
+export function secretsFile(given: string, configFile: string): string {
+  if (isAbsolute(given)) return given
+  const tried = [resolve(given), resolve(dirname(resolve(configFile)), given)]
+  const found = tried.find((p) => existsSync(p))
+  if (found !== undefined) return found
+  throw new UsageError(
+    `glidein submit: --secrets ${given}: no such file (looked for ${tried[0]} and ${tried[1]})`,
+  )
 }

@@ -516,4 +516,36 @@ describe("runSubmit()", () => {
       },
     ])
   })
+
+  test("runSubmit() from cron says the same notice once: unplaceable demand again is left unsaid until it changes", async () => {
+    const s = site(SLURM, (line) =>
+      line.startsWith("sbatch") ? { stdout: "Submitted batch job 9\n" } : {},
+    )
+    const cannot = "cannot place 5 jobs of 8 cpus, 64000 MB, disk 100000, 0 gpus"
+    expect(await runSubmit(s.config, options(), s.deps)).toBe(0)
+    expect(s.stderr.join("")).toContain(cannot)
+    // The next run: the same jobs still cannot run here, and nothing else changed.
+    s.stderr.length = 0
+    server.state = [{ ...S4, count: 6 }]
+    expect(await runSubmit(s.config, options(), s.deps)).toBe(0)
+    expect(s.stderr).toEqual([])
+    // Another shape this site cannot run is news.
+    server.state = [S4, { ...S4, memory: 96000 }]
+    expect(await runSubmit(s.config, options(), s.deps)).toBe(0)
+    expect(s.stderr.join("")).toContain("cannot place 5 jobs of 8 cpus, 96000 MB")
+    expect(s.stderr.join("")).not.toContain(cannot)
+    // A dry run, read at a terminal, says everything.
+    s.stderr.length = 0
+    s.stdout.length = 0
+    expect(await runSubmit(s.config, options({ dryRun: true }), s.deps)).toBe(0)
+    expect(s.stdout.join("")).toContain("8 cpus, 64000 MB")
+  })
+
+  test("runSubmit() ignores a FIFO planted where it keeps its notices, instead of hanging", async () => {
+    const s = site(SLURM)
+    mkdirSync(s.paths.dir, { recursive: true, mode: 0o700 })
+    Bun.spawnSync(["mkfifo", s.paths.notices])
+    expect(await runSubmit(s.config, options(), s.deps)).toBe(0)
+    expect(s.stderr.join("")).toContain("cannot place 5 jobs")
+  })
 })

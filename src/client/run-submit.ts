@@ -24,6 +24,7 @@ import {
   MAX_FORM_LIFETIME_S,
 } from "./log-upload.ts"
 import { defaultUuid, monitoringParams, type PartitionReport } from "./monitoring.ts"
+import { Notices } from "./notices.ts"
 import { describeShape, plural, reportJson, reportText } from "./plan-report.ts"
 import { type Counted, countPartitions, planRound } from "./plan-round.ts"
 import type { PreparedSubmission } from "./prepare-submissions.ts"
@@ -76,13 +77,16 @@ export async function runSubmit(
   const setup = { ...siteSetup(config, deps.env, deps.stateRoot), ...(logBucket && { logBucket }) }
   const source = demandSource(options, config.glidein, deps.env)
   for (const warning of setup.warnings) deps.stderr(`glidein submit: warning: ${warning.message}\n`)
-  if (!logBucket && config.startdLogging.send_startd_logs) {
+  const dryRun = options.dryRun || config.mode.dryrun
+  // A dry run is read by someone at a terminal: it says everything.
+  const notices = new Notices(dryRun ? undefined : setup.paths.notices)
+  if (!logBucket && config.startdLogging.send_startd_logs && notices.fresh("note:no-log-keys")) {
     // pyglidein stopped here; the glideins can run without shipping their logs.
     deps.stderr(
       "glidein submit: note: send_startd_logs = True, but no [StartdLogging] access_key and secret_key came with --secrets; glidein logs stay in the batch output files\n",
     )
   }
-  if (options.dryRun || config.mode.dryrun) return dryRun(setup, source, options, deps)
+  if (dryRun) return dryRunPlan(setup, source, options, notices, deps)
   const startScript = startScriptText(setup, deps.startScript, deps.env)
   if (!existsSync(setup.tarball)) {
     throw new ConfigError(
@@ -96,9 +100,7 @@ export async function runSubmit(
     )
   }
   ensureStateDir(setup.paths, config.file)
-  // Stuck glideins are named once per process, not in every round of a loop.
-  const warned = new Set<string>()
-  const round = () => lockedRound(setup, source, options, startScript, warned, deps)
+  const round = () => lockedRound(setup, source, options, startScript, notices, deps)
   const delay = config.glidein.delay ?? 0
   if (delay < 1) return stoppedCode(deps) ?? (await round())
   // pyglidein's daemon mode: keep going through a bad round, as it did.
@@ -133,7 +135,7 @@ async function lockedRound(
   source: DemandSource,
   options: SubmitOptions,
   startScript: string,
-  warned: Set<string>,
+  notices: Notices,
   deps: SubmitDeps,
 ): Promise<number> {
   const lock = await tryLock(setup.paths.lock)
@@ -154,7 +156,9 @@ async function lockedRound(
         `glidein submit: warning: cannot mark finished glideins in the journal ${setup.paths.journal}: ${(error as Error).message}\n`,
       )
     }
-    return await submitRound(setup, source, options, startScript, warned, deps)
+    const code = await submitRound(setup, source, options, startScript, notices, deps)
+    notices.save()
+    return code
   } finally {
     lock.release()
   }
@@ -232,10 +236,11 @@ function logEnv(setup: SiteSetup, now: Date): Record<string, string> | undefined
   return logUploadEnv(logUploadForm(setup.logBucket, prefix, now, MAX_FORM_LIFETIME_S))
 }
 
-async function dryRun(
+async function dryRunPlan(
   setup: SiteSetup,
   source: DemandSource,
   options: SubmitOptions,
+  notices: Notices,
   deps: SubmitDeps,
 ): Promise<number> {
   const { demand, skipped, counted, plan, lines, prepared } = await gather(
@@ -244,7 +249,7 @@ async function dryRun(
     options,
     deps,
   )
-  warnStuck(counted, new Set(), deps)
+  warnStuck(counted, notices, deps)
   const notes: string[] = []
   // A real run refuses these; a dry run still shows its plan, and says so where it is read.
   for (const problem of setup.problems) {
@@ -277,16 +282,14 @@ async function submitRound(
   source: DemandSource,
   options: SubmitOptions,
   startScript: string,
-  warned: Set<string>,
+  notices: Notices,
   deps: SubmitDeps,
 ): Promise<number> {
   const { skipped, counted, plan, lines, prepared } = await gather(setup, source, options, deps)
-  warnStuck(counted, warned, deps)
-  // Rows of the pool no site could run are the same on every round: said when they change.
-  if (skipped && !warned.has(`skipped\0${skippedNote(skipped)}`)) {
-    warned.add(`skipped\0${skippedNote(skipped)}`)
+  warnStuck(counted, notices, deps)
+  // Rows of the pool no site could run are the same on every run: said when they change.
+  if (skipped && notices.fresh(`skipped\0${skippedNote(skipped)}`))
     deps.stderr(`glidein submit: note: ${skippedNote(skipped)}\n`)
-  }
   let code: number = EXIT.ok
   for (const line of lines) {
     if (line.error === undefined) continue
@@ -305,7 +308,8 @@ async function submitRound(
     if (outcome.error !== undefined) code = EXIT.failure
   })
   for (const u of plan.unplaced) {
-    if (u.kind === "refused") {
+    // Demand this site can never run is the same on every run: said when it changes.
+    if (u.kind === "refused" && notices.fresh(`unplaced\0${describeShape(u.shape)}\0${u.reason}`)) {
       deps.stderr(
         `glidein submit: cannot place ${plural(u.count, "job")} of ${describeShape(u.shape)}: ${u.reason}\n`,
       )
@@ -342,14 +346,13 @@ async function submitRound(
 /** Most ids named in one warning about stuck glideins. */
 const SHOWN_IDS = 20
 
-/** Names a partition's held, suspended and failed glideins when some were not named before
- *  (`warned` grows). */
-function warnStuck(counted: Counted[], warned: Set<string>, deps: SubmitDeps): void {
+/** Names a partition's held, suspended and failed glideins when they are not the ones the last
+ *  run (or round) named. */
+function warnStuck(counted: Counted[], notices: Notices, deps: SubmitDeps): void {
   for (const c of counted) {
     const ids = c.heldIds ?? []
-    const keys = ids.map((id) => `${c.partition.name}\0${id}`)
-    if (keys.every((k) => warned.has(k))) continue
-    for (const k of keys) warned.add(k)
+    if (ids.length === 0) continue
+    if (!notices.fresh(`stuck\0${c.partition.name}\0${[...ids].sort().join(" ")}`)) continue
     const shown = ids.slice(0, SHOWN_IDS).join(" ")
     const more = ids.length > SHOWN_IDS ? ` and ${ids.length - SHOWN_IDS} more` : ""
     deps.stderr(

@@ -35,6 +35,8 @@ export interface StatePaths {
   outputDir: string
   /** Its mtime is when old output files were last removed. */
   pruneStamp: string
+  /** The notices the last run said (see notices.ts). */
+  notices: string
 }
 
 /** The state root for `env`. */
@@ -65,6 +67,7 @@ export function statePaths(configPath: string, root: string = stateRoot()): Stat
     submitRoot: join(dir, "submit"),
     outputDir: join(dir, "out"),
     pruneStamp: join(dir, "pruned"),
+    notices: join(dir, "said"),
   }
 }
 

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test"
 import { join } from "node:path"
+import { timestamped } from "./std-output.ts"
 
 const module = JSON.stringify(join(import.meta.dir, "std-output.ts"))
 
@@ -31,5 +32,21 @@ console.error("finished")`
     )
     expect(await child.exited).toBe(0)
     expect(await new Response(child.stderr).text()).toBe("finished\n")
+  })
+})
+
+describe("timestamped()", () => {
+  test("timestamped() starts every line it is given with the local time and its offset", () => {
+    const out: string[] = []
+    const write = timestamped(
+      (t) => out.push(t),
+      () => new Date(2026, 11, 7, 9, 5, 3),
+    )
+    write("glidein submit: one\nglidein submit: two\n")
+    const stamp = /^2026-12-07T09:05:03[+-]\d\d:\d\d $/
+    const lines = out.join("").split("\n").filter(Boolean)
+    expect(lines).toHaveLength(2)
+    for (const line of lines) expect(line.slice(0, 26)).toMatch(stamp)
+    expect(lines.map((l) => l.slice(26))).toEqual(["glidein submit: one", "glidein submit: two"])
   })
 })

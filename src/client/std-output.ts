@@ -33,3 +33,26 @@ export function stderrIsTerminal(): boolean {
     return false
   }
 }
+
+/**
+ * `write` with every line it is given starting with the time, as `2026-12-07T17:45:01+01:00`:
+ * cron mails a run's lines without saying when they were printed, and a looping submit's
+ * rounds run together without it.
+ */
+export function timestamped(
+  write: (text: string) => void,
+  now: () => Date = () => new Date(),
+): (text: string) => void {
+  return (text) => {
+    const stamp = localTime(now())
+    write(text.replace(/^(?=.)/gm, `${stamp} `))
+  }
+}
+
+/** ISO 8601 local time to the second, with the offset. */
+export function localTime(t: Date): string {
+  const pad = (n: number) => String(Math.trunc(Math.abs(n))).padStart(2, "0")
+  const offset = -t.getTimezoneOffset()
+  const sign = offset < 0 ? "-" : "+"
+  return `${t.getFullYear()}-${pad(t.getMonth() + 1)}-${pad(t.getDate())}T${pad(t.getHours())}:${pad(t.getMinutes())}:${pad(t.getSeconds())}${sign}${pad(offset / 60)}:${pad(offset % 60)}`
+}

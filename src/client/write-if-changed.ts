@@ -4,13 +4,21 @@
  * which is then renamed over the target. A full disk leaves the old file as it was and no
  * temporary file behind.
  */
-import { readFileSync, renameSync, rmSync, writeFileSync } from "node:fs"
+import { lstatSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs"
 import { basename, dirname, join } from "node:path"
 
 /** Writes `text` to `path` with `mode` through a temporary file and a rename, unless it is already there. */
 export function writeIfChanged(path: string, text: string, mode: number): void {
   try {
-    if (readFileSync(path, "utf8") === text) return
+    // Only a plain file is compared: reading a FIFO planted there would hang the run (the
+    // rename below replaces whatever is there, a symlink included, without following it).
+    const info = lstatSync(path)
+    if (
+      info.isFile() &&
+      info.size === Buffer.byteLength(text) &&
+      readFileSync(path, "utf8") === text
+    )
+      return
   } catch {
     // Not there yet.
   }
