@@ -542,15 +542,20 @@ startd_end=$(grep -h 'The STARTD (pid [0-9]*) ' "$dir/log/MasterLog" 2>/dev/null
 startd_end=${startd_end#*The STARTD}
 if [ "$status" -eq 99 ]; then
     case $startd_end in
-    '' | *'exited with status 99'*)
-        say "condor_master stopped itself as planned (DAEMON_SHUTDOWN, HTCondor's status 99)"
-        status=0
-        ;;
-    *)
-        say "the startd failed: the STARTD$startd_end"
-        status=1
+    *'died due to'* | *'no longer responding'* | *'exited with status '*[1-9]*)
+        case $startd_end in
+        *'exited with status 99 '* | *'exited with status 99') ;;
+        *)
+            say "the startd failed: the STARTD$startd_end"
+            status=1
+            ;;
+        esac
         ;;
     esac
+    if [ "$status" -eq 99 ]; then
+        say "condor_master stopped itself as planned (DAEMON_SHUTDOWN, HTCondor's status 99)"
+        status=0
+    fi
 fi
 # A glidein nobody claimed because it could not reach or satisfy the pool looks like an idle
 # one: tell them apart by the errors in the logs, and fail the batch job so its logs are kept.

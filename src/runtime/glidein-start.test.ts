@@ -618,6 +618,15 @@ describe("glidein_start.sh", () => {
       expect(r.out).not.toContain("last lines of")
     })
 
+    test("status 99 after the startd was stopped (status 0) is a planned end too", () => {
+      const r = startGlidein({
+        ...contract(tarballs.password as string),
+        STANDIN_EXIT: "99",
+        STANDIN_MASTERLOG: `12/07/26 10:01:30 The STARTD (pid 4242) exited with status 0\n${planned}`,
+      })
+      expect(r.code).toBe(0)
+    })
+
     test("status 99 after the startd crashed is a failure, and says how it crashed", () => {
       const r = startGlidein({
         ...contract(tarballs.password as string),
@@ -629,6 +638,13 @@ describe("glidein_start.sh", () => {
         "glidein: the startd failed: the STARTD (pid 4343) died due to signal 11 (Segmentation fault)",
       )
       expect(r.out).toContain(`glidein: last lines of ${r.glideinDir}/log/MasterLog:`)
+      const exited = startGlidein({
+        ...contract(tarballs.password as string),
+        STANDIN_EXIT: "99",
+        STANDIN_MASTERLOG: "The STARTD (pid 4343) exited with status 44\n",
+      })
+      expect(exited.code).toBe(1)
+      expect(exited.out).toContain("the startd failed: the STARTD (pid 4343) exited with status 44")
     })
 
     test("never claimed, with authentication errors in the logs: exit 3 and the lines that say why", () => {
