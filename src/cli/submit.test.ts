@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import path from "node:path"
+import { GLIDEIN_TARBALL } from "../client/test-site.ts"
 import { runGlidein } from "../test-support.ts"
 import { secretsFile } from "./submit.ts"
 
@@ -10,7 +11,7 @@ let dir = ""
 
 beforeAll(() => {
   dir = mkdtempSync(path.join(tmpdir(), "glidein-cli-submit-"))
-  writeFileSync(path.join(dir, "glidein.tar.gz"), "")
+  writeFileSync(path.join(dir, "glidein.tar.gz"), GLIDEIN_TARBALL)
   writeFileSync(
     path.join(dir, "state.json"),
     JSON.stringify([{ cpus: 1, memory: 2000, disk: 10000, gpus: 0, os: null, count: 2 }]),
@@ -63,6 +64,29 @@ describe("glidein submit (command line)", () => {
     )
     expect(bad.code).toBe(2)
     expect(bad.stderr).toContain("bad.ini:6: [Cluster] max_total_jobs:")
+  })
+
+  test("glidein submit --check reads the tarball: a missing one, or one without a credential, is not usable", () => {
+    const missing = SITE.replace("[Glidein]", "[Glidein]\ntarball = nowhere.tar.gz")
+    const gone = glidein("submit", "--config", config("gone.ini", missing), "--check")
+    expect(gone.code).toBe(2)
+    expect(gone.stdout).toBe("")
+    expect(gone.stderr).toBe(
+      `glidein submit: the glidein tarball ${path.join(dir, "nowhere.tar.gz")} does not exist (make it with glidein tarball build)\n`,
+    )
+    // The password file itself, given as the tarball.
+    writeFileSync(path.join(dir, "passwdfile"), "secret", { mode: 0o600 })
+    const wrong = SITE.replace("[Glidein]", "[Glidein]\ntarball = passwdfile")
+    const json = glidein("submit", "--config", config("wrong.ini", wrong), "--check", "--json")
+    expect(json.code).toBe(2)
+    const printed = JSON.parse(json.stdout)
+    expect(printed.problems).toEqual([
+      `"${path.join(dir, "passwdfile")}" is not a gzip file (a .tar.gz is expected)`,
+    ])
+    // The effective settings are printed all the same.
+    expect(printed.Glidein.tarball).toBe("passwdfile")
+    expect(printed.Cluster.scheduler).toBe("slurm")
+    expect(json.stdout).not.toContain("secret")
   })
 
   /** A config a real run refuses: `--check` and a real run exit 2 with `why`; a dry run

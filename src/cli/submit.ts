@@ -13,6 +13,7 @@ import { runCommand } from "../client/run-command.ts"
 import { checkedLogBucket, runSubmit } from "../client/run-submit.ts"
 import { collectorOrigin, siteSetup } from "../client/site-setup.ts"
 import { stderrIsTerminal, timestamped, writeStderr, writeStdout } from "../client/std-output.ts"
+import { tarballProblems } from "../client/tarball-check.ts"
 import {
   configJson,
   describeConfig,
@@ -93,15 +94,26 @@ the server could not be reached, 2 the config or command line is wrong.`,
     const json = args.flag("json")
     if (args.flag("check")) {
       const setup = siteSetup(config, env)
+      // --json prints the effective settings whatever is wrong, with the problems listed.
       const [problem] = setup.problems
-      if (problem) throw problem
+      if (problem && !json) throw problem
       for (const w of setup.warnings) writeStderr(`glidein submit: warning: ${w.message}\n`)
-      checkedLogBucket(config, s3Keys)
+      if (!json) checkedLogBucket(config, s3Keys)
+      // The tarball is read here, once, as a real run would read it before submitting.
+      const tarball = await tarballProblems(setup.tarball, undefined, new Date())
       const origin = collectorOrigin(config, setup.tarball)
+      if (json) {
+        const problems = [...setup.problems.map((p) => p.message), ...tarball]
+        writeStdout(`${JSON.stringify({ ...configJson(config), problems }, null, 2)}\n`)
+        return problems.length > 0 ? EXIT.usage : EXIT.ok
+      }
+      if (tarball.length > 0) {
+        // The config is fine; its glideins would not be, so it is not called usable.
+        for (const p of tarball) writeStderr(`glidein submit: ${p}\n`)
+        return EXIT.usage
+      }
       writeStdout(
-        json
-          ? `${JSON.stringify(configJson(config), null, 2)}\n`
-          : `${describeConfig(config)}  collector: ${origin?.collector} (from ${origin?.from})\n`,
+        `${describeConfig(config)}  collector: ${origin?.collector} (from ${origin?.from})\n`,
       )
       return EXIT.ok
     }

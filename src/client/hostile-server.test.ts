@@ -338,8 +338,14 @@ function expectRefused(o: Outcome, expected: string | RegExp): void {
   expect(o.submitLog).toBe("")
   expect(existsSync(o.site.paths.submitRoot)).toBe(false)
   expect(existsSync(o.site.paths.journal)).toBe(false)
-  // The lock, the note naming the config and the housekeeping stamp; nothing else.
-  expect(readdirSync(o.site.paths.dir).sort()).toEqual(["config-path", "lock", "pruned"])
+  // The lock, the note naming the config, the housekeeping stamp and the tarball's check;
+  // nothing else.
+  expect(readdirSync(o.site.paths.dir).sort()).toEqual([
+    "config-path",
+    "lock",
+    "pruned",
+    "tarball-check.json",
+  ])
   expectNoEvidence(o)
 }
 

@@ -548,4 +548,21 @@ describe("runSubmit()", () => {
     expect(await runSubmit(s.config, options(), s.deps)).toBe(0)
     expect(s.stderr.join("")).toContain("cannot place 5 jobs")
   })
+
+  test("runSubmit() sends no glidein from a tarball that cannot join the pool, and a dry run says why", async () => {
+    server.state = [S1]
+    const s = site(SLURM)
+    // A tarball without a pool credential: every glidein would be turned away by the collector.
+    const bare = join(s.dir, "bare.tar.gz")
+    const strip = `gzip -dc < ${s.dir}/glidein.tar.gz | tar --delete passwdfile | gzip > ${bare}`
+    expect(Bun.spawnSync(["sh", "-c", strip]).exitCode).toBe(0)
+    writeFileSync(join(s.dir, "glidein.tar.gz"), await Bun.file(bare).bytes())
+    await expect(runSubmit(s.config, options(), s.deps)).rejects.toThrow(
+      "carries no pool credential, so no glidein could join the pool (add one with glidein tarball inject-password); nothing submitted",
+    )
+    expect(s.commands.filter((c) => c.line.startsWith("sbatch"))).toEqual([])
+    expect(await runSubmit(s.config, options({ dryRun: true }), s.deps)).toBe(0)
+    expect(s.stderr.join("")).toContain("carries no pool credential")
+    expect(s.stderr.join("")).toContain("a real run refuses this")
+  })
 })

@@ -31,6 +31,7 @@ import type { PreparedSubmission } from "./prepare-submissions.ts"
 import { pruneOutput } from "./prune-output.ts"
 import type { CommandRunner } from "./run-command.ts"
 import { settleJournal } from "./settle-journal.ts"
+import { tarballProblems } from "./tarball-check.ts"
 import { type SiteSetup, siteSetup, startScriptText } from "./site-setup.ts"
 import { ensureStateDir } from "./state-dir.ts"
 import { describeCommand, runSubmission, writeSubmissionFiles } from "./submit-prepared.ts"
@@ -147,6 +148,12 @@ async function lockedRound(
     return EXIT.ok
   }
   try {
+    // Glideins from a tarball that cannot work would only burn the site's allocation; the
+    // check reads the tarball once per change of the file.
+    const problems = await tarballProblems(setup.tarball, setup.paths.tarballCheck, deps.now())
+    if (problems.length > 0) {
+      throw new GlideinError(`${problems.join("; ")}; nothing submitted`)
+    }
     pruneOutput(setup.paths.outputDir, setup.paths.pruneStamp, deps.now())
     try {
       await settleJournal(setup, deps)
@@ -257,8 +264,12 @@ async function dryRunPlan(
     deps.stderr(`glidein submit: note: ${note}\n`)
     notes.push(note)
   }
-  if (!existsSync(setup.tarball))
-    notes.push(`the glidein tarball ${setup.tarball} does not exist yet`)
+  // A real run refuses these too; a dry run shows its plan all the same.
+  for (const problem of await tarballProblems(setup.tarball, undefined, deps.now())) {
+    const note = `${problem}; a real run refuses this`
+    deps.stderr(`glidein submit: note: ${note}\n`)
+    notes.push(note)
+  }
   if (skipped) notes.push(skippedNote(skipped))
   const report = {
     source: describeSource(source),

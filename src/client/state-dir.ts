@@ -37,6 +37,8 @@ export interface StatePaths {
   pruneStamp: string
   /** The notices the last run said (see notices.ts). */
   notices: string
+  /** The last check of the config's tarball (see tarball-check.ts). */
+  tarballCheck: string
 }
 
 /** The state root for `env`. */
@@ -68,6 +70,7 @@ export function statePaths(configPath: string, root: string = stateRoot()): Stat
     outputDir: join(dir, "out"),
     pruneStamp: join(dir, "pruned"),
     notices: join(dir, "said"),
+    tarballCheck: join(dir, "tarball-check.json"),
   }
 }
 

@@ -7,6 +7,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { parseSiteConfig, type SiteConfig } from "../config/index.ts"
+import { buildTarball } from "../tarball/build-tarball.ts"
+import { standInInstall } from "../tarball/test-support.ts"
 import {
   type CommandOptions,
   type CommandResult,
@@ -57,6 +59,26 @@ export function shellScript(dir: string, name: string, body: string): string {
   return file
 }
 
+/**
+ * A glidein tarball as `glidein tarball build` makes it (a stand-in HTCondor, a pool password):
+ * submit refuses to send glideins from anything less. Built once per test process.
+ */
+export const GLIDEIN_TARBALL: Uint8Array = await (async () => {
+  const dir = mkdtempSync(join(tmpdir(), "glidein-tarball-"))
+  try {
+    const output = join(dir, "glidein.tar.gz")
+    await buildTarball({
+      condor: standInInstall(join(dir, "condor-23.0.0-x86_64_Stand-stripped")),
+      output,
+      credentials: { password: Uint8Array.of(0x8e, 0xc4, 0x00, 0xd2, 0xde, 0xad) },
+      version: "0.0.0-test",
+    })
+    return new Uint8Array(readFileSync(output))
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+})()
+
 /** Answers a command line (argv joined, or a shell command's text); defaults apply. */
 export type FakeBatch = (line: string, options: CommandOptions) => Partial<CommandResult>
 
@@ -82,7 +104,7 @@ export interface TestSite {
  */
 export function testSite(url: string, body: string, fake: FakeBatch = () => ({})): TestSite {
   const dir = mkdtempSync(join(tmpdir(), "glidein-client-"))
-  writeFileSync(join(dir, "glidein.tar.gz"), "tarball")
+  writeFileSync(join(dir, "glidein.tar.gz"), GLIDEIN_TARBALL)
   const file = join(dir, "site.ini")
   writeFileSync(
     file,
