@@ -31,10 +31,10 @@ import type { PreparedSubmission } from "./prepare-submissions.ts"
 import { pruneOutput } from "./prune-output.ts"
 import type { CommandRunner } from "./run-command.ts"
 import { settleJournal } from "./settle-journal.ts"
-import { tarballProblems } from "./tarball-check.ts"
 import { type SiteSetup, siteSetup, startScriptText } from "./site-setup.ts"
 import { ensureStateDir } from "./state-dir.ts"
 import { describeCommand, runSubmission, writeSubmissionFiles } from "./submit-prepared.ts"
+import { tarballProblems } from "./tarball-check.ts"
 
 /** The flags of one `glidein submit`. */
 export interface SubmitOptions {
