@@ -40,7 +40,7 @@ with --every it goes on through failures.`,
     },
   },
   async run(args) {
-    const server = serverUrl(args.requireString("server"))
+    const server = serverUrl(args.requireString("server"), "glidein push-state: --server")
     const targets = args
       .requireString("to")
       .split(",")

@@ -14,8 +14,17 @@ import { serverAddress } from "./server-address.ts"
 import { displayUrl } from "./server-request.ts"
 import { homeDir } from "./state-dir.ts"
 
-/** A server URL, or a file holding a `get_state` result. */
-export type DemandSource = { kind: "server"; url: string } | { kind: "file"; path: string }
+/**
+ * A server URL, or a file holding a `get_state` result (or the server's `/api/state` answer).
+ * A file with `maxAgeS` that is older than that is refused: `ssh_state`'s file is pushed by
+ * someone else, and when the pushing stops, old demand would be served for ever.
+ */
+export type DemandSource =
+  | { kind: "server"; url: string }
+  | { kind: "file"; path: string; maxAgeS?: number }
+
+/** Oldest `~/glidein_state` a run uses (`glidein push-state` writes it every minute or so). */
+export const MAX_PUSHED_STATE_AGE_S = 3600
 
 /** Environment variable that overrides the config's server address (like `--server`). */
 export const SERVER_ENV = "GLIDEIN_SERVER"
@@ -35,16 +44,37 @@ export function demandSource(
   if (options.stateFile !== undefined) return { kind: "file", path: options.stateFile }
   const override = options.server ?? env[SERVER_ENV]
   if (override) return { kind: "server", url: serverUrl(override) }
-  if (glidein.ssh_state) return { kind: "file", path: join(homeDir(env), "glidein_state") }
-  if (glidein.address !== undefined) return { kind: "server", url: glidein.address }
+  if (glidein.ssh_state) {
+    return {
+      kind: "file",
+      path: join(homeDir(env), "glidein_state"),
+      maxAgeS: MAX_PUSHED_STATE_AGE_S,
+    }
+  }
+  if (glidein.address !== undefined) return { kind: "server", url: withRpcPath(glidein.address) }
   throw new UsageError("no demand source: the config has no address and ssh_state is not set")
 }
 
 /** `--server` / $GLIDEIN_SERVER: `host:port` and `http://host:port` mean its `/jsonrpc`. */
-export function serverUrl(text: string): string {
-  const url = serverAddress(text, "glidein submit: --server (or $GLIDEIN_SERVER)")
+export function serverUrl(
+  text: string,
+  what = "glidein submit: --server (or $GLIDEIN_SERVER)",
+): string {
+  const url = serverAddress(text, what)
   if (url.pathname === "/" || url.pathname === "") url.pathname = "/jsonrpc"
   return url.toString()
+}
+
+/** A config's `address` (checked by the config's schema): `http://host:port` means its
+ *  `/jsonrpc`, as on the command line. */
+function withRpcPath(address: string): string {
+  try {
+    const url = new URL(address)
+    if (url.pathname === "/" || url.pathname === "") url.pathname = "/jsonrpc"
+    return url.toString()
+  } catch {
+    return address
+  }
 }
 
 /** How the source is named in messages. */
@@ -62,7 +92,8 @@ export async function fetchDemand(
     const result = await callJsonRpc(source.url, "get_state", {}, rpc)
     return parseDemand(result, `${describeSource(source)}: get_state`)
   }
-  const text = readStateFile(source.path)
+  const { text, mtimeMs } = readStateFile(source.path)
+  if (source.maxAgeS !== undefined) checkAge(source.path, mtimeMs, source.maxAgeS)
   let value: unknown
   try {
     value = parseJsonBounded(text)
@@ -70,7 +101,39 @@ export async function fetchDemand(
     if (!(error instanceof JsonRefused)) throw error
     throw new GlideinError(`state file ${source.path} is ${error.message}`)
   }
-  return parseDemand(value, describeSource(source))
+  return parseDemand(stateRows(value, source), describeSource(source))
+}
+
+/**
+ * The rows of a state file: a `get_state` result (a list of rows, as pyglidein's ssh_helper
+ * wrote it), or the server's `GET /api/state` answer, whose `rows` are the same table (and
+ * whose `updated` says how old it is).
+ */
+function stateRows(value: unknown, source: { path: string; maxAgeS?: number }): unknown {
+  if (typeof value !== "object" || value === null || Array.isArray(value) || !("rows" in value))
+    return value
+  const state = value as { rows: unknown; updated?: unknown }
+  if (state.rows === null) {
+    throw new GlideinError(
+      `state file ${source.path} is the server's /api/state from before its first poll: it holds no demand table yet`,
+    )
+  }
+  if (source.maxAgeS !== undefined && typeof state.updated === "string") {
+    const updated = Date.parse(state.updated)
+    if (Number.isFinite(updated)) checkAge(source.path, updated, source.maxAgeS, "polled")
+  }
+  return state.rows
+}
+
+/** Refuses demand older than `maxAgeS`: when the pushing stops, it would be used for ever. */
+function checkAge(path: string, atMs: number, maxAgeS: number, what = "written"): void {
+  const ageS = (Date.now() - atMs) / 1000
+  if (ageS <= maxAgeS) return
+  const hours = (s: number) =>
+    s >= 7200 ? `${Math.floor(s / 3600)} h` : `${Math.floor(s / 60)} min`
+  throw new GlideinError(
+    `state file ${path} was ${what} ${hours(ageS)} ago (${new Date(atMs).toISOString()}); demand older than ${hours(maxAgeS)} is not used: is glidein push-state still running?`,
+  )
 }
 
 /**
@@ -78,7 +141,7 @@ export async function fetchDemand(
  * `/dev/zero` or a FIFO nobody writes to (opened without blocking) would otherwise keep a cron
  * run reading or waiting for ever.
  */
-function readStateFile(path: string): string {
+function readStateFile(path: string): { text: string; mtimeMs: number } {
   let fd: number
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY)
@@ -102,7 +165,7 @@ function readStateFile(path: string): string {
         break
       }
     }
-    return buffer.subarray(0, length).toString("utf8")
+    return { text: buffer.subarray(0, length).toString("utf8"), mtimeMs: info.mtimeMs }
   } catch (error) {
     if (error instanceof GlideinError) throw error
     const code = errorCode(error)
