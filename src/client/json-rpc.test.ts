@@ -68,9 +68,24 @@ describe("callJsonRpc()", () => {
     requests = 0
     handler = () => new Response("oops", { status: 503 })
     expect(await failure(callJsonRpc(url, "get_state", {}, fast))).toBe(
-      `server ${url}: get_state failed: HTTP 503 (3 attempts)`,
+      `server ${url}: get_state failed: HTTP 503: oops (3 attempts)`,
     )
     expect(requests).toBe(3)
+  })
+
+  test("callJsonRpc() keeps what a failing server said, in one line, and hints at the path on a 404", async () => {
+    handler = () => new Response("demand not polled yet\u001b[31m\nsecond line", { status: 503 })
+    expect(await failure(callJsonRpc(url, "get_state", {}, fast))).toBe(
+      `server ${url}: get_state failed: HTTP 503: demand not polled yet\\u001b[31m (3 attempts)`,
+    )
+    handler = () => new Response("<html><body>Service Unavailable</body></html>", { status: 503 })
+    expect(await failure(callJsonRpc(url, "get_state", {}, fast))).toBe(
+      `server ${url}: get_state failed: HTTP 503 (3 attempts)`,
+    )
+    handler = () => new Response("not found: POST /", { status: 404 })
+    expect(await failure(callJsonRpc(url, "get_state", {}, fast))).toBe(
+      `server ${url}: get_state failed: HTTP 404: not found: POST / (is the address the server's JSON-RPC path, such as http://HOST:11001/jsonrpc?)`,
+    )
   })
 
   test("callJsonRpc() gives up on a server that does not answer within the timeout", async () => {

@@ -26,11 +26,15 @@ export async function callJsonRpc(
 ): Promise<unknown> {
   const body = JSON.stringify({ jsonrpc: "2.0", method, params, id: nextId++ })
   const reply = await requestServer(url, { method: "POST", body }, method, options)
-  const failed = `server ${displayUrl(url)}: ${method} failed: HTTP ${reply.status}`
+  const failed = `server ${displayUrl(url)}: ${method} failed: HTTP ${reply.status}${explanation(reply.text)}`
   if (reply.status >= 500) throw new GlideinError(`${failed}${tries(reply.attempts)}`)
   // JSON-RPC servers answer errors with 4xx and a JSON body; anything else is not ours.
   if (reply.status >= 400 && !reply.text.trimStart().startsWith("{")) {
-    throw new GlideinError(failed)
+    const hint =
+      reply.status === 404 || reply.status === 405
+        ? " (is the address the server's JSON-RPC path, such as http://HOST:11001/jsonrpc?)"
+        : ""
+    throw new GlideinError(`${failed}${hint}`)
   }
   return unwrap(displayUrl(url), method, reply.text)
 }
@@ -65,4 +69,19 @@ function describeError(error: unknown): string {
     return typeof code === "number" ? `${text} (code ${code})` : text
   }
   return printable(String(error))
+}
+
+/** Longest part of a server's plain-text explanation shown. */
+const MAX_EXPLANATION = 200
+
+/**
+ * What a failing server said about it (`: demand not polled yet`), from a plain-text body:
+ * its first line, without control characters, cut short. A page of HTML says nothing useful
+ * in one line and is left out.
+ */
+function explanation(text: string): string {
+  const first = text.trim().split("\n", 1)[0]?.trim()
+  if (!first || first.startsWith("<") || first.startsWith("{")) return ""
+  const shown = printable(first)
+  return `: ${shown.length > MAX_EXPLANATION ? `${shown.slice(0, MAX_EXPLANATION - 1)}…` : shown}`
 }
