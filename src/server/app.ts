@@ -5,6 +5,7 @@
 import { Hono } from "hono"
 import type { DemandSnapshot } from "../demand/index.ts"
 import { apiClients, apiState } from "./api.ts"
+import { parseRange, RANGES, type Range } from "./chart-range.ts"
 import {
   handleJsonRpc,
   RawJson,
@@ -14,9 +15,12 @@ import {
   rpcRefusal,
 } from "./json-rpc.ts"
 import { parseMonitoringParams, total } from "./monitoring.ts"
+import { NewNameLimit } from "./new-name-limit.ts"
+import { htmlResponse } from "./page-response.ts"
 import { renderMetrics } from "./prometheus.ts"
-import type { ReportStore } from "./report-store.ts"
-import { RANGES, type Range, renderStatusPage } from "./status-page.ts"
+import { ReportRefused, type ReportStore } from "./report-store.ts"
+import { siteRoutes } from "./site-routes.ts"
+import { renderStatusPage } from "./status-page.ts"
 import type { TokenSet } from "./tokens.ts"
 
 /** Request bodies larger than this are refused with 413 (pyglidein parsed 50 MB bodies whole). */
@@ -26,8 +30,13 @@ export const MAX_BODY_BYTES = 1 << 20
 export interface AppDeps {
   demand: () => DemandSnapshot
   store: ReportStore
-  /** When set, `monitoring` needs `Authorization: Bearer <token>` from this set. */
+  /**
+   * When set, `monitoring` needs `Authorization: Bearer <token>` from this set. Read at every
+   * report, so `serve` swaps it when SIGHUP reloads the file.
+   */
   tokens?: TokenSet
+  /** Without tokens: new uuids one address may add per hour (default 16). */
+  newNamesPerHour?: number
   log: (line: string) => void
   version: string
   /** The poll interval, shown on the page and used to tell gaps in the history. */
@@ -39,6 +48,8 @@ export interface AppDeps {
 
 interface RpcContext {
   authorization: string | null
+  /** The sender's address, for refusals and the new-uuid limit (computed when asked). */
+  address: () => string
 }
 
 const JSON_HEADERS = { "content-type": "application/json; charset=utf-8" }
@@ -101,7 +112,8 @@ async function readText(request: Request, limit: number): Promise<string | Unrea
 export function createApp(deps: AppDeps): Hono {
   const now = deps.now ?? Date.now
   const staleAfterMs = deps.staleAfterMs ?? 30 * 60_000
-  const { store, tokens, log } = deps
+  const { store, log } = deps
+  const newNames = new NewNameLimit(deps.newNamesPerHour ?? 16)
 
   const methods: Record<string, RpcMethod<RpcContext>> = {
     get_state: () => {
@@ -117,20 +129,35 @@ export function createApp(deps: AppDeps): Hono {
       return new RawJson(demand.rowsJson)
     },
     monitoring: (params, context) => {
+      const tokens = deps.tokens
       let tokenName: string | null = null
+      const refuse = (code: number, why: string): never => {
+        log(`monitoring: report from ${claimedUuid(params)} (${context.address()}) refused: ${why}`)
+        throw new RpcError(code, why)
+      }
       if (tokens !== undefined) {
         tokenName = tokens.nameFor(context.authorization) ?? null
-        if (tokenName === null) {
-          throw new RpcError(
+        if (tokenName === null && !/^Bearer[ \t]+\S/i.test(context.authorization ?? "")) {
+          refuse(
             RPC_CODES.unauthorized,
-            "monitoring needs a valid token: send Authorization: Bearer <token>",
+            "this server needs a token with each report: send Authorization: Bearer <token> (glidein submit: token = … in the [Glidein] section of its secrets file)",
+          )
+        }
+        if (tokenName === null) {
+          refuse(
+            RPC_CODES.badToken,
+            "the token sent is not one of this server's tokens (mistyped, or removed from its tokens file)",
           )
         }
       }
       const report = parseMonitoringParams(params)
+      const at = now()
+      // Without tokens, the sender's address is all that tells one host's made-up sites apart.
+      const admitNew = tokens === undefined ? () => newNames.take(context.address(), at) : undefined
       try {
-        store.saveReport(report, tokenName, now())
+        store.saveReport(report, tokenName, at, admitNew)
       } catch (error) {
+        if (error instanceof ReportRefused) refuse(RPC_CODES.refused, error.message)
         // Not acknowledged, so the client keeps no false belief; its next run reports again.
         const why = error instanceof Error ? error.message : String(error)
         log(`monitoring: report from ${JSON.stringify(report.uuid)} not stored: ${why}`)
@@ -153,7 +180,7 @@ export function createApp(deps: AppDeps): Hono {
   const replies = new Map<string, string>()
   let repliesChars = 0
 
-  async function jsonRpc(request: Request): Promise<Response> {
+  async function jsonRpc(request: Request, server: unknown): Promise<Response> {
     const text = await readText(request, MAX_BODY_BYTES)
     if (text === "cut off") return new Response(null, { status: 400 })
     if (text === "too large" || text === "not UTF-8") {
@@ -177,7 +204,8 @@ export function createApp(deps: AppDeps): Hono {
     const cached = cacheable ? replies.get(text) : undefined
     if (cached !== undefined) return new Response(cached, { headers: JSON_HEADERS })
     const authorization = request.headers.get("authorization")
-    const reply = handleJsonRpc(text, methods, { authorization }, log)
+    const address = () => senderAddress(request, server)
+    const reply = handleJsonRpc(text, methods, { authorization, address }, log)
     if (reply.status === 401) {
       return new Response(reply.body, {
         status: 401,
@@ -245,21 +273,14 @@ export function createApp(deps: AppDeps): Hono {
   const pages = new Map<Range, { renderedAt: number; html: string }>()
 
   app.get("/", async (c) => {
-    const range: Range = c.req.query("range") === "week" ? "week" : "day"
+    const range = parseRange(c.req.query("range"))
     const started = performance.now()
     let page = pages.get(range)
     if (page === undefined || started - page.renderedAt >= PAGE_REUSE_MS) {
       page = { renderedAt: started, html: await renderPage(range) }
       pages.set(range, page)
     }
-    return c.html(page.html, 200, {
-      // No script at all, and nothing loaded from elsewhere: the page works offline and an
-      // escaping mistake could not run code.
-      "content-security-policy":
-        "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
-      "x-content-type-options": "nosniff",
-      "referrer-policy": "no-referrer",
-    })
+    return htmlResponse(c.req.raw, page.html)
   })
 
   async function renderPage(range: Range): Promise<string> {
@@ -281,6 +302,8 @@ export function createApp(deps: AppDeps): Hono {
     return page.toString()
   }
 
+  app.route("/", siteRoutes({ store, version: deps.version, staleAfterMs, now }))
+
   app.notFound((c) => c.json({ error: `not found: ${c.req.method} ${c.req.path}` }, 404))
 
   app.onError((error, c) => {
@@ -295,12 +318,35 @@ export function createApp(deps: AppDeps): Hono {
   const route = app.fetch
   app.fetch = (request, ...rest) =>
     request.method === "POST" && pathOf(request.url) === "/jsonrpc"
-      ? jsonRpc(request).catch((error: Error) => {
+      ? jsonRpc(request, rest[0]).catch((error: Error) => {
           log(`http: POST /jsonrpc failed: ${error.message}`)
           return new Response(INTERNAL_ERROR, { status: 500, headers: JSON_HEADERS })
         })
       : route(request, ...rest)
   return app
+}
+
+/** The uuid a report claims, quoted for the log, before its params are checked. */
+function claimedUuid(params: unknown): string {
+  const uuid = (params as { uuid?: unknown } | null)?.uuid
+  return typeof uuid === "string" ? JSON.stringify(uuid.slice(0, 200)) : "(no uuid)"
+}
+
+/**
+ * The address a request came from (Bun's server is hono's `env`; `app.request()` has none).
+ * From loopback, the last X-Forwarded-For entry: a reverse proxy on this host (README's
+ * recipe) adds the site's address there, and every site would otherwise share 127.0.0.1.
+ */
+function senderAddress(request: Request, server: unknown): string {
+  const peer = (
+    server as { requestIP?: (r: Request) => { address: string } | null } | undefined
+  )?.requestIP?.(request)?.address
+  if (peer === undefined) return "unknown address"
+  if (/^(127\.|::1$|::ffff:127\.)/.test(peer)) {
+    const forwarded = request.headers.get("x-forwarded-for")?.split(",").at(-1)?.trim()
+    if (forwarded) return JSON.stringify(forwarded.slice(0, 64)).slice(1, -1)
+  }
+  return peer
 }
 
 /** The path of an absolute URL, without query or fragment. */

@@ -18,14 +18,18 @@ import {
   TEST_ROWS,
   type TestServer,
 } from "./test-server.ts"
+import { parseTokens } from "./tokens.ts"
 
 const servers: TestServer[] = []
 afterEach(async () => {
   for (const s of servers.splice(0)) await s.stop()
 })
 
-function start(idleTimeoutS = 1): TestServer {
-  const server = startTestServer({ idleTimeoutS })
+function start(
+  idleTimeoutS = 1,
+  options: Omit<Parameters<typeof startTestServer>[0], "idleTimeoutS"> = {},
+): TestServer {
+  const server = startTestServer({ idleTimeoutS, ...options })
   servers.push(server)
   return server
 }
@@ -443,8 +447,10 @@ describe("createApp() against hostile monitoring reports", () => {
     }
   })
 
-  test("keeps 500 of 10,000 distinct sites, the views stay bounded and the server keeps answering", async () => {
-    const server = start(10)
+  test("keeps the first 500 of 10,000 distinct sites, refusing the rest, the views stay bounded and the server keeps answering", async () => {
+    // 100 new uuids an hour per address, each batch from an address of its own (behind a
+    // proxy on loopback): the store's cap is what refuses here, not the per-address limit.
+    const server = start(10, { newNamesPerHour: 100 })
     const sites = 10_000
     Bun.gc(true)
     const heapBefore = process.memoryUsage().heapUsed
@@ -460,17 +466,19 @@ describe("createApp() against hostile monitoring reports", () => {
           id: n,
         }
       })
-      const reply = await post(server, JSON.stringify(calls))
+      const reply = await post(server, JSON.stringify(calls), {
+        "x-forwarded-for": `10.0.${batch}.1`,
+      })
       accepted += (reply.json as { result?: string }[]).filter((r) => r.result === "").length
       if (batch % 20 === 0) await stillServing(server)
     }
-    expect(accepted).toBe(sites)
+    expect(accepted).toBe(500)
     const clients = server.store.clients()
     expect(clients).toHaveLength(500)
-    // The 500 kept are the newest.
+    // The 500 kept are the first, with their history: a newcomer never pushes a site out.
     expect(
-      clients.map((c) => Number(/^user(\d+)@/.exec(c.uuid)![1])).sort((a, b) => a - b)[0],
-    ).toBe(9500)
+      clients.map((c) => Number(/^user(\d+)@/.exec(c.uuid)![1])).sort((a, b) => b - a)[0],
+    ).toBe(499)
     const sizes: Record<string, number> = {}
     for (const path of ["/", "/?range=week", "/metrics", "/api/clients"]) {
       const res = await fetch(`${server.url}${path}`)
@@ -558,5 +566,124 @@ describe("createApp() when the store fails under it", () => {
     expect(server.logged.at(-1)).toStartWith('monitoring: report from "lost@site" not stored: ')
     await stillServing(server)
     expect((await fetch(`${server.url}/healthz`)).status).toBe(200)
+  })
+})
+
+describe("createApp() against sites that report as others", () => {
+  const ALBERTA = "s3cr3t-token-alberta-0001"
+  const MALLORY = "s3cr3t-token-mallory-0001"
+  const tokens = () => parseTokens(`alberta ${ALBERTA}\nmallory ${MALLORY}\n`, "tokens")
+  const bearer = (token: string) => ({ authorization: `Bearer ${token}` })
+
+  test("with tokens, a uuid is its first token's: another token can neither overwrite it nor evict it", async () => {
+    const server = start(10, { tokens: tokens() })
+    for (let i = 0; i < 3; i++) {
+      const reply = await post(server, JSON.stringify(report(`site${i}@alberta`)), bearer(ALBERTA))
+      expect(reply.json.result).toBe("")
+    }
+    const forged = await post(
+      server,
+      JSON.stringify(report("site0@alberta", { glideins_running: { Cluster: 999 } })),
+      bearer(MALLORY),
+    )
+    expect(forged.status).toBe(403)
+    expect(forged.json.error.code).toBe(-32004)
+    expect(forged.json.error.message).toContain("reported with another site's token")
+    expect(server.store.clients().find((c) => c.uuid === "site0@alberta")).toMatchObject({
+      running: 2,
+      tokenName: "alberta",
+    })
+    expect(server.logged.at(-1)).toMatch(
+      /^monitoring: report from "site0@alberta" \(127\.0\.0\.1\) refused: the uuid "site0@alberta" is reported with another site's token/,
+    )
+    // 500 new uuids in batches: the token holds 64 at most, and alberta's sites stay.
+    let accepted = 0
+    for (let batch = 0; batch < 5; batch++) {
+      const calls = Array.from({ length: 100 }, (_, i) => ({
+        ...report(`fake${batch * 100 + i}@mallory`),
+        id: i,
+      }))
+      const reply = await post(server, JSON.stringify(calls), bearer(MALLORY))
+      accepted += (reply.json as { result?: string }[]).filter((r) => r.result === "").length
+    }
+    expect(accepted).toBe(64)
+    const refused = await post(server, JSON.stringify(report("one-more@mallory")), bearer(MALLORY))
+    expect(refused.json.error).toMatchObject({ code: -32004 })
+    expect(refused.json.error.message).toContain('the token "mallory" already reports 64 uuids')
+    const kept = server.store.clients()
+    expect(
+      kept
+        .filter((c) => c.tokenName === "alberta")
+        .map((c) => c.uuid)
+        .sort(),
+    ).toEqual(["site0@alberta", "site1@alberta", "site2@alberta"])
+    expect(new Set(server.store.siteHistory(0).map((p) => p.uuid)).has("site0@alberta")).toBe(true)
+    await stillServing(server)
+  })
+
+  test("with tokens, a missing token and a wrong one are told apart, and both are logged", async () => {
+    const server = start(1, { tokens: tokens() })
+    const none = await post(server, JSON.stringify(report("x@y")))
+    const wrong = await post(
+      server,
+      JSON.stringify(report("x@y")),
+      bearer("s3cr3t-token-nobody-01"),
+    )
+    expect([none.status, wrong.status]).toEqual([401, 401])
+    expect(none.json.error.code).toBe(-32001)
+    expect(none.json.error.message).toContain("needs a token with each report")
+    expect(wrong.json.error.code).toBe(-32003)
+    expect(wrong.json.error.message).toContain("not one of this server's tokens")
+    expect(server.logged.filter((l) => l.includes("refused"))).toEqual([
+      expect.stringMatching(
+        /^monitoring: report from "x@y" \(127\.0\.0\.1\) refused: this server needs a token/,
+      ),
+      expect.stringMatching(
+        /^monitoring: report from "x@y" \(127\.0\.0\.1\) refused: the token sent is not one/,
+      ),
+    ])
+    expect(server.logged.join("\n")).not.toContain("s3cr3t")
+    expect(server.store.clients()).toEqual([])
+  })
+
+  test("without tokens, one address adds 16 new uuids an hour, and sites it knows are never limited", async () => {
+    const server = start(10)
+    const calls = Array.from({ length: 500 }, (_, i) => ({ ...report(`fake${i}@site`), id: i }))
+    const replies: { result?: string; error?: { code: number } }[] = []
+    for (let i = 0; i < 500; i += 100) {
+      replies.push(...(await post(server, JSON.stringify(calls.slice(i, i + 100)))).json)
+    }
+    expect(replies.filter((r) => r.result === "")).toHaveLength(16)
+    expect(replies.filter((r) => r.error?.code === -32004)).toHaveLength(484)
+    // A known uuid reports again; another address (through a proxy on loopback) adds its own.
+    expect((await post(server, JSON.stringify(report("fake0@site")))).json.result).toBe("")
+    const other = await post(server, JSON.stringify(report("real@site")), {
+      "x-forwarded-for": "192.0.2.7",
+    })
+    expect(other.json.result).toBe("")
+    expect(server.store.clients()).toHaveLength(17)
+    expect(
+      server.logged.some((l) => l.includes("127.0.0.1 added 16 new uuids in the last hour")),
+    ).toBe(true)
+  })
+
+  test("without tokens, a full store refuses a newcomer instead of evicting a site with history", async () => {
+    const server = start(10, { limits: { maxClients: 3 } })
+    for (const uuid of ["a@site", "b@site", "c@site"]) {
+      expect((await post(server, JSON.stringify(report(uuid)))).json.result).toBe("")
+    }
+    const newcomer = await post(server, JSON.stringify(report("d@site")), {
+      "x-forwarded-for": "192.0.2.8",
+    })
+    expect(newcomer.status).toBe(403)
+    expect(newcomer.json.error.message).toContain(
+      "the server keeps 3 sites and all have reported in the last 8 days",
+    )
+    expect(
+      server.store
+        .clients()
+        .map((c) => c.uuid)
+        .sort(),
+    ).toEqual(["a@site", "b@site", "c@site"])
   })
 })

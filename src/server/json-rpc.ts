@@ -13,10 +13,14 @@ export const RPC_CODES = {
   internalError: -32603,
   /** get_state before the first good condor_q poll. */
   notReady: -32000,
-  /** monitoring without a valid bearer token when tokens are configured. */
+  /** monitoring without a bearer token when tokens are configured. */
   unauthorized: -32001,
   /** monitoring whose report could not be written (disk full, database gone read-only). */
   notStored: -32002,
+  /** monitoring with a bearer token that is not one of the server's. */
+  badToken: -32003,
+  /** monitoring refused: its uuid is another token's, or the site may not add a new one now. */
+  refused: -32004,
 } as const
 
 /** An error a method throws to answer with a JSON-RPC error object. */
@@ -70,7 +74,8 @@ function errorJson(id: RpcId, code: number, detail?: string): string {
 
 /** The HTTP status for a single (non-batch) answer: pyglidein clients treat any non-2xx as failure. */
 function statusFor(code: number): number {
-  if (code === RPC_CODES.unauthorized) return 401
+  if (code === RPC_CODES.unauthorized || code === RPC_CODES.badToken) return 401
+  if (code === RPC_CODES.refused) return 403
   // Both pass with time or an operator's fix, and the client's next run asks again.
   if (code === RPC_CODES.notReady || code === RPC_CODES.notStored) return 503
   if (code === RPC_CODES.internalError) return 500

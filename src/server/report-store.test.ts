@@ -5,7 +5,7 @@ import { dirname, join } from "node:path"
 import { demoJobCounts, demoQueue, parseCondorQ } from "../demand/index.ts"
 import { cleanUp, tempDir } from "../test-support.ts"
 import { type ClientReport, emptyMetrics } from "./monitoring.ts"
-import { demandPointOf, ReportStore } from "./report-store.ts"
+import { demandPointOf, ReportRefused, ReportStore } from "./report-store.ts"
 
 afterEach(cleanUp)
 
@@ -67,15 +67,70 @@ describe("ReportStore", () => {
     store.close()
   })
 
-  test("keeps at most maxClients, forgetting those silent longest with their history", () => {
-    const store = ReportStore.open(":memory:", { maxClients: 3 })
-    for (let i = 0; i < 5; i++) store.saveReport(report(`site${i}`, i), null, T0 + i * 1000)
-    // An old client reporting again is not new: it keeps its place without evicting anyone.
-    store.saveReport(report("site4", 9), null, T0 + 10_000)
-    expect(store.clients().map((c) => c.uuid)).toEqual(["site4", "site3", "site2"])
-    expect(new Set(store.siteHistory(T0 - 300_000).map((p) => p.uuid))).toEqual(
-      new Set(["site2", "site3", "site4"]),
+  test("keeps at most maxClients, making room only by forgetting sites whose history is gone", () => {
+    const day = 86_400_000
+    const store = ReportStore.open(":memory:", { maxClients: 3, historyRetentionMs: 2 * day })
+    for (let i = 0; i < 3; i++) store.saveReport(report(`site${i}`, i), null, T0 + i * 1000)
+    // Full, and every site has reported within the history's reach: the newcomer is refused.
+    expect(() => store.saveReport(report("new", 1), null, T0 + day)).toThrow(
+      "the server keeps 3 sites and all have reported in the last 2 days",
     )
+    // An old client reporting again is not new: it keeps its place without evicting anyone.
+    store.saveReport(report("site2", 9), null, T0 + 3 * day)
+    // site0 and site1 have been silent past the history's reach; the one silent longest goes.
+    store.saveReport(report("new", 1), null, T0 + 3 * day)
+    expect(store.clients().map((c) => c.uuid)).toEqual(["new", "site2", "site1"])
+    store.close()
+  })
+
+  test("binds a uuid to the first token that reports it and caps the uuids of one token", () => {
+    const store = ReportStore.open(":memory:", { maxNamesPerToken: 2 })
+    store.saveReport(report("a", 1), "alberta", T0)
+    store.saveReport(report("a", 2), "alberta", T0 + 1)
+    let refused: unknown
+    try {
+      store.saveReport(report("a", 3), "mallory", T0 + 2)
+    } catch (error) {
+      refused = error
+    }
+    expect(refused).toBeInstanceOf(ReportRefused)
+    expect((refused as ReportRefused).reason).toBe("another token's")
+    store.saveReport(report("b", 1), "alberta", T0 + 3)
+    expect(() => store.saveReport(report("c", 1), "alberta", T0 + 4)).toThrow(
+      'the token "alberta" already reports 2 uuids, the most one token may',
+    )
+    // A uuid reported before tokens were configured is taken by the first token to report it.
+    store.saveReport(report("old", 1), null, T0 + 5)
+    store.saveReport(report("old", 2), "mallory", T0 + 6)
+    expect(() => store.saveReport(report("old", 3), "alberta", T0 + 7)).toThrow(ReportRefused)
+    expect(store.clients().map((c) => [c.uuid, c.tokenName, c.running])).toEqual([
+      ["old", "mallory", 2],
+      ["b", "alberta", 1],
+      ["a", "alberta", 2],
+    ])
+    store.close()
+  })
+
+  test("keeps a uuid's token in the file, so a restart does not free it", () => {
+    const path = join(tempDir("glidein-store-"), "serve.db")
+    const first = ReportStore.open(path)
+    first.saveReport(report("a", 1), "alberta", T0)
+    first.close()
+    const second = ReportStore.open(path)
+    expect(() => second.saveReport(report("a", 2), "mallory", T0 + 1)).toThrow(
+      "is reported with another site's token",
+    )
+    second.close()
+  })
+
+  test("admitNew() has the last say on a new uuid, and a refusal stores nothing", () => {
+    const store = ReportStore.open(":memory:")
+    store.saveReport(report("a", 1), null, T0, () => undefined)
+    expect(() => store.saveReport(report("b", 1), null, T0, () => "not now")).toThrow("not now")
+    // Known uuids are not asked about.
+    store.saveReport(report("a", 2), null, T0, () => "not now")
+    expect(store.clients().map((c) => [c.uuid, c.running])).toEqual([["a", 2]])
+    expect(store.siteHistory(0).map((p) => p.uuid)).toEqual(["a"])
     store.close()
   })
 

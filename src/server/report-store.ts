@@ -14,11 +14,17 @@ import {
   type MetricName,
   total,
 } from "./monitoring.ts"
+import { SiteRollup } from "./site-rollup.ts"
 
 /** Bounds on what the store keeps. */
 export interface StoreLimits {
-  /** Distinct clients kept; a new one beyond this evicts the one silent longest. */
+  /**
+   * Distinct clients kept. A new one beyond this evicts the one silent longest, but only one
+   * with no history left (silent for `historyRetentionMs`); else the new one is refused.
+   */
   maxClients: number
+  /** Names (uuids) one token may hold: a token's reports are its own sites, not everyone's. */
+  maxNamesPerToken: number
   /** A client silent this long is forgotten. */
   clientRetentionMs: number
   /** History older than this is deleted (charts show at most a week). */
@@ -31,6 +37,7 @@ export interface StoreLimits {
 
 export const DEFAULT_LIMITS: StoreLimits = {
   maxClients: 500,
+  maxNamesPerToken: 64,
   clientRetentionMs: 30 * 86_400_000,
   historyRetentionMs: 8 * 86_400_000,
   siteBucketMs: 300_000,
@@ -119,6 +126,19 @@ CREATE TABLE IF NOT EXISTS demand_history (
 );
 `
 
+/** Why a report was refused; `message` speaks to the site that sent it. */
+export type RefusalReason = "another token's" | "token full" | "store full" | "rate"
+
+/** A report the store would not take: its uuid is another token's, or there is no room. */
+export class ReportRefused extends GlideinError {
+  constructor(
+    readonly reason: RefusalReason,
+    message: string,
+  ) {
+    super(message)
+  }
+}
+
 type ClientRow = {
   uuid: string
   token_name: string | null
@@ -134,6 +154,8 @@ type ClientRow = {
 /** The SQLite-backed store. Open with `ReportStore.open()`; close on shutdown. */
 export class ReportStore {
   private lastPrune = 0
+  private changes = 0
+  private readonly rollup: SiteRollup
   private readonly upsertClient: Statement
   private readonly upsertSite: Statement
   private readonly upsertDemand: Statement
@@ -142,10 +164,11 @@ export class ReportStore {
     private readonly db: Database,
     private readonly limits: StoreLimits,
   ) {
+    this.rollup = new SiteRollup(db, limits.siteBucketMs)
     this.upsertClient = db.prepare(`
       INSERT INTO clients (uuid, token_name, first_seen, last_seen, client_time, metrics, running, idle, launched)
       VALUES ($uuid, $token, $at, $at, $clientTime, $metrics, $running, $idle, $launched)
-      ON CONFLICT (uuid) DO UPDATE SET token_name = excluded.token_name, last_seen = excluded.last_seen,
+      ON CONFLICT (uuid) DO UPDATE SET token_name = COALESCE(clients.token_name, excluded.token_name), last_seen = excluded.last_seen,
         client_time = excluded.client_time, metrics = excluded.metrics, running = excluded.running,
         idle = excluded.idle, launched = excluded.launched`)
     this.upsertSite = db.prepare(`
@@ -185,13 +208,32 @@ export class ReportStore {
     }
   }
 
-  /** Stores a report received at `at` (ms), attributed to a token name if there is one. */
-  saveReport(report: ClientReport, tokenName: string | null, at: number): void {
+  /**
+   * Stores a report received at `at` (ms), attributed to a token name if there is one. A uuid
+   * belongs to the first token that reported it (kept in its row); a new uuid may take a
+   * place only within its token's share and `admitNew`'s say (why not, or undefined: yes).
+   * Throws ReportRefused, storing nothing, when the report may not be taken.
+   */
+  saveReport(
+    report: ClientReport,
+    tokenName: string | null,
+    at: number,
+    admitNew?: () => string | undefined,
+  ): void {
     const running = total(report, "glideins_running")
     const idle = total(report, "glideins_idle")
     const launched = total(report, "glideins_launched")
     this.db.transaction(() => {
-      this.makeRoomFor(report.uuid)
+      const row = this.db
+        .query("SELECT token_name FROM clients WHERE uuid = $uuid")
+        .get({ uuid: report.uuid }) as { token_name: string | null } | null
+      if (row === null) this.admit(tokenName, at, admitNew)
+      else if (tokenName !== null && row.token_name !== null && row.token_name !== tokenName) {
+        throw new ReportRefused(
+          "another token's",
+          `the uuid ${JSON.stringify(report.uuid)} is reported with another site's token; give this site a uuid of its own`,
+        )
+      }
       this.upsertClient.run({
         uuid: report.uuid,
         token: tokenName,
@@ -209,7 +251,9 @@ export class ReportStore {
         idle,
         launched,
       })
+      this.rollup.record(report.uuid, at, running, idle, launched)
     })()
+    this.changes++
     this.prune(at)
   }
 
@@ -230,7 +274,16 @@ export class ReportStore {
         latest = Math.max(latest, t)
       }
     })()
+    this.changes++
     if (points.length > 0) this.prune(latest)
+  }
+
+  /**
+   * Grows with every change to what the store holds: views rendered from it are kept until it
+   * moves (a scrape of /metrics reads nothing while no report arrived).
+   */
+  get version(): number {
+    return this.changes
   }
 
   /** The width of one history point of demand and of one per site (ms). */
@@ -256,13 +309,38 @@ export class ReportStore {
     }))
   }
 
-  /** Site history from `since` (ms) on, oldest first. */
-  siteHistory(since: number): SitePoint[] {
+  /** The width (ms) of the site history points a chart over `rangeMs` is drawn from. */
+  siteBucketFor(rangeMs: number): number {
+    return this.rollup.widthFor(rangeMs)
+  }
+
+  /**
+   * Site history from `since` (ms) on, oldest first, in points `widthMs` wide (one of
+   * `siteBucketFor`'s; by default the finest kept).
+   */
+  siteHistory(since: number, widthMs = this.limits.siteBucketMs): SitePoint[] {
+    if (widthMs !== this.limits.siteBucketMs) {
+      return this.rollup
+        .rows(widthMs, since)
+        .map(({ bucket, ...rest }) => ({ t: bucket * widthMs, ...rest }))
+    }
     const rows = this.db
       .query(
         "SELECT bucket, uuid, running, idle, launched FROM site_history WHERE bucket >= $since ORDER BY bucket, uuid",
       )
       .all({ since: bucketOf(since, this.limits.siteBucketMs) }) as (Omit<SitePoint, "t"> & {
+      bucket: number
+    })[]
+    return rows.map(({ bucket, ...rest }) => ({ t: bucket * this.limits.siteBucketMs, ...rest }))
+  }
+
+  /** One site's history from `since` (ms) on, oldest first (its page; by the uuid index). */
+  siteHistoryOf(uuid: string, since: number): SitePoint[] {
+    const rows = this.db
+      .query(
+        "SELECT bucket, uuid, running, idle, launched FROM site_history WHERE uuid = $uuid AND bucket >= $since ORDER BY bucket",
+      )
+      .all({ uuid, since: bucketOf(since, this.limits.siteBucketMs) }) as (Omit<SitePoint, "t"> & {
       bucket: number
     })[]
     return rows.map(({ bucket, ...rest }) => ({ t: bucket * this.limits.siteBucketMs, ...rest }))
@@ -285,19 +363,47 @@ export class ReportStore {
     this.db.close()
   }
 
-  /** Before a new client is added at the cap, forgets the ones silent longest. */
-  private makeRoomFor(uuid: string): void {
-    if (this.db.query("SELECT 1 FROM clients WHERE uuid = $uuid").get({ uuid })) return
+  /**
+   * Makes a place for a new client or throws ReportRefused: within its token's share, then
+   * at the cap by forgetting clients silent longer than the history is kept (never a site
+   * with history: 500 made-up uuids used to push every real site out in 0.3 s).
+   */
+  private admit(tokenName: string | null, at: number, admitNew?: () => string | undefined): void {
+    const { maxClients, maxNamesPerToken, historyRetentionMs } = this.limits
+    if (tokenName !== null) {
+      const { held } = this.db
+        .query("SELECT COUNT(*) AS held FROM clients WHERE token_name = $tokenName")
+        .get({ tokenName }) as { held: number }
+      if (held >= maxNamesPerToken) {
+        throw new ReportRefused(
+          "token full",
+          `the token "${tokenName}" already reports ${held} uuids, the most one token may; a new uuid is taken once one of them has been silent for ${days(this.limits.clientRetentionMs)}`,
+        )
+      }
+    }
     const { n } = this.db.query("SELECT COUNT(*) AS n FROM clients").get() as { n: number }
-    const excess = n - this.limits.maxClients + 1
-    if (excess <= 0) return
-    const victims = this.db
-      .query("SELECT uuid FROM clients ORDER BY last_seen, uuid LIMIT $excess")
-      .all({ excess }) as { uuid: string }[]
-    for (const v of victims) this.forget(v.uuid)
+    const excess = n - maxClients + 1
+    if (excess > 0) {
+      const victims = this.db
+        .query(
+          "SELECT uuid FROM clients WHERE last_seen < $cutoff ORDER BY last_seen, uuid LIMIT $excess",
+        )
+        .all({ cutoff: at - historyRetentionMs, excess }) as { uuid: string }[]
+      if (victims.length < excess) {
+        throw new ReportRefused(
+          "store full",
+          `the server keeps ${maxClients} sites and all have reported in the last ${days(historyRetentionMs)}; a new uuid is taken once one of them has been silent that long`,
+        )
+      }
+      for (const v of victims) this.forget(v.uuid)
+    }
+    const why = admitNew?.()
+    if (why !== undefined) throw new ReportRefused("rate", why)
   }
 
   private forget(uuid: string): void {
+    this.changes++
+    this.rollup.forget(uuid)
     this.db.query("DELETE FROM site_history WHERE uuid = $uuid").run({ uuid })
     this.db.query("DELETE FROM clients WHERE uuid = $uuid").run({ uuid })
   }
@@ -305,6 +411,7 @@ export class ReportStore {
   private prune(at: number): void {
     if (at - this.lastPrune < PRUNE_EVERY_MS) return
     this.lastPrune = at
+    this.changes++
     const { historyRetentionMs, clientRetentionMs, siteBucketMs, demandBucketMs } = this.limits
     this.db.transaction(() => {
       const silent = this.db
@@ -314,6 +421,7 @@ export class ReportStore {
       this.db
         .query("DELETE FROM site_history WHERE bucket < $cutoff")
         .run({ cutoff: bucketOf(at - historyRetentionMs, siteBucketMs) })
+      this.rollup.prune(at - historyRetentionMs)
       this.db
         .query("DELETE FROM demand_history WHERE bucket < $cutoff")
         .run({ cutoff: bucketOf(at - historyRetentionMs, demandBucketMs) })
@@ -403,6 +511,11 @@ function currentUser(): string {
 
 function firstLine(text: string): string {
   return (text.split("\n").find((l) => l.trim() !== "" && !l.startsWith("***")) ?? text).trim()
+}
+
+function days(ms: number): string {
+  const n = ms / 86_400_000
+  return `${n} day${n === 1 ? "" : "s"}`
 }
 
 function bucketOf(t: number, width: number): number {

@@ -10,7 +10,7 @@ import type { DemandRow } from "../demand/index.ts"
 import { demandSnapshot } from "../test-support.ts"
 import { createApp } from "./app.ts"
 import { listen } from "./listen.ts"
-import { ReportStore } from "./report-store.ts"
+import { ReportStore, type StoreLimits } from "./report-store.ts"
 import type { TokenSet } from "./tokens.ts"
 
 export const TEST_ROWS: DemandRow[] = [
@@ -29,15 +29,21 @@ export interface TestServer {
 
 /** The app over an in-memory store, listening on 127.0.0.1 with a short idle timeout. */
 export function startTestServer(
-  options: { idleTimeoutS?: number; tokens?: TokenSet } = {},
+  options: {
+    idleTimeoutS?: number
+    tokens?: TokenSet
+    newNamesPerHour?: number
+    limits?: Partial<StoreLimits>
+  } = {},
 ): TestServer {
   const demand = demandSnapshot(TEST_ROWS, Date.now())
-  const store = ReportStore.open(":memory:")
+  const store = ReportStore.open(":memory:", options.limits)
   const logged: string[] = []
   const app = createApp({
     demand: () => demand,
     store,
     tokens: options.tokens,
+    newNamesPerHour: options.newNamesPerHour,
     log: (line) => logged.push(line),
     version: "test",
     delayMs: 300_000,
