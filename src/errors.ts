@@ -58,3 +58,28 @@ export class ConfigError extends GlideinError {
 export function errorCode(error: unknown): string {
   return (error as NodeJS.ErrnoException).code ?? (error as Error).message
 }
+
+/** What the system's error codes mean, in the words a message to a user needs. */
+const REASONS: Record<string, string> = {
+  ENOENT: "no such file or folder",
+  EACCES: "permission denied",
+  EPERM: "not permitted",
+  EISDIR: "it is a folder",
+  ENOTDIR: "a part of the path is not a folder",
+  ELOOP: "too many symbolic links",
+  ENOSPC: "no space left on the disk",
+  EDQUOT: "disk quota exceeded",
+  EROFS: "read-only file system",
+  EMFILE: "too many open files",
+  ENAMETOOLONG: "name too long",
+  EIO: "input/output error",
+  EBUSY: "busy",
+  ENXIO: "no such device (a FIFO nobody reads?)",
+}
+
+/** Why a system call failed, in words (`no such file or folder`), for messages; an unknown
+ *  code is given as it is. */
+export function errorReason(error: unknown): string {
+  const code = errorCode(error)
+  return REASONS[code] ?? code
+}

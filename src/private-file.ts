@@ -7,7 +7,7 @@
 // node:fs, not node:fs/promises: the secrets file is read on every submit run, and loading
 // node:fs/promises as well costs ~0.6 ms of it (measured in a compiled binary).
 import { readFileSync, type Stats, statSync } from "node:fs"
-import { ConfigError, errorCode } from "./errors.ts"
+import { ConfigError, errorReason } from "./errors.ts"
 
 /**
  * The text of the file at `path`, or a ConfigError naming it as `what` (e.g. "secrets file")
@@ -40,5 +40,5 @@ export function readPrivateFile(path: string, what: string): string {
 }
 
 function unreadable(path: string, what: string, error: unknown): ConfigError {
-  return new ConfigError({ file: path }, `cannot read the ${what} (${errorCode(error)})`)
+  return new ConfigError({ file: path }, `cannot read the ${what} (${errorReason(error)})`)
 }

@@ -6,7 +6,7 @@
  */
 
 import { closeSync, constants, fstatSync, ftruncateSync, openSync, writeSync } from "node:fs"
-import { errorCode, GlideinError } from "../errors.ts"
+import { errorCode, errorReason, GlideinError } from "../errors.ts"
 
 const LOCK_EX = 2
 const LOCK_NB = 4
@@ -68,7 +68,11 @@ export async function tryLock(path: string): Promise<ConfigLock | undefined> {
   } catch (error) {
     const code = errorCode(error)
     const why =
-      code === "ELOOP" ? "it is a symbolic link" : code === "ENXIO" ? "it is a FIFO" : code
+      code === "ELOOP"
+        ? "it is a symbolic link"
+        : code === "ENXIO"
+          ? "it is a FIFO"
+          : errorReason(error)
     throw new GlideinError(`cannot open the lock file ${path} (${why}); remove it and run again`)
   }
   if (!fstatSync(fd).isFile()) {

@@ -6,7 +6,7 @@
 import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs"
 import { join } from "node:path"
 import type { GlideinSettings } from "../config/schema.ts"
-import { errorCode, GlideinError, UsageError } from "../errors.ts"
+import { errorReason, GlideinError, UsageError } from "../errors.ts"
 import { type Demand, parseDemand } from "./demand.ts"
 import { callJsonRpc, type RpcOptions } from "./json-rpc.ts"
 import { JsonRefused, parseJsonBounded } from "./parse-json-bounded.ts"
@@ -146,7 +146,7 @@ function readStateFile(path: string): { text: string; mtimeMs: number } {
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY)
   } catch (error) {
-    const code = errorCode(error)
+    const code = errorReason(error)
     throw new GlideinError(`cannot read state file ${path} (${code})`)
   }
   try {
@@ -168,7 +168,7 @@ function readStateFile(path: string): { text: string; mtimeMs: number } {
     return { text: buffer.subarray(0, length).toString("utf8"), mtimeMs: info.mtimeMs }
   } catch (error) {
     if (error instanceof GlideinError) throw error
-    const code = errorCode(error)
+    const code = errorReason(error)
     throw new GlideinError(`cannot read state file ${path} (${code})`)
   } finally {
     closeSync(fd)

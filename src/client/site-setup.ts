@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs"
 import { hostname } from "node:os"
 import { dirname, resolve } from "node:path"
 import type { PartitionSettings, SiteConfig } from "../config/index.ts"
-import { ConfigError, formatPlace } from "../errors.ts"
+import { ConfigError, errorReason, formatPlace } from "../errors.ts"
 import { schedulerFor } from "../schedulers/index.ts"
 import { tarballCollector } from "../tarball/collector.ts"
 import { minBatchWalltimeS, type SiteSections } from "./job-spec.ts"
@@ -111,7 +111,7 @@ export function siteSetup(
     try {
       setup.template = { text: readFileSync(file, "utf8"), file }
     } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code ?? "unreadable"
+      const code = errorReason(error)
       throw new ConfigError(
         config.place("SubmitFile", "submit_template"),
         `cannot read "${file}" (${code})`,
@@ -187,7 +187,7 @@ export function startScriptText(
   try {
     return readFileSync(file, "utf8")
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? "unreadable"
+    const code = errorReason(error)
     throw new ConfigError(
       setup.config.place("Glidein", "glidein_script"),
       `cannot read "${file}" (${code})`,

@@ -21,7 +21,7 @@ import {
 } from "node:fs"
 import { userInfo } from "node:os"
 import { basename, dirname, join, resolve } from "node:path"
-import { errorCode, GlideinError } from "../errors.ts"
+import { errorReason, GlideinError } from "../errors.ts"
 import { writeIfChanged } from "./write-if-changed.ts"
 
 /** The files of one config's state folder. */
@@ -127,14 +127,14 @@ export function ensureStateDir(paths: StatePaths, configPath: string): void {
   try {
     mkdirSync(paths.dir, { recursive: true, mode: 0o700 })
   } catch (error) {
-    throw unusable(paths.dir, errorCode(error))
+    throw unusable(paths.dir, errorReason(error))
   }
   checkStateDir(paths)
   try {
     const note = join(paths.dir, "config-path")
     if (!existsSync(note)) writeIfChanged(note, `${realPath(configPath)}\n`, 0o600)
   } catch (error) {
-    throw unusable(paths.dir, errorCode(error))
+    throw unusable(paths.dir, errorReason(error))
   }
 }
 
@@ -147,7 +147,7 @@ export function checkStateDir(paths: StatePaths): void {
     rootInfo = statSync(root)
     dirInfo = lstatSync(paths.dir)
   } catch (error) {
-    throw unusable(paths.dir, errorCode(error))
+    throw unusable(paths.dir, errorReason(error))
   }
   const rootProblem = problem(rootInfo, { allowSticky: true })
   if (rootProblem) throw unusable(paths.dir, `its parent ${root} ${rootProblem}`)

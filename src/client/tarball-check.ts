@@ -9,7 +9,7 @@
  * and only the token's expiry is looked at anew each time.
  */
 import { lstatSync, readFileSync, statSync } from "node:fs"
-import { errorCode } from "../errors.ts"
+import { errorCode, errorReason } from "../errors.ts"
 import { type InspectReport, inspectTarball } from "../tarball/index.ts"
 import { writeIfChanged } from "./write-if-changed.ts"
 
@@ -38,10 +38,9 @@ export async function tarballProblems(
     if (!info.isFile()) return [`the glidein tarball ${tarball} is not a file`]
     key = `${info.dev}:${info.ino}:${info.size}:${info.mtimeMs}`
   } catch (error) {
-    const code = errorCode(error)
-    return code === "ENOENT"
+    return errorCode(error) === "ENOENT"
       ? [`the glidein tarball ${tarball} does not exist (make it with glidein tarball build)`]
-      : [`cannot read the glidein tarball ${tarball} (${code})`]
+      : [`cannot read the glidein tarball ${tarball} (${errorReason(error)})`]
   }
   let verdict = cache === undefined ? undefined : readVerdict(cache, key)
   if (!verdict) {

@@ -10,7 +10,7 @@
  * for (const p of config.partitions) plan(config.partitionSettings[p])
  */
 import { readFileSync } from "node:fs"
-import { ConfigError } from "../errors.ts"
+import { ConfigError, errorReason } from "../errors.ts"
 import { parseSiteConfig, type SiteConfig, type SiteConfigOptions } from "./site-config.ts"
 
 export type { ConfigPlace } from "../errors.ts"
@@ -32,7 +32,7 @@ export async function loadSiteConfig(
     bytes = readFileSync(path)
   } catch (error) {
     const e = error as NodeJS.ErrnoException
-    const why = e.code === "ENOENT" ? "no such file" : (e.code ?? e.message)
+    const why = errorReason(e)
     throw new ConfigError({ file: path }, `cannot read the config file (${why})`)
   }
   return parseSiteConfig(decodeUtf8(bytes, path), path, options)
