@@ -559,8 +559,9 @@ if [ "$status" -eq 99 ]; then
 fi
 # A glidein nobody claimed because it could not reach or satisfy the pool looks like an idle
 # one: tell them apart by the errors in the logs, and fail the batch job so its logs are kept.
-# (A starter, which leaves a StarterLog, runs only for a claim.)
-starters=$(find "$dir/log" -name 'StarterLog*' 2>/dev/null | head -n 1)
+# (A starter runs for a claim and leaves StarterLog.<slot>; StarterLog.testing is the
+# startd's own test of it at start.)
+starters=$(find "$dir/log" -name 'StarterLog.slot*' 2>/dev/null | head -n 1)
 if [ "$status" -eq 0 ] && [ -z "$signalled" ] && [ -f "$dir/log/StartLog" ] && [ -z "$starters" ] &&
     ! grep -q -e '-> Claimed' "$dir"/log/StartLog*; then
     why=$(grep -h -E 'AUTHENTICATE|PERMISSION DENIED|SECMAN:[0-9]|CCBListener: .*fail|[Ff]ailed to (send|connect)' \

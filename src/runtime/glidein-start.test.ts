@@ -43,7 +43,10 @@ const credentials = {
   tokens: fs.existsSync(tokens) ? fs.readdirSync(tokens).map((n) => file(path.join(tokens, n))) : [],
 }
 fs.writeFileSync(path.join(dir, "log", "MasterLog"), "11/21/25 condor_master starting\\nERROR: stand-in failure detail\\n" + (env.STANDIN_MASTERLOG ?? ""))
-if (env.STANDIN_STARTLOG !== undefined) fs.writeFileSync(path.join(dir, "log", "StartLog"), env.STANDIN_STARTLOG)
+if (env.STANDIN_STARTLOG !== undefined) {
+  fs.writeFileSync(path.join(dir, "log", "StartLog"), env.STANDIN_STARTLOG)
+  fs.writeFileSync(path.join(dir, "log", "StarterLog.testing"), "the startd tries its starter at start\\n")
+}
 fs.writeFileSync(path.join(record, "master.json"), JSON.stringify({ argv: process.argv.slice(2), env, cwd: process.cwd(), credentials }))
 if (env.STANDIN_STAY) {
   for (const signal of ["SIGQUIT", "SIGTERM"]) process.on(signal, () => { fs.writeFileSync(path.join(record, "signal"), signal); process.exit(0) })
