@@ -55,6 +55,74 @@ describe("lineChart()", () => {
   })
 })
 
+describe("lineChart() for people", () => {
+  test("shows each column's time and values on hover in <title> elements, at most 48 columns", async () => {
+    const points = Array.from({ length: 24 * 60 }, (_, i) => ({ t: FROM + i * 60_000, v: i }))
+    const svg = await render({
+      series: [
+        { name: "a", points },
+        { name: "b", points: points.map((p) => ({ t: p.t, v: 1000 + p.v })) },
+      ],
+    })
+    const areas = svg.match(/<rect class="hover"[^>]*><title>[^<]*<\/title><\/rect>/g) ?? []
+    expect(areas.length).toBeGreaterThan(40)
+    expect(areas.length).toBeLessThanOrEqual(48)
+    expect(areas[0]).toMatch(/<title>12:\d\d UTC\na: [\d,]+\nb: 1,0\d\d<\/title>/)
+    // Downsampled: the last bucket's time and its peak.
+    expect(areas.at(-1)).toMatch(/<title>11:5\d UTC\na: 1,439\nb: 2,439<\/title>/)
+  })
+
+  test("hover areas tile the plot without overlapping, nearest point wins", async () => {
+    const points = [1, 2, 8].map((h) => ({ t: FROM + h * H, v: h }))
+    const svg = await render({ series: [{ name: "a", points }] })
+    const spans = [
+      ...svg.matchAll(/<rect class="hover" x="([\d.]+)" y="\d+" width="([\d.]+)"/g),
+    ].map((m) => [Number(m[1]), Number(m[1]) + Number(m[2])])
+    expect(spans.length).toBe(3)
+    expect(spans[0]?.[0]).toBe(52)
+    expect(spans[1]?.[0]).toBeCloseTo(spans[0]?.[1] ?? 0, 0)
+    expect(spans[2]?.[0]).toBeCloseTo(spans[1]?.[1] ?? 0, 0)
+    expect(spans[2]?.[1]).toBeCloseTo(480 - 14, 0)
+  })
+
+  test("draws a series in its own colour and cuts long names to 40 characters, full on hover", async () => {
+    const name = `site-${"x".repeat(150)}@login.example.org`
+    const svg = await render({
+      series: [
+        { name, points: [{ t: FROM + H, v: 3 }], color: "#123456" },
+        { name: "b", points: [{ t: FROM + H, v: 1 }] },
+      ],
+    })
+    expect(svg).toContain('stroke="#123456"')
+    expect(svg).toContain("background:#123456")
+    expect(svg).toContain(`<li title="${name}">`)
+    const shown = /<\/span>([^<]*)<\/li>/.exec(svg)?.[1] ?? ""
+    expect([...shown].length).toBe(40)
+    expect(shown).toContain("…")
+  })
+
+  test("scales with its box: a viewBox and no fixed size, so CSS fits it to any card", async () => {
+    const svg = await render({ series: [{ name: "a", points: [{ t: FROM + H, v: 3 }] }] })
+    const tag = /<svg[^>]*>/.exec(svg)?.[0] ?? ""
+    expect(tag).toContain('viewBox="0 0 480 180"')
+    expect(tag).not.toMatch(/\s(width|height)=/)
+  })
+
+  test("labels ticks every 10 minutes over an hour and every hour over six", async () => {
+    const hour = await render({ to: FROM + H })
+    expect(hour.match(/>12:\d0</g)).toEqual([
+      ">12:00<",
+      ">12:10<",
+      ">12:20<",
+      ">12:30<",
+      ">12:40<",
+      ">12:50<",
+    ])
+    const six = await render({ to: FROM + 6 * H })
+    expect(six.match(/>\d\d:00</g)?.length).toBe(7)
+  })
+})
+
 describe("niceCeil() and compactNumber()", () => {
   test("round up to 1, 2, 2.5 or 5 times a power of ten", () => {
     expect([0, 0.3, 3, 7, 11, 24, 260, 4100].map(niceCeil)).toEqual([

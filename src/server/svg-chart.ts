@@ -4,11 +4,15 @@
  * `html` template.
  */
 import { html } from "hono/html"
+import { shortLabel } from "./site-label.ts"
 
 /** One line of a chart. Points need not be sorted or evenly spaced. */
 export interface Series {
+  /** Shown in the legend and on hover, cut to 40 characters (full in the legend's tooltip). */
   name: string
   points: { t: number; v: number }[]
+  /** A CSS colour; by default the palette's colour for the series' place. */
+  color?: string
 }
 
 /** What to draw. Times are ms since the epoch. */
@@ -41,6 +45,10 @@ export const PALETTE = [
 const MARGIN = { left: 52, right: 14, top: 14, bottom: 26 }
 /** At most this many points per line; beyond, buckets keep their largest value. */
 const MAX_POINTS = 360
+/** At most this many hover areas per chart, each titled with the values under it. */
+const MAX_HOVER_COLUMNS = 48
+/** At most this many lines; the caller sums the rest (status page: eight sites and "others"). */
+const MAX_SERIES = 12
 
 /** 1, 2, 2.5, 5 × 10^n at or above `v` (at least 1), so gridlines fall on round numbers. */
 export function niceCeil(v: number): number {
@@ -65,18 +73,31 @@ function pad(n: number): string {
 
 const DAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
 
-/** Time ticks (UTC): every 3 hours for ranges up to two days, else every day. */
+const HOUR = 3_600_000
+const DAY = 86_400_000
+
+/** Time ticks (UTC): six to twelve of them, at round minutes, hours or days. */
 function timeTicks(from: number, to: number): { t: number; label: string }[] {
   const span = to - from
-  const step = span <= 2 * 86_400_000 ? 3 * 3_600_000 : 86_400_000
+  const step =
+    span <= 2 * HOUR ? 10 * 60_000 : span <= 8 * HOUR ? HOUR : span <= 2 * DAY ? 3 * HOUR : DAY
   const ticks: { t: number; label: string }[] = []
   for (let t = Math.ceil(from / step) * step; t <= to; t += step) {
     const d = new Date(t)
     const label =
-      step < 86_400_000 ? `${pad(d.getUTCHours())}:00` : `${DAYS[d.getUTCDay()]} ${d.getUTCDate()}`
+      step < DAY
+        ? `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}`
+        : `${DAYS[d.getUTCDay()]} ${d.getUTCDate()}`
     ticks.push({ t, label })
   }
   return ticks
+}
+
+/** "14:05 UTC", or "Sat 21 14:05 UTC" when the chart spans more than two days. */
+function timeOf(t: number, span: number): string {
+  const d = new Date(t)
+  const hm = `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())} UTC`
+  return span > 2 * DAY ? `${DAYS[d.getUTCDay()]} ${d.getUTCDate()} ${hm}` : hm
 }
 
 /** Reduces a sorted series to at most MAX_POINTS, keeping each bucket's peak. */
@@ -95,6 +116,53 @@ function downsample(points: { t: number; v: number }[], from: number, to: number
   return out
 }
 
+function fmt(v: number): string {
+  return v.toLocaleString("en-US")
+}
+
+/**
+ * Transparent columns over the plot, each with a `<title>` naming its time and every line's
+ * value there: the browser shows it on hover (and screen readers read it) with no script.
+ * Each column reaches halfway to its neighbours, so the pointer always finds the nearest.
+ */
+function hoverAreas(
+  series: { name: string; points: { t: number; v: number }[] }[],
+  from: number,
+  to: number,
+  x: (t: number) => number,
+  top: number,
+  height: number,
+) {
+  const columns = new Map<number, { t: number; values: (number | undefined)[] }>()
+  series.forEach((s, i) => {
+    for (const p of s.points) {
+      const c = Math.min(
+        MAX_HOVER_COLUMNS - 1,
+        Math.floor(((p.t - from) / (to - from)) * MAX_HOVER_COLUMNS),
+      )
+      const column = columns.get(c) ?? { t: p.t, values: [] }
+      // The latest value of each line in the column, as the line ends there.
+      column.t = Math.max(column.t, p.t)
+      column.values[i] = p.v
+      columns.set(c, column)
+    }
+  })
+  const sorted = [...columns.values()].sort((a, b) => a.t - b.t)
+  const xs = sorted.map((c) => x(c.t))
+  return sorted.map((column, i) => {
+    const left = i === 0 ? x(from) : ((xs[i - 1] as number) + (xs[i] as number)) / 2
+    const right = i === sorted.length - 1 ? x(to) : ((xs[i] as number) + (xs[i + 1] as number)) / 2
+    const text = [
+      timeOf(column.t, to - from),
+      ...series.flatMap((s, j) => {
+        const v = column.values[j]
+        return v === undefined ? [] : [`${s.name}: ${fmt(v)}`]
+      }),
+    ].join("\n")
+    return html`<rect class="hover" x="${left.toFixed(1)}" y="${top}" width="${Math.max(0, right - left).toFixed(1)}" height="${height}" fill="transparent"><title>${text}</title></rect>`
+  })
+}
+
 /** An SVG line chart with gridlines, UTC time axis and an HTML legend. */
 export function lineChart(options: ChartOptions) {
   const { title, from, to, gapMs } = options
@@ -102,8 +170,10 @@ export function lineChart(options: ChartOptions) {
   const height = options.height ?? 180
   const plotW = width - MARGIN.left - MARGIN.right
   const plotH = height - MARGIN.top - MARGIN.bottom
-  const series = options.series.map((s) => ({
-    name: s.name,
+  const series = options.series.slice(0, MAX_SERIES).map((s, i) => ({
+    name: shortLabel(s.name),
+    fullName: s.name,
+    color: s.color ?? PALETTE[i % PALETTE.length],
     points: downsample(
       s.points.filter((p) => p.t >= from && p.t <= to).sort((a, b) => a.t - b.t),
       from,
@@ -136,7 +206,7 @@ export function lineChart(options: ChartOptions) {
   )
   // After downsampling, neighbours are a bucket apart: only a longer silence is a gap.
   const gap = Math.max(gapMs, (2.5 * (to - from)) / MAX_POINTS)
-  const lines = series.map((s, i) => {
+  const lines = series.map((s) => {
     let d = ""
     let prev: number | undefined
     for (const p of s.points) {
@@ -144,24 +214,23 @@ export function lineChart(options: ChartOptions) {
       d += `${joined ? "L" : "M"}${x(p.t).toFixed(1)} ${y(p.v).toFixed(1)}`
       prev = p.t
     }
-    const color = PALETTE[i % PALETTE.length]
     const last = s.points[s.points.length - 1]
     // A lone point (one report so far) would be invisible as a path: mark the latest value.
     const dot = last
-      ? html`<circle cx="${x(last.t).toFixed(1)}" cy="${y(last.v).toFixed(1)}" r="2.5" fill="${color}"/>`
+      ? html`<circle cx="${x(last.t).toFixed(1)}" cy="${y(last.v).toFixed(1)}" r="2.5" fill="${s.color}"><title>${s.name}: ${fmt(last.v)} at ${timeOf(last.t, to - from)}</title></circle>`
       : ""
-    return html`<path d="${d}" fill="none" stroke="${color}" stroke-width="1.8" stroke-linejoin="round"/>${dot}`
+    return html`<path d="${d}" fill="none" stroke="${s.color}" stroke-width="1.8" stroke-linejoin="round"/>${dot}`
   })
   const legend = series.map(
-    (s, i) =>
-      html`<li><span class="swatch" style="background:${PALETTE[i % PALETTE.length]}"></span>${s.name}</li>`,
+    (s) =>
+      html`<li title="${s.fullName}"><span class="swatch" style="background:${s.color}"></span>${s.name}</li>`,
   )
   return html`<figure class="chart">
   <figcaption>${title}</figcaption>
   <svg viewBox="0 0 ${width} ${height}" role="img" aria-label="${summary}" preserveAspectRatio="xMidYMid meet">
     <title>${summary}</title>
     ${grid}${ticks}
-    ${empty ? html`<text class="empty" x="${MARGIN.left + plotW / 2}" y="${MARGIN.top + plotH / 2}" text-anchor="middle">No data in this range yet</text>` : lines}
+    ${empty ? html`<text class="empty" x="${MARGIN.left + plotW / 2}" y="${MARGIN.top + plotH / 2}" text-anchor="middle">No data in this range yet</text>` : html`${hoverAreas(series, from, to, x, MARGIN.top, plotH)}${lines}`}
   </svg>
   ${series.length > 1 ? html`<ul class="legend">${legend}</ul>` : ""}
 </figure>`
