@@ -140,16 +140,24 @@ export function reportText(report: RoundReport, options: { files: boolean }): st
 function describeResources(p: PreparedSubmission): string {
   const r = p.rendered.request
   const hours = r.walltimeS / 3600
-  return `${plural(r.cpus, "cpu")}, ${r.memoryMb} MB, disk ${r.diskKb} KB, ${plural(r.gpus, "gpu")}, ${Number.isInteger(hours) ? hours : hours.toFixed(2)} h`
+  return `${plural(r.cpus, "cpu")}, ${r.memoryMb} MB, disk ${diskMb(r.diskKb)} MB, ${plural(r.gpus, "gpu")}, ${Number.isInteger(hours) ? hours : hours.toFixed(2)} h`
 }
 
-/** `1 cpu, 2000 MB, disk 10000, 0 gpus` (+ `, os el7`). */
+/** `1 cpu, 2000 MB, disk 10000 MB, 0 gpus` (+ `, os el7`). */
 export function describeShape(shape: DemandShape): string {
   const os = shape.os !== null ? `, os ${shape.os}` : ""
-  return `${plural(shape.cpus, "cpu")}, ${shape.memory} MB, disk ${shape.disk}, ${plural(shape.gpus, "gpu")}${os}`
+  return `${plural(shape.cpus, "cpu")}, ${shape.memory} MB, disk ${shape.disk} MB, ${plural(shape.gpus, "gpu")}${os}`
 }
 
 /** `1 job`, `3 jobs`. */
 export function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? "" : "s"}`
+}
+
+/**
+ * A glidein's disk in MB, as people read it everywhere (the demand table's disk is MB, as
+ * pyglidein's server sent it); the glidein itself is told KB (HTCondor's DISK).
+ */
+export function diskMb(diskKb: number): number {
+  return Math.round(diskKb / 1024)
 }

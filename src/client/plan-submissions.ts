@@ -214,7 +214,7 @@ function consider(shape: DemandShape, policy: PartitionPolicy): GlideinResources
 function describeAmount(resource: Resource, value: number): string {
   const shown = Number.isInteger(value) ? value : Math.round(value * 10) / 10
   if (resource === "memory") return `memory ${shown} MB`
-  if (resource === "disk") return `disk ${shown}`
+  if (resource === "disk") return `disk ${shown} MB`
   return `${resource} ${shown}`
 }
 

@@ -103,7 +103,7 @@ describe("runSubmit()", () => {
     const err = s.stderr.join("")
     expect(err).toContain("[gpu] submitted 1 glidein as 100")
     expect(err).toContain(
-      "cannot place 5 jobs of 8 cpus, 64000 MB, disk 100000, 0 gpus: no partition can run these jobs",
+      "cannot place 5 jobs of 8 cpus, 64000 MB, disk 100000 MB, 0 gpus: no partition can run these jobs",
     )
   })
 
@@ -521,7 +521,7 @@ describe("runSubmit()", () => {
     const s = site(SLURM, (line) =>
       line.startsWith("sbatch") ? { stdout: "Submitted batch job 9\n" } : {},
     )
-    const cannot = "cannot place 5 jobs of 8 cpus, 64000 MB, disk 100000, 0 gpus"
+    const cannot = "cannot place 5 jobs of 8 cpus, 64000 MB, disk 100000 MB, 0 gpus"
     expect(await runSubmit(s.config, options(), s.deps)).toBe(0)
     expect(s.stderr.join("")).toContain(cannot)
     // The next run: the same jobs still cannot run here, and nothing else changed.

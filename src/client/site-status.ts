@@ -13,6 +13,7 @@ import type { RpcOptions } from "./json-rpc.ts"
 import { withLoginName } from "./login-name.ts"
 import {
   describeShape,
+  diskMb,
   type PartitionLineJson,
   partitionLineJson,
   plural,
@@ -154,7 +155,7 @@ function statusText(status: Status, outstanding: Map<string, string[]>): string 
     if (p.would_submit.length === 0) out.push("  a run now would submit nothing")
     for (const w of p.would_submit) {
       out.push(
-        `  a run now would submit ${plural(w.count, "glidein")} of ${plural(w.cpus, "cpu")}, ${w.memory_mb} MB, disk ${w.disk_kb} KB, ${plural(w.gpus, "gpu")}`,
+        `  a run now would submit ${plural(w.count, "glidein")} of ${plural(w.cpus, "cpu")}, ${w.memory_mb} MB, disk ${diskMb(w.disk_kb)} MB, ${plural(w.gpus, "gpu")}`,
       )
     }
     if (p.last_submit)
