@@ -164,6 +164,18 @@ describe("serverStatus() against a hostile server", () => {
     })
   }
 
+  test("serverStatus() names the field an /api answer lacks, never printing undefined", async () => {
+    const row = { cpus: 1, memory: 2000, disk: 10, gpus: 0, os: null, count: 3 }
+    answer = (req) =>
+      new URL(req.url).pathname === "/api/state"
+        ? Response.json({ updated: new Date().toISOString(), rows: [row] })
+        : Response.json({ clients: [] })
+    const outcome = await run(base(), realFetch).catch((e: unknown) => e)
+    expect((outcome as Error).message).toBe(
+      `glidein status: ${base()}/api/state answered, but not as glidein serve does: age_s: missing (another version of glidein?)`,
+    )
+  })
+
   test("serverStatus() stops reading an endless body at the size cap", async () => {
     let sent = 0
     const chunk = new Uint8Array(256 * 1024).fill(0x20)

@@ -6,6 +6,7 @@
  */
 import { z } from "zod"
 import { JsonRefused, parseJsonBounded } from "../client/parse-json-bounded.ts"
+import { printable } from "../client/printable.ts"
 import { serverAddress } from "../client/server-address.ts"
 import {
   displayUrl,
@@ -112,11 +113,19 @@ export async function serverStatus(
     ask(deps, `${base}/api/clients`, { method: "GET" }),
   ])
   const state = ApiStateSchema.safeParse(stateResponse.json)
-  if (!state.success) return legacyStatus(base, options.json, deps)
+  if (!state.success) {
+    // pyglidein's server answers /api/… with its page or a 404: it has only JSON-RPC.
+    if (stateResponse.json === undefined) return legacyStatus(base, options.json, deps)
+    throw new GlideinError(
+      `glidein status: ${base}/api/state answered, but not as glidein serve does: ${firstIssue(state.error)} (another version of glidein?)`,
+    )
+  }
   const clients = ApiClientsSchema.safeParse(clientsResponse.json)
   if (!clients.success) {
     throw new GlideinError(
-      `glidein status: ${base}/api/clients did not answer with the client list (HTTP ${clientsResponse.status})`,
+      clientsResponse.json === undefined
+        ? `glidein status: ${base}/api/clients did not answer with the client list (HTTP ${clientsResponse.status})`
+        : `glidein status: ${base}/api/clients answered, but not as glidein serve does: ${firstIssue(clients.error)} (another version of glidein?)`,
     )
   }
   if (options.json) {
@@ -174,4 +183,13 @@ Exit codes: 0 ok, 1 the server could not be reached, 2 usage error.`,
       "glidein status: say which status: --server URL (a glidein serve, e.g. http://pool.example.org:11001) or --config FILE (a site)",
     )
   },
+}
+
+/** `clients.0.idle: missing` for the first thing zod found wrong, never a value. */
+function firstIssue(error: z.ZodError): string {
+  const issue = error.issues[0]
+  if (!issue) return "invalid"
+  const where = issue.path.length > 0 ? issue.path.map(String).join(".") : "the answer"
+  const missing = issue.code === "invalid_type" && /received undefined/.test(issue.message)
+  return `${printable(where)}: ${missing ? "missing" : printable(issue.message)}`
 }
