@@ -529,6 +529,9 @@ done
 kill "$watchdog" $shipper 2>/dev/null
 wait "$watchdog" $shipper
 trap - TERM INT HUP
+# What the logs are kept and uploaded for is the text: not the daemons' address files and
+# other dot-files, nor pipes and sockets (procd's, when LOCK fell back to log/).
+find "$dir/log" ! -type d \( -name '.*' -o ! -type f \) -exec rm -f {} + 2>/dev/null
 ship_logs
 
 ## 7. What ended the glidein; clean up, keeping the logs ------------------------------------

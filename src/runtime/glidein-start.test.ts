@@ -43,6 +43,8 @@ const credentials = {
   tokens: fs.existsSync(tokens) ? fs.readdirSync(tokens).map((n) => file(path.join(tokens, n))) : [],
 }
 fs.writeFileSync(path.join(dir, "log", "MasterLog"), "11/21/25 condor_master starting\\nERROR: stand-in failure detail\\n" + (env.STANDIN_MASTERLOG ?? ""))
+fs.writeFileSync(path.join(dir, "log", ".master_address"), "<127.0.0.1:9618>\\n")
+require("node:child_process").spawnSync("mkfifo", [path.join(dir, "log", "procd_pipe")])
 if (env.STANDIN_STARTLOG !== undefined) {
   fs.writeFileSync(path.join(dir, "log", "StartLog"), env.STANDIN_STARTLOG)
   fs.writeFileSync(path.join(dir, "log", "StarterLog.testing"), "the startd tries its starter at start\\n")
@@ -313,7 +315,8 @@ describe("glidein_start.sh", () => {
         expect(r.out).toContain(
           `HTCondor logs are in ${dir}/log until the job's directory is removed`,
         )
-        // the credential and the binaries go, the logs stay
+        // the credential and the binaries go, the logs stay, without dot-files and pipes
+        expect(readdirSync(path.join(dir, "log"))).toEqual(["MasterLog"])
         expect(readdirSync(dir).sort()).toEqual([
           "SHA256SUMS",
           "glidein_condor_config",

@@ -64,6 +64,10 @@ describe("the runtime templates", () => {
     expect(settings.get("RUN")).toBe("$(GLIDEIN_LOCK_DIR)")
     expect(settings.get("STARTD_SHOULD_WRITE_CLAIM_ID_FILE")).toBe("False")
     expect(settings.get("CREATE_CGROUP_WITHOUT_ROOT")).toBe("True")
+    // after PREEMPT and MAXJOBRETIREMENTTIME, which it adds to
+    const policy = GLIDEIN_CONDOR_CONFIG.indexOf("\nuse POLICY : HOLD_IF_MEMORY_EXCEEDED\n")
+    expect(policy).toBeGreaterThan(GLIDEIN_CONDOR_CONFIG.indexOf("\nMAXJOBRETIREMENTTIME ="))
+    expect(policy).toBeGreaterThan(GLIDEIN_CONDOR_CONFIG.indexOf("\nPREEMPT ="))
     expect(settings.get("PYGLIDEIN_TIME_TO_LIVE")).toBe("$(GLIDEIN_ToRetire) - time()")
     expect(settings.get("STARTD_ATTRS")?.split(" ")).toEqual(
       expect.arrayContaining([
