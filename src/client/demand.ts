@@ -8,23 +8,12 @@
  * it is left out and counted, so it cannot stop every site's submissions.
  */
 import { z } from "zod/mini"
-import type { DemandRow } from "../demand/demand-row.ts"
 import { GlideinError } from "../errors.ts"
+import { DEMAND_LIMITS, type DemandRow, OS_TOKEN } from "../protocol/demand-row.ts"
 import { printable } from "./printable.ts"
 
-/** Upper bounds far above any real job, low enough that arithmetic on them stays exact.
- *  A row over one of them is skipped; more rows than `rows` reject the reply. */
-export const DEMAND_LIMITS = {
-  cpus: 100_000,
-  memory: 1_000_000_000,
-  disk: 1_000_000_000_000,
-  gpus: 10_000,
-  count: 100_000_000,
-  rows: 100_000,
-} as const
-
-/** What `os` may look like: a token such as `RHEL7`, `el9`, `AlmaLinux9`, `sl6`. */
-export const OS_TOKEN = /^[A-Za-z0-9_.-]{1,32}$/
+// The bounds are the protocol's, shared with the server that keeps its table within them.
+export { DEMAND_LIMITS }
 
 // A number over `max` passes here and is skipped with its row by `overLimit`.
 function whole(max: number) {

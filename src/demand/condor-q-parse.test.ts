@@ -68,18 +68,34 @@ describe("parseCondorQ()", () => {
       .map((l) => parseText(l).firstBad?.reason)
     expect(reasons).toEqual([
       "RequestMemory: line ends early (expected 5 columns)",
-      "RequestCpus: expected a whole number or undefined",
+      "RequestCpus: expected a number or undefined",
       'RequestCpus: expected ", " after the value',
-      "RequestCpus: expected a whole number or undefined",
-      "RequestCpus: expected a whole number or undefined",
+      "RequestCpus: expected a number or undefined",
+      "RequestCpus: expected a number or undefined",
       "RequestGpus: line ends early (expected 5 columns)",
-      "RequestDisk: number too large",
-      "a value is above 2147483647",
-      "a value is above 2147483647",
-      "RequestGpus: expected a whole number or undefined",
-      "RequestGpus: expected a whole number or undefined",
-      "RequestCpus: expected a whole number or undefined",
+      "RequestDisk: expected a number or undefined",
+      "RequestGpus: expected a number or undefined",
+      "RequestMemory: expected a number or undefined",
+      "RequestGpus: expected a number or undefined",
+      "RequestGpus: expected a number or undefined",
+      "RequestCpus: expected a number or undefined",
     ])
+  })
+
+  test("rounds real-valued requests up (RequestMemory = MemoryUsage * 1.5 prints 3000.0)", () => {
+    const result = parseText(readFileSync(resolve(TESTDATA, "condor-q-reals-bounds.txt"), "utf8"))
+    expect(result.badLines).toBe(0)
+    expect(result.rows).toEqual([
+      row(2, 1, 3000, 3, 0, null), // 3000.0 and 2999.25 MB; 2929.6875 KiB is 3 on the wire
+      row(1, 1, 1500, 10000, 0, "centos7"), // 1.5E+03
+    ])
+    expect(result.jobs).toBe(3)
+  })
+
+  test("sets aside and counts jobs no site could run, naming the shape with the most", () => {
+    const result = parseText(readFileSync(resolve(TESTDATA, "condor-q-reals-bounds.txt"), "utf8"))
+    expect(result.setAside).toEqual({ jobs: 3, shapes: 2, first: "cpus 200000 > 100000" })
+    expect(parseText(rules).setAside).toBeUndefined()
   })
 
   test("gives the same table however the stream is cut into chunks", () => {
@@ -201,6 +217,8 @@ describe("parseCondorQ() against pyglidein's golden tables", () => {
         row(2, 2, 4000, 1, 1, "sl6"),
         // pyglidein: disk 3145.728 (a float); here KiB/1000 rounded up.
         row(2, 4, 8000, 3146, 0, null),
+        // "1.5" cpus, a real: rounded up (pyglidein refused the line).
+        row(1, 2, 2000, 10000, 0, null),
         // pyglidein: sl6 for !(OpSysAndVer =?= "SL6"), the opposite of an SL6 requirement.
         row(1, 2, 4000, 1, 1, null),
         // pyglidein: no OS for OpSysAndVer =?= "SL7".
@@ -208,9 +226,11 @@ describe("parseCondorQ() against pyglidein's golden tables", () => {
         row(1, 8, 16000, 40000, 2, "sl6"),
       ])
       // pyglidein rejected 7 lines; it published -1 cpus, 1e20 disk and "1_0" as 10 GPUs, and
-      // accepted the padded line. All four are counted as lines that did not parse here.
-      expect(ours.badLines).toBe(10)
-      expect(ours.jobs).toBe(12)
+      // accepted the padded line. Here -1, "1_0" and the padding are lines that did not parse,
+      // and 1e20 disk is a job no site could run, set aside.
+      expect(ours.badLines).toBe(8)
+      expect(ours.jobs).toBe(13)
+      expect(ours.setAside).toEqual({ jobs: 1, shapes: 1, first: "disk 1.0e+20 > 1000000000000" })
     },
   )
 })

@@ -5,20 +5,29 @@
  * It holds one partial line and the distinct rows, never the whole output: a million jobs
  * (hundreds of MB) parse in constant memory, and nothing is truncated (pyglidein stopped
  * reading at 100 MiB and published the part as the whole). Lines are checked strictly —
- * each of the four numbers is `undefined` or plain decimal digits, separated by `, ` — and a
- * line that is not exactly that is counted, never guessed at.
+ * each of the four numbers is `undefined`, plain decimal digits or a real (rounded up),
+ * separated by `, ` — and a line that is not exactly that is counted, never guessed at. The
+ * table is then fit for publishing (`fitDemand`): shapes no site could run are set aside and
+ * near-identical ones merged.
  */
-import { DEMAND_DEFAULTS, type DemandRow, MAX_RESOURCE } from "./demand-row.ts"
+import { DEMAND_DEFAULTS, type DemandRow } from "./demand-row.ts"
+import { fitDemand, type Merged, type SetAside } from "./fit-demand.ts"
 import { osRequirement } from "./os-requirement.ts"
 import { ShapeTable } from "./shape-table.ts"
 import { fingerprint, TextMemo } from "./text-memo.ts"
 
 /** What one condor_q run amounted to. */
 export interface CondorQResult {
-  /** Aggregated demand, most jobs first. */
+  /** Aggregated demand, most jobs first, fit for publishing. */
   rows: DemandRow[]
   /** Jobs counted into `rows`. */
   jobs: number
+  /** Jobs left out because no site could run them (absent when none). */
+  setAside?: SetAside
+  /** How near-identical shapes were merged (absent when none were). */
+  merged?: Merged
+  /** Something the admin should know about the query (set by `runCondorQ`). */
+  note?: string
   /** Non-empty lines that did not parse. */
   badLines: number
   /**
@@ -31,25 +40,48 @@ export interface CondorQResult {
 /** Longer lines are not condor_q output for these five attributes. */
 const MAX_LINE = 1 << 20
 const NO_OS = 0
-/** More digits than this cannot be exact in a double, and are far above any limit anyway. */
-const MAX_DIGITS = 15
 const COLUMNS = ["RequestCpus", "RequestMemory", "RequestDisk", "RequestGpus"] as const
 /** Values for `undefined`, per column; RequestDisk's is marked -1 and becomes wire units later. */
 const FALLBACK = [DEMAND_DEFAULTS.cpus, DEMAND_DEFAULTS.memory, -1, DEMAND_DEFAULTS.gpus]
 
 // Why a line failed, as negative return codes of readColumns (reason = REASONS[-code - 1]).
 const REASONS = [
-  "expected a whole number or undefined",
-  "number too large",
+  "expected a number or undefined",
   "line ends early (expected 5 columns)",
   'expected ", " after the value',
 ]
+const CODES = REASONS.length
+
+const isDigit = (c: number | undefined) => c !== undefined && c >= 48 && c <= 57
+
+/**
+ * The end of a real's fraction and exponent (`.0`, `.25e+03`) starting at `q`, just after its
+ * whole digits, or -1 when what follows is not one.
+ */
+function realEnd(buf: Uint8Array, q: number, e: number): number {
+  if (buf[q] === 46) {
+    if (q + 1 >= e || !isDigit(buf[q + 1])) return -1
+    q += 2
+    while (q < e && isDigit(buf[q])) q++
+  }
+  if (q < e && (buf[q] === 101 || buf[q] === 69)) {
+    q++
+    if (q < e && (buf[q] === 43 || buf[q] === 45)) q++
+    if (q >= e || !isDigit(buf[q])) return -1
+    while (q < e && isDigit(buf[q])) q++
+  }
+  return q
+}
 
 /**
  * Reads the four numeric columns of the line at [s, e) into `out`. Returns the offset where
- * Requirements start, or `-(reason + 1) - 4 * column` when the line does not parse.
+ * Requirements start, or `-(reason + 1) - CODES * column` when the line does not parse.
+ *
+ * A value is whole digits, or a real as ClassAds print one (`RequestMemory = MemoryUsage *
+ * 1.5` gives `3000.0`), rounded up: a glidein is never smaller than what a job asked for.
+ * Any number of digits is read: a value no site could run is set aside later, not lost here.
  */
-function readColumns(buf: Uint8Array, s: number, e: number, out: Float64Array): number {
+function readColumns(buf: Buffer, s: number, e: number, out: Float64Array): number {
   let p = s
   for (let col = 0; col < 4; col++) {
     let q = p
@@ -68,7 +100,7 @@ function readColumns(buf: Uint8Array, s: number, e: number, out: Float64Array): 
         buf[p + 7] !== 101 ||
         buf[p + 8] !== 100
       )
-        return -1 - 4 * col
+        return -1 - CODES * col
       value = FALLBACK[col]!
       q = p + 9
     } else {
@@ -76,12 +108,17 @@ function readColumns(buf: Uint8Array, s: number, e: number, out: Float64Array): 
         value = value * 10 + (c - 48)
         c = buf[++q]
       }
-      if (q === p) return (q === e ? -3 : -1) - 4 * col
-      if (q - p > MAX_DIGITS) return -2 - 4 * col
+      if (q === p) return (q === e ? -2 : -1) - CODES * col
+      if (q < e && (c === 46 || c === 101 || c === 69)) {
+        const end = realEnd(buf, q, e)
+        if (end === -1) return -1 - CODES * col
+        value = Math.ceil(Number(buf.toString("latin1", p, end)))
+        q = end
+      }
     }
-    if (q >= e) return -3 - 4 * col
-    if (buf[q] !== 44) return -1 - 4 * col
-    if (q + 1 >= e || buf[q + 1] !== 32) return -4 - 4 * col
+    if (q >= e) return -2 - CODES * col
+    if (buf[q] !== 44) return -1 - CODES * col
+    if (q + 1 >= e || buf[q + 1] !== 32) return -3 - CODES * col
     out[col] = value
     p = q + 2
   }
@@ -144,11 +181,10 @@ export class CondorQParser {
       this.finished = true
       this.endCarry()
     }
-    const result: CondorQResult = {
-      rows: this.shapes.rows((id) => this.osNames[id] ?? null),
-      jobs: this.shapes.total(),
-      badLines: this.badLines,
-    }
+    const fitted = fitDemand(this.shapes.rows((id) => this.osNames[id] ?? null))
+    const result: CondorQResult = { rows: fitted.rows, jobs: fitted.jobs, badLines: this.badLines }
+    if (fitted.setAside) result.setAside = fitted.setAside
+    if (fitted.merged) result.merged = fitted.merged
     if (this.firstBad) result.firstBad = this.firstBad
     return result
   }
@@ -194,19 +230,8 @@ export class CondorQParser {
     const diskKiB = columns[2]!
     // RequestDisk is KiB; the wire keeps pyglidein's KiB / 1000, rounded up to a whole number.
     const disk = diskKiB === -1 ? DEMAND_DEFAULTS.disk : Math.ceil(diskKiB / 1000)
-    const cpus = columns[0]!
-    const memory = columns[1]!
-    const gpus = columns[3]!
-    if (
-      cpus > MAX_RESOURCE ||
-      memory > MAX_RESOURCE ||
-      disk > MAX_RESOURCE ||
-      gpus > MAX_RESOURCE
-    ) {
-      this.bad(0, buf, s, e, `a value is above ${MAX_RESOURCE}`)
-      return
-    }
-    const id = this.shapes.idOf(cpus, memory, disk, gpus, this.osOf(buf, text, base, p, e))
+    const os = this.osOf(buf, text, base, p, e)
+    const id = this.shapes.idOf(columns[0]!, columns[1]!, disk, columns[3]!, os)
     this.shapes.add(id)
     // A copy, not text.slice(): a slice keeps the whole chunk's string alive, and a memo of
     // 4,096 lines from as many chunks held 270 MB.
@@ -262,7 +287,8 @@ export class CondorQParser {
   private bad(code: number, buf: Buffer, s: number, e: number, reason?: string): void {
     this.badLines++
     if (this.firstBad !== undefined) return
-    const why = reason ?? `${COLUMNS[Math.floor((-code - 1) / 4)]}: ${REASONS[(-code - 1) % 4]}`
+    const why =
+      reason ?? `${COLUMNS[Math.floor((-code - 1) / CODES)]}: ${REASONS[(-code - 1) % CODES]}`
     const text = buf.toString("utf8", s, Math.min(e, s + 200))
     this.firstBad = { line: this.lineNumber, reason: why, text }
   }

@@ -7,6 +7,7 @@ import {
   checkConstraint,
   checkUser,
   condorQArgv,
+  constraintNote,
   runCondorQ,
 } from "./condor-q-run.ts"
 
@@ -82,7 +83,59 @@ describe("checkUser() and checkConstraint()", () => {
   })
 })
 
+describe("constraintNote()", () => {
+  test("names a constraint that is one quoted string, as the Pegasus guide's quoting leaves it", () => {
+    expect(constraintNote("'WantPSCBridges == True'")).toBe(
+      `the constraint "'WantPSCBridges == True'" is one quoted string, not an expression, and matches no job: the quotes reached condor_q (did you mean "WantPSCBridges == True"?)`,
+    )
+    expect(constraintNote(' "RequestGPUs > 0" ')).toContain('(did you mean "RequestGPUs > 0"?)')
+    expect(constraintNote("''")).toContain("matches no job")
+  })
+
+  test("says nothing of expressions that merely contain quotes", () => {
+    for (const ok of [
+      "WantPSCBridges == True",
+      'Owner == "bob"',
+      '"a" == "b"',
+      "'a' == 'b'",
+      '"x" && "y"',
+    ]) {
+      expect(constraintNote(ok)).toBeUndefined()
+    }
+  })
+})
+
 describe("runCondorQ()", () => {
+  test("serves what a quoted-string constraint selects, with a note saying why it is likely empty", async () => {
+    const { program, dir } = fakeCondorQ("print")
+    const argv = condorQArgv({ constraint: "'WantPSCBridges == True'" })
+    const result = await runCondorQ({ program, argv, timeoutMs: 10_000 })
+    expect(argvSeen(dir)).toEqual(argv)
+    expect(result.jobs).toBe(11)
+    expect(result.note).toContain("is one quoted string, not an expression")
+    const plain = await runCondorQ({ program, argv: condorQArgv(), timeoutMs: 10_000 })
+    expect(plain.note).toBeUndefined()
+  })
+
+  test("stops reading when condor_q exits 0 though a child it left holds its output, and kills the child", async () => {
+    const { program, dir } = fakeCondorQ("exit-child")
+    // A timeout far above the grace after exit: reaching it fails the test.
+    const result = await runCondorQ({ program, argv: [], timeoutMs: 30_000 })
+    expect(result.jobs).toBe(11)
+    expect(result.badLines).toBe(12)
+    const child = Number(readFileSync(join(dir, "child.pid"), "utf8"))
+    // Gone, or a zombie waiting for init: either way no longer running.
+    const running = () => {
+      try {
+        return !/^State:\s+Z/m.test(readFileSync(`/proc/${child}/status`, "utf8"))
+      } catch {
+        return false
+      }
+    }
+    for (let i = 0; i < 200 && running(); i++) await Bun.sleep(10)
+    expect(running()).toBe(false)
+  })
+
   test("parses what condor_q prints and passes each argument through untouched (no shell)", async () => {
     const { program, dir } = fakeCondorQ("print")
     const argv = condorQArgv({ constraint: "RequestGPUs > 0", user: "alice" })
@@ -134,7 +187,7 @@ describe("runCondorQ()", () => {
   test("fails when nothing condor_q printed parses, instead of publishing an empty table", async () => {
     const { program } = fakeCondorQ("garbage")
     await expect(runCondorQ({ program, argv: [], timeoutMs: 10_000 })).rejects.toThrow(
-      'condor_q printed 4 lines and none parsed (first at line 1: RequestCpus: expected a whole number or undefined: "-- Schedd: schedd.example.org : <192.0.2.7:9618?...")',
+      'condor_q printed 4 lines and none parsed (first at line 1: RequestCpus: expected a number or undefined: "-- Schedd: schedd.example.org : <192.0.2.7:9618?...")',
     )
   })
 

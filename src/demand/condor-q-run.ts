@@ -20,6 +20,12 @@ export class CondorQError extends GlideinError {}
 /** Most of condor_q's stderr kept for the error message. */
 const STDERR_KEPT = 4096
 
+/**
+ * How long output is read after condor_q exits, should a process outside its group still
+ * hold the pipes: what condor_q wrote is in the pipe by then, and takes milliseconds to read.
+ */
+const EXIT_GRACE_MS = 2000
+
 /** User names as HTCondor spells owners; nothing condor_q could read as an option. */
 const USER_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.@-]{0,127}$/
 
@@ -29,6 +35,18 @@ export function checkUser(user: string): string | undefined {
     return `expected a user name (letters, digits, "_", ".", "@", "-", not starting with "-"), got "${user}"`
   }
   return undefined
+}
+
+/**
+ * A note when `constraint` is one quoted string (`'WantPSCBridges == True'`, as the Pegasus
+ * guide writes it inside double quotes): the quotes reach condor_q, which reads a string or
+ * an attribute name, true for no job. The query still runs, as asked; undefined when fine.
+ */
+export function constraintNote(constraint: string): string | undefined {
+  const quoted = /^\s*(?:'([^']*)'|"((?:[^"\\]|\\.)*)")\s*$/.exec(constraint)
+  if (quoted === null) return undefined
+  const inner = (quoted[1] ?? quoted[2] ?? "").trim()
+  return `the constraint ${JSON.stringify(constraint)} is one quoted string, not an expression, and matches no job: the quotes reached condor_q${inner === "" ? "" : ` (did you mean ${JSON.stringify(inner)}?)`}`
 }
 
 /** Why a condor_q constraint is unusable, or undefined when it is fine. */
@@ -93,22 +111,37 @@ export async function runCondorQ(options: RunCondorQOptions): Promise<CondorQRes
   }
   const stdout = proc.stdout.getReader()
   const stderr = proc.stderr.getReader()
-  let stopped: "timeout" | "abort" | undefined
-  const stop = (why: "timeout" | "abort") => {
-    stopped ??= why
+  const killGroup = () => {
     try {
       process.kill(-proc.pid, "SIGKILL")
     } catch {
       // The group is gone already (condor_q exited and left no child).
       proc.kill("SIGKILL")
     }
-    // A child of condor_q (or of a wrapper script) may still hold the pipes open.
+  }
+  const stopReading = () => {
     void stdout.cancel().catch(() => {})
     void stderr.cancel().catch(() => {})
+  }
+  let stopped: "timeout" | "abort" | undefined
+  const stop = (why: "timeout" | "abort") => {
+    stopped ??= why
+    killGroup()
+    // A child of condor_q (or of a wrapper script) may still hold the pipes open.
+    stopReading()
   }
   const timer = setTimeout(() => stop("timeout"), timeoutMs)
   const onAbort = () => stop("abort")
   signal?.addEventListener("abort", onAbort, { once: true })
+  // condor_q's exit ends the run. A child it left behind (a wrapper's background job) would
+  // hold the pipes open until the timeout, and pile up as orphans poll after poll: its
+  // group is killed at once, so the pipes close when drained, and reading stops soon after
+  // even if a process outside the group still holds them.
+  let afterExit: ReturnType<typeof setTimeout> | undefined
+  void proc.exited.then(() => {
+    killGroup()
+    afterExit = setTimeout(stopReading, EXIT_GRACE_MS)
+  })
   try {
     const errorText = readSome(stderr, STDERR_KEPT)
     const parser = new CondorQParser()
@@ -134,16 +167,29 @@ export async function runCondorQ(options: RunCondorQOptions): Promise<CondorQRes
       )
     }
     const result = parser.finish()
-    if (result.jobs === 0 && result.firstBad) {
+    if (result.jobs === 0 && result.setAside === undefined && result.firstBad) {
       throw new CondorQError(
         `condor_q printed ${result.badLines} line${result.badLines === 1 ? "" : "s"} and none parsed (${describeBadLine(result.firstBad)})`,
       )
     }
+    const note = constraintNotes(argv)
+    if (note !== undefined) result.note = note
     return result
   } finally {
     clearTimeout(timer)
+    clearTimeout(afterExit)
     signal?.removeEventListener("abort", onAbort)
   }
+}
+
+/** The note for the first quoted-string `-constraint` in `argv`, if any. */
+function constraintNotes(argv: string[]): string | undefined {
+  for (let i = 0; i + 1 < argv.length; i++) {
+    if (argv[i] !== "-constraint") continue
+    const note = constraintNote(argv[i + 1]!)
+    if (note !== undefined) return note
+  }
+  return undefined
 }
 
 /** `first at line 3: RequestCpus: expected …: "text"` for the first line that did not parse. */

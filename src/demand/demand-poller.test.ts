@@ -84,6 +84,36 @@ describe("DemandPoller", () => {
     expect(p.snapshot()).toMatchObject({ rows: GOOD.rows, error: null, errorAt: null })
   })
 
+  test("publishes what was set aside and merged and the query's note, and says so in the log", async () => {
+    const lines: string[] = []
+    const s = scripted([
+      {
+        ...GOOD,
+        setAside: { jobs: 3, shapes: 2, first: "cpus 200000 > 100000" },
+        merged: { shapes: 4, withinPercent: 5 },
+        note: "the constraint matches no job",
+      },
+      GOOD,
+    ])
+    const p = poller(s, lines)
+    await p.poll()
+    expect(p.snapshot()).toMatchObject({
+      setAside: { jobs: 3, shapes: 2, first: "cpus 200000 > 100000" },
+      merged: { shapes: 4, withinPercent: 5 },
+      note: "the constraint matches no job",
+    })
+    expect(lines).toEqual([
+      "demand: 5 idle jobs in 1 row",
+      "demand: 4 shapes merged into 1 row (each value at most 5 % above a job's)",
+      "demand: 3 idle jobs in 2 shapes set aside, no site could run them (cpus 200000 > 100000, …)",
+      "demand: the constraint matches no job",
+    ])
+    // A later poll without them clears them.
+    await p.poll()
+    const after = p.snapshot()
+    expect([after.setAside, after.merged, after.note]).toEqual([undefined, undefined, undefined])
+  })
+
   test("logs lines that did not parse once per poll", async () => {
     const lines: string[] = []
     const p = poller(

@@ -1,6 +1,7 @@
 import type { CondorQResult } from "./condor-q-parse.ts"
 import { describeBadLine } from "./condor-q-run.ts"
 import type { DemandRow } from "./demand-row.ts"
+import type { Merged, SetAside } from "./fit-demand.ts"
 
 /** One poll of the queue: resolves with the parsed demand or rejects with why not. */
 export type DemandSource = (signal: AbortSignal) => Promise<CondorQResult>
@@ -15,6 +16,12 @@ export interface DemandSnapshot {
   jobs: number
   /** Lines of the last good poll that did not parse. */
   badLines: number
+  /** Jobs of the last good poll no site could run, left out of `rows` (absent when none). */
+  setAside?: SetAside
+  /** How near-identical shapes of the last good poll were merged (absent when none were). */
+  merged?: Merged
+  /** Something the admin should know about the query, e.g. a constraint that matches nothing. */
+  note?: string
   /** When `rows` was polled (ms since the epoch), or null. */
   updated: number | null
   /** Why the latest poll failed, or null when it succeeded. */
@@ -138,21 +145,39 @@ export class DemandPoller {
         `demand: ${result.badLines} line${result.badLines === 1 ? "" : "s"} did not parse and ${result.badLines === 1 ? "was" : "were"} left out (${describeBadLine(result.firstBad)})`,
       )
     }
+    const { setAside, merged, note, ...rest } = this.current
     this.current = {
-      ...this.current,
+      ...rest,
       rows: result.rows,
       rowsJson: JSON.stringify(result.rows),
       jobs: result.jobs,
       badLines: result.badLines,
+      ...(result.setAside && { setAside: result.setAside }),
+      ...(result.merged && { merged: result.merged }),
+      ...(result.note && { note: result.note }),
       updated: at,
       error: null,
       errorAt: null,
       lastPoll: at,
     }
-    const rows = result.rows.length
-    log(
-      `demand: ${result.jobs} idle job${result.jobs === 1 ? "" : "s"} in ${rows} row${rows === 1 ? "" : "s"}`,
-    )
+    log(`demand: ${counted(result.jobs, "idle job")} in ${counted(result.rows.length, "row")}`)
+    if (result.merged) {
+      log(
+        `demand: ${counted(result.merged.shapes, "shape")} merged into ${counted(result.rows.length, "row")} (each value at most ${result.merged.withinPercent} % above a job's)`,
+      )
+    }
+    if (result.setAside) log(`demand: ${setAsideText(result.setAside)}`)
+    if (result.note) log(`demand: ${result.note}`)
     this.notify(true)
   }
+}
+
+/** `1 row`, `3 idle jobs`. */
+function counted(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? "" : "s"}`
+}
+
+/** The set-aside jobs in one line, for the log and `glidein status`. */
+export function setAsideText(setAside: SetAside): string {
+  return `${counted(setAside.jobs, "idle job")} in ${counted(setAside.shapes, "shape")} set aside, no site could run them (${setAside.first}${setAside.shapes > 1 ? ", …" : ""})`
 }

@@ -14,7 +14,19 @@
  * poller.snapshot().rows // DemandRow[] | null
  */
 export { CondorQParser, parseCondorQ } from "./condor-q-parse.ts"
-export { checkConstraint, checkUser, condorQArgv, runCondorQ } from "./condor-q-run.ts"
-export { DemandPoller, type DemandSnapshot, type DemandSource } from "./demand-poller.ts"
+export {
+  checkConstraint,
+  checkUser,
+  condorQArgv,
+  constraintNote,
+  runCondorQ,
+} from "./condor-q-run.ts"
+export {
+  DemandPoller,
+  type DemandSnapshot,
+  type DemandSource,
+  setAsideText,
+} from "./demand-poller.ts"
 export type { DemandRow } from "./demand-row.ts"
 export { demoJobCounts, demoQueue, simulatedCondorQ } from "./demo-queue.ts"
+export { fitDemand, MERGE_PERCENT, type Merged, type SetAside } from "./fit-demand.ts"

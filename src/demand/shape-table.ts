@@ -4,20 +4,21 @@ import { compareRows, type DemandRow } from "./demand-row.ts"
  * Counts jobs by shape (cpus, memory, disk, gpus, os id). Each distinct shape gets a dense,
  * stable id from an open-addressing hash table over typed arrays, so a parser that has seen a
  * line before counts it again with one array increment (`add(id)`), no hashing at all.
+ * Values are doubles: a job asking for more than any bound is counted too, and set aside later.
  */
 export class ShapeTable {
   // Hash table: slot → shape id + 1 (0 = empty).
   private slots = new Int32Array(1024)
   // Shapes by id.
   private size = 0
-  private cpus = new Int32Array(256)
-  private memory = new Int32Array(256)
-  private disk = new Int32Array(256)
-  private gpus = new Int32Array(256)
+  private cpus = new Float64Array(256)
+  private memory = new Float64Array(256)
+  private disk = new Float64Array(256)
+  private gpus = new Float64Array(256)
   private os = new Int32Array(256)
   private counts = new Float64Array(256)
 
-  /** The id of this shape, added with a count of 0 if it is new. Values are in [0, 2^31). */
+  /** The id of this shape, added with a count of 0 if it is new. Values are whole, ≥ 0. */
   idOf(cpus: number, memory: number, disk: number, gpus: number, os: number): number {
     const mask = this.slots.length - 1
     let i = hash(cpus, memory, disk, gpus, os) & mask
@@ -48,9 +49,19 @@ export class ShapeTable {
     return id
   }
 
+  /** Distinct shapes seen. */
+  get shapes(): number {
+    return this.size
+  }
+
   /** Counts one more job of shape `id`. */
   add(id: number): void {
     this.counts[id]!++
+  }
+
+  /** Counts `n` more jobs of shape `id`. */
+  addMany(id: number, n: number): void {
+    this.counts[id]! += n
   }
 
   /** The rows with at least one job, most jobs first; `osName` maps an os id to its name. */
@@ -69,13 +80,6 @@ export class ShapeTable {
       })
     }
     return rows.sort(compareRows)
-  }
-
-  /** Jobs counted in all shapes. */
-  total(): number {
-    let sum = 0
-    for (let id = 0; id < this.size; id++) sum += this.counts[id]!
-    return sum
   }
 
   private growShapes(): void {
@@ -104,6 +108,8 @@ export class ShapeTable {
   }
 }
 
+// Values past 2^31 wrap in Math.imul's int32 conversion: a worse hash for absurd shapes, the
+// same answers (ids are confirmed by comparing every column).
 function hash(cpus: number, memory: number, disk: number, gpus: number, os: number): number {
   let h = Math.imul(cpus ^ 0x2545f491, 0x9e3779b1)
   h = Math.imul(h ^ memory, 0x85ebca6b)

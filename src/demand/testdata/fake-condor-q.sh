@@ -7,6 +7,7 @@
 #   partial     prints FILE, then fails (exit 2): output that must not be published
 #   hang        prints one line and sleeps (as condor_q does against a dead schedd)
 #   hang-child  the same, but a child holds stdout open after this shell is killed
+#   exit-child  prints FILE and exits 0, leaving a child that holds stdout and stderr open
 #   garbage     prints lines that are not -af:, output, exits 0
 #   killed      prints FILE and kills itself with SIGKILL
 #   cut         prints FILE and half a line, then kills itself (died mid-output)
@@ -36,6 +37,10 @@ case $mode in
     sleep 300 &
     echo $! > "$dir/child.pid"
     wait ;;
+  exit-child)
+    cat "$file"
+    sleep 300 &
+    echo $! > "$dir/child.pid" ;;
   garbage)
     echo "-- Schedd: schedd.example.org : <192.0.2.7:9618?..."
     echo " ID      OWNER            SUBMITTED     RUN_TIME ST PRI SIZE CMD"
