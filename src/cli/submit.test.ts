@@ -119,7 +119,7 @@ describe("glidein submit (command line)", () => {
 
   test("glidein submit without [Glidein] cluster: --check and a real run exit 2, a dry run shows the plan and says so", () => {
     const file = config("no-cluster.ini", SITE.replace(/^cluster = .*\n/m, ""))
-    const why = `${file}: [Glidein] cluster: missing; glideins need the pool's collector to join it: set cluster = HOST[:PORT] (pyglidein's glidein_start.sh fell back to IceCube's), or build the tarball with --collector HOST[:PORT]`
+    const why = `${file}: [Glidein] cluster: missing; glideins need the pool's collector to join it: set cluster = HOST[:PORT] (pyglidein's glidein_start.sh fell back to IceCube's), or build the tarball ${path.join(dir, "glidein.tar.gz")} with --collector HOST[:PORT]`
     expect(refusedByARealRun(file, why)).toContain("2 glideins of")
   })
 

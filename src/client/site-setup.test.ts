@@ -102,8 +102,9 @@ describe("siteSetup() glidein identity", () => {
 
   test("siteSetup() refuses a config without the pool's collector, naming [Glidein] cluster", () => {
     // None of pyglidein's example configs sets it: its glidein_start.sh used IceCube's.
+    // There is no tarball beside site.ini, so its collector cannot be read either: said so.
     expect(setupOf("").problems.map((p) => p.message)).toEqual([
-      "site.ini: [Glidein] cluster: missing; glideins need the pool's collector to join it: set cluster = HOST[:PORT] (pyglidein's glidein_start.sh fell back to IceCube's), or build the tarball with --collector HOST[:PORT]",
+      `site.ini: [Glidein] cluster: missing; glideins need the pool's collector to join it: set cluster = HOST[:PORT] (pyglidein's glidein_start.sh fell back to IceCube's), or put a tarball built with --collector HOST[:PORT] at ${join(process.cwd(), "glidein.tar.gz")} (there is none there)`,
     ])
     expect(setupOf("cluster = cm.example.org\n").problems).toEqual([])
     expect(setupOf("", "CLUSTER = cm.example.org\n").problems).toEqual([])

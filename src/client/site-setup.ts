@@ -4,7 +4,7 @@
  * config before doing anything: each partition's adapter and planning policy, the state
  * folder, the tarball path, the login name the default commands use.
  */
-import { readFileSync } from "node:fs"
+import { existsSync, readFileSync } from "node:fs"
 import { hostname } from "node:os"
 import { dirname, resolve } from "node:path"
 import type { PartitionSettings, SiteConfig } from "../config/index.ts"
@@ -240,10 +240,15 @@ function startProblems(
   const problems: ConfigError[] = []
   // A collector cannot be guessed (pyglidein's start script fell back to IceCube's).
   if (collectorOrigin(config, tarball) === undefined) {
+    // pyglidein's configs name no collector; a tarball built with --collector does, and the
+    // usual reason it is not found is that the tarball is not where the config says.
+    const where = existsSync(tarball)
+      ? `or build the tarball ${tarball} with --collector HOST[:PORT]`
+      : `or put a tarball built with --collector HOST[:PORT] at ${tarball} (there is none there)`
     problems.push(
       new ConfigError(
         config.place("Glidein", "cluster"),
-        "missing; glideins need the pool's collector to join it: set cluster = HOST[:PORT] (pyglidein's glidein_start.sh fell back to IceCube's), or build the tarball with --collector HOST[:PORT]",
+        `missing; glideins need the pool's collector to join it: set cluster = HOST[:PORT] (pyglidein's glidein_start.sh fell back to IceCube's), ${where}`,
       ),
     )
   }
