@@ -22,6 +22,11 @@ export const COMMANDS: CommandEntry[] = [
     load: async () => (await import("./serve.ts")).serveCommand,
   },
   {
+    name: "token create",
+    summary: "make a site's token for serve --tokens and add it to the tokens file",
+    load: async () => (await import("./token.ts")).tokenCreateCommand,
+  },
+  {
     name: "status",
     summary: "show the pool's demand and the sites' glideins",
     load: async () => (await import("./status.ts")).statusCommand,

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test } from "bun:test"
-import { chmodSync, writeFileSync } from "node:fs"
+import { chmodSync, rmSync, writeFileSync } from "node:fs"
 import { join, resolve } from "node:path"
 import { cleanUp, MAIN, startServe, tempDir, track } from "../test-support.ts"
 
@@ -79,6 +79,74 @@ describe("glidein serve", () => {
     expect((await fetch(`${server.url}/healthz`)).status).toBe(200)
     server.proc.kill("SIGTERM")
     expect(await server.proc.exited).toBe(0)
+  })
+
+  test("reads the tokens file again on SIGHUP, keeping the old tokens when the new file is bad", async () => {
+    const dir = tempDir("glidein-serve-")
+    const tokens = join(dir, "tokens")
+    const ALBERTA = "s3cr3t-token-alberta-0001"
+    const DESY = "s3cr3t-token-desy-00000002"
+    writeFileSync(tokens, `alberta ${ALBERTA}\n`, { mode: 0o600 })
+    const server = await startServe(["--demo", "--db", join(dir, "serve.db"), "--tokens", tokens])
+    const report = (token: string) =>
+      fetch(`${server.url}/jsonrpc`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}` },
+        body: JSON.stringify({
+          jsonrpc: "2.0",
+          method: "monitoring",
+          params: { uuid: `site@${token.slice(13, 17)}`, glideins_running: 1 },
+          id: 1,
+        }),
+      })
+    expect((await report(DESY)).status).toBe(401)
+    writeFileSync(tokens, `alberta ${ALBERTA}\ndesy ${DESY}\n`)
+    server.proc.kill("SIGHUP")
+    await until("the new token", async () => ((await report(DESY)).ok ? true : undefined))
+    // A bad file is not taken: both tokens still work, and the server is still up.
+    writeFileSync(tokens, "desy\n")
+    server.proc.kill("SIGHUP")
+    await until("the second SIGHUP", async () => {
+      const clients = (await (await fetch(`${server.url}/api/clients`)).json()) as object
+      // The log is read at the end; a request after the signal is handled after it.
+      return clients ? true : undefined
+    })
+    expect((await report(ALBERTA)).status).toBe(200)
+    expect((await report(DESY)).status).toBe(200)
+    server.proc.kill("SIGTERM")
+    expect(await server.proc.exited).toBe(0)
+    const log = await server.log()
+    expect(log).toContain(`SIGHUP: read 2 tokens from ${tokens}`)
+    expect(log).toContain(
+      `SIGHUP: kept the 2 tokens in use: ${tokens}:1: expected "name token", got 1 field`,
+    )
+  })
+
+  test("warns when a second serve opens the same database, and says when the file is deleted", async () => {
+    const dir = tempDir("glidein-serve-")
+    const db = join(dir, "serve.db")
+    const first = await startServe(["--demo", "--db", db])
+    const second = await startServe(["--demo", "--db", db])
+    rmSync(db)
+    const reply = await rpc(first.url, {
+      jsonrpc: "2.0",
+      method: "monitoring",
+      params: { uuid: "site@lost", glideins_running: 2 },
+      id: 1,
+    })
+    expect(reply.status).toBe(200)
+    const clients = (await (await fetch(`${first.url}/api/clients`)).json()) as {
+      database_error: string | null
+    }
+    expect(clients.database_error).toContain(`database "${db}" was deleted while serving`)
+    for (const server of [second, first]) {
+      server.proc.kill("SIGTERM")
+      expect(await server.proc.exited).toBe(0)
+    }
+    expect(await second.log()).toContain(
+      `warning: another glidein serve has database "${db}" open (it holds "${db}.lock")`,
+    )
+    expect(await first.log()).toContain(`ERROR: database "${db}" was deleted while serving`)
   })
 
   test("refuses a bad flag with one line and exit 2", async () => {

@@ -3,7 +3,7 @@
  * `glidein serve`: polls condor_q for the pool's idle jobs and serves the demand to sites
  * (pyglidein's JSON-RPC), with a JSON API, Prometheus metrics and a status page. Runs in the
  * foreground and logs to stderr; SIGTERM or SIGINT finish in-flight requests, stop condor_q,
- * close the database and exit 0.
+ * close the database and exit 0; SIGHUP reads the tokens file again.
  */
 import {
   condorQArgv,
@@ -16,12 +16,16 @@ import {
 } from "../demand/index.ts"
 import { GlideinError } from "../errors.ts"
 import {
+  type AppDeps,
   createApp,
+  DatabaseWatch,
   type DemandPoint,
   demandPointOf,
   listen,
   loadTokens,
+  lockDatabase,
   ReportStore,
+  reloadTokens,
 } from "../server/index.ts"
 import { resolveServeOptions, type ServeOptions } from "../server/serve-options.ts"
 import { VERSION } from "../version.ts"
@@ -31,6 +35,8 @@ import { type Command, NO_DAEMON } from "./command.ts"
 const CONDOR_Q_TIMEOUT_MS = 10 * 60_000
 /** In-flight requests get this long after SIGTERM before connections are closed. */
 const DRAIN_MS = 10_000
+/** How often the database file is looked for (and at every report). */
+const DB_CHECK_MS = 10_000
 
 function log(line: string): void {
   process.stderr.write(`${new Date().toISOString()} ${line}\n`)
@@ -145,6 +151,10 @@ A failed poll keeps serving the last good table. Reports and history are kept in
     for (const w of warnings) log(`warning: ${w}`)
     const tokens = options.tokens === undefined ? undefined : loadTokens(options.tokens)
     const store = ReportStore.open(options.db)
+    const lock = lockDatabase(options.db)
+    if (!lock.held) log(`warning: ${lock.why}`)
+    const watch = new DatabaseWatch(options.db, log)
+    const watchTimer = setInterval(() => watch.check(), DB_CHECK_MS)
     if (options.demo) backfillDemoHistory(store, Date.now())
     const poller = new DemandPoller({
       source: demandSource(options),
@@ -156,18 +166,36 @@ A failed poll keeps serving the last good table. Reports and history are kept in
         store.recordDemand(demandPointOf(snapshot.rows), snapshot.updated)
       },
     })
-    const app = createApp({
+    const deps: AppDeps = {
       demand: () => poller.snapshot(),
       store,
       tokens,
       log,
       version: VERSION,
       delayMs: options.delayS * 1000,
-    })
+      databaseProblem: () => watch.check(),
+    }
+    const app = createApp(deps)
+    // Bun's default for SIGHUP is to exit: a `systemctl reload` or a closed terminal would
+    // stop the server. It reads the tokens file again instead, keeping the old set if the
+    // new file is bad.
+    const reload = () => {
+      if (options.tokens === undefined || deps.tokens === undefined) {
+        log("SIGHUP: no --tokens file to read again")
+        return
+      }
+      const { tokens: next, said } = reloadTokens(options.tokens, deps.tokens)
+      deps.tokens = next
+      log(`SIGHUP: ${said}`)
+    }
+    process.on("SIGHUP", reload)
     let server: ReturnType<typeof Bun.serve>
     try {
       server = listen(app, { hostname: options.host, port: options.port })
     } catch (error) {
+      process.off("SIGHUP", reload)
+      clearInterval(watchTimer)
+      if (lock.held) lock.release()
       store.close()
       const code = (error as NodeJS.ErrnoException).code
       const why = code === "EADDRINUSE" ? "the address is in use" : (error as Error).message
@@ -193,7 +221,10 @@ A failed poll keeps serving the last good table. Reports and history are kept in
       Bun.sleep(DRAIN_MS).then(() => false),
     ])
     if (!drained) await server.stop(true)
+    process.off("SIGHUP", reload)
+    clearInterval(watchTimer)
     store.close()
+    if (lock.held) lock.release()
     log("stopped")
     return 0
   },

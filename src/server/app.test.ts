@@ -450,6 +450,7 @@ describe("createApp() GET routes", () => {
       demand: "fresh",
       demand_age_s: 90,
       error: null,
+      database_error: null,
     })
   })
 

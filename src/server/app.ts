@@ -37,6 +37,8 @@ export interface AppDeps {
   tokens?: TokenSet
   /** Without tokens: new uuids one address may add per hour (default 16). */
   newNamesPerHour?: number
+  /** What is wrong with the database file (deleted while serving…), asked at every report. */
+  databaseProblem?: () => string | undefined
   log: (line: string) => void
   version: string
   /** The poll interval, shown on the page and used to tell gaps in the history. */
@@ -163,6 +165,7 @@ export function createApp(deps: AppDeps): Hono {
         log(`monitoring: report from ${JSON.stringify(report.uuid)} not stored: ${why}`)
         throw new RpcError(RPC_CODES.notStored, `the report was not stored: ${why}`)
       }
+      deps.databaseProblem?.()
       log(
         `monitoring: report from ${JSON.stringify(report.uuid)}${tokenName ? ` (token "${tokenName}")` : ""}: running ${total(report, "glideins_running")}, idle ${total(report, "glideins_idle")}, launched ${total(report, "glideins_launched")}`,
       )
@@ -245,7 +248,12 @@ export function createApp(deps: AppDeps): Hono {
 
   app.get("/api/state", (c) => c.json(apiState(deps.demand(), now())))
 
-  app.get("/api/clients", (c) => c.json(apiClients(store.clients(), now(), staleAfterMs)))
+  app.get("/api/clients", (c) =>
+    c.json({
+      ...apiClients(store.clients(), now(), staleAfterMs),
+      database_error: deps.databaseProblem?.() ?? null,
+    }),
+  )
 
   app.get("/metrics", (c) => {
     const text = renderMetrics({
@@ -264,6 +272,7 @@ export function createApp(deps: AppDeps): Hono {
       demand: demand.updated === null ? "none yet" : demand.error === null ? "fresh" : "stale",
       demand_age_s: demand.updated === null ? null : Math.round((now() - demand.updated) / 1000),
       error: demand.error,
+      database_error: deps.databaseProblem?.() ?? null,
     })
   })
 

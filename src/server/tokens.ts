@@ -3,12 +3,33 @@
  * Tokens are compared in constant time, and never logged or echoed; a report is attributed to
  * the name of the token that sent it.
  */
-import { createHash, timingSafeEqual } from "node:crypto"
+import { createHash, randomBytes, timingSafeEqual } from "node:crypto"
 import { ConfigError } from "../errors.ts"
 import { readPrivateFile } from "../private-file.ts"
 
 /** Shortest token accepted: anything shorter can be guessed. */
 const MIN_TOKEN_LENGTH = 16
+/** What a token's name may be: it is shown on the status page and in the log. */
+const NAME = /^[\w.@-]{1,64}$/
+
+/** A new token: 32 random bytes, base64url (43 characters, no padding). */
+export function newToken(): string {
+  return randomBytes(32).toString("base64url")
+}
+
+/** Why `name` cannot name a token, or undefined when it can. */
+export function badTokenName(name: string): string | undefined {
+  return NAME.test(name)
+    ? undefined
+    : `expected a name of letters, digits, "_", ".", "@" or "-", got "${name.slice(0, 64)}"`
+}
+
+/** One line of a tokens file. */
+export interface TokenLine {
+  name: string
+  token: string
+  line: number
+}
 
 function digest(text: string): Buffer {
   return createHash("sha256").update(text).digest()
@@ -48,7 +69,14 @@ export class TokenSet {
  * Errors name the line but never show a token.
  */
 export function parseTokens(text: string, file: string): TokenSet {
-  const pairs: { name: string; token: string }[] = []
+  const pairs = parseTokenLines(text, file)
+  if (pairs.length === 0) throw new ConfigError({ file }, 'no tokens (expected "name token" lines)')
+  return new TokenSet(pairs)
+}
+
+/** The lines of a tokens file, checked as parseTokens() checks them; none is no error. */
+export function parseTokenLines(text: string, file: string): TokenLine[] {
+  const pairs: TokenLine[] = []
   const seen = new Map<string, number>()
   for (const [index, raw] of text.split("\n").entries()) {
     const line = raw.trim()
@@ -62,12 +90,8 @@ export function parseTokens(text: string, file: string): TokenSet {
       )
     }
     const [name, token] = fields as [string, string]
-    if (!/^[\w.@-]{1,64}$/.test(name)) {
-      throw new ConfigError(
-        place,
-        `expected a name of letters, digits, "_", ".", "@" or "-", got "${name.slice(0, 64)}"`,
-      )
-    }
+    const badName = badTokenName(name)
+    if (badName !== undefined) throw new ConfigError(place, badName)
     if (token.length < MIN_TOKEN_LENGTH) {
       throw new ConfigError(
         place,
@@ -79,13 +103,26 @@ export function parseTokens(text: string, file: string): TokenSet {
       throw new ConfigError(place, `the token for "${name}" is the same as on line ${previous}`)
     }
     seen.set(token, index + 1)
-    pairs.push({ name, token })
+    pairs.push({ name, token, line: index + 1 })
   }
-  if (pairs.length === 0) throw new ConfigError({ file }, 'no tokens (expected "name token" lines)')
-  return new TokenSet(pairs)
+  return pairs
 }
 
 /** Reads a tokens file, refusing one that others can read (as pyglidein refused secrets). */
 export function loadTokens(file: string): TokenSet {
   return parseTokens(readPrivateFile(file, "tokens file"), file)
+}
+
+/**
+ * Reads the tokens file again (on SIGHUP): the new set and a line for the log, or, when the
+ * file cannot be used, the current set kept and a line saying why.
+ */
+export function reloadTokens(file: string, current: TokenSet): { tokens: TokenSet; said: string } {
+  try {
+    const tokens = loadTokens(file)
+    return { tokens, said: `read ${tokens.size} token${tokens.size === 1 ? "" : "s"} from ${file}` }
+  } catch (error) {
+    const why = error instanceof Error ? error.message : String(error)
+    return { tokens: current, said: `kept the ${current.size} tokens in use: ${why}` }
+  }
 }
