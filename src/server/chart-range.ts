@@ -21,9 +21,17 @@ const LABELS: Record<Range, string> = {
   week: "Last week",
 }
 
-/** The `?range=` of a request: one of RANGES, else the day. */
-export function parseRange(query: string | undefined): Range {
-  return query !== undefined && Object.hasOwn(RANGES, query) ? (query as Range) : "day"
+/** The `?range=` of a request: one of RANGES, else `fallback`. */
+export function parseRange(query: string | undefined, fallback: Range = "day"): Range {
+  return query !== undefined && Object.hasOwn(RANGES, query) ? (query as Range) : fallback
+}
+
+/**
+ * The shortest range holding `ageMs` of history, up to the day: a site that first reported
+ * two hours ago is charted over 6 hours, not drawn as a sliver at the right of a day.
+ */
+export function rangeFor(ageMs: number): Range {
+  return ageMs <= RANGES["1h"] ? "1h" : ageMs <= RANGES["6h"] ? "6h" : "day"
 }
 
 /** Links to every range, the current one marked. */

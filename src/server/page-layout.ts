@@ -70,6 +70,7 @@ table.stack td[data-label]::before{content:attr(data-label) " ";color:var(--mute
 table.stack td.bar{display:none}
 table.stack td.site{flex-basis:100%;font-weight:600}
 table.stack td.site a,table.stack td.site span{max-width:100%;white-space:nowrap}
+svg .tick{font-size:15px}
 }
 `
 

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test"
-import { parseRange } from "./chart-range.ts"
+import { parseRange, rangeFor } from "./chart-range.ts"
 import { SITE_COLORS, siteColor } from "./site-color.ts"
 import { shortLabel, siteLabel } from "./site-label.ts"
 
@@ -36,8 +36,27 @@ describe("siteColor()", () => {
 
 describe("parseRange()", () => {
   test("takes 1h, 6h, day and week; anything else is the day", () => {
-    expect(["1h", "6h", "day", "week"].map(parseRange)).toEqual(["1h", "6h", "day", "week"])
+    expect(["1h", "6h", "day", "week"].map((q) => parseRange(q))).toEqual([
+      "1h",
+      "6h",
+      "day",
+      "week",
+    ])
     for (const q of [undefined, "", "month", "toString", "__proto__"])
       expect(parseRange(q)).toBe("day")
+  })
+})
+
+describe("rangeFor()", () => {
+  test("is the shortest range holding a site's history, the day at most", () => {
+    const h = 3_600_000
+    expect([0.5 * h, h, 2 * h, 6 * h, 7 * h, 30 * 24 * h].map(rangeFor)).toEqual([
+      "1h",
+      "1h",
+      "6h",
+      "6h",
+      "day",
+      "day",
+    ])
   })
 })

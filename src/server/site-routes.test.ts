@@ -34,6 +34,19 @@ describe("GET /site/NAME", () => {
     expect(page).toContain(`/api/sites/${path(LONG_SITE).replaceAll("'", "&#39;")}`)
   })
 
+  test("charts a new site over the shortest range holding its history unless asked", async () => {
+    const app = setup()
+    const dave = path("dave@gpu.chtc.example.org") // reporting for an hour
+    expect(await (await app.request(`/site/${dave}`)).text()).toContain(
+      'aria-current="page">Last hour',
+    )
+    expect(await (await app.request(`/site/${dave}?range=week`)).text()).toContain(
+      'aria-current="page">Last week',
+    )
+    const carol = await app.request(`/api/sites/${path("carol@hpc.desy.example.org")}`)
+    expect(((await carol.json()) as ApiSite).range).toBe("6h")
+  })
+
   test("finds a name holding a slash, percent-encoded", async () => {
     const { app, store } = fixtureApp(NOW)
     stores.push(store)

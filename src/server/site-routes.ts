@@ -1,10 +1,11 @@
 /**
  * The routes of the per-site view, `GET /site/NAME` (HTML) and `GET /api/sites/NAME`
- * (JSON), NAME being the site's uuid, percent-encoded. The edge between the store and the
- * pure renderers of site-page.ts.
+ * (JSON), NAME being the site's uuid, percent-encoded; without `?range=`, the shortest range
+ * holding the site's whole history (up to a day). The edge between the store and the pure
+ * renderers of site-page.ts.
  */
 import { Hono } from "hono"
-import { parseRange, RANGES } from "./chart-range.ts"
+import { parseRange, RANGES, rangeFor } from "./chart-range.ts"
 import { htmlResponse } from "./page-response.ts"
 import type { ReportStore } from "./report-store.ts"
 import { apiSite, renderSitePage, renderUnknownSitePage, type SitePageData } from "./site-page.ts"
@@ -25,7 +26,7 @@ export function siteRoutes(deps: SiteRoutesDeps): Hono {
     const client = deps.store.clients().find((c) => c.uuid === name)
     if (client === undefined) return undefined
     const now = deps.now()
-    const range = parseRange(rangeQuery)
+    const range = parseRange(rangeQuery, rangeFor(now - client.firstSeen))
     return {
       now,
       version: deps.version,
