@@ -121,6 +121,19 @@ describe("renderStatusPage()", () => {
     }
   })
 
+  test("lists six partitions of a site in its row, names cut to 24 characters, and counts the rest", async () => {
+    const c = client("a")
+    const name = (i: number) => `p${String(i).padStart(2, "0")}${"q".repeat(125)}`
+    c.metrics.glideins_running = Object.fromEntries(
+      Array.from({ length: 64 }, (_, i) => [name(i), i]),
+    )
+    const page = String(await renderStatusPage(data({ clients: [c] })))
+    const cell = /data-label="partitions">([^<]*)</.exec(page)?.[1] ?? ""
+    expect(cell).toStartWith("p00qqqqqqqqq…qqqqqqqqqqq 0/0/0, p01")
+    expect(cell).toEndWith(" 5/0/0 and 58 more")
+    expect(cell.length).toBeLessThan(250)
+  })
+
   test("offers four ranges and charts the glideins at all sites", async () => {
     const page = String(
       await renderStatusPage(

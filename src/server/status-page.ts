@@ -11,7 +11,7 @@ import { countFailed } from "./monitoring.ts"
 import { formatCount as fmt, pageLayout } from "./page-layout.ts"
 import type { DemandPoint, SitePoint, StoredClient } from "./report-store.ts"
 import { siteColor } from "./site-color.ts"
-import { siteLabel } from "./site-label.ts"
+import { shortLabel, siteLabel } from "./site-label.ts"
 import { lineChart, PALETTE, type Series } from "./svg-chart.ts"
 
 /** Everything the page shows. */
@@ -33,6 +33,8 @@ export interface StatusPageData {
 
 /** Rows of the demand table shown; the rest are counted and left to /api/state. */
 const MAX_DEMAND_ROWS = 200
+/** Partitions listed in a site's row (a site may have 64, each named with 128 characters). */
+const MAX_PARTITIONS_SHOWN = 6
 /** Sites drawn as their own line; the rest are summed into "others". */
 const MAX_SITE_LINES = 8
 /** The colour of the "others" line, apart from every site's own. */
@@ -86,6 +88,7 @@ function demandTable(d: StatusPageData) {
 <tbody>${shown}</tbody></table></div>${more}`
 }
 
+/** "Cluster 3/1/2, gpu ?/?/0": the first few partitions, cut names; the rest on the site's page. */
 function partitionsOf(c: StoredClient): string {
   const names = new Set([
     ...Object.keys(c.metrics.glideins_running),
@@ -94,13 +97,16 @@ function partitionsOf(c: StoredClient): string {
   ])
   const failed = new Set(countFailed(c))
   const count = (m: Record<string, number>, p: string) => (failed.has(p) ? "?" : (m[p] ?? 0))
-  return [...names]
-    .sort()
+  const sorted = [...names].sort()
+  const shown = sorted
+    .slice(0, MAX_PARTITIONS_SHOWN)
     .map(
       (p) =>
-        `${p} ${count(c.metrics.glideins_running, p)}/${count(c.metrics.glideins_idle, p)}/${c.metrics.glideins_launched[p] ?? 0}`,
+        `${shortLabel(p, 24)} ${count(c.metrics.glideins_running, p)}/${count(c.metrics.glideins_idle, p)}/${c.metrics.glideins_launched[p] ?? 0}`,
     )
     .join(", ")
+  const more = sorted.length - MAX_PARTITIONS_SHOWN
+  return more > 0 ? `${shown} and ${more} more` : shown
 }
 
 function sitesTable(d: StatusPageData) {
