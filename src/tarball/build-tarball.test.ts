@@ -171,6 +171,22 @@ describe("buildTarball()", () => {
     })
   }
 
+  test("finds the HTCondor version in libcondor_utils when condor_master lacks it (9.0 and later)", async () => {
+    // A 25.14 make install keeps `$CondorVersion` in libcondor_utils only; condor_master has
+    // the marker once, for something else.
+    const install = standInInstall(path.join(dir, "condor-25-make-install"), {
+      "sbin/condor_master": "#!/bin/sh\n# MemoryAverageUsa$CondorVersion: \n",
+    })
+    put(
+      path.join(install, "lib/libcondor_utils_23_0_0.so"),
+      "ELF...$CondorVersion: 25.14.0 2026-12-07 PRE-RELEASE-UWCS $...",
+      0o755,
+    )
+    const { output, report } = await build("version.tar.gz", { condor: install, password: true })
+    expect(report.condorVersion).toBe("25.14.0 2026-12-07 PRE-RELEASE-UWCS")
+    expect((await inspectTarball(output)).condorVersion).toBe("25.14.0 2026-12-07 PRE-RELEASE-UWCS")
+  })
+
   test("refuses a directory that is not an HTCondor install", async () => {
     const empty = tempDir()
     put(path.join(empty, "README"), "nothing here")

@@ -16,7 +16,7 @@ import type { ArchiveLimits } from "./archive-limits.ts"
 import { openAtomicOutput } from "./atomic-output.ts"
 import { checkRunnable, FileTree, type RunCheck, runProblems } from "./check-runnable.ts"
 import { listInstall, openCondorInstall } from "./condor-install.ts"
-import { condorVersion } from "./condor-version.ts"
+import { condorVersion, VERSION_LIBRARY } from "./condor-version.ts"
 import type { Credentials } from "./credentials.ts"
 import { type ElfInfo, parseElf } from "./elf.ts"
 import { packHeader } from "./encode-entry.ts"
@@ -166,8 +166,13 @@ function checkMembers(
   )
   const master = tree.resolve(`${RELEASE_DIR}/sbin/condor_master`)
   const source = "real" in master ? sourceOf(master.real) : undefined
-  const version =
-    source === undefined ? undefined : condorVersion(readFileSync(path.join(root, source)))
+  const versionOf = (file: string | undefined) =>
+    file === undefined ? undefined : condorVersion(readFileSync(path.join(root, file)))
+  // Builds since 9.0 keep the version string in libcondor_utils, not in condor_master.
+  const library = [...byName.values()].find(
+    (m) => m.type === "file" && VERSION_LIBRARY.test(m.name),
+  )
+  const version = versionOf(source) ?? versionOf(library?.source)
   return { check, version }
 }
 

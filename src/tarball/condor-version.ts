@@ -5,6 +5,10 @@
  */
 
 const MARKER = Buffer.from("$CondorVersion: ")
+
+/** HTCondor's utility library: builds since 9.0 keep `$CondorVersion` there, not in
+ *  condor_master (found so in a 25.14 `make install`). */
+export const VERSION_LIBRARY = /\/libcondor_utils[^/]*\.so[^/]*$/
 /** The longest version string kept; the rest of the file is not searched for its end. */
 const MAX_VERSION = 200
 

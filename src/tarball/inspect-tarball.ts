@@ -15,7 +15,7 @@ import {
   type TreeEntry,
 } from "./check-runnable.ts"
 import { collectorProblem } from "./collector.ts"
-import { CondorVersionScanner } from "./condor-version.ts"
+import { CondorVersionScanner, VERSION_LIBRARY } from "./condor-version.ts"
 import { summarizeTokens } from "./credentials.ts"
 import { bytesSource, ElfError, type ElfInfo, isElf, parseElf } from "./elf.ts"
 import {
@@ -235,7 +235,9 @@ export async function inspectTarball(
       else if (entry.size <= small) current.keep = []
       if (entry.type === "file" && name.startsWith(`${RELEASE_DIR}/`)) {
         current.elf = { chunks: [], bytes: 0 }
-        if (name.endsWith("/condor_master")) current.version = new CondorVersionScanner()
+        // Builds since 9.0 keep the version string in libcondor_utils, not in condor_master.
+        if (name.endsWith("/condor_master") || VERSION_LIBRARY.test(name))
+          current.version = new CondorVersionScanner()
       }
     }
     finish()
