@@ -7,7 +7,8 @@
 # so nothing but the variables below is set (not even PATH). POSIX sh only.
 #
 # Environment:
-#   CLUSTER          the pool's collector, host[:port] (port 9618 when left out)
+#   CLUSTER          the pool's collector, host[:port] (port 9618 when left out); a list
+#                    a,b,c spreads glideins over several collectors (one picked at random)
 #                    default: the one the tarball records (tarball build --collector)
 #   CPUS             cores of the glidein's one partitionable slot                   required
 #   MEMORY           memory in MB                                                     required
@@ -31,6 +32,7 @@
 #                    resource list); they limit what condor_gpu_discovery reports
 #   SLURM_JOB_ID, PBS_JOBID, LSB_JOBID, JOB_ID   the batch job's id: in the default name, and
 #                    advertised as GLIDEIN_BatchJobId
+#   GLIDEIN_OWNERS   only these owners' jobs start here ("alice,bob")
 #   GLIDEIN_STARTD_ATTRS  more attributes to advertise: NAME=VALUE;NAME=VALUE (ClassAd values)
 #   GLIDEIN_CVMFS_REPOS   CVMFS repositories to look for ("icecube.opensciencegrid.org ..."):
 #                    each one readable under /cvmfs is advertised as HAS_CVMFS_<repo, . as _>
@@ -140,6 +142,9 @@ case $GLIDEIN_NAME in
 *[!A-Za-z0-9._-]*) die "GLIDEIN_NAME may only hold letters, digits, '.', '_' and '-': \"$GLIDEIN_NAME\"" ;;
 esac
 
+case ${GLIDEIN_OWNERS:-} in
+*[!A-Za-z0-9._,\ -]*) die "GLIDEIN_OWNERS may only hold user names separated by commas or spaces: \"$GLIDEIN_OWNERS\"" ;;
+esac
 # A wrapper that cannot run fails every job, which goes back to the queue and matches this
 # glidein again: refuse to start instead.
 if [ -n "${GLIDEIN_JOB_WRAPPER:-}" ] && { [ ! -f "$GLIDEIN_JOB_WRAPPER" ] || [ ! -x "$GLIDEIN_JOB_WRAPPER" ]; }; then
@@ -178,6 +183,19 @@ if [ -z "${CLUSTER:-}" ]; then
     say "collector $CLUSTER from the tarball (CLUSTER is not set)"
 fi
 
+# Large pools spread glideins over several collectors: CLUSTER may list them (a,b,c), and
+# each glidein picks one at random.
+case $CLUSTER in
+*,*)
+    count=$(printf '%s\n' "$CLUSTER" | tr ',' '\n' | grep -c .)
+    pick=$(od -An -N2 -tu2 /dev/urandom 2>/dev/null | tr -d ' \n')
+    pick=$((${pick:-$$} % count + 1))
+    CLUSTER=$(printf '%s\n' "$CLUSTER" | tr ',' '\n' | grep . | sed -n "${pick}p")
+    collector "a collector in the list" "$CLUSTER"
+    say "collector $CLUSTER, picked at random from $count"
+    ;;
+esac
+
 ## 3. Credentials: PASSWORD when passwdfile is there, IDTOKENS when tokens.d has tokens --------
 credentials=""
 if [ -s "$dir/passwdfile" ]; then
@@ -191,6 +209,29 @@ done
 if [ "$tokens" -gt 0 ]; then credentials="${credentials:+$credentials and }$tokens IDTOKEN file(s)"; fi
 [ -n "$credentials" ] ||
     die "\"$tarball\" carries no pool credential; add one with: glidein tarball inject-password"
+# An expired token makes an idle glidein that no job can reach; one that expires before the
+# glidein's end drops it from the pool then. (Where base64 is missing this is not checked.)
+now=$(date +%s)
+live=0
+for f in "$dir"/tokens.d/*; do
+    [ -f "$f" ] && [ -s "$f" ] || continue
+    payload=$(head -n 1 "$f" | cut -d . -f 2 | tr '_-' '/+')
+    while [ $((${#payload} % 4)) -ne 0 ]; do payload="$payload="; done
+    exp=$(printf '%s' "$payload" | base64 -d 2>/dev/null | sed -n 's/.*"exp" *: *\([0-9][0-9]*\).*/\1/p')
+    when=$(date -u -d "@${exp:-0}" '+%Y-%m-%dT%H:%M:%SZ' 2>/dev/null || echo "epoch ${exp:-0}")
+    if [ -z "$exp" ] || [ ${#exp} -gt 15 ]; then
+        live=$((live + 1))
+    elif [ "$exp" -le "$now" ]; then
+        say "the IDTOKEN in ${f##*/} expired at $when"
+    else
+        live=$((live + 1))
+        [ "$exp" -ge $((start_time + WALLTIME)) ] ||
+            say "the IDTOKEN in ${f##*/} expires at $when, before the glidein's end: it leaves the pool then"
+    fi
+done
+if [ "$tokens" -gt 0 ] && [ "$live" -eq 0 ] && [ ! -s "$dir/passwdfile" ]; then
+    die "every IDTOKEN in \"$tarball\" has expired; put a new one in with: glidein tarball inject-password --token"
+fi
 
 ## 3b. Log upload: kept from payload jobs, which must not upload in the site's name ----------
 upload_url=${LOG_UPLOAD_URL:-}
@@ -411,6 +452,11 @@ if [ -n "$gpu_env" ]; then export _condor_ENVIRONMENT_FOR_AssignedGPUs="$gpu_env
 lockdir=$(mktemp -d /tmp/glidein-lock.XXXXXX 2>/dev/null) || lockdir=""
 export _condor_GLIDEIN_LOCK_DIR="${lockdir:-$dir/log}"
 if [ -n "$batch_job" ]; then export _condor_GLIDEIN_BatchJobId="\"$batch_job\""; fi
+# Only these owners' jobs start here, as HTCondor's annex does for its owner.
+if [ -n "${GLIDEIN_OWNERS:-}" ]; then
+    owners=$(printf '%s' "$GLIDEIN_OWNERS" | tr ' ' ',' | tr -s ',' | sed 's/^,//; s/,$//')
+    export _condor_GLIDEIN_START_OWNERS="stringListMember(TARGET.Owner, \"$owners\")"
+fi
 # Attributes a site adds: GLIDEIN_STARTD_ATTRS, CVMFS repositories, and pyglidein's
 # _condor_STARTD_ATTRS, which would replace the glidein's own list instead of adding to it.
 extra=$(printf '%s' "${_condor_STARTD_ATTRS:-}" | sed 's/\$(STARTD_ATTRS)//g' | tr ',' ' ')

@@ -731,6 +731,74 @@ describe("glidein_start.sh", () => {
     expect(r.out).toContain("glidein: CVMFS nowhere.example.org: False")
   })
 
+  test("CLUSTER may list collectors: each glidein picks one at random", () => {
+    const list = "a.example.org:9618,b.example.org:9618,c.example.org"
+    const picked = new Set<string>()
+    for (let i = 0; i < 6; i++) {
+      const r = startGlidein({ ...contract(tarballs.password as string), CLUSTER: list })
+      expect(r.code).toBe(0)
+      const one = r.master?.env._condor_GLIDEIN_CLUSTER as string
+      expect(list.split(",")).toContain(one)
+      expect(r.master?.env._condor_CONDOR_HOST).toBe(one.split(":")[0] as string)
+      expect(r.out).toContain(`glidein: collector ${one}, picked at random from 3`)
+      picked.add(one)
+    }
+    expect(picked.size).toBeGreaterThan(1)
+  })
+
+  test("GLIDEIN_OWNERS restricts START to those owners' jobs", () => {
+    const r = startGlidein({
+      ...contract(tarballs.password as string),
+      GLIDEIN_OWNERS: "alice bob,carol",
+    })
+    expect(r.master?.env._condor_GLIDEIN_START_OWNERS).toBe(
+      'stringListMember(TARGET.Owner, "alice,bob,carol")',
+    )
+    expect(
+      startGlidein(contract(tarballs.password as string)).master?.env._condor_GLIDEIN_START_OWNERS,
+    ).toBeUndefined()
+    expectRefused(
+      startGlidein({ ...contract(tarballs.password as string), GLIDEIN_OWNERS: 'x")||true||("' }),
+      "GLIDEIN_OWNERS may only hold user names",
+    )
+  })
+
+  describe("IDTOKEN expiry", () => {
+    const jwt = (claims: object) =>
+      `${Buffer.from('{"alg":"HS256","kid":"POOL"}').toString("base64url")}.${Buffer.from(JSON.stringify(claims)).toString("base64url")}.c2ln\n`
+    const withToken = async (name: string, claims: object, password = false) =>
+      makeTarball(
+        name,
+        {
+          token: new TextEncoder().encode(jwt(claims)),
+          ...(password ? { password: PASSWORD } : {}),
+        },
+        standInInstall(path.join(tempDir(), "condor"), { "sbin/condor_master": MASTER }),
+      )
+    const now = Math.floor(Date.now() / 1000)
+
+    test("an expired token is refused before HTCondor starts, unless a password is there too", async () => {
+      const expired = await withToken("expired.tar.gz", { sub: "glidein@pool", exp: now - 60 })
+      const r = startGlidein(contract(expired))
+      expect(r.code).toBe(2)
+      expect(r.out).toMatch(/glidein: the IDTOKEN in glidein\.token expired at \d{4}-\d\d-\d\dT/)
+      expect(r.err).toContain("every IDTOKEN in")
+      const both = await withToken("expired-both.tar.gz", { sub: "g", exp: now - 60 }, true)
+      expect(startGlidein(contract(both)).code).toBe(0)
+    })
+
+    test("a token that expires before the glidein's end is said, and one without exp is fine", async () => {
+      const soon = await withToken("soon.tar.gz", { sub: "glidein@pool", exp: now + 600 })
+      const r = startGlidein(contract(soon))
+      expect(r.code).toBe(0)
+      expect(r.out).toContain("before the glidein's end: it leaves the pool then")
+      const forever = await withToken("forever.tar.gz", { sub: "glidein@pool" })
+      const f = startGlidein(contract(forever))
+      expect(f.code).toBe(0)
+      expect(f.out).not.toContain("IDTOKEN in")
+    })
+  })
+
   test("GLIDEIN_KEEP keeps the whole directory", () => {
     const r = startGlidein({ ...contract(tarballs.password as string), GLIDEIN_KEEP: "1" })
     expect(existsSync(path.join(r.glideinDir as string, "glideinExec/sbin/condor_master"))).toBe(

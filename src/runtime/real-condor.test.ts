@@ -317,6 +317,10 @@ describe.skipIf(!CONDOR)("glidein_start.sh in a real HTCondor pool", () => {
       SLURM_JOB_ID: "5003",
     })
     glideins.bad = startGlidein("bad", badTarball, { SLURM_JOB_ID: "5004" })
+    glideins.owners = startGlidein("owners", tokenTarball, {
+      SLURM_JOB_ID: "5005",
+      GLIDEIN_OWNERS: "someone-else",
+    })
 
     // the ads while they run, then every job done
     await until(90, () => {
@@ -391,6 +395,13 @@ describe.skipIf(!CONDOR)("glidein_start.sh in a real HTCondor pool", () => {
       // NOCLAIMTIME after the last claim, give or take an UPDATE_INTERVAL
       expect(((g.ended as number) - g.started) / 1000).toBeLessThan(240)
     }
+  })
+
+  test("a glidein restricted to other owners takes none of the jobs, and is no failure", () => {
+    const g = glideins.owners as Glidein
+    expect({ code: g.code, out: g.out }).toMatchObject({ code: 0 })
+    expect(g.out).toContain("glidein: never claimed: no job matched it")
+    expect(history.some((l) => l.includes("glidein_5005_"))).toBe(false)
   })
 
   test("a glidein with a forged token is never claimed, exits 3 and says why", () => {
