@@ -25,6 +25,12 @@ export const ApiStateSchema = z.object({
   source: z.enum(["condor_q", "demo"]),
   jobs: whole,
   bad_lines: whole,
+  /** Idle jobs no site could run (over the bounds clients accept), left out of `rows`. */
+  set_aside: z.object({ jobs: whole, shapes: whole, first: z.string() }).nullish(),
+  /** How near-identical shapes were merged into `rows`; null when none were. */
+  merged: z.object({ shapes: whole, within_percent: z.number() }).nullish(),
+  /** Something to know about the query, e.g. a constraint that matches no job. */
+  note: z.string().nullish(),
   rows: z
     .array(
       z.object({
@@ -78,6 +84,11 @@ export function apiState(demand: DemandSnapshot, now: number): ApiState {
     source: demand.source,
     jobs: demand.jobs,
     bad_lines: demand.badLines,
+    set_aside: demand.setAside ?? null,
+    merged: demand.merged
+      ? { shapes: demand.merged.shapes, within_percent: demand.merged.withinPercent }
+      : null,
+    note: demand.note ?? null,
     rows: demand.rows,
   }
 }

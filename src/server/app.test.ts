@@ -379,6 +379,9 @@ describe("createApp() GET routes", () => {
       source: "condor_q",
       jobs: 127,
       bad_lines: 0,
+      set_aside: null,
+      merged: null,
+      note: null,
       rows: TEST_ROWS,
     })
   })

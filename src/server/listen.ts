@@ -40,6 +40,16 @@ export function listen(
     port: options.port,
     idleTimeout: options.idleTimeoutS ?? IDLE_TIMEOUT_S,
     maxRequestBodySize: BUN_BODY_LIMIT,
-    fetch: app.fetch,
+    fetch: (request, server) => app.fetch(absolute(request), server),
   })
+}
+
+/**
+ * The request with an absolute URL. Bun gives an HTTP/1.0 request without `Host` (or one
+ * with an empty `Host`) its bare path as `url`, which no router can read: every path was a
+ * 404. Such requests are answered as if sent to `localhost`.
+ */
+function absolute(request: Request): Request {
+  const url = request.url
+  return url.charCodeAt(0) === 47 ? new Request(`http://localhost${url}`, request) : request
 }

@@ -54,6 +54,12 @@ export function renderMetrics({ now, demand, clients, staleAfterMs }: MetricsDat
     "condor_q lines of the last good poll that did not parse.",
     [`glidein_demand_bad_lines ${demand.badLines}`],
   )
+  metric(
+    "glidein_demand_set_aside_jobs",
+    "gauge",
+    "Idle jobs of the last good poll no site could run (over the bounds clients accept), left out of the table.",
+    [`glidein_demand_set_aside_jobs ${demand.setAside?.jobs ?? 0}`],
+  )
   metric("glidein_demand_poll_ok", "gauge", "1 if the latest poll succeeded, else 0.", [
     `glidein_demand_poll_ok ${demand.error === null && demand.updated !== null ? 1 : 0}`,
   ])

@@ -72,7 +72,8 @@ function demandTable(d: StatusPageData) {
   const rows = d.demand.rows
   if (rows === null) return html`<p class="muted">No demand table yet.</p>`
   if (rows.length === 0) return html`<p class="muted">No idle jobs in the queue.</p>`
-  const max = Math.max(...rows.map((r) => r.count))
+  // Not Math.max(...rows): a spread of 600,000 rows overflowed the stack (GET / was a 500).
+  const max = rows.reduce((m, r) => Math.max(m, r.count), 0)
   const shown = rows
     .slice(0, MAX_DEMAND_ROWS)
     .map(
@@ -86,6 +87,22 @@ function demandTable(d: StatusPageData) {
   return html`<div class="table-wrap"><table class="stack">
 <thead><tr><th scope="col">Jobs</th><th scope="col"><span class="muted">share</span></th><th scope="col">CPUs</th><th scope="col">Memory (MB)</th><th scope="col">Disk (MB)</th><th scope="col">GPUs</th><th scope="col" class="text">OS</th></tr></thead>
 <tbody>${shown}</tbody></table></div>${more}`
+}
+
+/** Lines that did not parse, jobs set aside and shapes merged, each followed by " · ". */
+function demandNotes(demand: DemandSnapshot): string {
+  const notes: string[] = []
+  if (demand.badLines > 0) notes.push(`${fmt(demand.badLines)} condor_q lines did not parse`)
+  const aside = demand.setAside
+  if (aside) {
+    notes.push(
+      `${fmt(aside.jobs)} idle job${aside.jobs === 1 ? "" : "s"} set aside, no site could run them (${aside.first}${aside.shapes > 1 ? ", …" : ""})`,
+    )
+  }
+  if (demand.merged) {
+    notes.push(`${fmt(demand.merged.shapes)} shapes merged within ${demand.merged.withinPercent} %`)
+  }
+  return notes.map((n) => `${n} · `).join("")
 }
 
 /** "Cluster 3/1/2, gpu ?/?/0": the first few partitions, cut names; the rest on the site's page. */
@@ -242,7 +259,7 @@ ${card("Glideins idle", fmt(sum("idle")), "queued at fresh sites")}
 ${card("Launched", fmt(sum("launched")), "in each site's last run")}
 </div>
 ${charts(d)}
-<section aria-labelledby="demand"><h2 id="demand">Demand <small>${d.demand.badLines > 0 ? `${fmt(d.demand.badLines)} condor_q lines did not parse · ` : ""}what get_state returns</small></h2>${demandTable(d)}</section>
+<section aria-labelledby="demand"><h2 id="demand">Demand <small>${demandNotes(d.demand)}what get_state returns</small></h2>${d.demand.note ? html`<div class="alert" role="alert">${d.demand.note}</div>` : ""}${demandTable(d)}</section>
 <section aria-labelledby="sites"><h2 id="sites">Sites <small>from their monitoring reports; a site's name opens its page</small></h2>${sitesTable(d)}</section>`,
     version: d.version,
     footer: html`<a href="/api/state">/api/state</a> · <a href="/api/clients">/api/clients</a> · <a href="/metrics">/metrics</a> · <a href="/healthz">/healthz</a> · JSON-RPC at <code>POST /jsonrpc</code>`,

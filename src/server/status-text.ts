@@ -12,7 +12,10 @@ type Align = "left" | "right"
 
 /** Columns padded to their widest cell; numbers right-aligned, text left. */
 export function formatTable(headers: string[], rows: string[][], align: Align[]): string {
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)))
+  // Not Math.max(...rows): a spread of 600,000 rows overflowed the stack.
+  const widths = headers.map((h, i) =>
+    rows.reduce((w, r) => Math.max(w, (r[i] ?? "").length), h.length),
+  )
   const line = (cells: string[]) =>
     cells
       .map((c, i) => (align[i] === "right" ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
@@ -81,6 +84,18 @@ export function renderStatusText(
     out.push(
       `Demand: ${counted(state.jobs, "idle job")} in ${counted(state.rows.length, "row")}${bad}`,
     )
+    if (state.merged) {
+      out.push(
+        `  ${counted(state.merged.shapes, "shape")} merged, each value at most ${state.merged.within_percent} % above a job's`,
+      )
+    }
+    const aside = state.set_aside
+    if (aside) {
+      out.push(
+        `  ${counted(aside.jobs, "idle job")} set aside, no site could run them: ${printable(aside.first)}${aside.shapes > 1 ? ", …" : ""}`,
+      )
+    }
+    if (state.note) out.push(`  note: ${printable(state.note)}`)
     if (state.rows.length > 0) out.push(demandTable(state.rows))
   }
   out.push("")
