@@ -1,7 +1,8 @@
 /**
  * `glidein serve` under sustained mixed load: wrk holds 200 connections for 60 s, mixing
- * get_state (what every site asks), monitoring (what every site reports, from 1,000 distinct
- * sites: twice the store's cap, so eviction runs all along) and GET / (the status page), while
+ * get_state (what every site asks), monitoring (what every site reports, from 400 distinct
+ * sites, each from an address of its own through X-Forwarded-For as behind a proxy: the store
+ * refuses new sites beyond 500, and one address adds 16 an hour) and GET / (the status page), while
  * a probe measures each kind's latency as one more client would see it.
  *
  *   bun bench/load.ts [--seconds 60] [--connections 200] [--idle 30] [--smoke]
@@ -64,12 +65,14 @@ function request()
     return wrk.format("POST", "/jsonrpc", json, get_state)
   elseif slot < 19 then
     -- thread_id is the global setup() gave this thread's Lua state.
-    local site = ((thread_id or 0) * 7919 + counter) % 1000
+    local site = ((thread_id or 0) * 7919 + counter) % 400
+    local headers = { ["Content-Type"] = "application/json",
+      ["X-Forwarded-For"] = "10.0." .. math.floor(site / 256) .. "." .. (site % 256) }
     local body = '{"jsonrpc": "2.0", "method": "monitoring", "params": {"uuid": "load' .. site ..
       '@login.example.org", "timestamp": 1763726400, "metrics": {"glideins_running": {"Cluster": ' ..
       (counter % 50) .. '}, "glideins_idle": {"Cluster": 1}, "glideins_launched": {"Cluster": 1}}}, "id": ' ..
       counter .. '}'
-    return wrk.format("POST", "/jsonrpc", json, body)
+    return wrk.format("POST", "/jsonrpc", headers, body)
   else
     return wrk.format("GET", "/")
   end
@@ -224,7 +227,7 @@ try {
     (result.socketErrors || reference.socketErrors ? 1 : 0) +
     probed.failures
   console.log(
-    `serve under load: wrk -t2 -c${connections} -d${seconds}s, 14 get_state : 5 monitoring (1,000 sites) : 1 GET / per 20 requests`,
+    `serve under load: wrk -t2 -c${connections} -d${seconds}s, 14 get_state : 5 monitoring (400 sites) : 1 GET / per 20 requests`,
   )
   console.log(`  load average before ${loadBefore}, after ${loadAfter} (2 cores, shared)`)
   console.log(
