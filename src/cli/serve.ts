@@ -26,6 +26,7 @@ import {
   lockDatabase,
   ReportStore,
   reloadTokens,
+  ServerMetrics,
 } from "../server/index.ts"
 import { resolveServeOptions, type ServeOptions } from "../server/serve-options.ts"
 import { VERSION } from "../version.ts"
@@ -156,8 +157,9 @@ A failed poll keeps serving the last good table. Reports and history are kept in
     const watch = new DatabaseWatch(options.db, log)
     const watchTimer = setInterval(() => watch.check(), DB_CHECK_MS)
     if (options.demo) backfillDemoHistory(store, Date.now())
+    const metrics = new ServerMetrics()
     const poller = new DemandPoller({
-      source: demandSource(options),
+      source: metrics.timePolls(demandSource(options)),
       sourceName: options.demo ? "demo" : "condor_q",
       delayMs: options.delayS * 1000,
       log,
@@ -174,6 +176,7 @@ A failed poll keeps serving the last good table. Reports and history are kept in
       version: VERSION,
       delayMs: options.delayS * 1000,
       databaseProblem: () => watch.check(),
+      metrics,
     }
     const app = createApp(deps)
     // Bun's default for SIGHUP is to exit: a `systemctl reload` or a closed terminal would

@@ -8,7 +8,8 @@ import { METRIC_NAMES } from "./monitoring.ts"
 import type { StoredClient } from "./report-store.ts"
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString())
-const ageS = (now: number, ms: number | null) =>
+/** Seconds from `ms` to `now`, to a tenth. */
+export const ageS = (now: number, ms: number | null) =>
   ms === null ? null : Math.round((now - ms) / 100) / 10
 
 const whole = z.number().int().nonnegative()
@@ -104,18 +105,27 @@ export function apiClients(clients: StoredClient[], now: number, staleAfterMs: n
     age_s: ageS(now, latest),
     error: null,
     stale_after_s: staleAfterMs / 1000,
-    clients: clients.map((c) => ({
-      uuid: c.uuid,
-      token_name: c.tokenName,
-      first_seen: new Date(c.firstSeen).toISOString(),
-      last_report: new Date(c.lastSeen).toISOString(),
-      age_s: ageS(now, c.lastSeen) ?? 0,
-      stale: now - c.lastSeen > staleAfterMs,
-      client_timestamp: c.clientTime,
-      running: c.running,
-      idle: c.idle,
-      launched: c.launched,
-      metrics: c.metrics,
-    })),
+    clients: clients.map((c) => apiClient(c, now, staleAfterMs)),
+  }
+}
+
+/** One client of `GET /api/clients`. */
+export function apiClient(
+  c: StoredClient,
+  now: number,
+  staleAfterMs: number,
+): ApiClients["clients"][number] {
+  return {
+    uuid: c.uuid,
+    token_name: c.tokenName,
+    first_seen: new Date(c.firstSeen).toISOString(),
+    last_report: new Date(c.lastSeen).toISOString(),
+    age_s: ageS(now, c.lastSeen) ?? 0,
+    stale: now - c.lastSeen > staleAfterMs,
+    client_timestamp: c.clientTime,
+    running: c.running,
+    idle: c.idle,
+    launched: c.launched,
+    metrics: c.metrics,
   }
 }

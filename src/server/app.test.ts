@@ -440,7 +440,9 @@ describe("createApp() GET routes", () => {
     )
     expect(text).toContain('glidein_sites{state="fresh"} 1')
     for (const line of text.trimEnd().split("\n")) {
-      expect(line).toMatch(/^(# (HELP|TYPE) glidein_\w+ .+|glidein_\w+(\{.*\})? -?[\d.]+)$/)
+      expect(line).toMatch(
+        /^(# (HELP|TYPE) (glidein|process)_\w+ .+|(glidein|process)_\w+(\{.*\})? -?[\d.]+)$/,
+      )
     }
   })
 

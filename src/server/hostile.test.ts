@@ -9,6 +9,7 @@ import { afterEach, describe, expect, test } from "bun:test"
 import { demandSnapshot } from "../test-support.ts"
 import { ApiClientsSchema } from "./api.ts"
 import { createApp, MAX_BODY_BYTES } from "./app.ts"
+import { emptyMetrics } from "./monitoring.ts"
 import { ReportStore } from "./report-store.ts"
 import {
   exchange,
@@ -728,4 +729,77 @@ describe("createApp() against a site named to break the status page", () => {
     expect((await unknown.text()).length).toBeLessThan(16_000)
     await stillServing(server)
   })
+})
+
+describe("createApp() with 500 sites of 64 partitions, under scrapers and browsers", () => {
+  function crowded(): TestServer {
+    const server = start()
+    const at = Date.now()
+    for (let s = 0; s < 500; s++) {
+      const partitions = Object.fromEntries(
+        Array.from({ length: 64 }, (_, p) => [`partition-${p}`, (s + p) % 40]),
+      )
+      server.store.saveReport(
+        {
+          uuid: `site${s}@login.example.org`,
+          clientTime: null,
+          metrics: {
+            ...emptyMetrics(),
+            glideins_running: partitions,
+            glideins_idle: partitions,
+            glideins_launched: partitions,
+          },
+        },
+        null,
+        at,
+      )
+    }
+    return server
+  }
+
+  function counting<T extends object, K extends keyof T>(target: T, key: K): { calls: number } {
+    const counter = { calls: 0 }
+    const original = (target[key] as (...args: unknown[]) => unknown).bind(target)
+    target[key] = ((...args: unknown[]) => {
+      counter.calls++
+      return original(...args)
+    }) as T[K]
+    return counter
+  }
+
+  test("16 scrapers read the store once, get bounded series, and get_state is answered among them", async () => {
+    const server = crowded()
+    const reads = counting(server.store, "clients")
+    const [scrapes] = await Promise.all([
+      Promise.all(
+        Array.from({ length: 16 }, () => fetch(`${server.url}/metrics`).then((r) => r.text())),
+      ),
+      Promise.all(Array.from({ length: 16 }, () => stillServing(server))),
+    ])
+    expect(reads.calls).toBe(1)
+    for (const text of scrapes) {
+      const series = text.split("\n").filter((l) => l.startsWith("glidein_site_glideins{"))
+      // Every partition its own series: 500 × 64 × 3 = 96,000 lines, 19.8 MB.
+      expect(series.length).toBeLessThanOrEqual(2 * (256 + 500))
+      expect(text.length).toBeLessThan(1 << 20)
+      expect(text).not.toContain('state="launched"')
+    }
+    const clients = await Promise.all(
+      Array.from({ length: 4 }, () => fetch(`${server.url}/api/clients`).then((r) => r.json())),
+    )
+    expect(reads.calls).toBe(1)
+    expect(ApiClientsSchema.parse(clients[0]).clients).toHaveLength(500)
+  }, 30_000)
+
+  test("four browsers asking for the week page at once get one render, from hourly points", async () => {
+    const server = crowded()
+    const history = counting(server.store, "siteHistory")
+    const pages = await Promise.all(
+      Array.from({ length: 4 }, () => fetch(`${server.url}/?range=week`).then((r) => r.text())),
+    )
+    expect(new Set(pages).size).toBe(1)
+    expect(pages[0]).toContain("</html>")
+    expect(history.calls).toBe(1)
+    await stillServing(server)
+  }, 30_000)
 })
