@@ -20,8 +20,8 @@ interface Layout {
   page: number
   /** Each chart's right edge and the right edge of the section holding it. */
   charts: { right: number; width: number; sectionRight: number }[]
-  /** Each table's width and the width of the box it is shown in. */
-  tables: { table: number; box: number }[]
+  /** Each table's width, the width of the box it is shown in and whether that box scrolls. */
+  tables: { table: number; box: number; scrolls: boolean }[]
   /** Each legend entry's box and its chart's. */
   legends: { left: number; right: number; figureLeft: number; figureRight: number }[]
 }
@@ -42,6 +42,7 @@ const MEASURE = `<script>
     })),
     tables: [...document.querySelectorAll("table")].map((t) => ({
       table: t.scrollWidth, box: t.parentElement.clientWidth,
+      scrolls: getComputedStyle(t.parentElement).overflowX === "auto",
     })),
     legends: [...document.querySelectorAll("ul.legend li")].map((li) => ({
       left: box(li).left, right: box(li).right,
@@ -137,6 +138,13 @@ describe.skipIf(CHROMIUM === null)(
           expect(c.width).toBeGreaterThan(250)
         }
         for (const t of layout.tables) expect(t.table).toBeLessThanOrEqual(t.box)
+      })
+
+      test(`${path.slice(0, 30)} at tablet width (768 px): nothing wider than the screen, wide tables scroll`, async () => {
+        const layout = await measure(path, 768)
+        expect(layout.page).toBeLessThanOrEqual(768)
+        for (const c of layout.charts) expect(c.right).toBeLessThanOrEqual(c.sectionRight)
+        for (const t of layout.tables) expect(t.table <= t.box || t.scrolls).toBe(true)
       })
 
       test(`${path.slice(0, 30)} at desktop width (1280 px): a long site name stays in its chart`, async () => {
