@@ -4,7 +4,7 @@
  * are cleaned up after each test, glidein run as a process, and the demand snapshots a
  * server serves. Test-only; nothing in the product imports it.
  */
-import { mkdtempSync, rmSync } from "node:fs"
+import { mkdtempSync, readFileSync, rmSync } from "node:fs"
 import os from "node:os"
 import path from "node:path"
 import type { DemandRow, DemandSnapshot } from "./demand/index.ts"
@@ -111,4 +111,22 @@ export function demandSnapshot(
     source: "condor_q",
     ...over,
   }
+}
+
+/**
+ * Waits (up to about 2 s) for process `pid` to stop running: gone, or a zombie waiting for
+ * init. Kills it if it still runs, so a failing test leaves no orphan; false then.
+ */
+export async function stoppedRunning(pid: number): Promise<boolean> {
+  const running = () => {
+    try {
+      return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, "utf8"))
+    } catch {
+      return false
+    }
+  }
+  for (let i = 0; i < 200 && running(); i++) await Bun.sleep(10)
+  if (!running()) return true
+  process.kill(pid, "SIGKILL")
+  return false
 }

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, test } from "bun:test"
 import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
 import { join, resolve } from "node:path"
-import { cleanUp, tempDir } from "../test-support.ts"
+import { cleanUp, stoppedRunning, tempDir } from "../test-support.ts"
 import {
   CondorQError,
   checkConstraint,
@@ -124,16 +124,7 @@ describe("runCondorQ()", () => {
     expect(result.jobs).toBe(11)
     expect(result.badLines).toBe(12)
     const child = Number(readFileSync(join(dir, "child.pid"), "utf8"))
-    // Gone, or a zombie waiting for init: either way no longer running.
-    const running = () => {
-      try {
-        return !/^State:\s+Z/m.test(readFileSync(`/proc/${child}/status`, "utf8"))
-      } catch {
-        return false
-      }
-    }
-    for (let i = 0; i < 200 && running(); i++) await Bun.sleep(10)
-    expect(running()).toBe(false)
+    expect(await stoppedRunning(child)).toBe(true)
   })
 
   test("parses what condor_q prints and passes each argument through untouched (no shell)", async () => {

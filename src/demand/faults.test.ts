@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, test } from "bun:test"
 import { chmodSync, readFileSync, writeFileSync } from "node:fs"
 import { join, resolve } from "node:path"
-import { cleanUp, tempDir } from "../test-support.ts"
+import { cleanUp, stoppedRunning, tempDir } from "../test-support.ts"
 import { CondorQParser } from "./condor-q-parse.ts"
 import { condorQArgv, runCondorQ } from "./condor-q-run.ts"
 import { DemandPoller } from "./demand-poller.ts"
@@ -64,18 +64,7 @@ describe("runCondorQ() when condor_q misbehaves", () => {
     q.mode("hang-child")
     await expect(run(q.program, 300)).rejects.toThrow("did not finish within 0.3 s")
     const child = Number(readFileSync(join(q.dir, "child.pid"), "utf8"))
-    // Gone, or a zombie waiting for init: either way no longer running.
-    const running = () => {
-      try {
-        return !/^State:\s+Z/m.test(readFileSync(`/proc/${child}/status`, "utf8"))
-      } catch {
-        return false
-      }
-    }
-    for (let i = 0; i < 200 && running(); i++) await Bun.sleep(10)
-    const alive = running()
-    if (alive) process.kill(child, "SIGKILL")
-    expect(alive).toBe(false)
+    expect(await stoppedRunning(child)).toBe(true)
   })
 
   test("keeps one short line of an 8 MB flood of errors", async () => {
