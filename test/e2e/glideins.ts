@@ -21,6 +21,19 @@ import type { Context } from "./pool.ts"
 import type { MasterRecord } from "./records.ts"
 import { LOG_UPLOAD_INTERVAL_S, recordsOf, type Site } from "./site.ts"
 
+/** What the job script passes from the batch job through `env -i` when the batch system sets it. */
+const PASSED_THROUGH = [
+  "CUDA_VISIBLE_DEVICES",
+  "ROCR_VISIBLE_DEVICES",
+  "HIP_VISIBLE_DEVICES",
+  "PBS_GPUFILE",
+  "SGE_HGR_gpu",
+  "SLURM_JOB_ID",
+  "PBS_JOBID",
+  "LSB_JOBID",
+  "JOB_ID",
+]
+
 /** Scenario `glideins`: every glidein of the first run ran as planned (see the module comment). */
 export async function glideinsScenario(ctx: Context, c: Cluster, site: Site): Promise<string> {
   const records = recordsOf(ctx, c)
@@ -70,14 +83,16 @@ export async function glideinsScenario(ctx: Context, c: Cluster, site: Site): Pr
     for (const [k, v] of Object.entries(expected)) {
       check(env[k] === v, `${label(want)}: ${k}=${JSON.stringify(env[k])}, want "${v}"`, show(env))
     }
-    // glidein_start.sh also reads the GPUs the batch system assigned, when there are any.
-    if (env.CUDA_VISIBLE_DEVICES !== undefined) {
-      const assigned = rec.jobEnv?.CUDA_VISIBLE_DEVICES
+    // glidein_start.sh also reads the GPUs the batch system assigned, when there are any, and
+    // the batch job's id: the job script passes them through env -i unchanged.
+    for (const name of PASSED_THROUGH) {
+      if (env[name] === undefined) continue
+      const assigned = rec.jobEnv?.[name]
       check(
-        env.CUDA_VISIBLE_DEVICES === assigned,
-        `${label(want)}: CUDA_VISIBLE_DEVICES=${env.CUDA_VISIBLE_DEVICES}, but the batch system assigned ${JSON.stringify(assigned)}`,
+        env[name] === assigned,
+        `${label(want)}: ${name}=${env[name]}, but the batch job has ${JSON.stringify(assigned)}`,
       )
-      expected.CUDA_VISIBLE_DEVICES = assigned
+      expected[name] = assigned
     }
     const extra = Object.keys(env).filter((k) => !(k in expected))
     check(
@@ -183,8 +198,11 @@ function checkMaster(rec: MasterRecord, want: Glidein, site: Site): void {
       toDie - rec.started > WALLTIME_S - 60,
     `${label(want)}: GLIDEIN_ToRetire ${toRetire} and GLIDEIN_ToDie ${toDie} for a master started at ${rec.started}: want the end WALLTIME ${WALLTIME_S} s after the start and retirement ${RETIRE_S} s before it`,
   )
-  // GPUs: as many as planned; the ones the batch system assigned when it says which.
-  const advertised = (rec.env._condor_MACHINE_RESOURCE_GPUs ?? "")
+  // GPUs: as many as planned; the ones the batch system assigned when it says which. They
+  // come from condor_gpu_discovery's output (the stand-in names index i GPU-e2e0000<i>), or
+  // from a plain list of ids when discovery found none.
+  const detected = /^DetectedGPUs="(.*)"$/m.exec(rec.gpuInventory ?? "")?.[1]
+  const advertised = (detected ?? rec.env._condor_MACHINE_RESOURCE_GPUs ?? "")
     .split(/[,\s]+/)
     .filter((id) => id !== "" && id !== "0")
   check(
@@ -193,7 +211,9 @@ function checkMaster(rec: MasterRecord, want: Glidein, site: Site): void {
   )
   const assigned = rec.jobEnv?.CUDA_VISIBLE_DEVICES
   if (Number(want.GPUS) > 0 && assigned) {
-    const ids = assigned.split(",").map((id) => (/^\d+$/.test(id) ? `CUDA${id}` : id))
+    const ids = assigned
+      .split(",")
+      .map((id) => (/^\d+$/.test(id) && detected !== undefined ? `GPU-e2e0000${id}` : id))
     check(
       show(advertised) === show(ids),
       `${label(want)}: the master advertises GPUs ${advertised.join(", ")}, but the batch job was assigned CUDA_VISIBLE_DEVICES=${assigned}: the assignment did not reach glidein_start.sh`,

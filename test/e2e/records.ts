@@ -21,6 +21,8 @@ export interface MasterRecord {
   jobEnv?: Record<string, string>
   /** The batch job id, from `jobEnv`. */
   jobId?: string
+  /** The GPU inventory the startd would read (condor_gpu_discovery's output), if any. */
+  gpuInventory?: string
   pid: number
   /** Unix seconds when the master started. */
   started: number
@@ -74,7 +76,10 @@ function readRecord(dir: string, jobIdVariable: string): MasterRecord {
   }
   const contract = chain.findLast((e) => e.GLIDEIN_TARBALL !== undefined)
   if (contract) record.contract = contract
-  const jobEnv = chain.find((e) => e[jobIdVariable] !== undefined)
+  // The job id also passes through env -i (it names the glidein): look above the contract.
+  const jobEnv = chain.find(
+    (e) => e[jobIdVariable] !== undefined && e.GLIDEIN_TARBALL === undefined,
+  )
   if (jobEnv) {
     record.jobEnv = jobEnv
     record.jobId = jobEnv[jobIdVariable]!
@@ -83,6 +88,7 @@ function readRecord(dir: string, jobIdVariable: string): MasterRecord {
     passwordPath: text("password.path"),
     passwordMode: text("password.mode"),
     tokensPath: text("tokens.path"),
+    gpuInventory: text("gpus.ad"),
     stopped: text("stopped"),
     error: text("error"),
   }

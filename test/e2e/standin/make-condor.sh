@@ -23,14 +23,21 @@ placeholder() {
 }
 for daemon in condor_startd condor_starter condor_procd; do placeholder "$daemon" "$out/sbin/$daemon"; done
 placeholder condor_shared_port "$out/libexec/condor_shared_port"
-# Two GPUs under the short-UUID names current condor_gpu_discovery reports by default.
+# Two GPUs under the short-UUID names current condor_gpu_discovery reports by default, with
+# its nested properties; like the real one it reports only the devices CUDA_VISIBLE_DEVICES
+# names (by index: GPU-e2e0000<index>).
 cat >"$out/libexec/condor_gpu_discovery" <<'GPUS'
 #!/bin/sh
 # Stand-in condor_gpu_discovery for glidein's end-to-end tests (not HTCondor).
-echo 'DetectedGPUs="GPU-e2e00000, GPU-e2e00001"'
+ids="GPU-e2e00000 GPU-e2e00001"
+if [ -n "${CUDA_VISIBLE_DEVICES+set}" ]; then
+  ids=""
+  for i in $(echo "$CUDA_VISIBLE_DEVICES" | tr , ' '); do ids="$ids GPU-e2e0000$i"; done
+fi
+echo "DetectedGPUs=\"$(echo $ids | sed 's/ /, /g')\""
 case " $* " in *" -properties "*)
-  echo 'CUDADeviceName="Stand-in GPU"'
-  echo 'CUDACapability=8.0'
+  echo 'Common=[ Capability=8.0; DeviceName="Stand-in GPU"; ]'
+  for id in $ids; do echo "$(echo "$id" | tr - _)=[ id=\"$id\"; GlobalMemoryMb=16000; ]"; done
 esac
 GPUS
 placeholder condor_nsenter "$out/bin/condor_nsenter"
