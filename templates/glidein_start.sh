@@ -100,10 +100,19 @@ collector() {
 
 # $1 seconds, then a command: run it, stopped after that long where timeout(1) is installed
 # (a GPU driver or a stale file system can hang a probe for good)
+# (busybox's timeout may lack -k)
+if timeout -k 5 10 true >/dev/null 2>&1; then
+    bounded_by="timeout -k 5"
+elif timeout 10 true >/dev/null 2>&1; then
+    bounded_by=timeout
+else
+    bounded_by=""
+fi
 bounded() {
     bounded_for=$1
     shift
-    if command -v timeout >/dev/null 2>&1; then timeout -k 5 "$bounded_for" "$@"; else "$@"; fi
+    # shellcheck disable=SC2086 # the command and its options
+    if [ -n "$bounded_by" ]; then $bounded_by "$bounded_for" "$@"; else "$@"; fi
 }
 
 ## 1. Check the environment before touching anything -------------------------------------

@@ -476,6 +476,22 @@ describe("glidein_start.sh", () => {
       expect(Date.now() - started).toBeLessThan(15_000)
       expect(r.out).toContain("glidein: condor_gpu_discovery failed (status 124)")
       expect(r.ids).toBe("3")
+      // a timeout without -k (older busybox) bounds it too
+      const bin = tempDir("glidein-bin-")
+      const real = Bun.which("timeout") as string
+      put(
+        path.join(bin, "timeout"),
+        `#!/bin/sh\n[ "$1" != -k ] || exit 125\nexec ${real} "$@"\n`,
+        0o755,
+      )
+      const busybox = gpus({
+        GPUS: "1",
+        CUDA_VISIBLE_DEVICES: "3",
+        STANDIN_DISCOVERY_HANG: "1",
+        GPU_DISCOVERY_TIMEOUT: "1",
+        PATH: `${bin}:/usr/bin:/bin`,
+      })
+      expect(busybox.out).toContain("glidein: condor_gpu_discovery failed (status 124)")
     })
 
     test("without discovery, jobs get the batch system's ids verbatim, never CUDA0", () => {
