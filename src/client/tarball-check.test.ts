@@ -57,6 +57,14 @@ describe("tarballProblems()", () => {
     ])
   })
 
+  test("tarballProblems() refuses a pool password HTCondor would read as empty", async () => {
+    // HTCondor XORs the file with 0xdeadbeef: a first byte of 0xde is an empty password.
+    const empty = await build("empty.tar.gz", { password: Uint8Array.of(0xde, 0x01, 0x02) })
+    expect(await tarballProblems(empty, undefined, NOW)).toEqual([
+      `the pool password in ${empty} is empty as HTCondor reads it (its first byte unscrambles to NUL), so no glidein could join the pool (write it with condor_store_cred -c add -f FILE, then glidein tarball inject-password)`,
+    ])
+  })
+
   test("tarballProblems() refuses a pyglidein-style tarball with a password, and the password file itself", async () => {
     const tree = path.join(dir, "pyglidein")
     run(["mkdir", "-p", path.join(tree, "glideinExec/sbin")])

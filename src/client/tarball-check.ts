@@ -23,6 +23,8 @@ interface Verdict {
   tokens: (number | null)[]
   /** A pool password HTCondor can use. */
   password: boolean
+  /** A pool password HTCondor would read as empty (its first byte unscrambles to NUL). */
+  emptyPassword?: boolean
 }
 
 /** Why glideins from `tarball` could not join the pool; empty when it is fine. `cache` keeps
@@ -79,6 +81,7 @@ async function inspect(tarball: string, key: string): Promise<Verdict> {
     problems,
     tokens: report.tokens.filter((t) => t.valid).map((t) => t.expires ?? null),
     password: report.password?.usable === true,
+    ...(report.password !== undefined && !report.password.usable ? { emptyPassword: true } : {}),
   }
 }
 
@@ -86,6 +89,11 @@ async function inspect(tarball: string, key: string): Promise<Verdict> {
 function credentialProblems(tarball: string, v: Verdict, now: Date): string[] {
   if (v.problems.length > 0 && v.tokens.length === 0 && !v.password) return []
   if (v.password) return []
+  if (v.tokens.length === 0 && v.emptyPassword) {
+    return [
+      `the pool password in ${tarball} is empty as HTCondor reads it (its first byte unscrambles to NUL), so no glidein could join the pool (write it with condor_store_cred -c add -f FILE, then glidein tarball inject-password)`,
+    ]
+  }
   if (v.tokens.length === 0) {
     return [
       `${tarball} carries no pool credential, so no glidein could join the pool (add one with glidein tarball inject-password)`,
@@ -113,7 +121,8 @@ function readVerdict(file: string, key: string): Verdict | undefined {
       v.problems.every((p) => typeof p === "string") &&
       Array.isArray(v.tokens) &&
       v.tokens.every((t) => t === null || typeof t === "number") &&
-      typeof v.password === "boolean"
+      typeof v.password === "boolean" &&
+      (v.emptyPassword === undefined || typeof v.emptyPassword === "boolean")
     return ok ? v : undefined
   } catch {
     return undefined

@@ -54,9 +54,13 @@ export function label(g: Glidein): string {
 /** How long a stand-in master stays up at most, whatever its -r (the suite cancels sooner). */
 export const MASTER_CAP_S = 600
 
-/** Bytes of a pool password file: binary, with NUL, CR, LF and high bytes. */
+/**
+ * Bytes of a pool password file: binary, with NUL, CR, LF and high bytes. Not starting with
+ * 0xde: HTCondor XORs the file with 0xdeadbeef, and a first byte that unscrambles to NUL is an
+ * empty password, which glidein submit refuses to send.
+ */
 export const POOL_PASSWORD = Buffer.concat([
-  Buffer.from([0xde, 0xad, 0x00, 0xbe, 0xef, 0x0a, 0x0d, 0xff, 0x00, 0x7f, 0x80]),
+  Buffer.from([0x8e, 0xad, 0x00, 0xbe, 0xef, 0x0a, 0x0d, 0xff, 0x00, 0x7f, 0x80]),
   crypto.getRandomValues(new Uint8Array(245)),
 ])
 
