@@ -53,41 +53,18 @@ describe("countGlideins()", () => {
     expect(seen.every((argv) => argv[0] === "squeue" && argv.includes("ice"))).toBe(true)
   })
 
-  test("countGlideins() says which command printed something other than a number", async () => {
-    const { run } = fake(() => ({ stdout: "squeue: error: invalid user\n" }))
-    const counts = await countGlideins(
-      "gpu",
-      settings("running_cmd = squeue | wc -l\nidle_cmd = echo 0"),
-      slurm,
-      {
-        run,
-        env: {},
-        user: "ice",
-      },
-    )
-    expect(counts).toEqual({
-      error:
-        '[gpu] running_cmd printed "squeue: error: invalid user", expected one whole number of glideins up to 1,000,000',
+  // Something other than a number, and a number no batch system holds (`squeue | wc -c`, a
+  // wrong command rather than a count): each said, naming the command.
+  for (const printed of ["squeue: error: invalid user", "100000000000000000000000"]) {
+    test(`countGlideins() refuses a site command that printed ${JSON.stringify(printed)}`, async () => {
+      const { run } = fake(() => ({ stdout: `${printed}\n` }))
+      const config = settings("running_cmd = squeue | wc -l\nidle_cmd = echo 0")
+      const counts = await countGlideins("gpu", config, slurm, { run, env: {}, user: "ice" })
+      expect(counts).toEqual({
+        error: `[gpu] running_cmd printed "${printed}", expected one whole number of glideins up to 1,000,000`,
+      })
     })
-  })
-
-  test("countGlideins() refuses a count no batch system holds (a wrong command, not a count)", async () => {
-    const { run } = fake(() => ({ stdout: "100000000000000000000000\n" }))
-    const counts = await countGlideins(
-      "gpu",
-      settings("running_cmd = squeue | wc -c\nidle_cmd = echo 0"),
-      slurm,
-      {
-        run,
-        env: {},
-        user: "ice",
-      },
-    )
-    expect(counts).toEqual({
-      error:
-        '[gpu] running_cmd printed "100000000000000000000000", expected one whole number of glideins up to 1,000,000',
-    })
-  })
+  }
 
   test("countGlideins() reports a command that hangs past its timeout", async () => {
     const { run } = fake(() => ({ exitCode: null, timedOut: true }))

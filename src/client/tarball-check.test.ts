@@ -1,12 +1,16 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import { readFileSync, utimesSync, writeFileSync } from "node:fs"
 import path from "node:path"
-import { buildTarball } from "../tarball/build-tarball.ts"
-import { removeTempDirs, run, standInInstall, tempDir } from "../tarball/test-support.ts"
+import {
+  POOL_PASSWORD as PASSWORD,
+  removeTempDirs,
+  run,
+  standInTarball,
+  tempDir,
+} from "../tarball/test-support.ts"
 import { tarballProblems } from "./tarball-check.ts"
 
 const NOW = new Date("2026-12-07T12:00:00Z")
-const PASSWORD = Uint8Array.of(0x8e, 0xc4, 0x00, 0xd2, 0xde, 0xad)
 
 /** An IDTOKEN whose `exp` claim is `exp` (seconds). */
 function token(exp: number): Uint8Array {
@@ -15,16 +19,14 @@ function token(exp: number): Uint8Array {
 }
 
 let dir: string
-let condor: string
 beforeAll(() => {
   dir = tempDir()
-  condor = standInInstall(path.join(dir, "condor-23.0.0-x86_64_Stand-stripped"))
 })
 afterAll(removeTempDirs)
 
 async function build(name: string, credentials: { password?: Uint8Array; token?: Uint8Array }) {
   const output = path.join(dir, name)
-  await buildTarball({ condor, output, credentials, version: "0.0.0-test" })
+  await standInTarball(output, credentials)
   return output
 }
 

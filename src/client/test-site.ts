@@ -7,8 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { parseSiteConfig, type SiteConfig } from "../config/index.ts"
-import { buildTarball } from "../tarball/build-tarball.ts"
-import { standInInstall } from "../tarball/test-support.ts"
+import { standInTarball } from "../tarball/test-support.ts"
 import {
   type CommandOptions,
   type CommandResult,
@@ -66,14 +65,8 @@ export function shellScript(dir: string, name: string, body: string): string {
 export const GLIDEIN_TARBALL: Uint8Array = await (async () => {
   const dir = mkdtempSync(join(tmpdir(), "glidein-tarball-"))
   try {
-    const output = join(dir, "glidein.tar.gz")
-    await buildTarball({
-      condor: standInInstall(join(dir, "condor-23.0.0-x86_64_Stand-stripped")),
-      output,
-      credentials: { password: Uint8Array.of(0x8e, 0xc4, 0x00, 0xd2, 0xde, 0xad) },
-      version: "0.0.0-test",
-    })
-    return new Uint8Array(readFileSync(output))
+    await standInTarball(join(dir, "glidein.tar.gz"))
+    return new Uint8Array(readFileSync(join(dir, "glidein.tar.gz")))
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }

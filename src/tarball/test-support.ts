@@ -9,12 +9,20 @@ import {
   ftruncateSync,
   linkSync,
   mkdirSync,
+  mkdtempSync,
   openSync,
+  rmSync,
   symlinkSync,
   writeFileSync,
   writeSync,
 } from "node:fs"
+import { tmpdir } from "node:os"
 import path from "node:path"
+import { buildTarball } from "./build-tarball.ts"
+
+/** A pool password file's bytes, as condor_store_cred writes one (its first byte does not
+ *  unscramble to NUL, so HTCondor reads a password). */
+export const POOL_PASSWORD = Uint8Array.of(0x8e, 0xc4, 0x00, 0xd2, 0xde, 0xad)
 
 /** Temporary directories: the project's shared test helpers. */
 export { cleanUp as removeTempDirs, tempDir } from "../test-support.ts"
@@ -316,4 +324,21 @@ export function elfRelease(root: string, layout: ReleaseLayout): string {
     symlinkSync("..", path.join(usr, "lib/condor/lib"))
   }
   return root
+}
+
+/**
+ * A glidein tarball as `glidein tarball build` makes it, from a stand-in install in a
+ * temporary folder of its own, written to `output`.
+ */
+export async function standInTarball(
+  output: string,
+  credentials: { password?: Uint8Array; token?: Uint8Array } = { password: POOL_PASSWORD },
+): Promise<void> {
+  const dir = mkdtempSync(path.join(tmpdir(), "glidein-stand-in-"))
+  try {
+    const condor = standInInstall(path.join(dir, "condor-23.0.0-x86_64_Stand-stripped"))
+    await buildTarball({ condor, output, credentials, version: "0.0.0-test" })
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
 }
