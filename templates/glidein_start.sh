@@ -277,10 +277,17 @@ if [ -n "$upload_url" ]; then
     export _condor_GLIDEIN_LogsURL="\"$upload_url$upload_key\""
 fi
 
+# While HTCondor runs, log/ also holds its address files (dot-files): left out where tar can.
+no_dot_files=""
+if [ -n "$upload_url" ] && tar -cf /dev/null --exclude='.*' -C "$dir" . >/dev/null 2>&1; then
+    no_dot_files="--exclude=.*"
+fi
+
 # Uploads log/ as one archive (the same object each time); $1 "quiet": no word on success.
 ship_logs() {
     [ -n "$upload_url" ] || return 0
-    tar -czf "$dir/logs.tar.gz" -C "$dir" log 2>/dev/null ||
+    # shellcheck disable=SC2086 # an option or nothing
+    tar -czf "$dir/logs.tar.gz" $no_dot_files -C "$dir" log 2>/dev/null ||
         { say "cannot archive $dir/log for upload"; return 0; }
     code=$(curl -sS --max-time 120 -o "$dir/upload.out" -w '%{http_code}' \
         --form-string "key=$upload_key" \

@@ -928,6 +928,14 @@ describe.skipIf(NO_CURL)("glidein_start.sh with log upload", () => {
           expect(s3.uploads.length).toBeGreaterThanOrEqual(3)
           expect(new Set(s3.uploads.map((u) => u.key)).size).toBe(1)
           expect(r.out.match(/HTCondor logs uploaded/g)).toHaveLength(1)
+          // the address files HTCondor keeps in log/ while it runs are not uploaded
+          for (const upload of s3.uploads) {
+            const file = path.join(tempDir(), "logs.tar.gz")
+            writeFileSync(file, upload.bytes)
+            const members = run(["tar", "tzf", file]).split("\n")
+            expect(members).toContain("log/MasterLog")
+            expect(members.filter((m) => m.startsWith("log/."))).toEqual([])
+          }
           expect(await sleepsLeft(r.record)).toEqual([])
         } finally {
           s3.server.stop(true)
