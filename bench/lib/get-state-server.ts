@@ -2,11 +2,14 @@
  * A get_state server for bench/get-state.ts, in its own process so wrk measures it alone:
  *   bun bench/lib/get-state-server.ts glidein   the real app (createApp on Bun.serve, as serve)
  *   bun bench/lib/get-state-server.ts bare      a bare Bun.serve: read the body, answer bytes
- * Both serve the same 52-row table (pyglidein's 10k-job benchmark had 52 rows, 3.7 KB).
+ *   bun bench/lib/get-state-server.ts crowded DB [SITES DAYS]   the app over a new store at DB
+ *                                     of 500 sites of 64 partitions and a week of history
+ * All serve the same 52-row table (pyglidein's 10k-job benchmark had 52 rows, 3.7 KB).
  * Prints the port on stdout, then serves until killed.
  */
 import type { DemandRow, DemandSnapshot } from "../../src/demand/index.ts"
 import { createApp, ReportStore } from "../../src/server/index.ts"
+import { crowdedStore } from "./crowded-store.ts"
 
 /** 52 distinct shapes, like a busy pool's table. */
 export function benchRows(): DemandRow[] {
@@ -35,7 +38,7 @@ if (mode === "bare") {
     await request.text()
     return new Response(body, { headers: { "content-type": "application/json" } })
   }
-} else if (mode === "glidein") {
+} else if (mode === "glidein" || mode === "crowded") {
   const now = Date.now()
   const demand: DemandSnapshot = {
     rows,
@@ -51,14 +54,22 @@ if (mode === "bare") {
   }
   const app = createApp({
     demand: () => demand,
-    store: ReportStore.open(":memory:"),
+    store:
+      mode === "crowded"
+        ? crowdedStore(Bun.argv[3] ?? "crowded.db", {
+            sites: Number(Bun.argv[4] ?? 500),
+            partitions: 64,
+            days: Number(Bun.argv[5] ?? 7),
+            now,
+          })
+        : ReportStore.open(":memory:"),
     log: () => {},
     version: "bench",
     delayMs: 300_000,
   })
   fetch = app.fetch
 } else {
-  console.error("usage: get-state-server.ts bare|glidein")
+  console.error("usage: get-state-server.ts bare|glidein|crowded DB [SITES DAYS]")
   process.exit(2)
 }
 const server = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch })

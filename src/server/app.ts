@@ -25,6 +25,7 @@ import { ServerMetrics } from "./server-metrics.ts"
 import { siteRoutes } from "./site-routes.ts"
 import { renderStatusPage } from "./status-page.ts"
 import type { TokenSet } from "./tokens.ts"
+import { ViewGate, type ViewGateLimits } from "./view-gate.ts"
 
 /** Request bodies larger than this are refused with 413 (pyglidein parsed 50 MB bodies whole). */
 export const MAX_BODY_BYTES = 1 << 20
@@ -50,6 +51,8 @@ export interface AppDeps {
   staleAfterMs?: number
   /** The server's counters (`serve` shares them with the poller); a new set by default. */
   metrics?: ServerMetrics
+  /** How many views (pages, /metrics, /api) are answered per second (view-gate.ts). */
+  viewLimits?: Partial<ViewGateLimits>
   now?: () => number
 }
 
@@ -178,6 +181,20 @@ export function createApp(deps: AppDeps): Hono {
 
   const rpcMethods = metrics.counted(methods)
   const app = new Hono()
+
+  // Views wait their turn beyond a rate, so scrapers and browsers cannot take get_state's CPU
+  // (it never passes here). /healthz is exempt: a supervisor's check must not queue.
+  const views = new ViewGate(deps.viewLimits)
+  app.use(async (c, next) => {
+    if (c.req.path === "/healthz" || (await views.enter())) return next()
+    return c.json(
+      { error: "too many requests for pages and metrics; try again in a second" },
+      503,
+      {
+        "retry-after": "1",
+      },
+    )
+  })
 
   // get_state is a pure function of the request's text and the table: repeated requests
   // (every pyglidein client sends the same bytes on every run) are answered from a cache of

@@ -812,3 +812,35 @@ describe("createApp() with 500 sites of 64 partitions, under scrapers and browse
     await stillServing(server)
   }, 30_000)
 })
+
+describe("createApp() flooded with views", () => {
+  test("answers views at a bounded rate, queues a bounded number, refuses the rest with 503, and get_state never waits", async () => {
+    const store = ReportStore.open(":memory:")
+    const demand = demandSnapshot(TEST_ROWS, Date.now())
+    const app = createApp({
+      demand: () => demand,
+      store,
+      log: () => {},
+      version: "test",
+      delayMs: 300_000,
+      viewLimits: { perSecond: 20, burst: 5, maxWaiting: 10 },
+    })
+    let answered = 0
+    const scrapes = Array.from({ length: 40 }, async () => {
+      const res = await app.request("/metrics")
+      if (res.status === 200) answered++
+      return res
+    })
+    // The burst is answered at once; get_state does not queue behind the 10 waiting.
+    const state = await app.request("/jsonrpc", { method: "POST", body: GET_STATE })
+    expect(state.status).toBe(200)
+    expect(answered).toBeLessThanOrEqual(5)
+    expect((await app.request("/healthz")).status).toBe(200)
+    const replies = await Promise.all(scrapes)
+    expect(replies.filter((r) => r.status === 200)).toHaveLength(15)
+    const refused = replies.filter((r) => r.status === 503)
+    expect(refused).toHaveLength(25)
+    expect(refused[0]!.headers.get("retry-after")).toBe("1")
+    store.close()
+  })
+})
