@@ -172,7 +172,7 @@ export function partitionLimit(
 }
 
 /** The glidein for `shape` on this partition, or why the partition does not run it. */
-function consider(shape: DemandShape, policy: PartitionPolicy): GlideinResources | string {
+export function consider(shape: DemandShape, policy: PartitionPolicy): GlideinResources | string {
   if (policy.gpuOnly && shape.gpus === 0) return "GPU-only partition, the jobs want no GPU"
   if (policy.cpuOnly && shape.gpus !== 0) return "CPU-only partition, the jobs want GPUs"
   if (policy.os !== undefined && shape.os !== null) {
