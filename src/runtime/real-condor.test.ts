@@ -8,11 +8,21 @@
  * GLIDEIN_TEST_CONDOR_USER (default nobody), since HTCondor runs no job as root.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
-import { chmodSync, chownSync, existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
+import { chmodSync, chownSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
 import path from "node:path"
 import { buildTarball } from "../tarball/build-tarball.ts"
 import { removeTempDirs, tempDir } from "../tarball/test-support.ts"
 import { GLIDEIN_START_SH } from "./index.ts"
+import {
+  glideinToken,
+  type LoopbackPool,
+  ONE_HOST_GLIDEIN_ENV,
+  poolPassword,
+  poolTool,
+  startLoopbackPool,
+  stopLoopbackPool,
+  until,
+} from "./loopback-pool.ts"
 
 const CONDOR = process.env.GLIDEIN_TEST_CONDOR
 if (!CONDOR) {
@@ -44,107 +54,6 @@ function ownedDir(prefix: string): string {
   return dir
 }
 
-interface Pool {
-  dir: string
-  port: number
-  env: { [name: string]: string }
-  master: ReturnType<typeof Bun.spawn>
-}
-
-/** Runs an HTCondor tool of the install against the pool. */
-function tool(pool: Pool, name: string, args: string[]): { code: number; out: string } {
-  const bin = ["bin", "sbin"].map((d) => path.join(CONDOR as string, d, name)).find(existsSync)
-  const r = Bun.spawnSync(as([bin ?? name, ...args]), { env: pool.env, cwd: pool.dir })
-  return { code: r.exitCode ?? -1, out: r.stdout.toString() + r.stderr.toString() }
-}
-
-async function freePort(): Promise<number> {
-  const server = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } })
-  const port = server.port
-  server.stop(true)
-  return port
-}
-
-/** Waits up to `seconds` for `ready`, polling every second. */
-async function until(seconds: number, ready: () => boolean): Promise<boolean> {
-  for (let i = 0; i < seconds; i++) {
-    if (ready()) return true
-    await Bun.sleep(1000)
-  }
-  return ready()
-}
-
-async function startPool(): Promise<Pool> {
-  const dir = ownedDir("glidein-pool-")
-  const port = await freePort()
-  const config = `RELEASE_DIR = ${CONDOR}
-LOCAL_DIR = ${dir}
-LOCAL_CONFIG_FILE =
-LOCAL_CONFIG_DIR =
-LOCK = $(LOCAL_DIR)/lock
-DAEMON_LIST = MASTER, COLLECTOR, NEGOTIATOR, SCHEDD
-CONDOR_HOST = 127.0.0.1
-COLLECTOR_HOST = 127.0.0.1:${port}
-NETWORK_INTERFACE = 127.0.0.1
-BIND_ALL_INTERFACES = False
-USE_SHARED_PORT = False
-UID_DOMAIN = pool.test
-TRUST_DOMAIN = pool.test
-NEGOTIATOR_INTERVAL = 5
-NEGOTIATOR_CYCLE_DELAY = 5
-SCHEDD_INTERVAL = 5
-SEC_DEFAULT_AUTHENTICATION = REQUIRED
-SEC_DEFAULT_AUTHENTICATION_METHODS = FS, IDTOKENS, PASSWORD
-SEC_CLIENT_AUTHENTICATION_METHODS = FS, IDTOKENS, PASSWORD
-SEC_ADVERTISE_STARTD_AUTHENTICATION_METHODS = IDTOKENS, PASSWORD
-SEC_ADVERTISE_MASTER_AUTHENTICATION_METHODS = IDTOKENS, PASSWORD
-SEC_DEFAULT_INTEGRITY = REQUIRED
-SEC_PASSWORD_DIRECTORY = $(LOCAL_DIR)/passwords.d
-SEC_PASSWORD_FILE = $(LOCAL_DIR)/passwords.d/POOL
-SEC_TOKEN_DIRECTORY = $(LOCAL_DIR)/tokens.d
-SEC_TOKEN_SYSTEM_DIRECTORY = $(LOCAL_DIR)/tokens.d
-ALLOW_READ = *
-ALLOW_WRITE = *@pool.test, condor@password, condor_pool@*
-ALLOW_ADMINISTRATOR = *@pool.test
-ALLOW_DAEMON = *@pool.test, condor@password, condor_pool@*
-ALLOW_NEGOTIATOR = *@pool.test
-ALLOW_ADVERTISE_STARTD = glidein@pool.test, condor@password, condor_pool@*
-ALLOW_ADVERTISE_MASTER = glidein@pool.test, condor@password, condor_pool@*
-`
-  const file = path.join(dir, "condor_config")
-  writeFileSync(file, config)
-  const env = {
-    CONDOR_CONFIG: file,
-    PATH: `${CONDOR}/bin:${CONDOR}/sbin:/usr/bin:/bin`,
-    HOME: dir,
-  }
-  for (const sub of ["log", "spool", "execute", "lock", "passwords.d", "tokens.d", "jobs"]) {
-    Bun.spawnSync(as(["mkdir", "-p", path.join(dir, sub)]))
-  }
-  Bun.spawnSync(as(["chmod", "700", path.join(dir, "passwords.d")]))
-  const master = Bun.spawn(as([path.join(CONDOR as string, "sbin/condor_master"), "-f"]), {
-    env,
-    stdout: "ignore",
-    stderr: "ignore",
-  })
-  const pool = { dir, port, env, master }
-  const stored = tool(pool, "condor_store_cred", [
-    "add",
-    "-c",
-    "-p",
-    "glidein-test-pool",
-    "-f",
-    path.join(dir, "passwords.d/POOL"),
-  ])
-  if (stored.code !== 0) throw new Error(`condor_store_cred: ${stored.out}`)
-  const up = await until(60, () => {
-    const r = tool(pool, "condor_status", ["-schedd", "-af", "Name"])
-    return r.code === 0 && r.out.trim() !== ""
-  })
-  if (!up) throw new Error(`the pool did not come up; see ${dir}/log`)
-  return pool
-}
-
 interface Glidein {
   name: string
   proc: ReturnType<typeof Bun.spawn>
@@ -167,13 +76,8 @@ function startGlidein(name: string, tarball: string, vars: { [k: string]: string
     SITE: "Test Site",
     NOCLAIMTIME: String(NOCLAIM),
     GLIDEIN_TARBALL: tarball,
-    // every daemon on loopback
-    _condor_NETWORK_INTERFACE: "127.0.0.1",
     _condor_UPDATE_INTERVAL: String(UPDATE),
-    // One host plays both the pool and the batch node: FS would pass the glidein off as a
-    // local user, and its family session would be offered to the pool's collector.
-    _condor_SEC_CLIENT_AUTHENTICATION_METHODS: "IDTOKENS, PASSWORD",
-    _condor_SEC_USE_FAMILY_SESSION: "False",
+    ...ONE_HOST_GLIDEIN_ENV,
     ...vars,
   }
   const pairs = Object.entries(contract).map(([k, v]) => `${k}=${v}`)
@@ -219,30 +123,17 @@ function submitFile(name: string, lines: string[]): string {
 }
 
 describe.skipIf(!CONDOR)("glidein_start.sh in a real HTCondor pool", () => {
-  let pool: Pool
+  let pool: LoopbackPool
   const glideins: { [name: string]: Glidein } = {}
   let ads: string[] = []
   let history: string[] = []
   let jobs: string
 
   beforeAll(async () => {
-    pool = await startPool()
+    pool = await startLoopbackPool(CONDOR as string, ownedDir("glidein-pool-"), as)
     jobs = path.join(pool.dir, "jobs")
-    const token = tool(pool, "condor_token_create", [
-      "-identity",
-      "glidein@pool.test",
-      "-authz",
-      "ADVERTISE_STARTD",
-      "-authz",
-      "ADVERTISE_MASTER",
-      "-authz",
-      "READ",
-      "-key",
-      "POOL",
-    ])
-    if (token.code !== 0) throw new Error(`condor_token_create: ${token.out}`)
-    const jwt = token.out.trim()
-    const password = Bun.spawnSync(as(["cat", path.join(pool.dir, "passwords.d/POOL")])).stdout
+    const jwt = glideinToken(pool)
+    const password = poolPassword(pool)
     const tarballs = ownedDir("glidein-tarballs-")
     const build = async (
       file: string,
@@ -262,7 +153,7 @@ describe.skipIf(!CONDOR)("glidein_start.sh in a real HTCondor pool", () => {
     const tokenTarball = await build("token.tar.gz", {
       token: new TextEncoder().encode(`${jwt}\n`),
     })
-    const passwordTarball = await build("password.tar.gz", { password: new Uint8Array(password) })
+    const passwordTarball = await build("password.tar.gz", { password })
     const forged = `${jwt.slice(0, -6)}AAAAAA\n`
     const badTarball = await build("bad.tar.gz", { token: new TextEncoder().encode(forged) })
 
@@ -324,7 +215,7 @@ describe.skipIf(!CONDOR)("glidein_start.sh in a real HTCondor pool", () => {
 
     // the ads while they run, then every job done
     await until(90, () => {
-      ads = tool(pool, "condor_status", [
+      ads = poolTool(pool, "condor_status", [
         "-af:,",
         "Name",
         "GLIDEIN_Site",
@@ -336,8 +227,8 @@ describe.skipIf(!CONDOR)("glidein_start.sh in a real HTCondor pool", () => {
       ]).out.split("\n")
       return ads.filter((l) => l.startsWith("slot1@")).length >= 3
     })
-    await until(240, () => tool(pool, "condor_q", ["-af", "ClusterId"]).out.trim() === "")
-    history = tool(pool, "condor_history", [
+    await until(240, () => poolTool(pool, "condor_q", ["-af", "ClusterId"]).out.trim() === "")
+    history = poolTool(pool, "condor_history", [
       "-af:,",
       "Cmd",
       "ExitCode",
@@ -347,12 +238,7 @@ describe.skipIf(!CONDOR)("glidein_start.sh in a real HTCondor pool", () => {
   }, 900_000)
 
   afterAll(async () => {
-    if (pool) {
-      pool.master.kill("SIGTERM")
-      const timer = setTimeout(() => pool.master.kill("SIGKILL"), 60_000)
-      await pool.master.exited
-      clearTimeout(timer)
-    }
+    if (pool) await stopLoopbackPool(pool)
     removeTempDirs()
   })
 
