@@ -152,6 +152,10 @@ async function overHttp(): Promise<void> {
         served[path] = (served[path] ?? 0) + 1
       }
     }
+    // Each view once first, as a server that has been up a while has them.
+    for (const path of ["/metrics", "/?range=week", "/?range=day", "/api/clients"]) {
+      await (await fetch(`${base}${path}`)).arrayBuffer()
+    }
     const views = [
       ...Array.from({ length: 16 }, () => loop("/metrics")),
       loop("/?range=week"),

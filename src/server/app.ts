@@ -329,9 +329,10 @@ export function createApp(deps: AppDeps): Hono {
   })
 
   // A wall of browsers (or anyone hammering the page) costs the sites' get_state nothing:
-  // one render per range at a time, shared by everyone asking, reused while the store stands
-  // still, and never more than a tenth of the time (render-cache.ts).
-  const pages = new RenderCache<Range, string>()
+  // one render per range at a time, shared by everyone asking, reused for 10 s (the page
+  // refreshes itself every minute) and up to a minute while the store stands still, and a
+  // costly render never more than a tenth of the time (render-cache.ts).
+  const pages = new RenderCache<Range, string>({ minReuseMs: 10_000, maxReuseMs: 60_000 })
 
   app.get("/", async (c) => {
     const range = parseRange(c.req.query("range"))

@@ -804,7 +804,7 @@ describe("createApp() with 500 sites of 64 partitions, under scrapers and browse
       delayMs: 300_000,
     })
     const pages = await Promise.all(
-      Array.from({ length: 4 }, () => app.request("/?range=week").then((r) => r.text())),
+      Array.from({ length: 4 }, async () => (await app.request("/?range=week")).text()),
     )
     expect(new Set(pages).size).toBe(1)
     expect(pages[0]).toContain("</html>")
