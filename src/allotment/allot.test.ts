@@ -186,3 +186,12 @@ test("allot() leaves a backed-off site out of the shares", () => {
   const sites = [site("b", 0, { backedOff: true })]
   expect(allot(input([row(10)], { sites })).allotment.total).toBe(10)
 })
+
+test("allot() takes a partition's queued glideins out of the rows it runs, not another's", () => {
+  const partitions = [
+    { policy: partition({ name: "cpu", cpuOnly: true }), counts: counts(0, 3) },
+    { policy: partition({ name: "gpu", gpuOnly: true }), counts: counts() },
+  ]
+  const { allotment } = allot(input([row(10), row(2, 1)], { partitions }))
+  expect(allotment.partitions.map((p) => p.count)).toEqual([7, 2])
+})

@@ -249,7 +249,17 @@ function place(
   return partitions.map(({ policy, counts }) => {
     let room = partitionLimit(policy, counts).limit
     const out: DemandRow[] = []
-    for (const item of sortByPriority(items, policy.prioritize)) {
+    const order = sortByPriority(items, policy.prioritize)
+    // The partition's queued glideins are taken to serve the first rows it can run.
+    let queued = counts.idle
+    for (const item of order) {
+      if (queued <= 0) break
+      if (typeof consider(item.shape, policy) === "string") continue
+      const n = Math.min(left[item.i]!, queued)
+      left[item.i]! -= n
+      queued -= n
+    }
+    for (const item of order) {
       if (budget - warmLeft <= 0 || room <= 0) break
       if (left[item.i]! <= 0 || typeof consider(item.shape, policy) === "string") continue
       const n = Math.min(left[item.i]!, room, budget - warmLeft)

@@ -177,6 +177,7 @@ A failed poll keeps serving the last good table. Reports and history are kept in
       delayMs: options.delayS * 1000,
       databaseProblem: () => watch.check(),
       metrics,
+      ...(options.allot ? { allotPolicy: options.allot } : {}),
     }
     const app = createApp(deps)
     // Bun's default for SIGHUP is to exit: a `systemctl reload` or a closed terminal would

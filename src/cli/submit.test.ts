@@ -191,6 +191,7 @@ describe("glidein submit (command line)", () => {
       expect({ code, stderr }).toEqual({ code: 0, stderr: "" })
       expect(seen).toEqual([
         { method: "get_state", authorization: `Bearer ${token}` },
+        { method: "get_allotment", authorization: `Bearer ${token}` },
         { method: "monitoring", authorization: `Bearer ${token}` },
       ])
       expect(stdout).not.toContain(token)

@@ -14,6 +14,16 @@ export type { RpcOptions } from "./server-request.ts"
 
 let nextId = 1
 
+/** A JSON-RPC error object the server answered, with its code (when it gave a number). */
+export class RpcErrorReply extends GlideinError {
+  constructor(
+    message: string,
+    readonly code: number | undefined,
+  ) {
+    super(message)
+  }
+}
+
 /**
  * Calls `method` with `params` at `url` and returns the JSON-RPC `result`. Throws a
  * GlideinError (exit 1) with one line naming the server and what went wrong.
@@ -52,8 +62,10 @@ function unwrap(url: string, method: string, text: string): unknown {
   }
   const reply = data as Record<string, unknown>
   if ("error" in reply && reply.error !== null && reply.error !== undefined) {
-    throw new GlideinError(
+    const code = (reply.error as { code?: unknown }).code
+    throw new RpcErrorReply(
       `server ${url}: ${method} returned an error: ${describeError(reply.error)}`,
+      typeof code === "number" ? code : undefined,
     )
   }
   if (!("result" in reply)) {

@@ -4,7 +4,9 @@
  * every partition's glideins, then plan and render against the demand.
  */
 
+import type { Allotment } from "../allotment/allot.ts"
 import type { DemandRow } from "../demand/demand-row.ts"
+import { planAllotted } from "./allotment.ts"
 import { countGlideins } from "./count-glideins.ts"
 import { jobNumber, outstandingJobs, readJournal } from "./journal.ts"
 import { unknownLoginReason } from "./login-name.ts"
@@ -81,20 +83,24 @@ export interface RoundPlan {
 }
 
 /**
- * Plans and renders one round; `roundEnv` goes into every job's environment. Throws before
- * anything runs if a submission cannot render.
+ * Plans and renders one round; `roundEnv` goes into every job's environment. With the
+ * server's allotment, each partition plans against the rows allotted to it instead of the
+ * whole table. Throws before anything runs if a submission cannot render.
  */
 export function planRound(
   setup: SiteSetup,
   demand: DemandRow[],
   counted: Counted[],
   roundEnv?: Record<string, string>,
+  allotment?: Allotment,
 ): RoundPlan {
   const usable = counted.flatMap((c) =>
     c.counts ? [{ policy: c.partition.policy, counts: c.counts }] : [],
   )
   const uncounted = counted.flatMap((c) => (c.counts ? [] : [c.partition.name]))
-  const plan = planSubmissions(demand, usable, uncounted)
+  const plan = allotment
+    ? planAllotted(allotment, usable, uncounted)
+    : planSubmissions(demand, usable, uncounted)
   const lines = counted.map((c) => {
     const line: PartitionLine = {
       partition: c.partition.name,

@@ -9,6 +9,7 @@
 import { existsSync } from "node:fs"
 import type { SiteConfig } from "../config/index.ts"
 import { ConfigError, type ConfigPlace, EXIT, GlideinError } from "../errors.ts"
+import { allotmentLines, askAllotment } from "./allotment.ts"
 import { tryLock } from "./config-lock.ts"
 import { skippedNote } from "./demand.ts"
 import { type DemandSource, demandSource, describeSource, fetchDemand } from "./demand-source.ts"
@@ -171,11 +172,12 @@ async function lockedRound(
   }
 }
 
-/** Demand, counts, plan and rendered submissions of one round. */
+/** Demand, counts, the server's allotment, plan and rendered submissions of one round. */
 async function gather(
   setup: SiteSetup,
   source: DemandSource,
   options: SubmitOptions,
+  notices: Notices,
   deps: SubmitDeps,
 ) {
   // The server and the batch system are asked at the same time; when the server fails, the
@@ -188,8 +190,54 @@ async function gather(
   if (countedResult.status === "rejected") throw countedResult.reason
   const { rows: demand, skipped } = demandResult.value
   const counted = countedResult.value
-  const planned = planRound(setup, demand, counted, logEnv(setup, deps.now()))
-  return { demand, skipped, counted, ...planned }
+  const allotment = await allotmentFor(setup, source, options, counted, notices, deps)
+  const planned = planRound(setup, demand, counted, logEnv(setup, deps.now()), allotment)
+  return { demand, skipped, counted, allotment, ...planned }
+}
+
+/**
+ * The server's allotment for the partitions that could be counted; undefined (plan against
+ * the whole table, as before) from a state file, a server without `get_allotment` (said
+ * once), or a failed request (warned).
+ */
+async function allotmentFor(
+  setup: SiteSetup,
+  source: DemandSource,
+  options: SubmitOptions,
+  counted: Counted[],
+  notices: Notices,
+  deps: SubmitDeps,
+) {
+  if (source.kind !== "server") return undefined
+  const partitions = counted.flatMap((c) =>
+    c.counts ? [{ policy: c.partition.policy, counts: c.counts }] : [],
+  )
+  if (partitions.length === 0) return undefined
+  try {
+    const answer = await askAllotment(
+      source.url,
+      siteUuid(setup, options, deps),
+      partitions,
+      options.dryRun || setup.config.mode.dryrun,
+      deps.rpc,
+    )
+    if (answer !== "unsupported") return answer
+    if (notices.fresh("note:no-allotment")) {
+      deps.stderr(
+        `glidein submit: note: ${describeSource(source)} has no get_allotment (a pyglidein server?); planning against its whole demand table\n`,
+      )
+    }
+  } catch (error) {
+    deps.stderr(
+      `glidein submit: warning: ${(error as Error).message}; planning against the whole demand table\n`,
+    )
+  }
+  return undefined
+}
+
+/** The name this site reports under. */
+function siteUuid(setup: SiteSetup, options: SubmitOptions, deps: SubmitDeps): string {
+  return options.uuid ?? setup.config.glidein.uuid ?? defaultUuid(setup.config.file, deps.env)
 }
 
 /** The S3 keys of a secrets file, and the file for messages about them. */
@@ -250,10 +298,11 @@ async function dryRunPlan(
   notices: Notices,
   deps: SubmitDeps,
 ): Promise<number> {
-  const { demand, skipped, counted, plan, lines, prepared } = await gather(
+  const { demand, skipped, counted, allotment, plan, lines, prepared } = await gather(
     setup,
     source,
     options,
+    notices,
     deps,
   )
   warnStuck(counted, notices, deps)
@@ -271,6 +320,7 @@ async function dryRunPlan(
     notes.push(note)
   }
   if (skipped) notes.push(skippedNote(skipped))
+  if (allotment) notes.push(...allotmentLines(allotment))
   const report = {
     source: describeSource(source),
     demand,
@@ -296,7 +346,13 @@ async function submitRound(
   notices: Notices,
   deps: SubmitDeps,
 ): Promise<number> {
-  const { skipped, counted, plan, lines, prepared } = await gather(setup, source, options, deps)
+  const { skipped, counted, plan, lines, prepared } = await gather(
+    setup,
+    source,
+    options,
+    notices,
+    deps,
+  )
   warnStuck(counted, notices, deps)
   // Rows of the pool no site could run are the same on every run: said when they change.
   if (skipped && notices.fresh(`skipped\0${skippedNote(skipped)}`))
@@ -344,12 +400,7 @@ async function submitRound(
         launched: launched.get(line.partition) ?? 0,
       }
     })
-    await report(
-      source.url,
-      options.uuid ?? setup.config.glidein.uuid ?? defaultUuid(setup.config.file, deps.env),
-      reports,
-      deps,
-    )
+    await report(source.url, siteUuid(setup, options, deps), reports, deps)
   }
   return code
 }

@@ -266,7 +266,7 @@ describe("secrets", () => {
     const r = await submitWith(s, secretsFile(s, GOOD), "--debug")
     expect(r.code).toBe(0)
     expect(r.err).toContain("submitted")
-    expect(requests.length).toBe(2) // get_state, monitoring
+    expect(requests.length).toBe(3) // get_state, get_allotment, monitoring
     const everything = [r.out, r.err, stateText(s), ...requests].join("\n")
     expect(everything).not.toContain(MARKER)
   })

@@ -22,7 +22,8 @@ export const S1 = { cpus: 1, memory: 2000, disk: 10000, gpus: 0, os: null, count
 export const S3 = { cpus: 1, memory: 4000, disk: 10000, gpus: 1, os: null, count: 1 }
 export const S4 = { cpus: 8, memory: 64000, disk: 100000, gpus: 0, os: null, count: 5 }
 
-/** A JSON-RPC server answering `get_state` with `state` and recording `monitoring` params. */
+/** A JSON-RPC server answering `get_state` with `state`, recording `monitoring` params, and
+ *  refusing any other method as pyglidein's server does. */
 export interface FakeServer {
   url: string
   state: unknown
@@ -43,6 +44,11 @@ export function startFakeServer(): FakeServer {
     async fetch(req) {
       const body = (await req.json()) as { method: string; params: unknown; id: number }
       if (body.method === "monitoring") fake.monitoring.push(body.params)
+      else if (body.method !== "get_state") {
+        // As pyglidein's server answers a method it does not have (get_allotment).
+        const error = { code: -32601, message: "Method not found" }
+        return Response.json({ jsonrpc: "2.0", error, id: body.id })
+      }
       const result = body.method === "get_state" ? fake.state : "ok"
       return Response.json({ jsonrpc: "2.0", result, id: body.id })
     },

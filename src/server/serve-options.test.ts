@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test } from "bun:test"
-import { writeFileSync } from "node:fs"
+import { mkdtempSync, writeFileSync } from "node:fs"
 import { tmpdir, userInfo } from "node:os"
 import { join } from "node:path"
 import { ConfigError, UsageError } from "../errors.ts"
@@ -113,4 +113,23 @@ describe("resolveServeOptions()", () => {
       resolveServeOptions({}, join(tmpdir(), "no-such-glidein.ini"), ENV),
     ).rejects.toThrow("no-such-glidein.ini: file not found")
   })
+})
+
+test("resolveServeOptions() reads the allotment policy from [allot] and [allot NAME]", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "serve-allot-"))
+  const file = join(dir, "serve.ini")
+  writeFileSync(
+    file,
+    "[allot]\nweight = 1\nramp_up = 0.5\nmax = None\n\n[allot big-site]\nweight = 3\nper_round = 20\nwarn = 2\n",
+  )
+  const { options, warnings } = await resolveServeOptions({}, file, {})
+  expect(options.allot?.defaults).toMatchObject({ weight: 1, rampUp: 0.5, max: null })
+  expect(options.allot?.sites).toEqual({ "big-site": { weight: 3, perRound: 20 } })
+  expect(warnings).toEqual([
+    `${file}:9: [allot big-site] warn: unknown key ignored (did you mean "warm"?)`,
+  ])
+  writeFileSync(file, "[allot]\nramp_up = 2\n")
+  const error = await resolveServeOptions({}, file, {}).catch((e) => e)
+  expect(error.message).toContain("ramp_up")
+  expect(error.message).toContain("expects a number from 0.001 to 1, got 2")
 })

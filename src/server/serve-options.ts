@@ -1,10 +1,13 @@
 /**
  * The settings of `glidein serve`, from its flags over an optional `--config` INI file
  * (`[server]` section, keys named like the flags: `port`, `host`, `constraint`, `user`,
- * `delay`, `condor_q`, `db`, `tokens`, `demo`) over the defaults. Each value is checked once,
- * and an error names the flag, or the file, line, section and key it came from.
+ * `delay`, `condor_q`, `db`, `tokens`, `demo`) over the defaults, and the allotment policy
+ * (`[allot]` for every site, `[allot NAME]` for the site reporting as NAME or with the token
+ * named NAME). Each value is checked once, and an error names the flag, or the file, line,
+ * section and key it came from.
  */
 import { join } from "node:path"
+import { type AllotPolicy, type AllotTerms, DEFAULT_TERMS } from "../allotment/allot-policy.ts"
 import { homeDir } from "../client/state-dir.ts"
 import { didYouMean } from "../config/did-you-mean.ts"
 import { parseIni } from "../config/ini.ts"
@@ -26,6 +29,8 @@ export interface ServeOptions {
   db: string
   tokens?: string
   demo: boolean
+  /** The allotment policy of `get_allotment`, when the file has `[allot]` sections. */
+  allot?: AllotPolicy
 }
 
 /** The command-line flags, as parsed (strings, booleans). */
@@ -94,10 +99,46 @@ function text(value: IniValue, source: Source, what: string): string {
   return value
 }
 
-/** The `[server]` values of a config file, with their places; warnings for the rest. */
-async function readConfig(
-  file: string,
-): Promise<{ values: Map<string, { value: IniValue; place: ConfigPlace }>; warnings: string[] }> {
+/** `[allot]` keys: the term each sets, and what it takes (`null` allowed: no cap). */
+const ALLOT_KEYS: Record<
+  string,
+  { term: keyof AllotTerms; min: number; max: number; whole: boolean; none?: true }
+> = {
+  weight: { term: "weight", min: 0, max: 1_000_000, whole: false },
+  warm: { term: "warm", min: 0, max: 1_000_000, whole: true },
+  max: { term: "max", min: 0, max: 100_000_000, whole: true, none: true },
+  queued_ratio: { term: "queuedRatio", min: 0, max: 1_000_000, whole: false, none: true },
+  queued_floor: { term: "queuedFloor", min: 0, max: 1_000_000, whole: true },
+  ramp_up: { term: "rampUp", min: 0.001, max: 1, whole: false },
+  per_round: { term: "perRound", min: 0, max: 100_000_000, whole: true, none: true },
+  backoff_after: { term: "backoffAfter", min: 1, max: 1_000_000, whole: true },
+  backoff_s: { term: "backoffS", min: 0, max: 30 * 86_400, whole: false },
+  probe: { term: "probe", min: 0, max: 1_000_000, whole: true },
+}
+
+/** One `[allot]` value, checked. */
+function allotValue(key: string, value: IniValue, place: ConfigPlace): number | null {
+  const spec = ALLOT_KEYS[key]!
+  if (value === null && spec.none) return null
+  const n = typeof value === "number" ? value : Number.NaN
+  if (!Number.isFinite(n) || n < spec.min || n > spec.max || (spec.whole && !Number.isInteger(n))) {
+    const what = spec.whole ? "a whole number" : "a number"
+    const none = spec.none ? " or None" : ""
+    throw new ConfigError(
+      place,
+      `expects ${what} from ${spec.min} to ${spec.max}${none}, got ${JSON.stringify(value)}`,
+    )
+  }
+  return n
+}
+
+/** The `[server]` values of a config file, with their places, and its allotment policy;
+ *  warnings for the rest. */
+async function readConfig(file: string): Promise<{
+  values: Map<string, { value: IniValue; place: ConfigPlace }>
+  allot?: AllotPolicy
+  warnings: string[]
+}> {
   let content: string
   try {
     content = await Bun.file(file).text()
@@ -108,12 +149,33 @@ async function readConfig(
   const doc = parseIni(content, file)
   const warnings = doc.warnings.map((w) => `${formatPlace(w.place)} ${w.message}`)
   const values = new Map<string, { value: IniValue; place: ConfigPlace }>()
+  const allot: AllotPolicy = { defaults: { ...DEFAULT_TERMS }, sites: {} }
+  let allotted = false
   for (const section of doc.sections.values()) {
+    const site = /^allot(?:\s+(\S.*))?$/.exec(section.name)
+    if (site) {
+      allotted = true
+      const terms: Partial<AllotTerms> = site[1] === undefined ? allot.defaults : {}
+      for (const entry of section.entries.values()) {
+        const place = { file, line: entry.line, section: section.name, key: entry.key }
+        if (!Object.hasOwn(ALLOT_KEYS, entry.key)) {
+          const guess = didYouMean(entry.key, Object.keys(ALLOT_KEYS))
+          warnings.push(
+            `${formatPlace(place)} unknown key ignored${guess ? ` (did you mean "${guess}"?)` : ""}`,
+          )
+          continue
+        }
+        const value = typedValue(interpolateInSection(entry.value, doc, section, place))
+        Object.assign(terms, { [ALLOT_KEYS[entry.key]!.term]: allotValue(entry.key, value, place) })
+      }
+      if (site[1] !== undefined) allot.sites[site[1].trim()] = terms
+      continue
+    }
     if (section.name !== SECTION) {
       const hint =
         section.name === "metrics"
           ? "glidein does not push metrics to graphite/statsd; scrape GET /metrics instead"
-          : `only [${SECTION}] is read`
+          : `only [${SECTION}], [allot] and [allot NAME] are read`
       warnings.push(
         `${formatPlace({ file, line: section.line })} [${section.name}] ignored: ${hint}`,
       )
@@ -132,7 +194,7 @@ async function readConfig(
       values.set(entry.key, { value, place })
     }
   }
-  return { values, warnings }
+  return { values, ...(allotted ? { allot } : {}), warnings }
 }
 
 /** Resolves and checks the settings; throws UsageError (flags) or ConfigError (file). */
@@ -179,6 +241,7 @@ export async function resolveServeOptions(
     db: db ? text(db.value, db.source, "a database file") : defaultDbPath(env, demo),
     demo,
   }
+  if (config.allot) options.allot = config.allot
   if (constraint) {
     const value = text(constraint.value, constraint.source, "a ClassAd expression")
     const problem = checkConstraint(value)
