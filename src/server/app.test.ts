@@ -4,6 +4,7 @@ import type { DemandRow, DemandSnapshot } from "../demand/index.ts"
 import { demandSnapshot } from "../test-support.ts"
 import { ApiClientsSchema, ApiStateSchema } from "./api.ts"
 import { createApp, MAX_BODY_BYTES } from "./app.ts"
+import { listen } from "./listen.ts"
 import { emptyMetrics } from "./monitoring.ts"
 import { ReportStore, type StoreLimits } from "./report-store.ts"
 import { TEST_ROWS } from "./test-server.ts"
@@ -551,6 +552,56 @@ describe("createApp() with a pyglidein-format client", () => {
           clientTime: 1763726400,
         },
       ])
+    } finally {
+      await server.stop(true)
+    }
+  })
+})
+
+describe("createApp() get_state's short path", () => {
+  test("answers a body it answered before with the same bytes, counts it, and follows a new table at once", async () => {
+    let demand = snapshot()
+    const store = ReportStore.open(":memory:")
+    stores.push(store)
+    const app = createApp({
+      demand: () => demand,
+      store,
+      log: () => {},
+      version: "test",
+      delayMs: 300_000,
+    })
+    const server = listen(app, { hostname: "127.0.0.1", port: 0 })
+    try {
+      const url = `http://127.0.0.1:${server.port}`
+      const post = async (path: string, body: string) => {
+        const res = await fetch(`${url}${path}`, { method: "POST", body })
+        return { status: res.status, type: res.headers.get("content-type"), text: await res.text() }
+      }
+      // pyglidein's form (Python's json.dumps) and a compact one, each asked three times,
+      // also with a query string: the first answer fills the cache, the rest come from it.
+      for (const body of [
+        '{"jsonrpc": "2.0", "method": "get_state", "params": {}, "id": 1}',
+        '{"jsonrpc":"2.0","method":"get_state","id":"x"}',
+      ]) {
+        const first = await post("/jsonrpc", body)
+        expect(first.status).toBe(200)
+        expect(JSON.parse(first.text).result).toEqual(TEST_ROWS)
+        for (const path of ["/jsonrpc", "/jsonrpc", "/jsonrpc?from=site"]) {
+          expect(await post(path, body)).toEqual(first)
+        }
+      }
+      // One byte off is another request, checked in full.
+      const broken = await post(
+        "/jsonrpc",
+        '{"jsonrpc": "2.0", "method": "get_state", "params": {}, "id": 1',
+      )
+      expect(JSON.parse(broken.text).error.code).toBe(-32700)
+      // A new table is served at once, never a reply kept for the old one.
+      demand = snapshot({ rows: [{ ...TEST_ROWS[0]!, count: 5 }] })
+      const again = await post("/jsonrpc", '{"jsonrpc":"2.0","method":"get_state","id":"x"}')
+      expect(JSON.parse(again.text).result).toEqual([{ ...TEST_ROWS[0]!, count: 5 }])
+      const metrics = await (await fetch(`${url}/metrics`)).text()
+      expect(metrics).toContain('glidein_rpc_requests_total{method="get_state"} 9')
     } finally {
       await server.stop(true)
     }
