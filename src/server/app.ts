@@ -3,6 +3,9 @@
  * `app.request()` and no socket. `serve` only wires it to `Bun.serve`.
  */
 import { Hono } from "hono"
+import { type AllotPolicy, DEFAULT_POLICY } from "../allotment/allot-policy.ts"
+import { AllotmentBook } from "../allotment/allotment-book.ts"
+import { allotmentMethod, allotmentRoutes } from "../allotment/allotment-method.ts"
 import type { DemandSnapshot } from "../demand/index.ts"
 import { apiState } from "./api.ts"
 import { parseRange, RANGES, type Range } from "./chart-range.ts"
@@ -51,6 +54,8 @@ export interface AppDeps {
   staleAfterMs?: number
   /** The server's counters (`serve` shares them with the poller); a new set by default. */
   metrics?: ServerMetrics
+  /** The allotment policy (`[allot]` of `serve --config`); the defaults otherwise. */
+  allotPolicy?: AllotPolicy
   /** How many views (pages, /metrics, /api) are answered per second (view-gate.ts). */
   viewLimits?: Partial<ViewGateLimits>
   now?: () => number
@@ -121,6 +126,8 @@ export function createApp(deps: AppDeps): Hono {
   const newNames = new NewNameLimit(deps.newNamesPerHour ?? 16)
   const metrics = deps.metrics ?? new ServerMetrics()
   const clientsView = new ClientsView(store, staleAfterMs)
+  const allotments = new AllotmentBook()
+  const allotPolicy = deps.allotPolicy ?? DEFAULT_POLICY
 
   const methods: Record<string, RpcMethod<RpcContext>> = {
     get_state: () => {
@@ -135,6 +142,15 @@ export function createApp(deps: AppDeps): Hono {
       }
       return new RawJson(demand.rowsJson)
     },
+    get_allotment: allotmentMethod({
+      book: allotments,
+      policy: allotPolicy,
+      demand: deps.demand,
+      clients: () => clientsView.clients(),
+      tokens: () => deps.tokens,
+      staleAfterMs,
+      now,
+    }),
     monitoring: (params, context) => {
       const tokens = deps.tokens
       let tokenName: string | null = null
@@ -366,6 +382,7 @@ export function createApp(deps: AppDeps): Hono {
     return page.toString()
   }
 
+  app.route("/", allotmentRoutes(allotments, allotPolicy))
   app.route("/", siteRoutes({ store, version: deps.version, staleAfterMs, now }))
 
   app.notFound((c) => c.json({ error: `not found: ${c.req.method} ${c.req.path}` }, 404))
