@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import path from "node:path"
 import { GLIDEIN_TARBALL } from "../client/test-site.ts"
@@ -215,6 +215,74 @@ describe("glidein submit (command line)", () => {
     )
     expect(r.code).toBe(0)
   })
+
+  for (const signal of ["SIGTERM", "SIGHUP"] as const) {
+    test(`glidein submit stopped by ${signal} journals every glidein submitted before it, and submits no more`, async () => {
+      // Each submit command takes 0.3 s and records itself; ten glideins are due.
+      const calls = path.join(dir, `${signal}.calls`)
+      const slow = path.join(dir, `${signal}-sbatch.sh`)
+      writeFileSync(
+        slow,
+        `#!/bin/sh\nn=$(($(cat ${calls} 2>/dev/null || echo 0) + 1)); echo $n > ${calls}\nsleep 0.3\necho "Submitted batch job $((100 + n))"\n`,
+        { mode: 0o755 },
+      )
+      writeFileSync(
+        path.join(dir, `${signal}-state.json`),
+        JSON.stringify([{ cpus: 1, memory: 1000, disk: 1000, gpus: 0, os: null, count: 10 }]),
+      )
+      const site = SITE.replace(/submit_command = .*/, `submit_command = ${slow}`)
+      const stateDir = path.join(dir, `state-${signal}`)
+      const child = Bun.spawn(
+        [
+          process.execPath,
+          main,
+          "submit",
+          "--config",
+          config(`${signal}.ini`, `${site}limit_per_submit = 10\n`),
+          "--state-file",
+          path.join(dir, `${signal}-state.json`),
+        ],
+        {
+          env: { PATH: "/usr/bin:/bin", HOME: dir, GLIDEIN_STATE_DIR: stateDir },
+          stdout: "pipe",
+          stderr: "pipe",
+        },
+      )
+      // Send the signal once the second submit command has started.
+      for (let i = 0; i < 200; i++) {
+        await Bun.sleep(25)
+        if (
+          Number(
+            await Bun.file(calls)
+              .text()
+              .catch(() => "0"),
+          ) >= 2
+        )
+          break
+      }
+      child.kill(signal)
+      const code = await child.exited
+      const stderr = await new Response(child.stderr).text()
+      const made = Number(await Bun.file(calls).text())
+      const journal = readdirSync(stateDir).find((d) => d.startsWith(`${signal}.ini-`))
+      const lines = (await Bun.file(path.join(stateDir, journal ?? "none", "journal.jsonl")).text())
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l))
+      // The command in flight finished and was journaled; no other started.
+      expect({ code, made }).toEqual({ code: signal === "SIGTERM" ? 143 : 129, made: lines.length })
+      expect(made).toBeLessThan(10)
+      expect(lines.flatMap((l) => l.jobIds)).toEqual(
+        Array.from({ length: made }, (_, i) => String(101 + i)),
+      )
+      expect(stderr).toContain(
+        `glidein submit: ${signal} received; finishing the submit commands in flight`,
+      )
+      expect(stderr).toContain(
+        `stopped by ${signal}; every glidein submitted before it is in the journal`,
+      )
+    })
+  }
 
   test("glidein submit --dry-run --json prints one JSON object", () => {
     const r = glidein(
