@@ -16,7 +16,7 @@ root=$(cd "$here/../.." && pwd)
 source "$here/lib.sh"
 if [ "$(id -u)" != 0 ] && command -v sudo >/dev/null; then
   say "root is needed (packages, daemons, a test user); re-running with sudo"
-  exec sudo --preserve-env=GLIDEIN_E2E_CLUSTERS,GLIDEIN_E2E_BIN,GLIDEIN_E2E_DIR,GLIDEIN_E2E_USER,GLIDEIN_E2E_KEEP,CI bash "$0" "$@"
+  exec sudo --preserve-env=GLIDEIN_E2E_CLUSTERS,GLIDEIN_E2E_BIN,GLIDEIN_E2E_DIR,GLIDEIN_E2E_USER,GLIDEIN_E2E_KEEP,GLIDEIN_TEST_CONDOR,CI bash "$0" "$@"
 fi
 need_root
 cd "$root"

@@ -17,6 +17,7 @@ import { fakeS3 } from "../../src/runtime/fake-s3.ts"
 import { type ClusterName, cluster } from "./batch.ts"
 import { Runner } from "./harness.ts"
 import { prepare, serveScenario, shutdownScenario, startServer, tarballScenario } from "./pool.ts"
+import { REAL_CONDOR, realPoolScenario } from "./real-pool.ts"
 import { clusterScenarios } from "./site-scenarios.ts"
 
 const { values: opts } = parseArgs({
@@ -53,6 +54,15 @@ async function main(): Promise<number> {
     await runner.scenario("all", "tarball", [], () => tarballScenario(ctx))
     for (const name of clusters)
       await clusterScenarios(runner, ctx, cluster(name, ctx.e2eDir), bucket)
+    // Against a real HTCondor pool, when GLIDEIN_TEST_CONDOR names an install (on Slurm).
+    if (REAL_CONDOR === undefined) {
+      process.stdout.write(
+        "note  the real-pool scenario needs GLIDEIN_TEST_CONDOR (a real HTCondor install): not run\n",
+      )
+    } else if (clusters.includes("slurm")) {
+      const slurm = cluster("slurm", ctx.e2eDir)
+      await runner.scenario("slurm", "real-pool", [], () => realPoolScenario(ctx, slurm))
+    }
     await runner.scenario("all", "shutdown", ["serve"], () => shutdownScenario(server))
   } finally {
     server.kill("SIGKILL")
