@@ -3,29 +3,7 @@ import type { PartitionCounts, PartitionPolicy } from "../client/plan-submission
 import type { DemandRow } from "../demand/demand-row.ts"
 import { type AllotInput, allot, type SiteMemory, type SiteView } from "./allot.ts"
 import { type AllotTerms, DEFAULT_TERMS } from "./allot-policy.ts"
-
-export function partition(overrides: Partial<PartitionPolicy> = {}): PartitionPolicy {
-  return {
-    name: "Cluster",
-    scheduler: "slurm",
-    limitPerSubmit: 1000,
-    maxTotalJobs: 10000,
-    maxIdleJobs: 10000,
-    gpuOnly: false,
-    cpuOnly: false,
-    maxPerJob: { cpus: 12, gpus: 8, memory: 24000, disk: 100000 },
-    minPerJob: {},
-    memSafetyScale: 1,
-    walltimeHours: 20,
-    prioritize: [],
-    memPerCore: 100000,
-    ...overrides,
-  }
-}
-
-export function row(count: number, gpus = 0): DemandRow {
-  return { cpus: 1, memory: 2000, disk: 10000, gpus, os: null, count }
-}
+import { partition, row } from "./test-fixtures.ts"
 
 const NOW = 1_000_000_000_000
 const counts = (running = 0, idle = 0): PartitionCounts => ({ running, idle })

@@ -3,9 +3,9 @@
  * demand, its drain as glideins start and take jobs, and a site whose submissions all fail.
  */
 import { expect, test } from "bun:test"
-import { partition, row } from "./allot.test.ts"
 import { DEFAULT_TERMS } from "./allot-policy.ts"
 import { AllotmentBook, type ReportView } from "./allotment-book.ts"
+import { partition, row } from "./test-fixtures.ts"
 
 interface SimSite {
   uuid: string

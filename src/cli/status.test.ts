@@ -250,3 +250,22 @@ describe("glidein status (the command)", () => {
     expect(stderr).toContain(": GET failed: connection refused")
   })
 })
+
+test("serverStatus() shows each site's latest allotment and the terms that produced it", async () => {
+  const fetcher = glideinServer()
+  const { allotmentParams } = await import("../allotment/allotment-wire.ts")
+  const { partition } = await import("../allotment/test-fixtures.ts")
+  const params = allotmentParams(
+    "site-a",
+    [{ policy: partition(), counts: { running: 0, idle: 1 } }],
+    false,
+  )
+  const body = JSON.stringify({ jsonrpc: "2.0", method: "get_allotment", params, id: 1 })
+  await fetcher("http://pool:11001/jsonrpc", { method: "POST", body })
+  const { code, out } = await run("http://pool:11001", fetcher)
+  expect(code).toBe(0)
+  expect(out).toContain("Allotments: 1 site\n  site-a: 3 (normal")
+  expect(out).toContain("    queued 1: glideins queued here\n")
+  const json = JSON.parse((await run("http://pool:11001", fetcher, true)).out)
+  expect(json.allotments[0]).toMatchObject({ uuid: "site-a", total: 3 })
+})

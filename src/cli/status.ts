@@ -5,6 +5,7 @@
  * no /api, still gives its demand through get_state).
  */
 import { z } from "zod"
+import { AllotmentSchema } from "../allotment/allotment-wire.ts"
 import { JsonRefused, parseJsonBounded } from "../client/parse-json-bounded.ts"
 import { printable } from "../client/printable.ts"
 import { serverAddress } from "../client/server-address.ts"
@@ -18,7 +19,7 @@ import {
 import { writeStdout } from "../client/std-output.ts"
 import { GlideinError, UsageError } from "../errors.ts"
 import { ApiClientsSchema, ApiStateSchema } from "../server/api.ts"
-import { demandTable, renderStatusText } from "../server/status-text.ts"
+import { allotmentsText, demandTable, renderStatusText } from "../server/status-text.ts"
 import type { Command } from "./command.ts"
 
 /** One attempt of at most 10 s per request: someone is waiting at a terminal. */
@@ -108,9 +109,10 @@ export async function serverStatus(
   deps: ServerStatusDeps,
 ): Promise<number> {
   const base = serverBase(address)
-  const [stateResponse, clientsResponse] = await Promise.all([
+  const [stateResponse, clientsResponse, allotResponse] = await Promise.all([
     ask(deps, `${base}/api/state`, { method: "GET" }),
     ask(deps, `${base}/api/clients`, { method: "GET" }),
+    ask(deps, `${base}/api/allotments`, { method: "GET" }),
   ])
   const state = ApiStateSchema.safeParse(stateResponse.json)
   if (!state.success) {
@@ -128,12 +130,15 @@ export async function serverStatus(
         : `glidein status: ${base}/api/clients answered, but not as glidein serve does: ${firstIssue(clients.error)} (another version of glidein?)`,
     )
   }
+  // A server from before allotments has no /api/allotments: nothing to show, no error.
+  const allot = z.object({ allotments: z.array(AllotmentSchema) }).safeParse(allotResponse.json)
+  const allotments = allot.success ? allot.data.allotments : undefined
   if (options.json) {
-    deps.stdout(
-      `${JSON.stringify({ server: base, state: state.data, clients: clients.data }, null, 2)}\n`,
-    )
+    const all = { server: base, state: state.data, clients: clients.data, allotments }
+    deps.stdout(`${JSON.stringify(all, null, 2)}\n`)
   } else {
-    deps.stdout(renderStatusText(base, state.data, clients.data, deps.now()))
+    const text = renderStatusText(base, state.data, clients.data, deps.now())
+    deps.stdout(allotments ? `${text}\n${allotmentsText(allotments, deps.now())}` : text)
   }
   return 0
 }

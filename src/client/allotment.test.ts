@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, test } from "bun:test"
-import { partition, row } from "../allotment/allot.test.ts"
+import { partition, row } from "../allotment/test-fixtures.ts"
 import { createApp } from "../server/app.ts"
 import { ReportStore } from "../server/report-store.ts"
 import { demandSnapshot } from "../test-support.ts"

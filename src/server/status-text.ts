@@ -2,6 +2,7 @@
  * `glidein status --server` for a terminal: the server's demand table and sites in aligned
  * columns, with the poll's age and last error. Pure: takes the API's JSON, returns text.
  */
+import type { Allotment } from "../allotment/allot.ts"
 import { printable } from "../client/printable.ts"
 import type { DemandRow } from "../demand/index.ts"
 import type { ApiClients, ApiState } from "./api.ts"
@@ -136,4 +137,18 @@ function stateOf(countFailed: Record<string, number> | undefined): string {
 /** `1 row`, `1,127 idle jobs`. */
 function counted(count: number, word: string): string {
   return `${n(count)} ${word}${count === 1 ? "" : "s"}`
+}
+
+/** Each site's latest allotment and the terms that produced it (`GET /api/allotments`). */
+export function allotmentsText(allotments: Allotment[], now: number): string {
+  if (allotments.length === 0) return "Allotments: none asked for yet\n"
+  const out = [`Allotments: ${counted(allotments.length, "site")}`]
+  for (const a of allotments) {
+    const per = a.partitions.map((p) => `[${printable(p.partition)}] ${n(p.count)}`).join(", ")
+    out.push(
+      `  ${printable(a.uuid)}: ${n(a.total)} (${a.state}, ${formatAge(now - a.at)})${per ? `: ${per}` : ""}`,
+    )
+    for (const t of a.terms) out.push(`    ${printable(t.name)} ${t.value}: ${printable(t.note)}`)
+  }
+  return `${out.join("\n")}\n`
 }
