@@ -13,7 +13,7 @@
  *    p99 ≤ 5 ms (DESIGN.md) — on a shared 2-core machine the load's own clients take CPU too.
  * `--smoke` (CI): 50 sites, 1 day, 2 s. Needs wrk for part 2 (Debian: apt-get install wrk).
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
 import { parseArgs } from "node:util"
@@ -104,6 +104,11 @@ async function inProcess(): Promise<void> {
   store.close()
 }
 
+function rssMB(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8")
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1]) / 1024
+}
+
 async function overHttp(): Promise<void> {
   const wrk = Bun.which("wrk")
   if (wrk === null) {
@@ -163,8 +168,14 @@ async function overHttp(): Promise<void> {
       loop("/"),
       loop("/api/clients"),
     ]
+    const rssBefore = rssMB(server.pid)
+    let rssPeak = rssBefore
+    const sampler = setInterval(() => {
+      rssPeak = Math.max(rssPeak, rssMB(server.pid))
+    }, 200)
     const loaded = await run(seconds)
     stop.done = true
+    clearInterval(sampler)
     await Promise.all(views)
     const line = (name: string, r: WrkReport) =>
       `  ${name.padEnd(44)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms${r.non2xx ? `  (${r.non2xx} non-2xx)` : ""}`
@@ -176,7 +187,7 @@ async function overHttp(): Promise<void> {
         .map(([p, n]) => `${p} ${n}`)
         .join(
           ", ",
-        )}; ratio ${((100 * loaded.rps) / alone.rps).toFixed(0)} % of alone; p99 ≤ 5 ms: ${values.smoke ? "(smoke run: not judged)" : loaded.p99 <= 5 ? "met" : "MISSED"}`,
+        )}; server RSS ${rssBefore.toFixed(0)} MB before, ${rssPeak.toFixed(0)} MB at most; ratio ${((100 * loaded.rps) / alone.rps).toFixed(0)} % of alone; p99 ≤ 5 ms: ${values.smoke ? "(smoke run: not judged)" : loaded.p99 <= 5 ? "met" : "MISSED"}`,
     )
     if (loaded.non2xx > 0 || alone.non2xx > 0) process.exitCode = 1
   } finally {
