@@ -40,7 +40,7 @@ describe("countGlideins()", () => {
       env: { USER: "ice" },
       user: "ice",
     })
-    expect(counts).toEqual({ counts: { running: 7, idle: 2, held: 0 }, heldIds: [] })
+    expect(counts).toEqual({ counts: { running: 7, idle: 2, held: 0 }, heldIds: [], idleIds: [] })
     expect(seen).toContainEqual(["/bin/sh", "-c", "squeue -u ice -t RUNNING | wc -l"])
   })
 
@@ -49,7 +49,11 @@ describe("countGlideins()", () => {
       stdout: argv.includes("RUNNING") ? "11\n12\n" : argv.includes("PENDING") ? "13\n" : "",
     }))
     const counts = await countGlideins("Cluster", settings(), slurm, { run, env: {}, user: "ice" })
-    expect(counts).toEqual({ counts: { running: 2, idle: 1, held: 0 }, heldIds: [] })
+    expect(counts).toEqual({
+      counts: { running: 2, idle: 1, held: 0 },
+      heldIds: [],
+      idleIds: ["13"],
+    })
     expect(seen.every((argv) => argv[0] === "squeue" && argv.includes("ice"))).toBe(true)
   })
 
@@ -115,7 +119,11 @@ describe("countGlideins()", () => {
       env: {},
       user: "ice",
     })
-    expect(counts).toEqual({ counts: { running: 0, idle: 0, held: 2 }, heldIds: ["6", "7"] })
+    expect(counts).toEqual({
+      counts: { running: 0, idle: 0, held: 2 },
+      heldIds: ["6", "7"],
+      idleIds: [],
+    })
     // One qstat table serves every state.
     expect(seen).toHaveLength(1)
   })
@@ -124,7 +132,7 @@ describe("countGlideins()", () => {
     const { run, seen } = fake((argv) => ({ stdout: argv[0] === "/bin/sh" ? "3\n" : "" }))
     const s = settings("running_cmd = echo 3")
     const counts = await countGlideins("Cluster", s, slurm, { run, env: {}, user: "ice" })
-    expect(counts).toEqual({ counts: { running: 3, idle: 0, held: 0 }, heldIds: [] })
+    expect(counts).toEqual({ counts: { running: 3, idle: 0, held: 0 }, heldIds: [], idleIds: [] })
     expect(seen.map((argv) => argv.join(" ")).sort()).toEqual([
       "/bin/sh -c echo 3",
       "squeue --noheader --array --user ice --name glidein --states PENDING --format %i",
@@ -139,7 +147,7 @@ describe("countGlideins()", () => {
       env: {},
       user: "ice",
     })
-    expect(counts).toEqual({ counts: { running: 0, idle: 0, held: 0 }, heldIds: [] })
+    expect(counts).toEqual({ counts: { running: 0, idle: 0, held: 0 }, heldIds: [], idleIds: [] })
     const failing = fake(() => ({ exitCode: 255, stderr: "LSF is down. Please wait ...\n" }))
     const error = await countGlideins("Cluster", settings("", "lsf"), lsf, {
       run: failing.run,

@@ -50,6 +50,8 @@ export interface GlideinCounts {
   counts: PartitionCounts
   /** Glideins held, suspended or in an error state (empty with the site's own commands). */
   heldIds: string[]
+  /** Glideins waiting to run (empty with the site's own commands, which print a number). */
+  idleIds: string[]
 }
 
 /** Counts the partition's glideins, or says in one line why it could not. */
@@ -105,7 +107,11 @@ export async function countGlideins(
   if (typeof idle === "string") return { error: idle }
   if (typeof held === "string") return { error: held }
   const size = (r: string[] | number) => (typeof r === "number" ? r : r.length)
-  return { counts: { running: size(running), idle: size(idle), held: held.length }, heldIds: held }
+  return {
+    counts: { running: size(running), idle: size(idle), held: held.length },
+    heldIds: held,
+    idleIds: typeof idle === "number" ? [] : idle,
+  }
 }
 
 /** pyglidein read a site command's whole output as one integer; so do we. */

@@ -22,6 +22,8 @@ export interface Counted {
   counts?: PartitionCounts
   /** Glideins held, suspended or in an error state. */
   heldIds?: string[]
+  /** Glideins waiting to run, by id (only where the scheduler's own commands counted). */
+  idleIds?: string[]
   error?: string
 }
 
@@ -60,7 +62,7 @@ export async function countPartitions(
       )
       return "error" in result
         ? { partition, error: result.error }
-        : { partition, counts: result.counts, heldIds: result.heldIds }
+        : { partition, counts: result.counts, heldIds: result.heldIds, idleIds: result.idleIds }
     }),
   )
 }

@@ -565,4 +565,41 @@ describe("runSubmit()", () => {
     expect(s.stderr.join("")).toContain("carries no pool credential")
     expect(s.stderr.join("")).toContain("a real run refuses this")
   })
+
+  test("runSubmit() removes this config's glideins queued longer than max_queued_hours, never running ones", async () => {
+    server.state = []
+    const s = site("[Cluster]\nscheduler = slurm\nmax_queued_hours = 2\n", (line) => {
+      if (line.includes("--states PENDING")) return { stdout: "100\n101\n" }
+      if (line.includes("--states RUNNING")) return { stdout: "102\n" }
+      if (line.includes("%i %t")) return { stdout: "100 PD\n101 PD\n102 R\n" }
+      return {}
+    })
+    ensureStateDir(s.paths, s.file)
+    const resources = { cpus: 1, memoryMb: 2100, diskKb: 11264000, gpus: 0, walltimeS: 72000 }
+    // The run's clock is 2026-03-01T12:00:00Z: 100 and 102 went in 5 h before, 101 1 h before.
+    for (const [time, id] of [
+      ["2026-03-01T07:00:00Z", "100"],
+      ["2026-03-01T11:00:00Z", "101"],
+      ["2026-03-01T07:00:00Z", "102"],
+    ] as const) {
+      appendJournal(s.paths.journal, {
+        kind: "submit",
+        time,
+        partition: "Cluster",
+        scheduler: "slurm",
+        count: 1,
+        resources,
+        jobIds: [id],
+      })
+    }
+    expect(await runSubmit(s.config, options(), s.deps)).toBe(0)
+    expect(s.commands.filter((c) => c.line.startsWith("scancel")).map((c) => c.line)).toEqual([
+      "scancel 100",
+    ])
+    expect(s.stderr.join("")).toContain(
+      "glidein submit: [Cluster] removed 1 glidein queued longer than 2 h (max_queued_hours): 100\n",
+    )
+    const cancels = readJournal(s.paths.journal).filter((r) => r.kind === "cancel")
+    expect(cancels.map((r) => r.jobIds)).toEqual([["100"]])
+  })
 })

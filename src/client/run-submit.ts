@@ -30,6 +30,7 @@ import { describeShape, plural, reportJson, reportText } from "./plan-report.ts"
 import { type Counted, countPartitions, planRound } from "./plan-round.ts"
 import type { PreparedSubmission } from "./prepare-submissions.ts"
 import { pruneOutput } from "./prune-output.ts"
+import { removeLongQueued } from "./queue-hygiene.ts"
 import type { CommandRunner } from "./run-command.ts"
 import { settleJournal } from "./settle-journal.ts"
 import { type SiteSetup, siteSetup, startScriptText } from "./site-setup.ts"
@@ -381,6 +382,12 @@ async function submitRound(
         `glidein submit: cannot place ${plural(u.count, "job")} of ${describeShape(u.shape)}: ${u.reason}\n`,
       )
     }
+  }
+  if (stoppedCode(deps) === undefined) {
+    // Glideins queued past the partition's max_queued_hours go, the waiting ones only.
+    const hygiene = await removeLongQueued(setup.paths.journal, counted, deps)
+    for (const line of hygiene.said) deps.stderr(`glidein submit: ${line}\n`)
+    if (hygiene.failed) code = EXIT.failure
   }
   const stopped = stoppedCode(deps)
   if (stopped !== undefined) {

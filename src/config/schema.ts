@@ -187,6 +187,13 @@ export const partitionSchema = z
     max_idle_jobs: z._default(whole, 1000),
     /** Most glideins submitted per round. */
     limit_per_submit: z._default(whole, 50),
+    /** Glideins this config submitted that are still queued after this many hours are
+     *  removed (queued ones only, never running ones); unset: never. */
+    max_queued_hours: z.optional(
+      z
+        .number({ error: "expected a number (hours)" })
+        .check(z.gt(0, { error: "expected a number > 0 (hours)" })),
+    ),
     /** Batch wall-time limit in hours. */
     walltime_hrs: z._default(
       z
