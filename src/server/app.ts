@@ -198,11 +198,20 @@ export function createApp(deps: AppDeps): Hono {
   const rpcMethods = metrics.counted(methods)
   const app = new Hono()
 
-  // Views wait their turn beyond a rate, so scrapers and browsers cannot take get_state's CPU
-  // (it never passes here). /healthz is exempt: a supervisor's check must not queue.
+  // Views wait their turn beyond a share of the time, so scrapers and browsers cannot take
+  // get_state's CPU (it never passes here). /healthz is exempt: a supervisor's check must not
+  // queue.
   const views = new ViewGate(deps.viewLimits)
   app.use(async (c, next) => {
-    if (c.req.path === "/healthz" || (await views.enter())) return next()
+    if (c.req.path === "/healthz") return next()
+    if (await views.enter()) {
+      const started = performance.now()
+      try {
+        return await next()
+      } finally {
+        views.spent(performance.now() - started)
+      }
+    }
     return c.json(
       { error: "too many requests for pages and metrics; try again in a second" },
       503,

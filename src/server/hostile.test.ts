@@ -814,7 +814,7 @@ describe("createApp() with 500 sites of 64 partitions, under scrapers and browse
 })
 
 describe("createApp() flooded with views", () => {
-  test("answers views at a bounded rate, queues a bounded number, refuses the rest with 503, and get_state never waits", async () => {
+  test("gives views a bounded share of the time, queues a bounded number, refuses the rest with 503, and get_state never waits", async () => {
     const store = ReportStore.open(":memory:")
     const demand = demandSnapshot(TEST_ROWS, Date.now())
     const app = createApp({
@@ -823,7 +823,7 @@ describe("createApp() flooded with views", () => {
       log: () => {},
       version: "test",
       delayMs: 300_000,
-      viewLimits: { perSecond: 20, burst: 5, maxWaiting: 10 },
+      viewLimits: { msPerSecond: 20, burstMs: 5, minCostMs: 1, maxWaiting: 10 },
     })
     let answered = 0
     const scrapes = Array.from({ length: 40 }, async () => {

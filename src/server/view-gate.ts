@@ -1,39 +1,56 @@
 /**
- * A bound on how many views (pages, /metrics, /api) the server answers per second, so no
- * number of scrapers or browsers takes the CPU from get_state: 16 scrapers asking without
- * pause held get_state to a tenth of its rate and its p99 at 300 ms. Views beyond the rate
- * wait their turn; beyond `maxWaiting`, they are told to come back (503, Retry-After).
+ * A bound on the time the server gives views (pages, /metrics, /api), so no number of
+ * scrapers or browsers takes the CPU from get_state: 16 scrapers asking without pause held
+ * get_state to a tenth of its rate and its p99 at 300 ms. Each view is charged the time it
+ * took (at least `minCostMs`, which also stands for writing its bytes); views share a budget
+ * of `msPerSecond`. Views beyond it wait their turn; beyond `maxWaiting`, they are told to
+ * come back (503, Retry-After).
  */
 
-/** Views answered per second, and the burst allowed after a quiet spell. */
+/** The budget of views. */
 export interface ViewGateLimits {
-  perSecond: number
-  burst: number
+  /** Milliseconds of views per second (300: at most 30 % of the time). */
+  msPerSecond: number
+  /** Milliseconds that may be spent at once after a quiet spell. */
+  burstMs: number
+  /** What a view costs at least: a cached one takes well under a millisecond. */
+  minCostMs: number
   /** Views waiting at most; more are refused. */
   maxWaiting: number
 }
 
 /** Far above what Prometheus (a scrape every 15 s) and a few browsers need. */
-export const DEFAULT_VIEW_LIMITS: ViewGateLimits = { perSecond: 200, burst: 400, maxWaiting: 2000 }
+export const DEFAULT_VIEW_LIMITS: ViewGateLimits = {
+  msPerSecond: 300,
+  burstMs: 1000,
+  minCostMs: 1,
+  maxWaiting: 2000,
+}
 
-/** A token bucket with a queue. */
+/** No view is charged more than this: one waiting for another's render is not rendering. */
+const MAX_CHARGE_MS = 250
+
+/** A budget of time (a token bucket in milliseconds) with a queue. */
 export class ViewGate {
   private readonly limits: ViewGateLimits
-  private tokens: number
+  private budget: number
   private refilledAt = performance.now()
   private readonly waiting: (() => void)[] = []
   private timer: ReturnType<typeof setTimeout> | undefined
 
   constructor(limits: Partial<ViewGateLimits> = {}) {
     this.limits = { ...DEFAULT_VIEW_LIMITS, ...limits }
-    this.tokens = this.limits.burst
+    this.budget = this.limits.burstMs
   }
 
-  /** Resolves true when a view may be answered, false at once when too many are waiting. */
+  /**
+   * Resolves true when a view may start (its minimum cost taken from the budget), false at
+   * once when too many are waiting. Call `spent()` with its time when it is done.
+   */
   enter(): Promise<boolean> | true {
     this.refill()
-    if (this.waiting.length === 0 && this.tokens >= 1) {
-      this.tokens--
+    if (this.waiting.length === 0 && this.budget >= this.limits.minCostMs) {
+      this.budget -= this.limits.minCostMs
       return true
     }
     if (this.waiting.length >= this.limits.maxWaiting) return Promise.resolve(false)
@@ -43,21 +60,27 @@ export class ViewGate {
     })
   }
 
+  /** Charges what a view took beyond its minimum cost. */
+  spent(ms: number): void {
+    this.budget -= Math.max(0, Math.min(ms, MAX_CHARGE_MS) - this.limits.minCostMs)
+  }
+
   private refill(): void {
     const now = performance.now()
-    const { perSecond, burst } = this.limits
-    this.tokens = Math.min(burst, this.tokens + ((now - this.refilledAt) * perSecond) / 1000)
+    const { msPerSecond, burstMs } = this.limits
+    this.budget = Math.min(burstMs, this.budget + ((now - this.refilledAt) * msPerSecond) / 1000)
     this.refilledAt = now
   }
 
   private schedule(): void {
     if (this.timer !== undefined) return
-    const wait = Math.max(1, ((1 - this.tokens) * 1000) / this.limits.perSecond)
+    const { minCostMs, msPerSecond } = this.limits
+    const wait = Math.max(1, ((minCostMs - this.budget) * 1000) / msPerSecond)
     this.timer = setTimeout(() => {
       this.timer = undefined
       this.refill()
-      while (this.tokens >= 1 && this.waiting.length > 0) {
-        this.tokens--
+      while (this.budget >= minCostMs && this.waiting.length > 0) {
+        this.budget -= minCostMs
         this.waiting.shift()?.()
       }
       if (this.waiting.length > 0) this.schedule()
