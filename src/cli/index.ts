@@ -42,6 +42,11 @@ export const COMMANDS: CommandEntry[] = [
     load: async () => (await import("./cancel.ts")).cancelCommand,
   },
   {
+    name: "replay",
+    summary: "replay the server's recorded days under an allotment policy, against what happened",
+    load: async () => (await import("./replay.ts")).replayCommand,
+  },
+  {
     name: "push-state",
     summary: "write the server's demand to sites that cannot reach it, over ssh",
     load: async () => (await import("./push-state.ts")).pushStateCommand,
