@@ -4,11 +4,12 @@
  * `glidein submit` reads it with `ssh_state = True`), over ssh, once or every `--every`
  * seconds. See src/client/push-state.ts.
  */
-import { tmpdir } from "node:os"
+import { mkdirSync } from "node:fs"
 import { join } from "node:path"
 import { serverUrl } from "../client/demand-source.ts"
 import { parseTarget, pushState } from "../client/push-state.ts"
 import { runCommand } from "../client/run-command.ts"
+import { homeDir } from "../client/state-dir.ts"
 import { timestamped, writeStderr } from "../client/std-output.ts"
 import { EXIT, GlideinError, UsageError } from "../errors.ts"
 import type { Command } from "./command.ts"
@@ -21,7 +22,7 @@ export const pushStateCommand: Command = {
 factor): asks the server for get_state, checks the rows as a site would, and writes them to
 each site's ~/glidein_state (or PATH) through ssh, atomically. The sites' configs say
 ssh_state = True. ssh runs with BatchMode=yes and a ControlPath under
-$XDG_RUNTIME_DIR (else the temporary folder), so it never prompts: open one master
+$XDG_RUNTIME_DIR/glidein-push (else ~/.glidein/push), so it never prompts: open one master
 connection per site by hand each day, e.g.
   ssh -o ControlMaster=yes -o ControlPersist=24h -o ControlPath=DIR/%C alice@login.site true
 (the path is printed when a push fails). Exit 1 when a push or the server failed (once), and
@@ -56,13 +57,16 @@ with --every it goes on through failures.`,
       )
     }
     const env = process.env as Record<string, string | undefined>
-    const base = env.XDG_RUNTIME_DIR || tmpdir()
-    const deps = {
-      run: runCommand,
-      env,
-      stderr: timestamped(writeStderr),
-      workDir: join(base, `glidein-push-${process.getuid?.() ?? "user"}`),
+    // A folder nobody else can enter: the login session's runtime folder, else the state
+    // root in the home folder (cron has no XDG_RUNTIME_DIR; /tmp is everybody's).
+    let workDir: string
+    if (env.XDG_RUNTIME_DIR) workDir = join(env.XDG_RUNTIME_DIR, "glidein-push")
+    else {
+      const root = join(homeDir(env), ".glidein")
+      mkdirSync(root, { recursive: true, mode: 0o700 })
+      workDir = join(root, "push")
     }
+    const deps = { run: runCommand, env, stderr: timestamped(writeStderr), workDir }
     for (;;) {
       let code: number = EXIT.ok
       try {

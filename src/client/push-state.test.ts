@@ -1,5 +1,13 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test"
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs"
 import { join } from "node:path"
 import { UsageError } from "../errors.ts"
 import { cleanUp, tempDir } from "../test-support.ts"
@@ -100,6 +108,73 @@ describe("pushState()", () => {
       expect(a).toContain("BatchMode=yes\n")
       expect(a).toContain("ControlMaster=auto\n")
     }
+  })
+
+  test("pushState() pushes a glidein server's table with its poll time, so a site sees how old it is", async () => {
+    // A glidein serve whose condor_q has failed for two hours: it still serves its last table.
+    const polled = new Date(Date.now() - 2 * 3600 * 1000).toISOString()
+    const state = {
+      updated: polled,
+      age_s: 7200,
+      error: "condor_q failed",
+      error_at: polled,
+      last_poll: polled,
+      next_poll: polled,
+      source: "condor_q",
+      jobs: 3,
+      bad_lines: 0,
+      rows: [S1],
+    }
+    const glidein = Bun.serve({
+      port: 0,
+      hostname: "127.0.0.1",
+      fetch: (req) =>
+        new URL(req.url).pathname === "/api/state"
+          ? Response.json(state)
+          : new Response("not found", { status: 404 }),
+    })
+    try {
+      const ssh = fakeSsh()
+      const failed = await pushState(
+        `http://127.0.0.1:${glidein.port}/jsonrpc`,
+        [parseTarget("alice@login.a")],
+        {
+          run: runCommand,
+          env: ssh.env,
+          stderr: () => {},
+          workDir: join(ssh.dir, "work"),
+          rpc: { timeoutMs: 2000, retries: 0 },
+        },
+      )
+      expect(failed).toEqual([])
+      const file = join(ssh.home("alice@login.a"), "glidein_state")
+      expect(JSON.parse(readFileSync(file, "utf8"))).toEqual({ updated: polled, rows: [S1] })
+      await expect(fetchDemand({ kind: "file", path: file, maxAgeS: 3600 })).rejects.toThrow(
+        "was polled 2 h ago",
+      )
+    } finally {
+      glidein.stop(true)
+    }
+  })
+
+  test("pushState() refuses a control-socket folder another user could have planted", async () => {
+    const ssh = fakeSsh()
+    const open = join(ssh.dir, "open")
+    mkdirSync(open, { mode: 0o777 })
+    chmodSync(open, 0o777)
+    const victim = join(ssh.dir, "victim")
+    writeFileSync(victim, "keep\n")
+    symlinkSync(victim, join(open, "state.json"))
+    await expect(
+      pushState(server.url, [parseTarget("alice@login.a")], {
+        run: runCommand,
+        env: ssh.env,
+        stderr: () => {},
+        workDir: open,
+        rpc: { timeoutMs: 2000, retries: 0 },
+      }),
+    ).rejects.toThrow(`cannot use ${open} for ssh's control sockets (other users can enter it`)
+    expect(readFileSync(victim, "utf8")).toBe("keep\n")
   })
 
   test("pushState() says which site failed and goes on with the others", async () => {

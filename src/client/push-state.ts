@@ -12,14 +12,16 @@
  * (`ssh -o ControlMaster=yes -o ControlPersist=24h …`) carries a day of pushes. Targets are
  * checked before anything runs: nothing the command line says reaches a shell unquoted.
  */
-import { mkdirSync, rmSync, writeFileSync } from "node:fs"
+import { lstatSync, mkdirSync, rmSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
-import { UsageError } from "../errors.ts"
+import { errorCode, errorReason, GlideinError, UsageError } from "../errors.ts"
+import { ApiStateSchema } from "../server/api.ts"
 import { parseDemand } from "./demand.ts"
 import { callJsonRpc, type RpcOptions } from "./json-rpc.ts"
+import { parseJsonBounded } from "./parse-json-bounded.ts"
 import { plural } from "./plan-report.ts"
 import { type CommandRunner, commandTrouble } from "./run-command.ts"
-import { displayUrl } from "./server-request.ts"
+import { displayUrl, requestServer } from "./server-request.ts"
 
 /** Where to push: `[user@]host[:path]`; the path is relative to the remote home. */
 export interface PushTarget {
@@ -96,18 +98,83 @@ export interface PushDeps {
   timeoutMs?: number
 }
 
+/**
+ * What to push: a glidein server's `/api/state` as `{updated, rows}`, so a site can tell a
+ * table its server keeps serving after condor_q stopped answering (`updated` is the last good
+ * poll) from a fresh one; a pyglidein server's `get_state` rows as they are. The rows are
+ * checked as a site would check them, so a site never gets what it would refuse.
+ */
+async function serverState(
+  server: string,
+  rpc: Partial<RpcOptions> | undefined,
+): Promise<{ payload: unknown; rows: unknown[] }> {
+  const base = server.replace(/\/jsonrpc\/?$/, "")
+  const reply = await requestServer(`${base}/api/state`, { method: "GET" }, "GET", rpc).catch(
+    () => undefined,
+  )
+  if (reply && reply.status === 200) {
+    let value: unknown
+    try {
+      value = parseJsonBounded(reply.text)
+    } catch {
+      value = undefined
+    }
+    const parsed = ApiStateSchema.safeParse(value)
+    if (parsed.success && parsed.data.rows !== null && parsed.data.updated !== null) {
+      const demand = parseDemand(parsed.data.rows, `server ${displayUrl(base)}/api/state`)
+      return { payload: { updated: parsed.data.updated, rows: demand.rows }, rows: demand.rows }
+    }
+  }
+  const result = await callJsonRpc(server, "get_state", {}, rpc)
+  const demand = parseDemand(result, `server ${displayUrl(server)}: get_state`)
+  return { payload: demand.rows, rows: demand.rows }
+}
+
+/**
+ * Makes `dir` (its parent must exist) or checks the one there: a real folder of this user that
+ * nobody else can enter. ssh's control sockets live in it, and a socket or file planted there by
+ * someone else would take the pushes.
+ */
+function privateFolder(dir: string): void {
+  try {
+    mkdirSync(dir, { mode: 0o700 })
+    return
+  } catch (error) {
+    if (errorCode(error) !== "EEXIST") {
+      throw new GlideinError(`glidein push-state: cannot make ${dir} (${errorReason(error)})`)
+    }
+  }
+  const info = lstatSync(dir)
+  const uid = process.getuid?.() ?? info.uid
+  const why = info.isSymbolicLink()
+    ? "it is a symbolic link"
+    : !info.isDirectory()
+      ? "it is not a folder"
+      : info.uid !== uid
+        ? `it belongs to another user (uid ${info.uid})`
+        : (info.mode & 0o077) !== 0
+          ? `other users can enter it (mode ${(info.mode & 0o777).toString(8)})`
+          : undefined
+  if (why !== undefined) {
+    throw new GlideinError(
+      `glidein push-state: cannot use ${dir} for ssh's control sockets (${why}); remove it or set XDG_RUNTIME_DIR`,
+    )
+  }
+}
+
 /** One round: the server's state to every target. Returns the targets that failed. */
 export async function pushState(
   server: string,
   targets: PushTarget[],
   deps: PushDeps,
 ): Promise<string[]> {
-  const result = await callJsonRpc(server, "get_state", {}, deps.rpc)
-  // Checked as a site would check it, so a site never gets what it would refuse.
-  const demand = parseDemand(result, `server ${displayUrl(server)}: get_state`)
-  mkdirSync(deps.workDir, { recursive: true, mode: 0o700 })
+  const state = await serverState(server, deps.rpc)
+  privateFolder(deps.workDir)
   const file = join(deps.workDir, "state.json")
-  writeFileSync(file, `${JSON.stringify(demand.rows)}\n`, { mode: 0o600 })
+  // Made anew, never written through whatever is there.
+  rmSync(file, { force: true })
+  writeFileSync(file, `${JSON.stringify(state.payload)}\n`, { mode: 0o600, flag: "wx" })
+  const demand = state
   const failed: string[] = []
   const timeoutMs = deps.timeoutMs ?? PUSH_TIMEOUT_MS
   try {

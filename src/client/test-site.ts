@@ -42,6 +42,8 @@ export function startFakeServer(): FakeServer {
     port: 0,
     hostname: "127.0.0.1",
     async fetch(req) {
+      // pyglidein's server has nothing but JSON-RPC.
+      if (req.method !== "POST") return new Response("not found", { status: 404 })
       const body = (await req.json()) as { method: string; params: unknown; id: number }
       if (body.method === "monitoring") fake.monitoring.push(body.params)
       else if (body.method !== "get_state") {
