@@ -9,11 +9,14 @@
 
 /** The budget of views. */
 export interface ViewGateLimits {
-  /** Milliseconds of views per second (300: at most 30 % of the time). */
+  /** Milliseconds of views per second (200: at most 20 % of the time). */
   msPerSecond: number
   /** Milliseconds that may be spent at once after a quiet spell. */
   burstMs: number
-  /** What a view costs at least: a cached one takes well under a millisecond. */
+  /**
+   * What a view costs at least: a cached one takes well under a millisecond in JS, and then
+   * its bytes (up to megabytes) are written.
+   */
   minCostMs: number
   /** Views waiting at most; more are refused. */
   maxWaiting: number
@@ -21,9 +24,9 @@ export interface ViewGateLimits {
 
 /** Far above what Prometheus (a scrape every 15 s) and a few browsers need. */
 export const DEFAULT_VIEW_LIMITS: ViewGateLimits = {
-  msPerSecond: 300,
+  msPerSecond: 200,
   burstMs: 1000,
-  minCostMs: 1,
+  minCostMs: 2,
   maxWaiting: 2000,
 }
 
