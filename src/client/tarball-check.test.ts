@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
-import { readFileSync, utimesSync, writeFileSync } from "node:fs"
+import { chmodSync, readFileSync, utimesSync, writeFileSync } from "node:fs"
 import path from "node:path"
 import {
   POOL_PASSWORD as PASSWORD,
@@ -93,6 +93,22 @@ describe("tarballProblems()", () => {
     expect(await tarballProblems(tarball, cache, NOW)).toEqual(["from the cache"])
     // ...and the tarball is read again once it changes.
     utimesSync(tarball, new Date(), new Date(Date.now() + 5000))
+    expect(await tarballProblems(tarball, cache, NOW)).toEqual([])
+  })
+
+  test("tarballProblems() never keeps a verdict of a tarball it could not read", async () => {
+    if (process.getuid?.() === 0) {
+      console.warn("tarball-check: unreadable-file case skipped, root reads every file")
+      return
+    }
+    const tarball = await build("unreadable.tar.gz", { password: PASSWORD })
+    const cache = path.join(dir, "unreadable-check.json")
+    chmodSync(tarball, 0o000)
+    expect(await tarballProblems(tarball, cache, NOW)).toEqual([
+      `cannot read the glidein tarball ${tarball} (permission denied)`,
+    ])
+    // Fixed by a chmod, which leaves the file's key as it was: read, and fine.
+    chmodSync(tarball, 0o644)
     expect(await tarballProblems(tarball, cache, NOW)).toEqual([])
   })
 })

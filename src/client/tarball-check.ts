@@ -8,7 +8,7 @@
  * result is kept in the state folder under the file's identity (device, inode, size, mtime),
  * and only the token's expiry is looked at anew each time.
  */
-import { lstatSync, readFileSync, statSync } from "node:fs"
+import { closeSync, lstatSync, openSync, readFileSync, statSync } from "node:fs"
 import { errorCode, errorReason } from "../errors.ts"
 import { type InspectReport, inspectTarball } from "../tarball/index.ts"
 import { writeIfChanged } from "./write-if-changed.ts"
@@ -44,21 +44,36 @@ export async function tarballProblems(
       ? [`the glidein tarball ${tarball} does not exist (make it with glidein tarball build)`]
       : [`cannot read the glidein tarball ${tarball} (${errorReason(error)})`]
   }
+  try {
+    // Not readable now (a chmod away from fine): said, never kept as the file's verdict.
+    closeSync(openSync(tarball, "r"))
+  } catch (error) {
+    return [`cannot read the glidein tarball ${tarball} (${errorReason(error)})`]
+  }
   let verdict = cache === undefined ? undefined : readVerdict(cache, key)
   if (!verdict) {
-    verdict = await inspect(tarball, key)
-    if (cache !== undefined) saveVerdict(cache, verdict)
+    const read = await inspect(tarball, key)
+    verdict = read.verdict
+    // A file the system could not read (EACCES, an NFS hiccup) is read again next time: a
+    // chmod changes no part of the key, and the verdict would outlive the fault.
+    if (cache !== undefined && !read.systemError) saveVerdict(cache, verdict)
   }
   return [...verdict.problems, ...credentialProblems(tarball, verdict, now)]
 }
 
-/** Reads the tarball through `tarball inspect`'s check. */
-async function inspect(tarball: string, key: string): Promise<Verdict> {
+/** Reads the tarball through `tarball inspect`'s check; `systemError` when a system call
+ *  failed rather than the file being wrong. */
+async function inspect(
+  tarball: string,
+  key: string,
+): Promise<{ verdict: Verdict; systemError: boolean }> {
   let report: InspectReport
   try {
     report = await inspectTarball(tarball)
   } catch (error) {
-    return { key, problems: [(error as Error).message], tokens: [], password: false }
+    const systemError = typeof (error as NodeJS.ErrnoException).code === "string"
+    const verdict = { key, problems: [(error as Error).message], tokens: [], password: false }
+    return { verdict, systemError }
   }
   const problems: string[] = []
   if (report.foreign !== undefined) {
@@ -76,13 +91,14 @@ async function inspect(tarball: string, key: string): Promise<Verdict> {
         `the files of ${tarball} do not match its SHA256SUMS (changed after glidein tarball build; rebuild it)`,
       )
   }
-  return {
+  const verdict: Verdict = {
     key,
     problems,
     tokens: report.tokens.filter((t) => t.valid).map((t) => t.expires ?? null),
     password: report.password?.usable === true,
     ...(report.password !== undefined && !report.password.usable ? { emptyPassword: true } : {}),
   }
+  return { verdict, systemError: false }
 }
 
 /** No credential, or only expired tokens: the collector would turn every glidein away. */
