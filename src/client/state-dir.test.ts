@@ -65,6 +65,25 @@ describe("statePaths()", () => {
     }
   })
 
+  test("statePaths() keeps a config's folder when its symlink is re-pointed to a new file", () => {
+    const dir = mkdtempSync(join(tmpdir(), "glidein-state-"))
+    try {
+      writeFileSync(join(dir, "site-v3.ini"), "")
+      writeFileSync(join(dir, "site-v4.ini"), "")
+      const link = join(dir, "site.ini")
+      symlinkSync(join(dir, "site-v3.ini"), link)
+      const root = join(dir, "state")
+      const first = statePaths(link, root)
+      ensureStateDir(first, link)
+      rmSync(link)
+      symlinkSync(join(dir, "site-v4.ini"), link)
+      // The journal of the glideins submitted under v3 is still this config's.
+      expect(statePaths(link, root).dir).toBe(first.dir)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
   test("safeName() keeps names usable as one path component", () => {
     expect(safeName("gpu-shared")).toBe("gpu-shared")
     expect(safeName("../x y")).toBe("__x_y")

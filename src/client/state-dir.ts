@@ -61,7 +61,7 @@ export function homeDir(env: Record<string, string | undefined> = process.env): 
 export function statePaths(configPath: string, root: string = stateRoot()): StatePaths {
   const real = realPath(configPath)
   let dir = join(root, folderName(real))
-  if (!existsSync(dir)) dir = earlierFolder(root, real) ?? dir
+  if (!existsSync(dir)) dir = earlierFolder(root, real, resolve(configPath)) ?? dir
   return {
     dir,
     lock: join(dir, "lock"),
@@ -93,10 +93,10 @@ function realPath(path: string): string {
 const MOST_FOLDERS = 1000
 
 /**
- * A folder of this config made under the earlier key (the path as typed): its `config-path`
- * note, resolved now, is the config's real path. Of several (one per path typed), the oldest.
+ * A folder of this config made under another key (the path as typed, by earlier versions; or
+ * the real path of a config symlink since re-pointed): its `config-path` note names it. Of several (one per path typed), the oldest.
  */
-function earlierFolder(root: string, real: string): string | undefined {
+function earlierFolder(root: string, real: string, typed: string): string | undefined {
   let names: string[]
   try {
     names = readdirSync(root).slice(0, MOST_FOLDERS)
@@ -108,8 +108,14 @@ function earlierFolder(root: string, real: string): string | undefined {
     if (!/-[0-9a-f]{12}$/.test(name)) continue
     const dir = join(root, name)
     try {
-      const noted = readFileSync(join(dir, "config-path"), "utf8").trim()
-      if (noted === "" || realPath(noted) !== real) continue
+      // The note names the config's real path and the path as typed (earlier versions: the
+      // path as typed alone). Either one leads here: a config that is a symlink re-pointed to
+      // a new file (site.ini -> site-v4.ini) keeps its journal by the name it is run under.
+      const noted = readFileSync(join(dir, "config-path"), "utf8")
+        .split("\n")
+        .map((line) => line.trim())
+        .filter((line) => line !== "")
+      if (!noted.some((line) => line === typed || realPath(line) === real)) continue
       const info = lstatSync(dir)
       if (!info.isDirectory()) continue
       const born = info.birthtimeMs || info.ctimeMs
@@ -132,7 +138,8 @@ export function ensureStateDir(paths: StatePaths, configPath: string): void {
   checkStateDir(paths)
   try {
     const note = join(paths.dir, "config-path")
-    if (!existsSync(note)) writeIfChanged(note, `${realPath(configPath)}\n`, 0o600)
+    if (!existsSync(note))
+      writeIfChanged(note, `${realPath(configPath)}\n${resolve(configPath)}\n`, 0o600)
   } catch (error) {
     throw unusable(paths.dir, errorReason(error))
   }
