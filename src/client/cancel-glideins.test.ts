@@ -244,6 +244,17 @@ describe("cancelGlideins()", () => {
     expect(s.cancelled()).toEqual([["gone", "1098[].moab", false]])
   })
 
+  test("cancelGlideins() never names other users' glideins for a partition no longer in the config", async () => {
+    // qselect without -u lists every user's glideins; 2000 is someone else's.
+    const list = "qselect -N glidein -s HQRTW"
+    const s = site((line) => (line === list ? { stdout: "1098.moab\n2000.moab\n" } : {}))
+    s.submitted("gone", ["1098.moab"], "pbs")
+    s.submitted("gone", [], "pbs", { outcome: "unknown", count: 1 })
+    await cancelGlideins(s.config, { dryRun: true }, s.deps)
+    expect(s.stdout.join("")).toContain("would run: qdel 1098.moab")
+    expect(`${s.stdout.join("")}${s.stderr.join("")}`).not.toContain("2000")
+  })
+
   test("cancelGlideins() reads LSF's 'No unfinished job found' as no live glideins", async () => {
     const none = readFileSync(join(TESTDATA, "lsf/bjobs-none.txt"), "utf8")
     const s = site(

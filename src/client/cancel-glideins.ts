@@ -183,9 +183,12 @@ export async function cancelGlideins(
       if (typeof result === "string") return result
       const listing = batchListing(result, place.scheduler)
       if (listing === undefined) return failed(argv, result)
+      // A listing of named jobs may hold other users' glideins too (qselect, qstat -u *), and
+      // so may one without a user (a partition no longer in the config: qselect without -u
+      // lists everyone's): only the journal's are taken from those.
+      const anyone = owner.jobs !== undefined || place.user === undefined
       for (const n of place.scheduler.parseLive(listing)) {
-        // A listing of named jobs may hold other users' glideins too (qselect, qstat -u *).
-        if (owner.jobs === undefined || journaled.has(n)) live.add(n)
+        if (!anyone || journaled.has(n)) live.add(n)
       }
     }
     return live
