@@ -3,7 +3,7 @@ import { parseDemand } from "../client/demand.ts"
 import { DEMAND_LIMITS, type DemandRow } from "../protocol/demand-row.ts"
 import { seededRandom } from "../seeded-random.ts"
 import { compareRows } from "./demand-row.ts"
-import { fitDemand } from "./fit-demand.ts"
+import { fitDemand, MAX_MERGE_PERCENT, MAX_OS_NAMES } from "./fit-demand.ts"
 
 function row(
   count: number,
@@ -92,12 +92,39 @@ describe("fitDemand()", () => {
       )
     }
     before.sort(compareRows)
-    const fitted = fitDemand(before, 500)
-    expect(fitted.rows.length).toBeLessThanOrEqual(500)
+    // Random shapes, so few merge: a bound a little under their number needs a wider tolerance.
+    const fitted = fitDemand(before, 4500)
+    expect(fitted.rows.length).toBeLessThanOrEqual(4500)
     expect(fitted.setAside).toBeUndefined()
     const percent = fitted.merged?.withinPercent ?? 0
     expect(percent).toBeGreaterThan(5)
     expectCovered(before, fitted.rows, percent)
+  })
+
+  test("never widens past MAX_MERGE_PERCENT: a spread made on purpose cannot inflate other jobs", () => {
+    // One user's 100 one-job shapes, each with its own OS, beside everyone's 1000 small jobs
+    // and one big one: merging them all would publish the small jobs at the big one's size.
+    const before = [
+      row(1000, 1, 2000),
+      row(1, 64, 500_000, 10, 0, "el9"),
+      ...Array.from({ length: 100 }, (_, i) => row(1, 1, 2000 + i, 10, 0, `junk${i}`)),
+    ]
+    const fitted = fitDemand(before, 20)
+    expect(fitted.merged?.withinPercent ?? 5).toBeLessThanOrEqual(MAX_MERGE_PERCENT)
+    const small = fitted.rows.find((r) => r.count >= 1000)
+    // Within the tolerance of what the jobs asked, never the big job's 64 cpus and 500,000 MB.
+    expect(small).toMatchObject({ cpus: 1, os: null })
+    expect(small?.memory).toBeLessThanOrEqual(2000 * (1 + MAX_MERGE_PERCENT / 100))
+    expect(fitted.setAside?.first).toMatch(/^more than 20 shapes after merging within \d+ %$/)
+  })
+
+  test("publishes at most MAX_OS_NAMES operating systems, those with the most jobs", () => {
+    const before = Array.from({ length: MAX_OS_NAMES + 5 }, (_, i) =>
+      row(MAX_OS_NAMES + 5 - i, 1, 2000, 10, 0, `os${i}`),
+    )
+    const fitted = fitDemand(before)
+    expect(new Set(fitted.rows.map((r) => r.os)).size).toBe(MAX_OS_NAMES)
+    expect(fitted.setAside).toMatchObject({ shapes: 5, jobs: 1 + 2 + 3 + 4 + 5 })
   })
 
   test("sets aside the rows with fewest jobs when merging cannot fit the table (one OS each)", () => {

@@ -10,8 +10,12 @@
  *   within 5 %). Merging rounds up only, so a merged row never asks less than any job in it,
  *   and never more than 5 % over; 0 never merges with anything (no GPU for a CPU job);
  * - when the table would still have more rows than DEMAND_LIMITS.rows, the tolerance doubles
- *   until it fits; if it cannot (too many distinct OS names), the rows with fewest jobs are
- *   set aside and counted.
+ *   until it fits, up to MAX_MERGE_PERCENT; if it cannot (too many distinct OS names, or
+ *   values spread on purpose), the rows with fewest jobs are set aside and counted. The
+ *   tolerance never grows past that bound: a queue made to look different (one user's 100,001
+ *   jobs each with its own OS name) must not merge everybody else's jobs into its largest.
+ * - at most MAX_OS_NAMES operating systems are published, those with the most jobs; the jobs
+ *   of the others are set aside and counted.
  */
 import { DEMAND_LIMITS, type DemandRow } from "../protocol/demand-row.ts"
 import { ShapeTable } from "./shape-table.ts"
@@ -46,6 +50,11 @@ export interface FittedDemand {
 
 /** The tolerance near-identical values always merge within. */
 export const MERGE_PERCENT = 5
+/** The most a merged value may be above a job's: a glidein a fifth larger than its job is
+ *  still one a site runs, and one user's spread of shapes cannot inflate everyone's more. */
+export const MAX_MERGE_PERCENT = 20
+/** Operating systems published at most (a pool has a handful; 1,000 is far past any). */
+export const MAX_OS_NAMES = 1000
 
 const RESOURCES = ["cpus", "memory", "disk", "gpus"] as const
 
@@ -69,15 +78,21 @@ export function fitDemand(rows: DemandRow[], maxRows: number = DEMAND_LIMITS.row
       setAside.first = why
     }
   }
+  const inBounds: DemandRow[] = []
   for (const row of rows) {
     const over = overBound(row)
-    if (over === undefined) runnable.push(row)
+    if (over === undefined) inBounds.push(row)
     else setAsideRow(row, over)
+  }
+  const kept = commonOs(inBounds)
+  for (const row of inBounds) {
+    if (kept.has(row.os)) runnable.push(row)
+    else setAsideRow(row, `more than ${MAX_OS_NAMES} operating systems; os ${row.os} has few jobs`)
   }
   const columns = new Columns(runnable)
   let percent = MERGE_PERCENT
   let merge = columns.mergeWithin(percent)
-  while (merge.table.shapes > maxRows && !merge.collapsed) {
+  while (merge.table.shapes > maxRows && !merge.collapsed && percent * 2 <= MAX_MERGE_PERCENT) {
     percent *= 2
     merge = columns.mergeWithin(percent)
   }
@@ -100,6 +115,15 @@ export function fitDemand(rows: DemandRow[], maxRows: number = DEMAND_LIMITS.row
   if (setAside !== undefined) fitted.setAside = setAside
   if (merged) fitted.merged = { shapes: runnable.length, withinPercent: percent }
   return fitted
+}
+
+/** The MAX_OS_NAMES operating systems with the most jobs (all of them when there are fewer). */
+function commonOs(rows: DemandRow[]): Set<string | null> {
+  const jobs = new Map<string | null, number>()
+  for (const row of rows) jobs.set(row.os, (jobs.get(row.os) ?? 0) + row.count)
+  if (jobs.size <= MAX_OS_NAMES) return new Set(jobs.keys())
+  const ranked = [...jobs].sort((a, b) => b[1] - a[1])
+  return new Set(ranked.slice(0, MAX_OS_NAMES).map(([os]) => os))
 }
 
 /** `cpus 200000 > 100000` for the first resource of `row` over its bound, else undefined. */
