@@ -42,6 +42,18 @@ export function allotmentMethod(deps: AllotmentDeps) {
       const where = issue?.path.map(String).join(".") || "params"
       throw new RpcError(RPC_CODES.invalidParams, `${where}: ${issue?.message ?? "invalid"}`)
     }
+    // A site's name is its token's (as for monitoring): another token may neither read its
+    // per-site terms nor overwrite what the server remembers of its grants.
+    const clients = deps.clients()
+    if (tokenName !== null) {
+      const owner = clients.find((c) => c.uuid === parsed.data.uuid)?.tokenName ?? null
+      if (owner !== null && owner !== tokenName) {
+        throw new RpcError(
+          RPC_CODES.refused,
+          `the site "${parsed.data.uuid}" reports under another token; ask for your own site's allotment`,
+        )
+      }
+    }
     const demand = deps.demand()
     if (demand.rows === null) {
       throw new RpcError(RPC_CODES.notReady, "no demand table yet: the first poll has not finished")
@@ -49,7 +61,7 @@ export function allotmentMethod(deps: AllotmentDeps) {
     return deps.book.allot({
       now: deps.now(),
       demand: demand.rows,
-      reports: deps.clients().map((c) => ({
+      reports: clients.map((c) => ({
         uuid: c.uuid,
         tokenName: c.tokenName,
         lastSeen: c.lastSeen,

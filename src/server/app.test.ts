@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, test } from "bun:test"
 import { resolve } from "node:path"
+import { allotmentParams } from "../allotment/allotment-wire.ts"
+import { partition } from "../allotment/test-fixtures.ts"
 import type { DemandRow, DemandSnapshot } from "../demand/index.ts"
 import { demandSnapshot } from "../test-support.ts"
 import { ApiClientsSchema, ApiStateSchema } from "./api.ts"
@@ -361,6 +363,35 @@ describe("createApp() POST /jsonrpc", () => {
     expect(store.clients()[0]).toMatchObject({ uuid: "x@y", tokenName: "alberta" })
     // get_state stays open: pyglidein clients send no token.
     expect((await rpc('{"jsonrpc":"2.0","method":"get_state","id":1}')).res.status).toBe(200)
+  })
+})
+
+describe("createApp() get_allotment with tokens", () => {
+  test("get_allotment refuses a site reported under another token", async () => {
+    const tokens = "alberta s3cr3t-token-alberta-0001\nbravo s3cr3t-token-bravo-00001\n"
+    const { rpc } = setup({ tokens })
+    const alberta = { authorization: "Bearer s3cr3t-token-alberta-0001" }
+    const bravo = { authorization: "Bearer s3cr3t-token-bravo-00001" }
+    expect((await rpc(JSON.stringify(V11("site-a")), alberta)).json.result).toBe("")
+    const ask = (uuid: string) =>
+      JSON.stringify({
+        jsonrpc: "2.0",
+        method: "get_allotment",
+        params: allotmentParams(
+          uuid,
+          [{ policy: partition(), counts: { running: 0, idle: 0 } }],
+          true,
+        ),
+        id: 7,
+      })
+    const stolen = await rpc(ask("site-a"), bravo)
+    expect(stolen.json.error).toMatchObject({
+      code: -32004,
+      message: 'the site "site-a" reports under another token; ask for your own site\'s allotment',
+    })
+    // Its own site, and a name nobody holds yet, are answered.
+    expect((await rpc(ask("site-a"), alberta)).json.result?.uuid).toBe("site-a")
+    expect((await rpc(ask("site-b"), bravo)).json.result?.uuid).toBe("site-b")
   })
 })
 
