@@ -30,7 +30,7 @@ export interface RenderCacheTimes {
 interface Entry<T> {
   version: number
   value: T
-  /** performance.now() when the render ended, and how long it took. */
+  /** The clock's time when the render ended, and how long it took. */
   endedAt: number
   tookMs: number
 }
@@ -43,7 +43,11 @@ export class RenderCache<K, T> {
   /** Renders run so far (for tests and the curious). */
   renders = 0
 
-  constructor(times: Partial<RenderCacheTimes> = {}) {
+  /** `now` gives milliseconds (tests give their own clock, so no render's cost is a guess). */
+  constructor(
+    times: Partial<RenderCacheTimes> = {},
+    private readonly now: () => number = () => performance.now(),
+  ) {
     this.times = { minReuseMs: 1000, maxReuseMs: 10_000, ...times }
   }
 
@@ -51,7 +55,7 @@ export class RenderCache<K, T> {
   get(key: K, version: number, render: () => T | Promise<T>): Promise<T> {
     const entry = this.entries.get(key)
     if (entry !== undefined) {
-      const age = performance.now() - entry.endedAt
+      const age = this.now() - entry.endedAt
       const pause = Math.max(this.times.minReuseMs, pauseAfter(entry.tookMs))
       if (age < pause || (entry.version === version && age < this.times.maxReuseMs)) {
         return Promise.resolve(entry.value)
@@ -59,12 +63,12 @@ export class RenderCache<K, T> {
     }
     const running = this.pending.get(key)
     if (running !== undefined) return running
-    const started = performance.now()
+    const started = this.now()
     this.renders++
     const promise = (async () => {
       try {
         const value = await render()
-        const endedAt = performance.now()
+        const endedAt = this.now()
         this.entries.set(key, { version, value, endedAt, tookMs: endedAt - started })
         return value
       } finally {
