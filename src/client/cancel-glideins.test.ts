@@ -265,7 +265,7 @@ describe("cancelGlideins()", () => {
     expect(await cancelGlideins(s.config, { dryRun: false }, s.deps)).toBe(0)
     expect(s.commands.map((c) => c.line)).toEqual([
       "bjobs -w -noheader -u ice -J glidein",
-      "bjobs -w -noheader -u all -J glidein 1234 1235",
+      "bjobs -w -noheader -u all 1234 1235",
     ])
     expect(s.cancelled()).toEqual([["Cluster", "1234 1235", true]])
   })

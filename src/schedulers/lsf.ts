@@ -63,17 +63,18 @@ const dialect: BatchDialect = {
 }
 
 function bjobs(owner: GlideinOwner, queue: string | undefined): string[] {
-  // Named jobs are listed whoever owns them (-u all); bjobs says on stderr which it forgot.
-  const user = owner.jobs !== undefined ? "all" : owner.user
+  // Named jobs are listed whoever owns them (-u all), by id alone: how bjobs combines ids with
+  // -J or -q is not said anywhere, and the parser keeps only rows named glidein (and the client
+  // only the journal's queue) anyway. bjobs says on stderr which ids it forgot.
+  if (owner.jobs !== undefined) return ["bjobs", "-w", "-noheader", "-u", "all", ...owner.jobs]
   return [
     "bjobs",
     "-w",
     "-noheader",
-    ...(user ? ["-u", user] : []),
+    ...(owner.user ? ["-u", owner.user] : []),
     ...(queue !== undefined ? ["-q", queue] : []),
     "-J",
     JOB_NAME,
-    ...(owner.jobs ?? []),
   ]
 }
 
