@@ -134,52 +134,76 @@ export async function realPoolScenario(ctx: Context, c: Cluster): Promise<string
     check(demandSeen, "glidein serve never showed the real queue's demand", serverLog(dir))
 
     // glidein submit on the real batch system, as the site user.
-    const config = join(dir, "site.ini")
-    const customEnv = { NOCLAIMTIME: "60", _condor_UPDATE_INTERVAL: "15", ...ONE_HOST_GLIDEIN_ENV }
-    writeFileSync(
-      config,
-      [
-        "[Mode]",
-        "debug = True",
-        "[Glidein]",
-        `address = ${url}/jsonrpc`,
-        "site = E2E-Real",
-        `uuid = e2e-real-${c.name}`,
-        `tarball = ${tarball}`,
-        "[Cluster]",
-        ...c.configLines,
-        "walltime_hrs = 0.5",
-        "max_total_jobs = 2",
-        "max_idle_jobs = 2",
-        "limit_per_submit = 2",
-        "[CustomEnv]",
-        ...Object.entries(customEnv).map(([k, v]) => `${k} = ${v}`),
-        "",
-      ].join("\n"),
-    )
-    chownSync(config, u.uid, u.gid)
-    const env = {
-      PATH: "/usr/local/bin:/usr/bin:/bin",
-      HOME: u.home,
-      LOGNAME: u.name,
-      SHELL: "/bin/sh",
-      GLIDEIN_STATE_DIR: state,
-      ...c.clientEnv,
+    /** Writes a site config for `tarball`, runs `glidein submit` as the site user, and
+     *  returns the batch jobs it added. */
+    const submitSite = async (site: string, siteTarball: string, siteState: string) => {
+      const config = join(dir, `${site}.ini`)
+      const customEnv = {
+        NOCLAIMTIME: "60",
+        _condor_UPDATE_INTERVAL: "15",
+        ...ONE_HOST_GLIDEIN_ENV,
+      }
+      writeFileSync(
+        config,
+        [
+          "[Mode]",
+          "debug = True",
+          "[Glidein]",
+          `address = ${url}/jsonrpc`,
+          `site = ${site}`,
+          `uuid = ${site}-${c.name}`,
+          `tarball = ${siteTarball}`,
+          "[Cluster]",
+          ...c.configLines,
+          "walltime_hrs = 0.5",
+          "max_total_jobs = 2",
+          "max_idle_jobs = 2",
+          "limit_per_submit = 2",
+          "[CustomEnv]",
+          ...Object.entries(customEnv).map(([k, v]) => `${k} = ${v}`),
+          "",
+        ].join("\n"),
+      )
+      chownSync(config, u.uid, u.gid)
+      const env = {
+        PATH: "/usr/local/bin:/usr/bin:/bin",
+        HOME: u.home,
+        LOGNAME: u.name,
+        SHELL: "/bin/sh",
+        GLIDEIN_STATE_DIR: siteState,
+        ...c.clientEnv,
+      }
+      const before = new Set((await c.jobs(u.name)).map((j) => j.id))
+      const submitted = await run([ctx.bin, "submit", "--config", config], {
+        user: u,
+        env,
+        cwd: dir,
+        timeoutMs: 90_000,
+      })
+      check(
+        submitted.code === 0,
+        `${site}: glidein submit exited ${submitted.code}`,
+        submitted.stderr,
+      )
+      const added = (await c.jobs(u.name)).map((j) => j.id).filter((id) => !before.has(id))
+      check(
+        added.length > 0,
+        `${site}: glidein submit submitted no glidein`,
+        submitted.stdout + submitted.stderr,
+      )
+      return added
     }
-    const before = new Set((await c.jobs(u.name)).map((j) => j.id))
-    const submitted = await run([ctx.bin, "submit", "--config", config], {
-      user: u,
-      env,
-      cwd: dir,
-      timeoutMs: 90_000,
-    })
-    check(submitted.code === 0, `glidein submit exited ${submitted.code}`, submitted.stderr)
-    const ours = (await c.jobs(u.name)).map((j) => j.id).filter((id) => !before.has(id))
-    check(
-      ours.length > 0,
-      "glidein submit submitted no glidein",
-      submitted.stdout + submitted.stderr,
-    )
+    /** Waits up to 300 s for the batch jobs `ids` to end; true when they did. */
+    const ended = async (ids: string[]) => {
+      let left = ids
+      for (let i = 0; i < 100 && left.length > 0; i++) {
+        await Bun.sleep(3000)
+        const now = new Set((await c.jobs(u.name)).map((j) => j.id))
+        left = ids.filter((id) => now.has(id))
+      }
+      return left.length === 0
+    }
+    const ours = await submitSite("E2E-Real", tarball, state)
 
     // Every job runs on a glidein and completes with its output.
     const done = await until(
@@ -202,17 +226,51 @@ export async function realPoolScenario(ctx: Context, c: Cluster): Promise<string
     )
 
     // Idle glideins leave by themselves; no batch job failed.
-    let left = ours
-    for (let i = 0; i < 100 && left.length > 0; i++) {
-      await Bun.sleep(3000)
-      const now = new Set((await c.jobs(u.name)).map((j) => j.id))
-      left = ours.filter((id) => now.has(id))
-    }
-    const gone = left.length === 0
+    const gone = await ended(ours)
     const outputs = await batchTail(state)
     check(gone, "the idle glideins did not leave within 300 s", outputs)
     check(!/glidein: exit status [1-9]/.test(outputs), "a glidein's batch job failed", outputs)
-    return `3 real jobs ran on ${ours.length} glideins from glidein submit (batch jobs ${ours.join(", ")}), which left when idle`
+    // A glidein with a forged token is never claimed, fails its batch job and says why.
+    const forgedToken = join(dir, "forged.token")
+    writeFileSync(forgedToken, `${glideinToken(pool).slice(0, -6)}AAAAAA\n`, { mode: 0o600 })
+    const forged = join(dir, "forged.tar.gz")
+    await runOk([
+      ctx.bin,
+      "tarball",
+      "build",
+      "--condor",
+      condor,
+      "--token",
+      forgedToken,
+      "--collector",
+      `127.0.0.1:${pool.port}`,
+      "-o",
+      forged,
+    ])
+    chownSync(forged, u.uid, u.gid)
+    const forgedState = join(dir, "forged-state")
+    mkdirSync(forgedState, { mode: 0o755 })
+    chownSync(forgedState, u.uid, u.gid)
+    // demand for it: one more job, which it cannot run
+    const queued = poolTool(pool, "condor_submit", ["plain.sub"], jobs)
+    check(queued.code === 0, "condor_submit plain.sub failed", queued.out)
+    const demand = await until(30, () => {
+      const r = Bun.spawnSync(["curl", "-sf", `${url}/api/state`])
+      return r.exitCode === 0 && /"count":\s*[1-9]/.test(r.stdout.toString())
+    })
+    check(demand, "glidein serve never showed the new demand", serverLog(dir))
+    const refused = await submitSite("E2E-Forged", forged, forgedState)
+    const refusedEnded = await ended(refused)
+    const refusedOutput = await batchTail(forgedState, 100_000)
+    check(refusedEnded, "the glidein with a forged token did not end within 300 s", refusedOutput)
+    check(
+      refusedOutput.includes("glidein: never claimed, and the logs say why:") &&
+        /glidein: exit status 3\b/.test(refusedOutput),
+      "the glidein with a forged token did not fail with exit status 3 and the lines that say why",
+      refusedOutput,
+    )
+
+    return `3 real jobs ran on ${ours.length} glideins from glidein submit (batch jobs ${ours.join(", ")}), which left when idle; a glidein with a forged token failed with status 3 and the log lines that say why`
   } finally {
     server?.kill("SIGKILL")
     await stopLoopbackPool(pool)
@@ -228,15 +286,15 @@ function serverLog(dir: string): string {
   return tail(readFileSync(join(dir, "server.log"), "utf8"), 30)
 }
 
-/** The ends of the batch jobs' output files under the site's state folder. */
-async function batchTail(state: string): Promise<string> {
+/** The ends (last `lines` lines) of the batch jobs' output files under the site's state folder. */
+async function batchTail(state: string, lines = 12): Promise<string> {
   const out: string[] = []
   const walk = (dir: string): void => {
     for (const e of readdirSync(dir, { withFileTypes: true })) {
       const path = join(dir, e.name)
       if (e.isDirectory()) walk(path)
       else if (/\.(out|err)$/.test(e.name))
-        out.push(`--- ${path}\n${tail(readFileSync(path, "utf8"), 12)}`)
+        out.push(`--- ${path}\n${tail(readFileSync(path, "utf8"), lines)}`)
     }
   }
   walk(state)
