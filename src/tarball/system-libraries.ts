@@ -30,10 +30,10 @@ export const C_LIBRARY = new Set([
 /**
  * Libraries of the distribution's base system that HTCondor's packages depend on and its
  * release tarballs therefore leave out: the C++ runtime, OpenSSL, zlib, PCRE2, libuuid, expat,
- * curl, Kerberos, systemd. A node of the distribution the release was built for has them.
+ * SQLite, curl, Kerberos, systemd. A node of the distribution the release was built for has them.
  */
 export const OS_LIBRARY =
-  /^(libstdc\+\+\.so\.6|libgcc_s\.so\.1|libgomp\.so\.1|libz\.so\.1|lib(ssl|crypto)\.so\.(10|1\.1|3)|libpcre2-8\.so\.0|libpcre\.so\.[13]|libuuid\.so\.1|libexpat\.so\.1|libcurl\.so\.4|libgssapi_krb5\.so\.2|libkrb5\.so\.3|libk5crypto\.so\.3|libkrb5support\.so\.0|libcom_err\.so\.2|libkeyutils\.so\.1|libsystemd\.so\.0|libcap\.so\.2|libselinux\.so\.1|liblzma\.so\.5|libbz2\.so\.1(\.0)?|libffi\.so\.[678]|libnsl\.so\.[123])$/
+  /^(libstdc\+\+\.so\.6|libgcc_s\.so\.1|libgomp\.so\.1|libz\.so\.1|lib(ssl|crypto)\.so\.(10|1\.1|3)|libpcre2-8\.so\.0|libpcre\.so\.[13]|libuuid\.so\.1|libexpat\.so\.1|libsqlite3\.so\.0|libcurl\.so\.4|libgssapi_krb5\.so\.2|libkrb5\.so\.3|libk5crypto\.so\.3|libkrb5support\.so\.0|libcom_err\.so\.2|libkeyutils\.so\.1|libsystemd\.so\.0|libcap\.so\.2|libselinux\.so\.1|liblzma\.so\.5|libbz2\.so\.1(\.0)?|libffi\.so\.[678]|libnsl\.so\.[123])$/
 
 /** The oldest releases of the usual node systems with at least each glibc version. */
 const GLIBC_FLOORS: [version: number[], systems: string][] = [
