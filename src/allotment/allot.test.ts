@@ -46,6 +46,28 @@ function site(uuid: string, idle: number, over: Partial<SiteView> = {}): SiteVie
 }
 
 describe("allot()", () => {
+  test("allot() says how many glideins are queued here beyond the site's share (for queue hygiene)", () => {
+    // 10 queued here, 2 idle jobs in the pool: 8 wait for nothing.
+    const many = allot(
+      input([row(2)], { partitions: [{ policy: partition(), counts: counts(0, 10) }] }),
+    )
+    expect(many.allotment.surplus).toBe(8)
+    expect(many.allotment.total).toBe(0)
+    // Its warm minimum is kept: with warm 5, only 5 are beyond it.
+    const warm = allot(
+      input([], {
+        terms: { warm: 5 },
+        partitions: [{ policy: partition(), counts: counts(0, 10) }],
+      }),
+    )
+    expect(warm.allotment.surplus).toBe(5)
+    // Queued within the share: no surplus at all.
+    const fine = allot(
+      input([row(20)], { partitions: [{ policy: partition(), counts: counts(0, 10) }] }),
+    )
+    expect(fine.allotment.surplus).toBeUndefined()
+  })
+
   test("allot() gives a lone site the whole demand it can run", () => {
     const { allotment } = allot(input([row(7)]))
     expect(allotment.total).toBe(7)

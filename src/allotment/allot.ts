@@ -87,6 +87,12 @@ export interface Allotment {
   uuid: string
   at: number
   total: number
+  /**
+   * Glideins queued here beyond what the site's share of the demand (or its warm minimum)
+   * needs: the site removes that many of its waiting glideins once it has seen a surplus for
+   * a few rounds in a row (queue hygiene). Absent: none.
+   */
+  surplus?: number
   state: "normal" | "backing off" | "probing"
   partitions: PartitionAllotment[]
   terms: Term[]
@@ -207,8 +213,22 @@ export function allot(input: AllotInput): { allotment: Allotment; memory: SiteMe
   const partitions = place(asking.partitions, rows, portion, want, Math.min(warm, want))
   const total = partitions.reduce((sum, p) => sum + p.count, 0)
   if (total < want) step("placed", total, "what the partitions' own limits leave room for")
+  // Queued here beyond this site's share (what it would be asked to queue with nothing
+  // queued) and beyond its warm minimum: glideins waiting for jobs that other sites, or
+  // nobody, will run.
+  const needed = Math.max(Math.ceil(share - EPSILON), terms.warm - running, 0)
+  const surplus = Math.max(0, idle - needed)
+  if (surplus > 0) step("surplus", surplus, `queued here beyond this site's share ${needed}`)
   return {
-    allotment: { uuid: asking.uuid, at: now, total, state, partitions, terms: steps },
+    allotment: {
+      uuid: asking.uuid,
+      at: now,
+      total,
+      ...(surplus > 0 ? { surplus } : {}),
+      state,
+      partitions,
+      terms: steps,
+    },
     memory: { at: now, granted: total, failures, backoffUntil },
   }
 }

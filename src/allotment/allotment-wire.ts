@@ -127,6 +127,7 @@ export const AllotmentSchema = z.object({
   uuid: z.string().max(200),
   at: z.number(),
   total: count,
+  surplus: count.optional(),
   state: z.enum(["normal", "backing off", "probing"]),
   partitions: z
     .array(

@@ -1,6 +1,11 @@
 import { describe, expect, test } from "bun:test"
-import type { JournalRecord } from "./journal.ts"
-import { longQueued } from "./queue-hygiene.ts"
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { slurm } from "../schedulers/slurm.ts"
+import { appendJournal, type JournalRecord, readJournal } from "./journal.ts"
+import type { Counted } from "./plan-round.ts"
+import { longQueued, removeSurplus, surplusMargin } from "./queue-hygiene.ts"
 
 const resources = { cpus: 1, memoryMb: 2000, diskKb: 1000, gpus: 0, walltimeS: 3600 }
 const submit = (time: string, jobIds: string[], partition = "cpu"): JournalRecord => ({
@@ -35,5 +40,67 @@ describe("longQueued()", () => {
   test("longQueued() keeps to the partition", () => {
     expect(longQueued(records, "cpu", ["300"], now, 2)).toEqual([])
     expect(longQueued(records, "gpu", ["300"], now, 2)).toEqual(["300"])
+  })
+})
+
+describe("removeSurplus()", () => {
+  test("removeSurplus() removes the newest waiting glideins beyond the margin after three rounds in a row", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "glidein-surplus-"))
+    try {
+      const journal = join(dir, "journal.jsonl")
+      const rounds = join(dir, "surplus-rounds")
+      for (const [time, id] of [
+        ["2026-12-07T08:00:00Z", "100"],
+        ["2026-12-07T09:00:00Z", "101"],
+        ["2026-12-07T10:00:00Z", "102"],
+        ["2026-12-07T11:00:00Z", "103"],
+      ] as const) {
+        appendJournal(journal, submit(time, [id]))
+      }
+      const ran: string[] = []
+      const deps = {
+        run: async (argv: string[]) => {
+          ran.push(argv.join(" "))
+          return { exitCode: 0, stdout: "", stderr: "", timedOut: false }
+        },
+        env: {},
+        now: () => new Date("2026-12-07T12:00:00Z"),
+      }
+      // 4 waiting (103 is the newest), 1 running: the server says 3 are too many; the margin
+      // keeps 1, so 2 go — but only on the third round in a row.
+      const counted = [
+        {
+          partition: { name: "cpu", settings: {}, scheduler: slurm },
+          counts: { running: 1, idle: 4 },
+          idleIds: ["100", "101", "102", "103"],
+        },
+      ] as unknown as Counted[]
+      for (let round = 1; round <= 2; round++) {
+        expect(await removeSurplus(journal, rounds, counted, 3, deps)).toEqual({
+          said: [],
+          failed: false,
+        })
+      }
+      // A round without a surplus starts the count again.
+      await removeSurplus(journal, rounds, counted, undefined, deps)
+      for (let round = 1; round <= 2; round++)
+        await removeSurplus(journal, rounds, counted, 3, deps)
+      expect(ran).toEqual([])
+      const third = await removeSurplus(journal, rounds, counted, 3, deps)
+      expect(ran).toEqual(["scancel 103 102"])
+      expect(third.said).toEqual([
+        "[cpu] removed 2 queued glideins beyond this site's share (the server's allotment said so 3 rounds in a row): 103 102",
+      ])
+      const cancelled = readJournal(journal).filter((r) => r.kind === "cancel")
+      expect(cancelled.map((r) => r.jobIds)).toEqual([["103", "102"]])
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
+  test("surplusMargin() keeps a tenth of the queue, at least one", () => {
+    expect(surplusMargin(0)).toBe(1)
+    expect(surplusMargin(4)).toBe(1)
+    expect(surplusMargin(35)).toBe(4)
   })
 })

@@ -7,10 +7,12 @@
  * task by its own id, so its running siblings stay.
  */
 
+import { lstatSync, readFileSync } from "node:fs"
 import { appendJournal, type JournalRecord, jobNumber, readJournal } from "./journal.ts"
 import { plural } from "./plan-report.ts"
 import type { Counted } from "./plan-round.ts"
 import { type CommandRunner, commandTrouble } from "./run-command.ts"
+import { writeIfChanged } from "./write-if-changed.ts"
 
 /** Limit for one cancel command. */
 const CANCEL_TIMEOUT_MS = 60_000
@@ -94,4 +96,109 @@ export async function removeLongQueued(
     )
   }
   return { said, failed }
+}
+
+/** Rounds in a row with a surplus before any glidein is removed, so a burst that drains
+ *  between two rounds does not make the queue swing. */
+export const SURPLUS_ROUNDS = 3
+
+/** Queued glideins kept beyond the server's share anyway: a tenth of those queued, at least one. */
+export function surplusMargin(idle: number): number {
+  return Math.max(1, Math.ceil(idle / 10))
+}
+
+/**
+ * The newest `n` of the waiting glideins this config journaled (`idleIds` per partition):
+ * those that would start last. Pure.
+ */
+export function newestQueued(
+  records: JournalRecord[],
+  idleIds: Map<string, string[]>,
+  n: number,
+): { partition: string; id: string }[] {
+  if (n <= 0) return []
+  const submitted = new Map<string, number>()
+  records.forEach((r, order) => {
+    if (r.kind !== "submit") return
+    for (const id of r.jobIds) submitted.set(`${r.partition}\0${id}`, order)
+  })
+  const candidates: { partition: string; id: string; order: number }[] = []
+  for (const [partition, ids] of idleIds) {
+    for (const id of ids) {
+      const order =
+        submitted.get(`${partition}\0${id}`) ?? submitted.get(`${partition}\0${jobNumber(id)}`)
+      if (order !== undefined) candidates.push({ partition, id, order })
+    }
+  }
+  candidates.sort((a, b) => b.order - a.order)
+  return candidates.slice(0, n).map(({ partition, id }) => ({ partition, id }))
+}
+
+/**
+ * Queue hygiene under the server's allotment: when it has said for SURPLUS_ROUNDS rounds in a
+ * row that more glideins are queued here than this site's share needs, the newest waiting
+ * ones beyond a margin are removed (journaled, waiting ones only: never a running one). The
+ * count of rounds is kept in `roundsFile` in the state folder.
+ */
+export async function removeSurplus(
+  journalFile: string,
+  roundsFile: string,
+  counted: Counted[],
+  surplus: number | undefined,
+  deps: { run: CommandRunner; env: Record<string, string | undefined>; now: () => Date },
+): Promise<{ said: string[]; failed: boolean }> {
+  const idle = counted.reduce((n, c) => n + (c.counts?.idle ?? 0), 0)
+  const excess = (surplus ?? 0) - surplusMargin(idle)
+  const rounds = excess > 0 ? readRounds(roundsFile) + 1 : 0
+  writeRounds(roundsFile, rounds)
+  if (rounds < SURPLUS_ROUNDS) return { said: [], failed: false }
+  const idleIds = new Map(counted.map((c) => [c.partition.name, c.idleIds ?? []]))
+  const picked = newestQueued(readJournal(journalFile), idleIds, excess)
+  const said: string[] = []
+  let failed = false
+  for (const c of counted) {
+    const ids = picked.filter((p) => p.partition === c.partition.name).map((p) => p.id)
+    if (ids.length === 0) continue
+    const argv = c.partition.scheduler.cancelArgv(ids)
+    const result = await deps
+      .run(argv, { timeoutMs: CANCEL_TIMEOUT_MS, env: deps.env })
+      .catch((e: Error) => e)
+    const trouble = commandTrouble(result, CANCEL_TIMEOUT_MS)
+    if (trouble !== undefined) {
+      said.push(`[${c.partition.name}] "${argv.join(" ")}" ${trouble}; the surplus stays queued`)
+      failed = true
+      continue
+    }
+    appendJournal(journalFile, {
+      kind: "cancel",
+      time: deps.now().toISOString(),
+      partition: c.partition.name,
+      jobIds: ids,
+    })
+    said.push(
+      `[${c.partition.name}] removed ${plural(ids.length, "queued glidein")} beyond this site's share (the server's allotment said so ${rounds} rounds in a row): ${ids.join(" ")}`,
+    )
+  }
+  if (!failed) writeRounds(roundsFile, 0)
+  return { said, failed }
+}
+
+function readRounds(file: string): number {
+  try {
+    // Only a small plain file of ours: a planted FIFO would hang the run.
+    const info = lstatSync(file)
+    if (!info.isFile() || info.size > 32) return 0
+    const n = Number(readFileSync(file, "utf8").trim())
+    return Number.isInteger(n) && n >= 0 && n < 1_000_000 ? n : 0
+  } catch {
+    return 0
+  }
+}
+
+function writeRounds(file: string, rounds: number): void {
+  try {
+    writeIfChanged(file, `${rounds}\n`, 0o600)
+  } catch {
+    // Counting starts again next run; nothing is removed early.
+  }
 }

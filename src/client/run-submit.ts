@@ -30,7 +30,7 @@ import { describeShape, plural, reportJson, reportText } from "./plan-report.ts"
 import { type Counted, countPartitions, planRound } from "./plan-round.ts"
 import type { PreparedSubmission } from "./prepare-submissions.ts"
 import { pruneOutput } from "./prune-output.ts"
-import { removeLongQueued } from "./queue-hygiene.ts"
+import { removeLongQueued, removeSurplus } from "./queue-hygiene.ts"
 import type { CommandRunner } from "./run-command.ts"
 import { settleJournal } from "./settle-journal.ts"
 import { type SiteSetup, siteSetup, startScriptText } from "./site-setup.ts"
@@ -347,7 +347,7 @@ async function submitRound(
   notices: Notices,
   deps: SubmitDeps,
 ): Promise<number> {
-  const { skipped, counted, plan, lines, prepared } = await gather(
+  const { skipped, counted, allotment, plan, lines, prepared } = await gather(
     setup,
     source,
     options,
@@ -388,6 +388,19 @@ async function submitRound(
     const hygiene = await removeLongQueued(setup.paths.journal, counted, deps)
     for (const line of hygiene.said) deps.stderr(`glidein submit: ${line}\n`)
     if (hygiene.failed) code = EXIT.failure
+    // Glideins queued beyond this site's share, as the server's allotment says, several
+    // rounds in a row: the newest waiting ones go.
+    if (allotment !== undefined) {
+      const surplus = await removeSurplus(
+        setup.paths.journal,
+        setup.paths.surplusRounds,
+        counted,
+        allotment.surplus,
+        deps,
+      )
+      for (const line of surplus.said) deps.stderr(`glidein submit: ${line}\n`)
+      if (surplus.failed) code = EXIT.failure
+    }
   }
   const stopped = stoppedCode(deps)
   if (stopped !== undefined) {

@@ -39,6 +39,8 @@ export interface StatePaths {
   notices: string
   /** The last check of the config's tarball (see tarball-check.ts). */
   tarballCheck: string
+  /** Rounds in a row the server's allotment saw a surplus queued (see queue-hygiene.ts). */
+  surplusRounds: string
 }
 
 /** The state root for `env`. */
@@ -71,6 +73,7 @@ export function statePaths(configPath: string, root: string = stateRoot()): Stat
     pruneStamp: join(dir, "pruned"),
     notices: join(dir, "said"),
     tarballCheck: join(dir, "tarball-check.json"),
+    surplusRounds: join(dir, "surplus-rounds"),
   }
 }
 
