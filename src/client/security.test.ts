@@ -61,7 +61,8 @@ describe("ensureStateDir()", () => {
     ensureStateDir(s.paths, s.file)
     expect(statSync(s.paths.dir).mode & 0o777).toBe(0o700)
     expect(statSync(join(s.paths.dir, "config-path")).mode & 0o777).toBe(0o600)
-    expect(readFileSync(join(s.paths.dir, "config-path"), "utf8")).toBe(`${s.file}\n`)
+    // The config's real path, then the path as typed (the same here).
+    expect(readFileSync(join(s.paths.dir, "config-path"), "utf8")).toBe(`${s.file}\n${s.file}\n`)
   })
 
   test("ensureStateDir() refuses a state folder that is a symbolic link", () => {
