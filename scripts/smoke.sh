@@ -34,6 +34,15 @@ printf 'touch preloaded\n' >boom.js
 printf 'preload = ["./boom.js"]\n' >bunfig.toml
 printf 'GLIDEIN_SERVER=http://127.0.0.1:9/jsonrpc\n' >.env
 printf '[Glidein]\nsite = Smoke\ncluster = pool.example.org\n[Cluster]\nscheduler = slurm\n' >site.ini
+# submit --check reads the glidein tarball: one built by this binary from a stand-in install.
+mkdir -p condor/sbin condor/bin condor/lib condor/libexec
+for d in condor_master condor_startd condor_starter condor_procd; do
+  printf '#!/bin/sh\n' >"condor/sbin/$d"
+  chmod 755 "condor/sbin/$d"
+done
+printf '\216\304\000\322' >pw
+chmod 600 pw
+env -i ./glidein tarball build --condor condor --password pw -o glidein.tar.gz >/dev/null
 env -i ./glidein --version >/dev/null
 [ ! -e preloaded ] || { echo "glidein ran the preload of ./bunfig.toml" >&2; exit 1; }
 echo "ok: ./bunfig.toml is not read"
