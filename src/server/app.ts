@@ -202,6 +202,8 @@ export function createApp(deps: AppDeps): Hono {
   // get_state's CPU (it never passes here). /healthz is exempt: a supervisor's check must not
   // queue.
   const views = new ViewGate(deps.viewLimits)
+  /** The length of what a view sends, when it knows it: writing it is part of its cost. */
+  const viewLength = new WeakMap<Request, number>()
   app.use(async (c, next) => {
     if (c.req.path === "/healthz") return next()
     if (await views.enter()) {
@@ -209,7 +211,7 @@ export function createApp(deps: AppDeps): Hono {
       try {
         return await next()
       } finally {
-        views.spent(performance.now() - started)
+        views.spent(performance.now() - started, viewLength.get(c.req.raw) ?? 0)
       }
     }
     return c.json(
@@ -304,11 +306,11 @@ export function createApp(deps: AppDeps): Hono {
 
   app.get("/api/state", (c) => c.json(apiState(deps.demand(), now())))
 
-  app.get("/api/clients", (c) =>
-    c.body(clientsView.apiJson(now(), { database_error: deps.databaseProblem?.() ?? null }), 200, {
-      "content-type": "application/json",
-    }),
-  )
+  app.get("/api/clients", (c) => {
+    const body = clientsView.apiJson(now(), { database_error: deps.databaseProblem?.() ?? null })
+    viewLength.set(c.req.raw, body.length)
+    return c.body(body, 200, { "content-type": "application/json" })
+  })
 
   // The sites' part of /metrics is kept while the clients and the table stand (and a costly
   // render is recent) until a site turns stale: 16 scrapers of 500 sites took get_state to
@@ -339,6 +341,7 @@ export function createApp(deps: AppDeps): Hono {
     }
     const text =
       metricsFor.rendered.text + renderDemandAge(at, demand) + metrics.render(deps.version)
+    viewLength.set(c.req.raw, text.length)
     return c.body(text, 200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" })
   })
 
@@ -363,6 +366,7 @@ export function createApp(deps: AppDeps): Hono {
   app.get("/", async (c) => {
     const range = parseRange(c.req.query("range"))
     const html = await pages.get(range, store.version, () => renderPage(range))
+    viewLength.set(c.req.raw, html.length)
     return htmlResponse(c.req.raw, html)
   })
 

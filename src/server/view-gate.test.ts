@@ -28,6 +28,15 @@ describe("ViewGate", () => {
     expect(await Promise.all(waiting)).toEqual([true, true])
   })
 
+  test("charges the writing of a view's characters: 2 MB cost 4 ms", () => {
+    const gate = new ViewGate({ msPerSecond: 1, burstMs: 5, minCostMs: 0.25, maxWaiting: 1 })
+    expect(gate.enter()).toBe(true)
+    gate.spent(0, 2_000_000)
+    // 5 − 0.25 − 3.75 = 1 ms left, then 0.75, 0.5, 0.25, 0.
+    for (let i = 0; i < 4; i++) expect(gate.enter()).toBe(true)
+    expect(gate.enter()).toBeInstanceOf(Promise)
+  })
+
   test("charges a view waiting on another's render at most 250 ms", () => {
     const gate = new ViewGate({ msPerSecond: 1, burstMs: 300, minCostMs: 1, maxWaiting: 1 })
     expect(gate.enter()).toBe(true)
