@@ -21,6 +21,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { parseArgs } from "node:util"
+import { standInTarball } from "../src/tarball/test-support.ts"
 import { median } from "./lib/stats.ts"
 
 const { values } = parseArgs({
@@ -67,7 +68,8 @@ const server = Bun.serve({
 
 const dir = mkdtempSync(join(tmpdir(), "glidein-bench-submit-"))
 const config = join(dir, "site.ini")
-writeFileSync(join(dir, "glidein.tar.gz"), "")
+// A real glidein tarball: a run checks it (once per change of the file) before submitting.
+await standInTarball(join(dir, "glidein.tar.gz"))
 writeFileSync(
   config,
   `[Glidein]

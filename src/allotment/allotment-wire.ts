@@ -3,24 +3,30 @@
  * partition's capabilities, limits and counts) and the result the server answers, each
  * checked once with zod by the side that receives it.
  */
-import { z } from "zod"
+import { z } from "zod/mini"
 import type { PartitionCounts, PartitionPolicy } from "../client/plan-submissions.ts"
 import { DEMAND_LIMITS, OS_TOKEN } from "../protocol/demand-row.ts"
 import type { Allotment } from "./allot.ts"
 
 export const ALLOTMENT_METHOD = "get_allotment"
 
-const count = z.number().int().min(0).max(DEMAND_LIMITS.count)
-const amount = z.number().min(0).max(DEMAND_LIMITS.disk)
-const resources = z
-  .object({ cpus: amount, memory: amount, disk: amount, gpus: amount })
-  .partial()
-  .strict()
+// zod/mini, as every schema a submit run loads: classic zod costs a cron run milliseconds.
+const whole = (max: number) => z.int().check(z.gte(0), z.lte(max))
+const count = whole(DEMAND_LIMITS.count)
+const amount = z.number().check(z.gte(0), z.lte(DEMAND_LIMITS.disk))
+const resources = z.strictObject({
+  cpus: z.optional(amount),
+  memory: z.optional(amount),
+  disk: z.optional(amount),
+  gpus: z.optional(amount),
+})
 const name = z
   .string()
-  .min(1)
-  .max(200)
-  .regex(/^\P{C}*$/u, { error: "must not contain control or format characters" })
+  .check(
+    z.minLength(1),
+    z.maxLength(200),
+    z.regex(/^\P{C}*$/u, { error: "must not contain control or format characters" }),
+  )
 
 const PartitionSchema = z.object({
   name: name,
@@ -32,23 +38,23 @@ const PartitionSchema = z.object({
   cpu_only: z.boolean(),
   max_per_job: resources,
   min_per_job: resources,
-  whole_node: z
-    .object({ cpus: amount, memory: amount, disk: amount, gpus: amount.optional() })
-    .optional(),
-  mem_per_core: amount.optional(),
-  mem_safety_scale: z.number().min(0).max(100),
-  os: z.string().regex(OS_TOKEN).optional(),
-  prioritize: z.array(z.string().max(32)).max(16),
+  whole_node: z.optional(
+    z.object({ cpus: amount, memory: amount, disk: amount, gpus: z.optional(amount) }),
+  ),
+  mem_per_core: z.optional(amount),
+  mem_safety_scale: z.number().check(z.gte(0), z.lte(100)),
+  os: z.optional(z.string().check(z.regex(OS_TOKEN))),
+  prioritize: z.array(z.string().check(z.maxLength(32))).check(z.maxLength(16)),
   running: count,
   idle: count,
-  held: count.optional(),
+  held: z.optional(count),
 })
 
 export const AllotmentParamsSchema = z.object({
   uuid: name,
   /** A dry run is answered but not remembered as a grant. */
-  dry_run: z.boolean().optional(),
-  partitions: z.array(PartitionSchema).min(1).max(64),
+  dry_run: z.optional(z.boolean()),
+  partitions: z.array(PartitionSchema).check(z.minLength(1), z.maxLength(64)),
 })
 
 export type AllotmentParams = z.infer<typeof AllotmentParamsSchema>
@@ -114,31 +120,37 @@ export function partitionsOf(
 }
 
 const RowSchema = z.object({
-  cpus: z.number().int().min(0).max(DEMAND_LIMITS.cpus),
-  memory: z.number().int().min(0).max(DEMAND_LIMITS.memory),
-  disk: z.number().int().min(0).max(DEMAND_LIMITS.disk),
-  gpus: z.number().int().min(0).max(DEMAND_LIMITS.gpus),
-  os: z.string().regex(OS_TOKEN).nullable(),
+  cpus: whole(DEMAND_LIMITS.cpus),
+  memory: whole(DEMAND_LIMITS.memory),
+  disk: whole(DEMAND_LIMITS.disk),
+  gpus: whole(DEMAND_LIMITS.gpus),
+  os: z.nullable(z.string().check(z.regex(OS_TOKEN))),
   count,
 })
 
 /** The result, as a client checks it (a compromised server gets no text into a submit file). */
 export const AllotmentSchema = z.object({
-  uuid: z.string().max(200),
+  uuid: z.string().check(z.maxLength(200)),
   at: z.number(),
   total: count,
-  surplus: count.optional(),
+  surplus: z.optional(count),
   state: z.enum(["normal", "backing off", "probing"]),
   partitions: z
     .array(
       z.object({
-        partition: z.string().max(128),
+        partition: z.string().check(z.maxLength(128)),
         count,
-        rows: z.array(RowSchema).max(DEMAND_LIMITS.rows),
+        rows: z.array(RowSchema).check(z.maxLength(DEMAND_LIMITS.rows)),
       }),
     )
-    .max(64),
+    .check(z.maxLength(64)),
   terms: z
-    .array(z.object({ name: z.string().max(64), value: z.number(), note: z.string().max(500) }))
-    .max(64),
-}) satisfies z.ZodType<Allotment>
+    .array(
+      z.object({
+        name: z.string().check(z.maxLength(64)),
+        value: z.number(),
+        note: z.string().check(z.maxLength(500)),
+      }),
+    )
+    .check(z.maxLength(64)),
+}) satisfies z.ZodMiniType<Allotment>

@@ -10,7 +10,7 @@
  */
 import { closeSync, lstatSync, openSync, readFileSync, statSync } from "node:fs"
 import { errorCode, errorReason } from "../errors.ts"
-import { type InspectReport, inspectTarball } from "../tarball/index.ts"
+import type { InspectReport } from "../tarball/index.ts"
 import { writeIfChanged } from "./write-if-changed.ts"
 
 /** What a check keeps between runs. */
@@ -69,6 +69,9 @@ async function inspect(
 ): Promise<{ verdict: Verdict; systemError: boolean }> {
   let report: InspectReport
   try {
+    // Loaded only when the file changed: a cron run that finds its verdict kept does not
+    // pay for the tar, gzip and ELF code.
+    const { inspectTarball } = await import("../tarball/inspect-tarball.ts")
     report = await inspectTarball(tarball)
   } catch (error) {
     const systemError = typeof (error as NodeJS.ErrnoException).code === "string"

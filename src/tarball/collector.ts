@@ -4,7 +4,7 @@
  * unpacking the rest, for `glidein submit`. Both commands put COLLECTOR first in the archive.
  */
 import { closeSync, openSync, readSync } from "node:fs"
-import zlib from "node:zlib"
+import type * as Zlib from "node:zlib"
 import { COLLECTOR_PATH } from "./layout.ts"
 import {
   BLOCK,
@@ -56,6 +56,9 @@ export function tarballCollector(file: string): string | undefined {
       closeSync(fd)
     }
     // a prefix of a gzip stream: inflate what it holds (no end, no checksum)
+    // Loaded here, not at start-up: every submit run imports this module, and only a config
+    // without a collector of its own ever reads the tarball's.
+    const zlib = require("node:zlib") as typeof Zlib
     head = zlib.gunzipSync(head, { finishFlush: zlib.constants.Z_SYNC_FLUSH })
   } catch {
     return undefined
