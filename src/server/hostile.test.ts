@@ -6,11 +6,16 @@
  * that are not HTTP), nothing is stored that was refused, and the server keeps serving.
  */
 import { afterEach, describe, expect, test } from "bun:test"
+import { parseDemand } from "../client/demand.ts"
+import { DemandPoller, parseCondorQ } from "../demand/index.ts"
+import { DEMAND_LIMITS } from "../protocol/demand-row.ts"
+import { seededRandom } from "../seeded-random.ts"
 import { demandSnapshot } from "../test-support.ts"
-import { ApiClientsSchema } from "./api.ts"
+import { ApiClientsSchema, ApiStateSchema } from "./api.ts"
 import { createApp, MAX_BODY_BYTES } from "./app.ts"
 import { emptyMetrics } from "./monitoring.ts"
 import { ReportStore } from "./report-store.ts"
+import { renderStatusText } from "./status-text.ts"
 import {
   exchange,
   rawPost,
@@ -182,6 +187,25 @@ describe("listen() against hostile connections", () => {
       const { responses } = await exchange(server.port, [Buffer.from(request, "latin1")])
       expect(responses.map((r) => r.status)).toEqual([status])
     }
+    await stillServing(server)
+  })
+
+  test("serves HTTP/1.0 requests without Host (and an empty Host) like any other", async () => {
+    const server = start()
+    const getState = `POST /jsonrpc HTTP/1.0\r\nContent-Length: ${GET_STATE.length}\r\n\r\n${GET_STATE}`
+    const cases = [
+      "GET /api/state HTTP/1.0\r\n\r\n",
+      "GET /healthz HTTP/1.0\r\n\r\n",
+      "GET / HTTP/1.0\r\n\r\n",
+      getState,
+      "GET /api/state HTTP/1.1\r\nHost:\r\nConnection: close\r\n\r\n",
+    ]
+    for (const request of cases) {
+      const { responses } = await exchange(server.port, [request])
+      expect(responses.map((r) => r.status)).toEqual([200])
+    }
+    const { responses } = await exchange(server.port, [getState])
+    expect(JSON.parse(responses[0]!.body).result).toEqual(TEST_ROWS)
     await stillServing(server)
   })
 
@@ -553,6 +577,57 @@ describe("createApp() asked for a huge table under many request ids", () => {
     expect(process.memoryUsage().heapUsed - before).toBeLessThan(64 * 1024 * 1024)
     store.close()
   }, 30_000)
+})
+
+describe("createApp() over a queue no site could take whole", () => {
+  test("publishes 200,000 distinct shapes and a mistyped 200,000-cpu job as a table every client takes, and shows what it set aside", async () => {
+    const random = seededRandom(14)
+    const lines = ['200000, 2000, 10000000, 0, (TARGET.Arch == "X86_64")']
+    for (let i = 0; i < 200_000; i++) {
+      const cpus = 1 + Math.floor(random() * 64)
+      const disk = Math.floor(random() * 1e8)
+      const os = `el${8 + Math.floor(random() * 2)}`
+      lines.push(`${cpus}, ${1000 + i}, ${disk}, ${i % 4}, (TARGET.OpSysAndVer == "${os}")`)
+    }
+    const parsed = await parseCondorQ([new TextEncoder().encode(lines.join("\n"))])
+    const poller = new DemandPoller({
+      source: async () => parsed,
+      sourceName: "condor_q",
+      delayMs: 300_000,
+      log: () => {},
+    })
+    await poller.poll()
+    const store = ReportStore.open(":memory:")
+    const app = createApp({
+      demand: () => poller.snapshot(),
+      store,
+      log: () => {},
+      version: "test",
+      delayMs: 300_000,
+    })
+    const reply = await app.request("/jsonrpc", { method: "POST", body: GET_STATE })
+    const table = parseDemand(((await reply.json()) as { result: unknown }).result, "get_state")
+    expect(table.skipped).toBeUndefined()
+    expect(table.rows.length).toBeLessThanOrEqual(DEMAND_LIMITS.rows)
+    expect(table.rows.reduce((n, r) => n + r.count, 0)).toBe(200_000)
+
+    const page = await app.request("/")
+    expect(page.status).toBe(200)
+    expect(await page.text()).toContain(
+      "1 idle job set aside, no site could run them (cpus 200000 &gt; 100000)",
+    )
+    const state = ApiStateSchema.parse(await (await app.request("/api/state")).json())
+    expect(state.set_aside).toEqual({ jobs: 1, shapes: 1, first: "cpus 200000 > 100000" })
+    expect(state.merged?.shapes).toBe(200_000)
+    const clients = ApiClientsSchema.parse(await (await app.request("/api/clients")).json())
+    expect(renderStatusText("test", state, clients, Date.now())).toContain(
+      "1 idle job set aside, no site could run them: cpus 200000 > 100000",
+    )
+    expect(await (await app.request("/metrics")).text()).toContain(
+      "\nglidein_demand_set_aside_jobs 1\n",
+    )
+    store.close()
+  }, 60_000)
 })
 
 describe("createApp() when the store fails under it", () => {
