@@ -357,11 +357,11 @@ export function createApp(deps: AppDeps): Hono {
   })
 
   // A wall of browsers (or anyone hammering the page) costs the sites' get_state nothing:
-  // one render per range at a time, shared by everyone asking, reused for 30 s (the page
-  // refreshes itself every minute; a week of 500 sites takes 150–350 ms to render, so an
-  // admin watching it costs get_state a 1 % tail, not 3 %) and up to a minute while the
-  // store stands still, and a costly render never more than a tenth of the time.
-  const pages = new RenderCache<Range, string>({ minReuseMs: 30_000, maxReuseMs: 60_000 })
+  // one render per range at a time, shared by everyone asking, reused for 5 s (a site that
+  // just reported shows within seconds) and up to a minute while the store stands still, and
+  // a costly render never more than a tenth of the time (a week of 500 sites takes 150–350 ms
+  // to render: it is then reused for 1.5–3.5 s at least).
+  const pages = new RenderCache<Range, string>({ minReuseMs: 5_000, maxReuseMs: 60_000 })
 
   app.get("/", async (c) => {
     const range = parseRange(c.req.query("range"))

@@ -313,11 +313,18 @@ async function reportScenario(ctx: Context, site: Site): Promise<string> {
     `/api/clients reports ${show(running)} running glideins for "${site.uuid}", want ${FIRST_RUN}`,
     show(client),
   )
-  const page = await fetch(`${ctx.serverUrl}/`)
-  const html = await page.text()
+  // The page is rendered at most every few seconds (so that browsers never slow get_state):
+  // a report shows on it within seconds, not at once.
+  let page = await fetch(`${ctx.serverUrl}/`)
+  let html = await page.text()
+  for (let i = 0; i < 30 && !(page.ok && html.includes(site.uuid)); i++) {
+    await Bun.sleep(500)
+    page = await fetch(`${ctx.serverUrl}/`)
+    html = await page.text()
+  }
   check(
     page.ok && html.includes(site.uuid),
-    `the status page does not show "${site.uuid}"`,
+    `the status page does not show "${site.uuid}" 15 s after its report`,
     tail(html, 40),
   )
   return `/api/clients and / show ${site.uuid} with ${JSON.stringify(running)} running`
