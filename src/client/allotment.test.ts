@@ -98,4 +98,25 @@ describe("askAllotment()", () => {
     }
     expect(reply.error.code).toBe(-32602)
   })
+
+  test("the status page shows each asking site's latest allotment, with its terms on hover", async () => {
+    const { fetch } = app()
+    const report = {
+      jsonrpc: "2.0",
+      method: "monitoring",
+      params: {
+        uuid: "page-site",
+        timestamp: NOW / 1000,
+        metrics: { glideins_running: { cpu: 0 }, glideins_idle: { cpu: 3 }, glideins_launched: {} },
+      },
+      id: 1,
+    }
+    await fetch(URL, { method: "POST", body: JSON.stringify(report) })
+    const allotment = await askAllotment(URL, "page-site", [cpu, gpu], false, { fetch })
+    if (allotment === "unsupported") throw new Error("unsupported")
+    const page = await (await fetch("http://pool.example.org:11001/", { method: "GET" })).text()
+    expect(page).toContain(">Allotment</th>")
+    expect(page).toContain(`>${allotment.total} (normal)</td>`)
+    expect(page).toContain("share ")
+  })
 })

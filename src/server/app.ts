@@ -392,6 +392,7 @@ export function createApp(deps: AppDeps): Hono {
       siteHistory,
       demandBucketMs: store.bucketWidths.demandMs,
       siteBucketMs,
+      allotments: allotments.latest(),
     })
     return page.toString()
   }

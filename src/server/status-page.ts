@@ -4,6 +4,7 @@
  * pyglidein printed a client's `uuid` raw, so any client could put script on its page.
  */
 import { html } from "hono/html"
+import type { Allotment } from "../allotment/allot.ts"
 import type { DemandSnapshot } from "../demand/index.ts"
 import { RANGES, type Range, rangeNav } from "./chart-range.ts"
 import { formatAge, formatDuration } from "./format-age.ts"
@@ -29,6 +30,8 @@ export interface StatusPageData {
   /** Width of one history point, to tell gaps from data. */
   demandBucketMs: number
   siteBucketMs: number
+  /** Each site's latest allotment (get_allotment), when sites ask for one. */
+  allotments?: Allotment[]
 }
 
 /** Rows of the demand table shown; the rest are counted and left to /api/state. */
@@ -130,6 +133,15 @@ function sitesTable(d: StatusPageData) {
   if (d.clients.length === 0) {
     return html`<p class="muted">No site has reported yet. Sites report after each <code>glidein submit</code> run.</p>`
   }
+  // The allotment column only where sites ask for allotments (pyglidein clients never do).
+  const allotted = new Map((d.allotments ?? []).map((a) => [a.uuid, a]))
+  const allotmentCell = (uuid: string) => {
+    if (allotted.size === 0) return ""
+    const a = allotted.get(uuid)
+    if (a === undefined) return html`<td class="text muted" data-label="allotment">—</td>`
+    const terms = a.terms.map((t) => `${t.name} ${t.value}: ${t.note}`).join("\n")
+    return html`<td class="text" data-label="allotment" title="${terms}">${fmt(a.total)} (${a.state})</td>`
+  }
   const rows = d.clients.map((c) => {
     const age = d.now - c.lastSeen
     const stale = age > d.staleAfterMs
@@ -141,10 +153,10 @@ function sitesTable(d: StatusPageData) {
         ? html`<span class="pill warn" title="the site could not count its glideins in ${failed.join(", ")}">count failed</span>`
         : html`<span class="pill ok">ok</span>`
     const label = siteLabel(c.uuid, c.tokenName)
-    return html`<tr><td class="text site"><a href="${sitePath(c.uuid)}" title="${label}">${label}</a></td><td class="text" data-label="last report"><time datetime="${new Date(c.lastSeen).toISOString()}">${formatAge(age)}</time></td><td class="text">${state}</td><td data-label="running">${fmt(c.running)}</td><td data-label="idle">${fmt(c.idle)}</td><td data-label="launched">${fmt(c.launched)}</td><td class="text muted wrap" data-label="partitions">${partitionsOf(c)}</td></tr>`
+    return html`<tr><td class="text site"><a href="${sitePath(c.uuid)}" title="${label}">${label}</a></td><td class="text" data-label="last report"><time datetime="${new Date(c.lastSeen).toISOString()}">${formatAge(age)}</time></td><td class="text">${state}</td><td data-label="running">${fmt(c.running)}</td><td data-label="idle">${fmt(c.idle)}</td><td data-label="launched">${fmt(c.launched)}</td><td class="text muted wrap" data-label="partitions">${partitionsOf(c)}</td>${allotmentCell(c.uuid)}</tr>`
   })
   return html`<div class="table-wrap"><table class="stack">
-<thead><tr><th scope="col" class="text">Site</th><th scope="col" class="text">Last report</th><th scope="col" class="text">State</th><th scope="col">Running</th><th scope="col">Idle</th><th scope="col">Launched</th><th scope="col" class="text">Partitions (running/idle/launched)</th></tr></thead>
+<thead><tr><th scope="col" class="text">Site</th><th scope="col" class="text">Last report</th><th scope="col" class="text">State</th><th scope="col">Running</th><th scope="col">Idle</th><th scope="col">Launched</th><th scope="col" class="text">Partitions (running/idle/launched)</th>${allotted.size > 0 ? html`<th scope="col" class="text" title="what get_allotment last gave the site; its terms on hover">Allotment</th>` : ""}</tr></thead>
 <tbody>${rows}</tbody></table></div>`
 }
 
