@@ -64,8 +64,8 @@ export const BIN_KEEP = [
 const TOPS = ["bin", "sbin", "lib", "lib64", "libexec"]
 
 /**
- * The links HTCondor's release tarballs (9.0 and later) have at the top and inside `usr/`
- * (nmi_tools/glue/build/make-tarball-links), for a release tree that lacks them: the
+ * The links HTCondor's release tarballs (9.0 and later) have at the top and inside `usr/`,
+ * for a release tree that lacks them: the
  * RPATHs `$ORIGIN/../lib64` of the helpers in usr/libexec/condor resolve through
  * usr/libexec/lib64, those of Debian's usr/lib/condor/libexec through usr/lib/condor/lib.
  */

@@ -1,8 +1,8 @@
 /**
  * What a glidein may take from the batch node instead of from its tarball, and which node
- * systems a glibc version runs on. HTCondor's release tarballs are made from its RPMs or debs
- * (nmi_tools/glue/build/make-tarball-from-rpms): they carry HTCondor's own libraries and a few
- * externals, and take the rest from the distribution they were built for. So a release runs on
+ * systems a glibc version runs on. HTCondor's release tarballs are made from its RPMs or debs:
+ * they carry HTCondor's own libraries and a few externals, and take the rest from the
+ * distribution they were built for. So a release runs on
  * a node of that distribution (or a newer one of the same family), never on any Linux.
  */
 import { compareVersions } from "./elf.ts"

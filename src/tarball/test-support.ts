@@ -312,7 +312,7 @@ export function elfRelease(root: string, layout: ReleaseLayout): string {
   program(path.join(libexec, "condor_gpu_discovery"))
   put(path.join(usr, "share/man/man1/condor_master.1"), "manual")
   if (flat) return root
-  // nmi_tools/glue/build/make-tarball-links
+  // The links a 9.0+ release tarball has at its top.
   for (const top of ["bin", "sbin", "lib"]) symlinkSync(`usr/${top}`, path.join(root, top))
   if (lib === "lib64") {
     mkdirSync(path.join(usr, "lib"), { recursive: true })
