@@ -49,55 +49,6 @@ export function longQueued(
   })
 }
 
-/** Removes each partition's long-queued glideins; returns one line per partition acted on. */
-export async function removeLongQueued(
-  journalFile: string,
-  counted: Counted[],
-  deps: { run: CommandRunner; env: Record<string, string | undefined>; now: () => Date },
-): Promise<{ said: string[]; failed: boolean }> {
-  const said: string[] = []
-  let failed = false
-  const due = counted.filter(
-    (c) => c.partition.settings.max_queued_hours !== undefined && (c.idleIds?.length ?? 0) > 0,
-  )
-  if (due.length === 0) return { said, failed }
-  const records = readJournal(journalFile)
-  for (const c of due) {
-    const hours = c.partition.settings.max_queued_hours!
-    const ids = longQueued(records, c.partition.name, c.idleIds ?? [], deps.now(), hours)
-    if (ids.length === 0) continue
-    const removed: string[] = []
-    for (let i = 0; i < ids.length; i += CHUNK) {
-      const chunk = ids.slice(i, i + CHUNK)
-      const argv = c.partition.scheduler.cancelArgv(chunk)
-      const result = await deps
-        .run(argv, { timeoutMs: CANCEL_TIMEOUT_MS, env: deps.env })
-        .catch((e: Error) => e)
-      const trouble = commandTrouble(result, CANCEL_TIMEOUT_MS)
-      if (trouble !== undefined) {
-        said.push(
-          `[${c.partition.name}] "${argv.join(" ")}" ${trouble}; the glideins queued longer than ${hours} h stay`,
-        )
-        failed = true
-        continue
-      }
-      removed.push(...chunk)
-    }
-    if (removed.length === 0) continue
-    // Journaled as cancelled: the next count no longer asks for them by id once they are gone.
-    appendJournal(journalFile, {
-      kind: "cancel",
-      time: deps.now().toISOString(),
-      partition: c.partition.name,
-      jobIds: removed,
-    })
-    said.push(
-      `[${c.partition.name}] removed ${plural(removed.length, "glidein")} queued longer than ${hours} h (max_queued_hours): ${removed.join(" ")}`,
-    )
-  }
-  return { said, failed }
-}
-
 /** Rounds in a row with a surplus before any glidein is removed, so a burst that drains
  *  between two rounds does not make the queue swing. */
 export const SURPLUS_ROUNDS = 3
@@ -134,53 +85,130 @@ export function newestQueued(
   return candidates.slice(0, n).map(({ partition, id }) => ({ partition, id }))
 }
 
+/** The world queue hygiene talks to. */
+interface TidyDeps {
+  run: CommandRunner
+  env: Record<string, string | undefined>
+  now: () => Date
+}
+
 /**
- * Queue hygiene under the server's allotment: when it has said for SURPLUS_ROUNDS rounds in a
- * row that more glideins are queued here than this site's share needs, the newest waiting
- * ones beyond a margin are removed (journaled, waiting ones only: never a running one). The
- * count of rounds is kept in `roundsFile` in the state folder.
+ * Queue hygiene at the end of a round, with one read of the journal: first each partition's
+ * glideins waiting longer than its `max_queued_hours`; then, when the server's allotment has
+ * said for SURPLUS_ROUNDS rounds in a row that more glideins are queued here than this site's
+ * share needs (`surplus`), the newest waiting ones beyond a margin. Journaled glideins only,
+ * waiting ones only (never a running one), none removed twice. The count of rounds is kept in
+ * `roundsFile` in the state folder. Returns one line per removal or failure.
  */
-export async function removeSurplus(
+export async function tidyQueue(
   journalFile: string,
   roundsFile: string,
   counted: Counted[],
   surplus: number | undefined,
-  deps: { run: CommandRunner; env: Record<string, string | undefined>; now: () => Date },
+  deps: TidyDeps,
 ): Promise<{ said: string[]; failed: boolean }> {
+  const said: string[] = []
+  let failed = false
+  const waiting = new Map(counted.map((c) => [c.partition.name, c.idleIds ?? []]))
   const idle = counted.reduce((n, c) => n + (c.counts?.idle ?? 0), 0)
   const excess = (surplus ?? 0) - surplusMargin(idle)
   const rounds = excess > 0 ? readRounds(roundsFile) + 1 : 0
-  writeRounds(roundsFile, rounds)
-  if (rounds < SURPLUS_ROUNDS) return { said: [], failed: false }
-  const idleIds = new Map(counted.map((c) => [c.partition.name, c.idleIds ?? []]))
-  const picked = newestQueued(readJournal(journalFile), idleIds, excess)
-  const said: string[] = []
-  let failed = false
+  const due = counted.some(
+    (c) => c.partition.settings.max_queued_hours !== undefined && (c.idleIds?.length ?? 0) > 0,
+  )
+  if (!due && rounds < SURPLUS_ROUNDS) {
+    writeRounds(roundsFile, rounds)
+    return { said, failed }
+  }
+  const records = readJournal(journalFile)
+  /** `what(n)` names the removed glideins: `2 glideins queued longer than …`. */
+  const remove = async (c: Counted, ids: string[], what: (n: number) => string) => {
+    const done = await cancelIds(journalFile, c, ids, deps)
+    if (done.trouble !== undefined) {
+      said.push(`[${c.partition.name}] ${done.trouble}; they stay queued`)
+      failed = true
+    }
+    if (done.removed.length > 0) {
+      said.push(
+        `[${c.partition.name}] removed ${what(done.removed.length)}: ${done.removed.join(" ")}`,
+      )
+      const gone = new Set(done.removed)
+      waiting.set(
+        c.partition.name,
+        (waiting.get(c.partition.name) ?? []).filter((id) => !gone.has(id)),
+      )
+    }
+  }
   for (const c of counted) {
-    const ids = picked.filter((p) => p.partition === c.partition.name).map((p) => p.id)
-    if (ids.length === 0) continue
-    const argv = c.partition.scheduler.cancelArgv(ids)
+    const hours = c.partition.settings.max_queued_hours
+    if (hours === undefined) continue
+    const ids = longQueued(
+      records,
+      c.partition.name,
+      waiting.get(c.partition.name) ?? [],
+      deps.now(),
+      hours,
+    )
+    if (ids.length > 0) {
+      await remove(
+        c,
+        ids,
+        (n) => `${plural(n, "glidein")} queued longer than ${hours} h (max_queued_hours)`,
+      )
+    }
+  }
+  if (rounds >= SURPLUS_ROUNDS) {
+    const picked = newestQueued(records, waiting, excess)
+    for (const c of counted) {
+      const ids = picked.filter((p) => p.partition === c.partition.name).map((p) => p.id)
+      if (ids.length > 0) {
+        await remove(
+          c,
+          ids,
+          (n) =>
+            `${plural(n, "queued glidein")} beyond this site's share (the server's allotment said so ${rounds} rounds in a row)`,
+        )
+      }
+    }
+  }
+  // A surplus acted on starts the count again; one that could not be removed is tried again.
+  writeRounds(roundsFile, rounds >= SURPLUS_ROUNDS && !failed ? 0 : rounds)
+  return { said, failed }
+}
+
+/** Cancels `ids` of the partition in chunks and journals those cancelled. */
+async function cancelIds(
+  journalFile: string,
+  c: Counted,
+  ids: string[],
+  deps: TidyDeps,
+): Promise<{ removed: string[]; trouble?: string }> {
+  const removed: string[] = []
+  for (let i = 0; i < ids.length; i += CHUNK) {
+    const chunk = ids.slice(i, i + CHUNK)
+    const argv = c.partition.scheduler.cancelArgv(chunk)
     const result = await deps
       .run(argv, { timeoutMs: CANCEL_TIMEOUT_MS, env: deps.env })
       .catch((e: Error) => e)
     const trouble = commandTrouble(result, CANCEL_TIMEOUT_MS)
-    if (trouble !== undefined) {
-      said.push(`[${c.partition.name}] "${argv.join(" ")}" ${trouble}; the surplus stays queued`)
-      failed = true
-      continue
-    }
-    appendJournal(journalFile, {
-      kind: "cancel",
-      time: deps.now().toISOString(),
-      partition: c.partition.name,
-      jobIds: ids,
-    })
-    said.push(
-      `[${c.partition.name}] removed ${plural(ids.length, "queued glidein")} beyond this site's share (the server's allotment said so ${rounds} rounds in a row): ${ids.join(" ")}`,
-    )
+    if (trouble !== undefined)
+      return { removed: record(removed), trouble: `"${argv.join(" ")}" ${trouble}` }
+    removed.push(...chunk)
   }
-  if (!failed) writeRounds(roundsFile, 0)
-  return { said, failed }
+  return { removed: record(removed) }
+
+  // Journaled as cancelled: the next count no longer asks for them by id once they are gone.
+  function record(jobIds: string[]): string[] {
+    if (jobIds.length > 0) {
+      appendJournal(journalFile, {
+        kind: "cancel",
+        time: deps.now().toISOString(),
+        partition: c.partition.name,
+        jobIds,
+      })
+    }
+    return jobIds
+  }
 }
 
 function readRounds(file: string): number {

@@ -30,7 +30,7 @@ import { describeShape, plural, reportJson, reportText } from "./plan-report.ts"
 import { type Counted, countPartitions, planRound } from "./plan-round.ts"
 import type { PreparedSubmission } from "./prepare-submissions.ts"
 import { pruneOutput } from "./prune-output.ts"
-import { removeLongQueued, removeSurplus } from "./queue-hygiene.ts"
+import { tidyQueue } from "./queue-hygiene.ts"
 import type { CommandRunner } from "./run-command.ts"
 import { settleJournal } from "./settle-journal.ts"
 import { type SiteSetup, siteSetup, startScriptText } from "./site-setup.ts"
@@ -384,23 +384,17 @@ async function submitRound(
     }
   }
   if (stoppedCode(deps) === undefined) {
-    // Glideins queued past the partition's max_queued_hours go, the waiting ones only.
-    const hygiene = await removeLongQueued(setup.paths.journal, counted, deps)
-    for (const line of hygiene.said) deps.stderr(`glidein submit: ${line}\n`)
-    if (hygiene.failed) code = EXIT.failure
-    // Glideins queued beyond this site's share, as the server's allotment says, several
-    // rounds in a row: the newest waiting ones go.
-    if (allotment !== undefined) {
-      const surplus = await removeSurplus(
-        setup.paths.journal,
-        setup.paths.surplusRounds,
-        counted,
-        allotment.surplus,
-        deps,
-      )
-      for (const line of surplus.said) deps.stderr(`glidein submit: ${line}\n`)
-      if (surplus.failed) code = EXIT.failure
-    }
+    // Glideins queued past max_queued_hours, or beyond this site's share as the server's
+    // allotment says several rounds in a row: the waiting ones go.
+    const tidied = await tidyQueue(
+      setup.paths.journal,
+      setup.paths.surplusRounds,
+      counted,
+      allotment?.surplus,
+      deps,
+    )
+    for (const line of tidied.said) deps.stderr(`glidein submit: ${line}\n`)
+    if (tidied.failed) code = EXIT.failure
   }
   const stopped = stoppedCode(deps)
   if (stopped !== undefined) {
