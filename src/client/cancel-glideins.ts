@@ -15,9 +15,9 @@ import type { SiteConfig } from "../config/index.ts"
 import { EXIT, GlideinError } from "../errors.ts"
 import { schedulerFor } from "../schedulers/index.ts"
 import { JOB_NAME } from "../schedulers/job-script.ts"
-import type { GlideinOwner, Scheduler } from "../schedulers/types.ts"
+import type { Scheduler } from "../schedulers/types.ts"
 import { tryLock } from "./config-lock.ts"
-import { batchListing, chunks, JOBS_PER_LISTING } from "./count-glideins.ts"
+import { batchListing } from "./count-glideins.ts"
 import {
   appendJournal,
   type JournalRecord,
@@ -29,6 +29,7 @@ import {
 } from "./journal.ts"
 import { plural } from "./plan-report.ts"
 import { type CommandResult, type CommandRunner, commandTrouble } from "./run-command.ts"
+import { liveByIds } from "./settle-journal.ts"
 import { siteSetup } from "./site-setup.ts"
 import { checkStateDir } from "./state-dir.ts"
 
@@ -167,30 +168,20 @@ export async function cancelGlideins(
    * finished); or why they could not be listed.
    */
   async function listLive(place: Place, ids: string[]): Promise<Set<string> | string> {
-    const journaled = new Set(ids.map(jobNumber))
-    const owners: GlideinOwner[] = [
-      place.user !== undefined ? { user: place.user } : {},
-      ...chunks([...journaled], JOBS_PER_LISTING).map((jobs) => ({ jobs })),
-    ]
     const live = new Set<string>()
-    const asked = new Set<string>()
-    for (const owner of owners) {
-      const argv = place.scheduler.liveArgv(owner)
-      // Without a user, qselect's listing by user is already everyone's.
-      if (asked.has(argv.join("\0"))) continue
-      asked.add(argv.join("\0"))
+    // Without a user (a partition no longer in the config) the listing by id is all there is:
+    // a listing without -u would be everyone's (qselect), and no other glidein is this config's.
+    if (place.user !== undefined) {
+      const argv = place.scheduler.liveArgv({ user: place.user })
       const result = await run(argv)
       if (typeof result === "string") return result
       const listing = batchListing(result, place.scheduler)
       if (listing === undefined) return failed(argv, result)
-      // A listing of named jobs may hold other users' glideins too (qselect, qstat -u *), and
-      // so may one without a user (a partition no longer in the config: qselect without -u
-      // lists everyone's): only the journal's are taken from those.
-      const anyone = owner.jobs !== undefined || place.user === undefined
-      for (const n of place.scheduler.parseLive(listing)) {
-        if (!anyone || journaled.has(n)) live.add(n)
-      }
+      for (const n of place.scheduler.parseLive(listing)) live.add(n)
     }
+    const byId = await liveByIds(place.scheduler, ids, deps, timeoutMs)
+    if (typeof byId === "string") return byId
+    for (const n of byId) live.add(n)
     return live
   }
 

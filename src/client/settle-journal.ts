@@ -6,10 +6,10 @@
  * a listing by user does not show jobs filed under another name — and a listing that fails
  * leaves the journal as it was. This keeps the by-id counts of every round small.
  */
-import type { GlideinOwner } from "../schedulers/types.ts"
+import type { Scheduler } from "../schedulers/types.ts"
 import { batchListing, chunks, JOBS_PER_LISTING } from "./count-glideins.ts"
 import { appendJournal, jobNumber, outstandingJobs, readJournal } from "./journal.ts"
-import type { CommandRunner } from "./run-command.ts"
+import { type CommandRunner, commandTrouble } from "./run-command.ts"
 import { type SiteSetup, usesDefaultCount } from "./site-setup.ts"
 
 /** Limit for one listing command. */
@@ -32,8 +32,14 @@ export async function settleJournal(
     const ids = outstanding.get(partition.name) ?? []
     // A site that counts with its own commands may have no working default listing.
     if (ids.length === 0 || !usesDefaultCount(partition.settings)) continue
-    const live = await liveByIds(partition.scheduler, ids, deps)
-    if (live === undefined) continue
+    const live = await liveByIds(
+      partition.scheduler,
+      ids,
+      deps,
+      deps.countTimeoutMs ?? LIST_TIMEOUT_MS,
+    )
+    // A listing that failed says nothing: the counts say so in their own words.
+    if (typeof live === "string") continue
     const finished = ids.filter((id) => !live.has(jobNumber(id)))
     if (finished.length === 0) continue
     appendJournal(setup.paths.journal, {
@@ -48,23 +54,26 @@ export async function settleJournal(
   return settled
 }
 
-/** The numbers among `ids` that the batch system lists as live, or undefined when a listing
- *  failed. */
-async function liveByIds(
-  scheduler: SiteSetup["partitions"][number]["scheduler"],
+/**
+ * The job numbers among `ids` that the batch system, asked by id (whoever it files them
+ * under), lists as live; or, in one line, why a listing failed. Shared by the settling here
+ * and by `glidein cancel`.
+ */
+export async function liveByIds(
+  scheduler: Scheduler,
   ids: string[],
-  deps: { run: CommandRunner; env: Record<string, string | undefined>; countTimeoutMs?: number },
-): Promise<Set<string> | undefined> {
+  deps: { run: CommandRunner; env: Record<string, string | undefined> },
+  timeoutMs: number,
+): Promise<Set<string> | string> {
   const journaled = new Set(ids.map(jobNumber))
   const live = new Set<string>()
   for (const jobs of chunks([...journaled], JOBS_PER_LISTING)) {
-    const owner: GlideinOwner = { jobs }
-    const timeoutMs = deps.countTimeoutMs ?? LIST_TIMEOUT_MS
-    const result = await deps
-      .run(scheduler.liveArgv(owner), { timeoutMs, env: deps.env })
-      .catch(() => undefined)
-    const listing = result && batchListing(result, scheduler)
-    if (listing === undefined) return undefined
+    const argv = scheduler.liveArgv({ jobs })
+    const result = await deps.run(argv, { timeoutMs, env: deps.env }).catch((e: Error) => e)
+    const listing = result instanceof Error ? undefined : batchListing(result, scheduler)
+    if (listing === undefined) {
+      return `"${argv.join(" ")}" ${commandTrouble(result, timeoutMs) ?? "printed no listing"}`
+    }
     // The listing may hold other users' glideins too (qselect, qstat -u *).
     for (const n of scheduler.parseLive(listing)) if (journaled.has(n)) live.add(n)
   }
