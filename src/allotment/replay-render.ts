@@ -91,33 +91,28 @@ export function replaySvg(result: ReplayResult, policySource: string): string {
   const top = [...result.sites]
     .sort((a, b) => b.replayed.launched - a.replayed.launched || a.uuid.localeCompare(b.uuid))
     .slice(0, TOP_SITES)
+  /** All sites' glideins `what` as recorded and as replayed, against the idle jobs. */
+  const totals = (
+    what: string,
+    recorded: "recordedQueued" | "recordedRunning",
+    replayed: "replayedQueued" | "replayedRunning",
+  ) =>
+    lineChart({
+      title: `Glideins ${what}, all sites`,
+      series: [
+        { name: "idle jobs", points: series("demand"), color: PALETTE[9] },
+        { name: "recorded", points: series(recorded), color: PALETTE[0] },
+        { name: "replayed", points: series(replayed), color: PALETTE[1] },
+      ],
+      from,
+      to,
+      gapMs,
+      width: WIDTH,
+      height: HEIGHT,
+    })
   const charts = [
-    lineChart({
-      title: "Glideins queued, all sites",
-      series: [
-        { name: "idle jobs", points: series("demand"), color: PALETTE[9] },
-        { name: "recorded", points: series("recordedQueued"), color: PALETTE[0] },
-        { name: "replayed", points: series("replayedQueued"), color: PALETTE[1] },
-      ],
-      from,
-      to,
-      gapMs,
-      width: WIDTH,
-      height: HEIGHT,
-    }),
-    lineChart({
-      title: "Glideins running, all sites",
-      series: [
-        { name: "idle jobs", points: series("demand"), color: PALETTE[9] },
-        { name: "recorded", points: series("recordedRunning"), color: PALETTE[0] },
-        { name: "replayed", points: series("replayedRunning"), color: PALETTE[1] },
-      ],
-      from,
-      to,
-      gapMs,
-      width: WIDTH,
-      height: HEIGHT,
-    }),
+    totals("queued", "recordedQueued", "replayedQueued"),
+    totals("running", "recordedRunning", "replayedRunning"),
     lineChart({
       title: "Replayed glideins queued, sites granted most",
       series: top.map((s) => {

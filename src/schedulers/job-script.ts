@@ -202,7 +202,7 @@ const ROUND_VALUE = /^[A-Za-z0-9._~:/%+=-]*$/
 /** The command that starts the glidein from a clean environment in the current directory. */
 export function startCommand(job: JobSpec, assignments: string[], script: string): string {
   const program = extraText(job, "executable") ?? `/bin/sh ./${script}`
-  return `/usr/bin/env -i ${GPU_ASSIGNMENT} ${assignments.join(" ")} ${program}`
+  return `/usr/bin/env -i ${PASSED_THROUGH} ${assignments.join(" ")} ${program}`
 }
 
 /**
@@ -213,7 +213,7 @@ export function startCommand(job: JobSpec, assignments: string[], script: string
  * belong to another job; so does the batch job's id, which names the glidein. Absent when
  * unset; a [CustomEnv] value wins.
  */
-const GPU_ASSIGNMENT = [
+export const PASSED_THROUGH_VARIABLES = [
   "CUDA_VISIBLE_DEVICES",
   "ROCR_VISIBLE_DEVICES",
   "HIP_VISIBLE_DEVICES",
@@ -223,9 +223,11 @@ const GPU_ASSIGNMENT = [
   "PBS_JOBID",
   "LSB_JOBID",
   "JOB_ID",
-]
-  .map((name) => `\${${name}:+"${name}=$${name}"}`)
-  .join(" ")
+] as const
+
+const PASSED_THROUGH = PASSED_THROUGH_VARIABLES.map(
+  (name) => `\${${name}:+"${name}=$${name}"}`,
+).join(" ")
 
 /**
  * Shell lines that make the glidein's own working directory in `local_dir` (or `$TMPDIR`),

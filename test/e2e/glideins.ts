@@ -4,6 +4,7 @@
  * its contract environment, the batch job's request, how condor_master was started and
  * configured, and the pool password it sees.
  */
+import { PASSED_THROUGH_VARIABLES } from "../../src/schedulers/job-script.ts"
 import type { Cluster } from "./batch.ts"
 import {
   BATCH_LIMIT_S,
@@ -20,19 +21,6 @@ import { CheckFailed, check, show } from "./harness.ts"
 import type { Context } from "./pool.ts"
 import type { MasterRecord } from "./records.ts"
 import { LOG_UPLOAD_INTERVAL_S, recordsOf, type Site } from "./site.ts"
-
-/** What the job script passes from the batch job through `env -i` when the batch system sets it. */
-const PASSED_THROUGH = [
-  "CUDA_VISIBLE_DEVICES",
-  "ROCR_VISIBLE_DEVICES",
-  "HIP_VISIBLE_DEVICES",
-  "PBS_GPUFILE",
-  "SGE_HGR_gpu",
-  "SLURM_JOB_ID",
-  "PBS_JOBID",
-  "LSB_JOBID",
-  "JOB_ID",
-]
 
 /** Scenario `glideins`: every glidein of the first run ran as planned (see the module comment). */
 export async function glideinsScenario(ctx: Context, c: Cluster, site: Site): Promise<string> {
@@ -85,7 +73,7 @@ export async function glideinsScenario(ctx: Context, c: Cluster, site: Site): Pr
     }
     // glidein_start.sh also reads the GPUs the batch system assigned, when there are any, and
     // the batch job's id: the job script passes them through env -i unchanged.
-    for (const name of PASSED_THROUGH) {
+    for (const name of PASSED_THROUGH_VARIABLES) {
       if (env[name] === undefined) continue
       const assigned = rec.jobEnv?.[name]
       check(
