@@ -174,7 +174,6 @@ export async function pushState(
   // Made anew, never written through whatever is there.
   rmSync(file, { force: true })
   writeFileSync(file, `${JSON.stringify(state.payload)}\n`, { mode: 0o600, flag: "wx" })
-  const demand = state
   const failed: string[] = []
   const timeoutMs = deps.timeoutMs ?? PUSH_TIMEOUT_MS
   try {
@@ -195,7 +194,7 @@ export async function pushState(
   }
   if (failed.length === 0) {
     deps.stderr(
-      `glidein push-state: pushed ${plural(demand.rows.length, "demand row")} to ${plural(targets.length, "site")}\n`,
+      `glidein push-state: pushed ${plural(state.rows.length, "demand row")} to ${plural(targets.length, "site")}\n`,
     )
   }
   return failed
