@@ -61,13 +61,13 @@ export function errorCode(error: unknown): string {
 
 /** What the system's error codes mean, in the words a message to a user needs. */
 const REASONS: Record<string, string> = {
-  ENOENT: "no such file or folder",
+  ENOENT: "no such file",
   EACCES: "permission denied",
-  EPERM: "not permitted",
-  EISDIR: "it is a folder",
-  ENOTDIR: "a part of the path is not a folder",
+  EPERM: "permission denied",
+  EISDIR: "it is a directory",
+  ENOTDIR: "a parent is not a directory",
   ELOOP: "too many symbolic links",
-  ENOSPC: "no space left on the disk",
+  ENOSPC: "no space left on the device",
   EDQUOT: "disk quota exceeded",
   EROFS: "read-only file system",
   EMFILE: "too many open files",
@@ -77,9 +77,11 @@ const REASONS: Record<string, string> = {
   ENXIO: "no such device (a FIFO nobody reads?)",
 }
 
-/** Why a system call failed, in words (`no such file or folder`), for messages; an unknown
- *  code is given as it is. */
+/** Why a system call failed, in a few words (`no such file` rather than "ENOENT: no such
+ *  file or directory, open '/x'"), for messages that name the file; an unknown code is given
+ *  as it is, and an error without one by its message. */
 export function errorReason(error: unknown): string {
-  const code = errorCode(error)
-  return REASONS[code] ?? code
+  const code = (error as { code?: unknown } | null)?.code
+  if (typeof code === "string" && code !== "") return REASONS[code] ?? code
+  return error instanceof Error ? error.message : String(error)
 }

@@ -270,7 +270,7 @@ describe.skipIf(SMALL_DISK_SKIP !== undefined)("runSubmit() on a full disk", () 
     expect(error).toBeInstanceOf(GlideinError)
     expect(error.exitCode).toBe(1)
     expect(error.message).toBe(
-      `cannot use the state folder ${s.paths.dir} (no space left on the disk); set GLIDEIN_STATE_DIR to a private folder of yours`,
+      `cannot use the state folder ${s.paths.dir} (no space left on the device); set GLIDEIN_STATE_DIR to a private folder of yours`,
     )
     expect(existsSync(s.log)).toBe(false)
     // An empty folder, no half-written note and no temporary file.

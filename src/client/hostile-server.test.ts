@@ -753,7 +753,7 @@ describe("runSubmit() --state-file with hostile content", () => {
     const missing = join(files, "missing.json")
     expectRefused(
       await submit({ stateFile: missing }),
-      `cannot read state file ${missing} (no such file or folder)`,
+      `cannot read state file ${missing} (no such file)`,
     )
   })
 

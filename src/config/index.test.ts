@@ -28,7 +28,7 @@ test("loadSiteConfig() reads and validates a file", async () => {
 
 test("loadSiteConfig() says when the file is missing", async () => {
   const file = path.join(dir, "missing.ini")
-  expect(await errorOf(file)).toBe(`${file}: cannot read the config file (no such file or folder)`)
+  expect(await errorOf(file)).toBe(`${file}: cannot read the config file (no such file)`)
 })
 
 test("loadSiteConfig() names the first line that is not UTF-8", async () => {

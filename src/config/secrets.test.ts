@@ -53,9 +53,7 @@ describe("loadSecrets()", () => {
 
   test("loadSecrets() says when the file is missing", async () => {
     const e = await errorOf(loadSecrets(path.join(dir, "nope")))
-    expect(e.message).toBe(
-      `${path.join(dir, "nope")}: cannot read the secrets file (no such file or folder)`,
-    )
+    expect(e.message).toBe(`${path.join(dir, "nope")}: cannot read the secrets file (no such file)`)
   })
 
   test("loadSecrets() never echoes a secret in a parse error", async () => {

@@ -64,7 +64,7 @@ describe("loadTokens()", () => {
     chmodSync(file, 0o600)
     expect(loadTokens(file).size).toBe(2)
     expect(() => loadTokens(join(dir, "missing"))).toThrow(
-      "missing: cannot read the tokens file (no such file or folder)",
+      "missing: cannot read the tokens file (no such file)",
     )
   })
 

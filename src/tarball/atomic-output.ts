@@ -6,8 +6,7 @@
 import { randomBytes } from "node:crypto"
 import { chmod, type FileHandle, open, rename, unlink } from "node:fs/promises"
 import path from "node:path"
-import { GlideinError } from "../errors.ts"
-import { systemReason } from "./system-reason.ts"
+import { errorReason, GlideinError } from "../errors.ts"
 
 /** A temporary file that becomes `target` on `commit()` or vanishes on `discard()`. */
 export interface AtomicOutput {
@@ -31,7 +30,7 @@ export async function openAtomicOutput(target: string, mode: number): Promise<At
   try {
     handle = await open(tempPath, "wx", mode)
   } catch (error) {
-    throw new GlideinError(`cannot write "${target}": ${systemReason(error)} in "${dir}"`, 1, {
+    throw new GlideinError(`cannot write "${target}": ${errorReason(error)} in "${dir}"`, 1, {
       cause: error,
     })
   }
@@ -59,7 +58,7 @@ export async function openAtomicOutput(target: string, mode: number): Promise<At
         }
       } catch (error) {
         // A full disk is the user's to fix, named like every other output failure.
-        throw new GlideinError(`cannot write "${target}": ${systemReason(error)}`, 1, {
+        throw new GlideinError(`cannot write "${target}": ${errorReason(error)}`, 1, {
           cause: error,
         })
       }
@@ -73,7 +72,7 @@ export async function openAtomicOutput(target: string, mode: number): Promise<At
         done = true
       } catch (error) {
         await discard()
-        throw new GlideinError(`cannot write "${target}": ${systemReason(error)}`, 1, {
+        throw new GlideinError(`cannot write "${target}": ${errorReason(error)}`, 1, {
           cause: error,
         })
       }

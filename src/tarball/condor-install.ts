@@ -7,12 +7,11 @@
  */
 import { lstat, mkdtemp, readdir, readFile, readlink, rm } from "node:fs/promises"
 import path from "node:path"
-import { GlideinError, UsageError } from "../errors.ts"
+import { errorReason, GlideinError, UsageError } from "../errors.ts"
 import { condorVersion } from "./condor-version.ts"
 import { bytesSource, parseElf } from "./elf.ts"
 import type { ReadOptions } from "./read-archive.ts"
 import type { InstallFile } from "./select-install.ts"
-import { systemReason } from "./system-reason.ts"
 import { unpackRelease } from "./unpack-release.ts"
 
 /** An install ready to be listed; `cleanup` removes what was unpacked for it. */
@@ -37,13 +36,13 @@ export async function openCondorInstall(
   try {
     info = await lstat(path.resolve(condor, "."))
   } catch (error) {
-    throw new UsageError(`--condor "${condor}": ${systemReason(error)}`, { cause: error })
+    throw new UsageError(`--condor "${condor}": ${errorReason(error)}`, { cause: error })
   }
   if (info.isDirectory()) {
     return { root: await findRoot(condor, condor), cleanup: async () => {} }
   }
   const temp = await mkdtemp(path.join(workDir, ".glidein-condor-")).catch((error: unknown) => {
-    throw new GlideinError(`cannot unpack "${condor}" in "${workDir}": ${systemReason(error)}`, 1, {
+    throw new GlideinError(`cannot unpack "${condor}" in "${workDir}": ${errorReason(error)}`, 1, {
       cause: error,
     })
   })
@@ -161,7 +160,7 @@ export async function listInstall(root: string): Promise<InstallFile[]> {
     try {
       entries = await readdir(dir)
     } catch (error) {
-      throw new GlideinError(`cannot list "${dir}": ${systemReason(error)}`, 1, { cause: error })
+      throw new GlideinError(`cannot list "${dir}": ${errorReason(error)}`, 1, { cause: error })
     }
     for (const name of entries) {
       const rel = relative ? `${relative}/${name}` : name

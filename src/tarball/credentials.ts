@@ -4,8 +4,7 @@
  * without the pool; nothing here ever puts credential bytes into a message.
  */
 import { readFile, stat } from "node:fs/promises"
-import { UsageError } from "../errors.ts"
-import { systemReason } from "./system-reason.ts"
+import { errorReason, UsageError } from "../errors.ts"
 
 /** Credentials to put into a tarball. */
 export interface Credentials {
@@ -126,7 +125,7 @@ export async function readCredentials(
       bytes = new Uint8Array(await readFile(file))
     } catch (error) {
       if (error instanceof UsageError) throw error
-      throw new UsageError(`${flag} "${file}": cannot read it (${systemReason(error)})`, {
+      throw new UsageError(`${flag} "${file}": cannot read it (${errorReason(error)})`, {
         cause: error,
       })
     }

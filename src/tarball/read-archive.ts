@@ -6,7 +6,7 @@
  */
 import type { Stats } from "node:fs"
 import { type FileHandle, open, stat } from "node:fs/promises"
-import { GlideinError, UsageError } from "../errors.ts"
+import { errorReason, GlideinError, UsageError } from "../errors.ts"
 import {
   ArchiveLimitError,
   type ArchiveLimits,
@@ -15,7 +15,6 @@ import {
   MAX_NAME_BYTES,
 } from "./archive-limits.ts"
 import { InterruptedError } from "./interrupted-error.ts"
-import { systemReason } from "./system-reason.ts"
 import { TarFormatError } from "./tar-header.ts"
 import { readTar, type TarEvent } from "./tar-reader.ts"
 
@@ -73,7 +72,7 @@ export async function openArchive(file: string, options: ReadOptions = {}): Prom
       const reason =
         error instanceof GlideinError
           ? error
-          : new GlideinError(`cannot read "${file}": ${systemReason(error)}`, 1, { cause: error })
+          : new GlideinError(`cannot read "${file}": ${errorReason(error)}`, 1, { cause: error })
       await writer.abort(reason).catch(() => {})
     }
   })()
@@ -128,7 +127,7 @@ async function openGzipFile(file: string): Promise<{ handle: FileHandle; stats: 
   } catch (error) {
     await handle?.close().catch(() => {})
     if (error instanceof GlideinError) throw error
-    throw new UsageError(`cannot read "${file}": ${systemReason(error)}`, { cause: error })
+    throw new UsageError(`cannot read "${file}": ${errorReason(error)}`, { cause: error })
   }
 }
 

@@ -12,7 +12,7 @@ import { constants } from "node:fs"
 import { type FileHandle, link, lstat, mkdir, open, symlink } from "node:fs/promises"
 import path from "node:path"
 import { quote } from "../config/text.ts"
-import { GlideinError } from "../errors.ts"
+import { errorReason, GlideinError } from "../errors.ts"
 import { MAX_UNPACKED_BYTES } from "./archive-limits.ts"
 import {
   describeReadFailure,
@@ -20,7 +20,6 @@ import {
   openArchive,
   type ReadOptions,
 } from "./read-archive.ts"
-import { systemReason } from "./system-reason.ts"
 import type { TarEntry } from "./tar-header.ts"
 
 /** Longest member name or link target quoted in a message before it is shortened. */
@@ -81,7 +80,7 @@ export async function unpackRelease(
     }
     if (isSystemError(error)) {
       throw new GlideinError(
-        `"${tarball}": cannot unpack member ${quote(member, SHOWN)}: ${systemReason(error)}`,
+        `"${tarball}": cannot unpack member ${quote(member, SHOWN)}: ${errorReason(error)}`,
         1,
         { cause: error },
       )
