@@ -60,21 +60,23 @@ export function serverUrl(
   text: string,
   what = "glidein submit: --server (or $GLIDEIN_SERVER)",
 ): string {
-  const url = serverAddress(text, what)
-  if (url.pathname === "/" || url.pathname === "") url.pathname = "/jsonrpc"
-  return url.toString()
+  return rpcPath(serverAddress(text, what))
 }
 
 /** A config's `address` (checked by the config's schema): `http://host:port` means its
  *  `/jsonrpc`, as on the command line. */
 function withRpcPath(address: string): string {
   try {
-    const url = new URL(address)
-    if (url.pathname === "/" || url.pathname === "") url.pathname = "/jsonrpc"
-    return url.toString()
+    return rpcPath(new URL(address))
   } catch {
     return address
   }
+}
+
+/** A server's URL with no path means its JSON-RPC path. */
+function rpcPath(url: URL): string {
+  if (url.pathname === "/" || url.pathname === "") url.pathname = "/jsonrpc"
+  return url.toString()
 }
 
 /** How the source is named in messages. */
