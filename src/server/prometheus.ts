@@ -21,7 +21,8 @@ export function labelValue(v: string): string {
   return v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n")
 }
 
-function labels(pairs: Record<string, string | number>): string {
+/** `{k="v",…}` with every value escaped. */
+export function labels(pairs: Record<string, string | number>): string {
   return `{${Object.entries(pairs)
     .map(([k, v]) => `${k}="${labelValue(String(v))}"`)
     .join(",")}}`
@@ -42,9 +43,15 @@ export interface RenderedMetrics {
   validUntil: number
 }
 
-type Sample = (name: string, type: "gauge" | "counter", help: string, samples: string[]) => void
+type Sample = (
+  name: string,
+  type: "gauge" | "counter" | "histogram",
+  help: string,
+  samples: string[],
+) => void
 
-function collector(): { out: string[]; metric: Sample } {
+/** Lines of Prometheus text, and `metric()` that adds one metric's HELP, TYPE and samples. */
+export function collector(): { out: string[]; metric: Sample } {
   const out: string[] = []
   return {
     out,

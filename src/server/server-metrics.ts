@@ -6,6 +6,7 @@
 import { readdirSync } from "node:fs"
 import type { DemandSource } from "../demand/index.ts"
 import { RPC_CODES, RpcError, type RpcMethod } from "./json-rpc.ts"
+import { collector, labels } from "./prometheus.ts"
 
 /** Upper bounds (s) of the poll-duration histogram: a small pool answers in a second, -global over a big one in minutes. */
 const POLL_BUCKETS_S = [0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600]
@@ -94,12 +95,9 @@ export class ServerMetrics {
 
   /** The counters, build and process metrics in Prometheus text format (a few dozen lines). */
   render(version: string): string {
-    const out: string[] = []
-    const metric = (name: string, type: string, help: string, samples: string[]) => {
-      out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, ...samples)
-    }
+    const { out, metric } = collector()
     metric("glidein_build_info", "gauge", "1, labelled with the version glidein serve runs.", [
-      `glidein_build_info{version="${version.replace(/["\\\n]/g, "_")}",bun="${Bun.version}"} 1`,
+      `glidein_build_info${labels({ version: version.replace(/["\\\n]/g, "_"), bun: Bun.version })} 1`,
     ])
     metric("glidein_demand_polls_total", "counter", "condor_q polls finished, good or not.", [
       `glidein_demand_polls_total ${this.polls}`,
@@ -129,12 +127,14 @@ export class ServerMetrics {
       "counter",
       "Monitoring reports refused, by the name of the JSON-RPC error sent (invalid_params, unauthorized, not_stored, …).",
       [...this.refused].map(
-        ([reason, n]) => `glidein_reports_refused_total{reason="${reason}"} ${n}`,
+        ([reason, n]) => `glidein_reports_refused_total${labels({ reason })} ${n}`,
       ),
     )
     metric("glidein_rpc_requests_total", "counter", "JSON-RPC calls by method.", [
       `glidein_rpc_requests_total{method="get_state"} ${this.getStateCalls}`,
-      ...[...this.calls].map(([m, n]) => `glidein_rpc_requests_total{method="${m}"} ${n}`),
+      ...[...this.calls].map(
+        ([method, n]) => `glidein_rpc_requests_total${labels({ method })} ${n}`,
+      ),
     ])
     const cpu = process.cpuUsage()
     metric("process_cpu_seconds_total", "counter", "User and system CPU time spent.", [
