@@ -6,8 +6,7 @@
  * and remembers what it said in the state folder. Failures are never notices: they are said
  * every time.
  */
-import { lstatSync, readFileSync } from "node:fs"
-import { writeIfChanged } from "./write-if-changed.ts"
+import { readSmallFile, writeIfChanged } from "./write-if-changed.ts"
 
 /** Keys remembered at most; a site with more distinct notices than this hears them again. */
 const MOST_KEYS = 1000
@@ -43,20 +42,13 @@ export class Notices {
 }
 
 function readKeys(file: string): Set<string> {
-  try {
-    // Only a plain file of ours is read: a planted FIFO would hang the run.
-    const info = lstatSync(file)
-    if (!info.isFile() || info.size > MOST_KEYS * 40) return new Set()
-    const text = readFileSync(file, "utf8")
-    return new Set(
-      text
-        .split("\n")
-        .filter((k) => /^[0-9a-f]{32}$/.test(k))
-        .slice(0, MOST_KEYS),
-    )
-  } catch {
-    return new Set()
-  }
+  const text = readSmallFile(file, MOST_KEYS * 40) ?? ""
+  return new Set(
+    text
+      .split("\n")
+      .filter((k) => /^[0-9a-f]{32}$/.test(k))
+      .slice(0, MOST_KEYS),
+  )
 }
 
 /** A short fixed-size stand-in for a notice, so the file stays small whatever it said. */

@@ -7,12 +7,11 @@
  * task by its own id, so its running siblings stay.
  */
 
-import { lstatSync, readFileSync } from "node:fs"
 import { appendJournal, type JournalRecord, jobNumber, readJournal } from "./journal.ts"
 import { plural } from "./plan-report.ts"
 import type { Counted } from "./plan-round.ts"
 import { type CommandRunner, commandTrouble } from "./run-command.ts"
-import { writeIfChanged } from "./write-if-changed.ts"
+import { readSmallFile, writeIfChanged } from "./write-if-changed.ts"
 
 /** Limit for one cancel command. */
 const CANCEL_TIMEOUT_MS = 60_000
@@ -212,15 +211,8 @@ async function cancelIds(
 }
 
 function readRounds(file: string): number {
-  try {
-    // Only a small plain file of ours: a planted FIFO would hang the run.
-    const info = lstatSync(file)
-    if (!info.isFile() || info.size > 32) return 0
-    const n = Number(readFileSync(file, "utf8").trim())
-    return Number.isInteger(n) && n >= 0 && n < 1_000_000 ? n : 0
-  } catch {
-    return 0
-  }
+  const n = Number(readSmallFile(file, 32)?.trim() ?? 0)
+  return Number.isInteger(n) && n >= 0 && n < 1_000_000 ? n : 0
 }
 
 function writeRounds(file: string, rounds: number): void {

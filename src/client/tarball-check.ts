@@ -8,10 +8,10 @@
  * result is kept in the state folder under the file's identity (device, inode, size, mtime),
  * and only the token's expiry is looked at anew each time.
  */
-import { closeSync, lstatSync, openSync, readFileSync, statSync } from "node:fs"
+import { closeSync, openSync, statSync } from "node:fs"
 import { errorCode, errorReason } from "../errors.ts"
 import type { InspectReport } from "../tarball/index.ts"
-import { writeIfChanged } from "./write-if-changed.ts"
+import { readSmallFile, writeIfChanged } from "./write-if-changed.ts"
 
 /** What a check keeps between runs. */
 interface Verdict {
@@ -129,11 +129,10 @@ function credentialProblems(tarball: string, v: Verdict, now: Date): string[] {
 
 /** The kept verdict for `key`, or undefined when there is none (or the file changed). */
 function readVerdict(file: string, key: string): Verdict | undefined {
+  const text = readSmallFile(file, 1 << 20)
+  if (text === undefined) return undefined
   try {
-    // Only a small plain file of ours: a planted FIFO would hang the run.
-    const info = lstatSync(file)
-    if (!info.isFile() || info.size > 1 << 20) return undefined
-    const v = JSON.parse(readFileSync(file, "utf8")) as Verdict
+    const v = JSON.parse(text) as Verdict
     const ok =
       v.key === key &&
       Array.isArray(v.problems) &&

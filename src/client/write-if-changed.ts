@@ -34,3 +34,17 @@ export function writeIfChanged(path: string, text: string, mode: number): void {
     throw error
   }
 }
+
+/**
+ * The text of a small state file of ours, or undefined when it is missing, not a plain file
+ * (a planted FIFO would hang the run, a link leads elsewhere) or larger than `maxBytes`.
+ */
+export function readSmallFile(path: string, maxBytes: number): string | undefined {
+  try {
+    const info = lstatSync(path)
+    if (!info.isFile() || info.size > maxBytes) return undefined
+    return readFileSync(path, "utf8")
+  } catch {
+    return undefined
+  }
+}
