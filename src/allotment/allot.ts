@@ -24,6 +24,7 @@ import {
 } from "../client/plan-submissions.ts"
 import { DEMAND_DEFAULTS, type DemandRow } from "../demand/demand-row.ts"
 import { type AllotPolicy, termsFor } from "./allot-policy.ts"
+import { canRun, SiteField } from "./site-field.ts"
 
 /** A site as the server last heard from it. */
 export interface SiteView {
@@ -58,9 +59,13 @@ export interface SiteMemory {
 export interface AllotInput {
   now: number
   demand: DemandRow[]
-  /** Every site's latest report; stale ones are left out here. */
-  sites: SiteView[]
   freshMs: number
+  /**
+   * Every site's latest report (stale ones are left out here), or the same sites already
+   * summed for this demand, policy and freshness: a caller that asks many times, as a
+   * replay does, keeps a field instead of handing over every site for every ask.
+   */
+  sites: SiteView[] | SiteField
   policy: AllotPolicy
   asking: {
     uuid: string
@@ -114,10 +119,13 @@ export function allot(input: AllotInput): { allotment: Allotment; memory: SiteMe
   const step = (name: string, value: number, note: string) => {
     steps.push({ name, value: round1(value), note })
   }
-  const fresh = input.sites.filter((s) => now - s.lastSeen <= input.freshMs)
-  const others = fresh.filter((s) => s.uuid !== asking.uuid)
-  const own = fresh.find((s) => s.uuid === asking.uuid)
-  const rows = input.demand.filter((r) => r.count > 0)
+  const field =
+    input.sites instanceof SiteField
+      ? input.sites
+      : SiteField.of(input.demand, input.sites, input.policy, input.freshMs, now)
+  field.expire(now)
+  const own = field.get(asking.uuid)
+  const rows = field.rows
   const policies = asking.partitions.map((p) => p.policy)
   const mine = rows.map((r) => canRun(policies, r))
 
@@ -127,13 +135,7 @@ export function allot(input: AllotInput): { allotment: Allotment; memory: SiteMe
   const portion: number[] = rows.map((row, i) => {
     if (!mine[i]) return 0
     demand += row.count
-    let weights = terms.weight
-    for (const o of others) {
-      if (o.backedOff) continue
-      if (o.partitions === undefined || canRun(o.partitions, row)) {
-        weights += termsFor(input.policy, o.uuid, o.tokenName).weight
-      }
-    }
+    const weights = terms.weight + field.weightOfOthers(i, asking.uuid)
     const part = weights > 0 ? (row.count * terms.weight) / weights : 0
     share += part
     return Math.min(row.count, Math.ceil(part - EPSILON))
@@ -150,7 +152,7 @@ export function allot(input: AllotInput): { allotment: Allotment; memory: SiteMe
     idle += counts.idle
     held += counts.held ?? 0
   }
-  const queuedElsewhere = others.reduce((sum, o) => sum + overlap(o, rows, mine), 0)
+  const queuedElsewhere = field.queuedByOthers(mine, asking.uuid)
   step("running", running, "glideins running here")
   step("queued", idle, "glideins queued here")
   step("queued elsewhere", queuedElsewhere, "queued or granted at other sites for these rows")
@@ -231,25 +233,6 @@ export function allot(input: AllotInput): { allotment: Allotment; memory: SiteMe
     },
     memory: { at: now, granted: total, failures, backoffUntil },
   }
-}
-
-function canRun(policies: PartitionPolicy[], shape: DemandShape): boolean {
-  return policies.some((p) => typeof consider(shape, p) !== "string")
-}
-
-/** The part of another site's queued glideins that serves rows the asking site can run:
- *  its queue spread over the demand it can run, in proportion. */
-function overlap(site: SiteView, rows: DemandRow[], mine: boolean[]): number {
-  const queued = site.idle + (site.pending ?? 0)
-  if (queued === 0) return 0
-  let theirs = 0
-  let both = 0
-  rows.forEach((row, i) => {
-    if (site.partitions !== undefined && !canRun(site.partitions, row)) return
-    theirs += row.count
-    if (mine[i]) both += row.count
-  })
-  return theirs === 0 ? 0 : (queued * both) / theirs
 }
 
 /** The shape kept warm without demand: what condor_q's defaults make of a bare job. */

@@ -7,6 +7,7 @@ import type { PartitionCounts, PartitionPolicy } from "../client/plan-submission
 import type { DemandRow } from "../demand/demand-row.ts"
 import { type Allotment, allot, type SiteMemory, type SiteView } from "./allot.ts"
 import type { AllotPolicy } from "./allot-policy.ts"
+import { SiteField } from "./site-field.ts"
 
 /** A site's latest report, as the store holds it. */
 export type ReportView = Omit<SiteView, "partitions" | "pending">
@@ -23,11 +24,37 @@ const MAX_SITES = 4096
 export class AllotmentBook {
   private readonly entries = new Map<string, Entry>()
 
+  /** A stored report as `allot()` takes it: with the site's partitions and its grants. */
+  view(report: ReportView): SiteView {
+    const entry = this.entries.get(report.uuid)
+    if (entry === undefined) return report
+    const pending = entry.memory.at > report.lastSeen ? entry.memory.granted : 0
+    const backedOff = entry.memory.backoffUntil !== null
+    return { ...report, partitions: entry.partitions, pending, backedOff }
+  }
+
+  /**
+   * The sites of `reports` summed for `demand`, to keep across many asks (a replay): put a
+   * site's new report in with `field.put(book.view(report))`; `allot()` keeps the asking
+   * site's own grant in it.
+   */
+  field(
+    demand: DemandRow[],
+    reports: ReportView[],
+    policy: AllotPolicy,
+    freshMs: number,
+    now: number,
+  ): SiteField {
+    const views = reports.map((report) => this.view(report))
+    return SiteField.of(demand, views, policy, freshMs, now)
+  }
+
   /** Allots one site and, unless `dryRun`, remembers the grant. */
   allot(request: {
     now: number
     demand: DemandRow[]
-    reports: ReportView[]
+    /** The stored reports, or a field of them from `field()` for the same demand. */
+    reports: ReportView[] | SiteField
     freshMs: number
     policy: AllotPolicy
     uuid: string
@@ -35,20 +62,16 @@ export class AllotmentBook {
     partitions: { policy: PartitionPolicy; counts: PartitionCounts }[]
     dryRun: boolean
   }): Allotment {
-    const sites = request.reports.map((report): SiteView => {
-      const entry = this.entries.get(report.uuid)
-      if (entry === undefined) return report
-      const pending = entry.memory.at > report.lastSeen ? entry.memory.granted : 0
-      const backedOff = entry.memory.backoffUntil !== null
-      return { ...report, partitions: entry.partitions, pending, backedOff }
-    })
+    const { now, demand, policy, freshMs, reports } = request
+    const field =
+      reports instanceof SiteField ? reports : this.field(demand, reports, policy, freshMs, now)
     const previous = this.entries.get(request.uuid)
     const { allotment, memory } = allot({
-      now: request.now,
-      demand: request.demand,
-      sites,
-      freshMs: request.freshMs,
-      policy: request.policy,
+      now,
+      demand,
+      sites: field,
+      freshMs,
+      policy,
       asking: { uuid: request.uuid, tokenName: request.tokenName, partitions: request.partitions },
       ...(previous ? { memory: previous.memory } : {}),
     })
@@ -63,6 +86,9 @@ export class AllotmentBook {
         const oldest = this.entries.keys().next().value
         if (oldest !== undefined) this.entries.delete(oldest)
       }
+      // Its grant is queued as far as the next asker knows.
+      const own = field.get(request.uuid)
+      if (own !== undefined) field.put(this.view(own))
     }
     return allotment
   }

@@ -77,7 +77,7 @@ export interface ReplayResult {
 }
 
 /** The partition every site is given: it runs any row, within no limits of its own. */
-const ANY_PARTITION: PartitionPolicy = {
+export const ANY_PARTITION: PartitionPolicy = {
   name: "any",
   scheduler: "slurm",
   limitPerSubmit: Number.MAX_SAFE_INTEGER,
@@ -182,6 +182,7 @@ export function replay(
       { ...DEMAND_DEFAULTS, os: null, count: jobs - gpuJobs },
       { ...DEMAND_DEFAULTS, gpus: 1, os: null, count: gpuJobs },
     ]
+    const field = book.field(rows, reports, policy, freshMs, t)
     let asked = 0
     while (p < points.length && points[p]!.t === t) {
       const point = points[p++]!
@@ -193,7 +194,7 @@ export function replay(
       const allotment = book.allot({
         now,
         demand: rows,
-        reports,
+        reports: field,
         freshMs,
         policy,
         uuid: s.site.uuid,
@@ -216,6 +217,7 @@ export function replay(
       }
       if (s.report === null) s.report = reports.push(report) - 1
       reports[s.report] = report
+      field.put(book.view(report))
     }
     const round: ReplayRound = {
       t,
