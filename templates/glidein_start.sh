@@ -18,6 +18,7 @@
 #   ResourceName     advertised as GLIDEIN_ResourceName (and GLIDEIN_SiteResource)   default: SITE
 #   GPUS             a count, "all", or device ids ("0,1", "GPU-…", "MIG-…")         default: 0
 #   GLIDEIN_TARBALL  the glidein tarball                                  default: ./glidein.tar.gz
+#   GLIDEIN_CLIENT   the client that submitted it (its report name), advertised as GLIDEIN_Client
 # Optional knobs (set them in the site config's [CustomEnv]):
 #   RETIRETIME       seconds before the end when no new job starts; running jobs may use
 #                    them to finish                               default: 1200, at most WALLTIME/4
@@ -32,6 +33,10 @@
 #                    resource list); they limit what condor_gpu_discovery reports
 #   SLURM_JOB_ID, PBS_JOBID, LSB_JOBID, JOB_ID   the batch job's id: in the default name, and
 #                    advertised as GLIDEIN_BatchJobId
+# Also advertised, in the startd's and the master's ad: GLIDEIN_Version (of the `glidein` that
+# wrote this script), GLIDEIN_TarballDigest ("manifest-sha256:<hex>", the sha256 of the tarball's
+# SHA256SUMS, which credentials do not change; "sha256:<hex>" of the file when it has none) and
+# GLIDEIN_TarballVersion (the `glidein` that built it, from SHA256SUMS).
 #   GLIDEIN_OWNERS   only these owners' jobs start here ("alice,bob")
 #   GLIDEIN_STARTD_ATTRS  more attributes to advertise: NAME=VALUE;NAME=VALUE (ClassAd values)
 #   GLIDEIN_CVMFS_REPOS   CVMFS repositories to look for ("icecube.opensciencegrid.org ..."):
@@ -62,6 +67,8 @@
 PATH="${PATH:+$PATH:}/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin"
 export PATH
 start_time=$(date +%s)
+# `glidein submit` writes its own version here (src/runtime/index.ts).
+glidein_version=""
 
 dir=""
 say() { printf 'glidein: %s\n' "$*"; }
@@ -89,6 +96,13 @@ plain() {
     '') die "$1 is not set" ;;
     *[\"\\]* | *[![:print:]]*) die "$1 may not contain quotes, backslashes or control characters: \"$2\"" ;;
     esac
+}
+
+# $1: text for a ClassAd string from outside (a client's name, a version): anything but
+# letters, digits, space and . _ @ / : + = , - becomes _ (quotes, backslashes and HTCondor's
+# $(macro) references would change the configuration), at most 128 characters.
+ad_text() {
+    printf '%s' "$1" | tr -c 'A-Za-z0-9 ._@/:+=,-' '_' | cut -c 1-128
 }
 
 # $1 where it comes from, $2 value: the collector's address, host[:port]
@@ -184,6 +198,25 @@ if ! version=$(bounded 60 "$dir/glideinExec/sbin/condor_master" -version 2>&1); 
     die "HTCondor from \"$tarball\" cannot run on $(hostname 2>/dev/null): $(printf '%s' "$version" | head -n 3 | tr '\n' ' ')"
 fi
 version=$(printf '%s\n' "$version" | sed -n 's/^\$CondorVersion: \([^ ]*\).*/\1/p' | head -n 1)
+# What the glidein was made from, for the pool's view of tarball versions. The manifest is
+# small and the same in every copy of one build, whatever credentials were put in later.
+if [ -s "$dir/SHA256SUMS" ]; then
+    digest_of="$dir/SHA256SUMS" digest_kind=manifest-sha256
+    tarball_version=$(head -n 1 "$dir/SHA256SUMS" | sed -n 's/^# glidein \([^ ]*\) tarball manifest.*/\1/p')
+else
+    digest_of=$tarball digest_kind=sha256 tarball_version=""
+fi
+if command -v sha256sum >/dev/null 2>&1; then
+    digest=$(bounded 300 sha256sum <"$digest_of" 2>/dev/null | cut -c 1-64)
+elif command -v shasum >/dev/null 2>&1; then
+    digest=$(bounded 300 shasum -a 256 <"$digest_of" 2>/dev/null | cut -c 1-64)
+else
+    digest=""
+fi
+case $digest in
+*[!0-9a-f]* | '') digest="" ;;
+*) digest="$digest_kind:$digest" ;;
+esac
 if [ -z "${CLUSTER:-}" ]; then
     [ -s "$dir/COLLECTOR" ] ||
         die "CLUSTER is not set and \"$tarball\" records no collector (set cluster = HOST[:PORT] in the site config, or build the tarball with --collector HOST[:PORT])"
@@ -468,6 +501,14 @@ if [ -n "$gpu_env" ]; then export _condor_ENVIRONMENT_FOR_AssignedGPUs="$gpu_env
 lockdir=$(mktemp -d /tmp/glidein-lock.XXXXXX 2>/dev/null) || lockdir=""
 export _condor_GLIDEIN_LOCK_DIR="${lockdir:-$dir/log}"
 if [ -n "$batch_job" ]; then export _condor_GLIDEIN_BatchJobId="\"$batch_job\""; fi
+# Who submitted this glidein and what it runs, for the pool's view of each site's glideins.
+client=$(ad_text "${GLIDEIN_CLIENT:-}")
+if [ -n "$client" ]; then export _condor_GLIDEIN_Client="\"$client\""; fi
+glidein_version=$(ad_text "$glidein_version")
+if [ -n "$glidein_version" ]; then export _condor_GLIDEIN_Version="\"$glidein_version\""; fi
+if [ -n "$digest" ]; then export _condor_GLIDEIN_TarballDigest="\"$digest\""; fi
+tarball_version=$(ad_text "$tarball_version")
+if [ -n "$tarball_version" ]; then export _condor_GLIDEIN_TarballVersion="\"$tarball_version\""; fi
 # Only these owners' jobs start here, as HTCondor's annex does for its owner.
 if [ -n "${GLIDEIN_OWNERS:-}" ]; then
     owners=$(printf '%s' "$GLIDEIN_OWNERS" | tr ' ' ',' | tr -s ',' | sed 's/^,//; s/,$//')

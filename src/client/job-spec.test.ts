@@ -115,6 +115,14 @@ describe("buildJobSpec()", () => {
     })
   })
 
+  test("buildJobSpec() names the client that submits as GLIDEIN_CLIENT, over a [CustomEnv] one", () => {
+    const custom = { ...config, customEnv: { GLIDEIN_CLIENT: "someone else" } }
+    const env = (client?: string) =>
+      buildJobSpec(planned("gpu"), config.partitionSettings.gpu!, { ...custom, client }, files).env
+    expect(env("ice@login1/gpu").GLIDEIN_CLIENT).toBe("ice@login1/gpu")
+    expect(env().GLIDEIN_CLIENT).toBe("someone else")
+  })
+
   test("buildJobSpec() passes the site's settings and knobs to the adapter", () => {
     const slurm = buildJobSpec(planned("gpu"), config.partitionSettings.gpu!, config, files)
     expect(slurm).toMatchObject({

@@ -2,8 +2,8 @@
  * @module
  * One planned submission + the site's config → the `JobSpec` a scheduler adapter renders.
  * Pure: paths and the template text are passed in. This is where the glidein environment
- * contract (CPUS, MEMORY, DISK, GPUS, WALLTIME, SITE, ResourceName, CLUSTER, [CustomEnv])
- * is filled in.
+ * contract (CPUS, MEMORY, DISK, GPUS, WALLTIME, SITE, ResourceName, CLUSTER, GLIDEIN_CLIENT,
+ * [CustomEnv]) is filled in.
  */
 import type {
   GlideinSettings,
@@ -24,6 +24,8 @@ export interface SiteSections {
   defaultSite?: string
   /** More of the contract for this round's jobs: the log upload form (LOG_UPLOAD_*). */
   roundEnv?: Record<string, string>
+  /** The name this site reports under: GLIDEIN_CLIENT, which glideins advertise. */
+  client?: string
 }
 
 /** The glidein's SITE: `[Glidein] site`, else `[CustomEnv] SITE`, else the default. */
@@ -86,6 +88,7 @@ export function buildJobSpec(
   if (siteName !== undefined) env.SITE = siteName
   if (site.glidein.resourcename !== undefined) env.ResourceName = site.glidein.resourcename
   if (site.glidein.cluster !== undefined) env.CLUSTER = site.glidein.cluster
+  if (site.client !== undefined) env.GLIDEIN_CLIENT = site.client
   // pyglidein's names for its own start script's knobs; the built-in one reads neither (the
   // config loader says so), a site's own glidein_script may.
   if (site.glidein.glidein_script !== undefined) {

@@ -1,5 +1,13 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test"
-import { existsSync, mkdirSync, readdirSync, rmSync, utimesSync, writeFileSync } from "node:fs"
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs"
 import { join } from "node:path"
 import { ConfigError, GlideinError } from "../errors.ts"
 import { tryLock } from "./config-lock.ts"
@@ -82,6 +90,9 @@ describe("runSubmit()", () => {
     // 1 GPU glidein on [gpu], 2 of the 3 small CPU jobs on [cpu] (limit_per_submit 2)
     expect(submits).toHaveLength(3)
     for (const c of submits) expect(existsSync(join(c.cwd ?? "", "glidein_start.sh"))).toBe(true)
+    // glideins advertise the name the site reports under
+    const scripts = submits.map((c) => join(c.cwd ?? "", c.line.split(" ").at(-1) ?? ""))
+    for (const file of scripts) expect(readFileSync(file, "utf8")).toMatch(/ GLIDEIN_CLIENT="ice@/)
     const journal = readJournal(s.paths.journal)
     expect(journal.map((r) => [r.partition, r.jobIds])).toEqual([
       ["gpu", ["100"]],

@@ -4,7 +4,8 @@
  * condor_master records its arguments, environment and the credential files it can see.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
+import { createHash } from "node:crypto"
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { hostname } from "node:os"
 import path from "node:path"
 import { logUploadEnv, logUploadForm } from "../client/log-upload.ts"
@@ -15,9 +16,11 @@ import {
   removeTempDirs,
   run,
   standInInstall,
+  tarMember,
   tarMemberOf,
   tempDir,
 } from "../tarball/test-support.ts"
+import { VERSION } from "../version.ts"
 import { fakeS3 } from "./fake-s3.ts"
 import { GLIDEIN_START_SH } from "./index.ts"
 
@@ -722,6 +725,43 @@ describe("glidein_start.sh", () => {
     expect(slurm.master?.env._condor_GLIDEIN_BatchJobId).toBe('"4242"')
     const pbs = startGlidein({ ...contract(tarballs.password as string), PBS_JOBID: "77.pbs/x y" })
     expect(pbs.master?.env._condor_GLIDEIN_BatchJobId).toBe('"77.pbs_x_y"')
+  })
+
+  test("advertises the client that submitted it, its version and the tarball's manifest digest", () => {
+    const tarball = tarballs.password as string
+    const r = startGlidein({ ...contract(tarball), GLIDEIN_CLIENT: "alice@login1/gpu" })
+    const env = r.master?.env ?? {}
+    expect(env._condor_GLIDEIN_Client).toBe('"alice@login1/gpu"')
+    expect(env._condor_GLIDEIN_Version).toBe(`"${VERSION}"`)
+    const manifest = tarMember(tarball, "SHA256SUMS")
+    const digest = createHash("sha256").update(manifest).digest("hex")
+    expect(env._condor_GLIDEIN_TarballDigest).toBe(`"manifest-sha256:${digest}"`)
+    expect(env._condor_GLIDEIN_TarballVersion).toBe('"test"')
+    // the same build with other credentials is the same tarball to the pool
+    const token = startGlidein(contract(tarballs.token as string)).master?.env ?? {}
+    expect(token._condor_GLIDEIN_TarballDigest).toBe(env._condor_GLIDEIN_TarballDigest)
+    expect(token._condor_GLIDEIN_Client).toBeUndefined()
+  })
+
+  test("a client name cannot put quotes, lines or $(macros) into the configuration", () => {
+    const r = startGlidein({
+      ...contract(tarballs.password as string),
+      GLIDEIN_CLIENT: 'x" $(SEC_PASSWORD_FILE)\nSTART = True\\',
+    })
+    expect(r.code).toBe(0)
+    expect(r.master?.env._condor_GLIDEIN_Client).toBe('"x_ __SEC_PASSWORD_FILE__START = True_"')
+  })
+
+  test("advertises the sha256 of a tarball file that has no manifest", () => {
+    const unpacked = tempDir("glidein-unpacked-")
+    run(["tar", "-xzf", tarballs.password as string, "-C", unpacked])
+    rmSync(path.join(unpacked, "SHA256SUMS"))
+    const tarball = path.join(tempDir(), "no-manifest.tar.gz")
+    run(["tar", "-czf", tarball, "-C", unpacked, "."])
+    const env = startGlidein(contract(tarball)).master?.env ?? {}
+    const digest = createHash("sha256").update(readFileSync(tarball)).digest("hex")
+    expect(env._condor_GLIDEIN_TarballDigest).toBe(`"sha256:${digest}"`)
+    expect(env._condor_GLIDEIN_TarballVersion).toBeUndefined()
   })
 
   test("a site's attributes add to STARTD_ATTRS, pyglidein's _condor_STARTD_ATTRS included", () => {

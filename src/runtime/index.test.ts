@@ -2,6 +2,7 @@ import { afterAll, describe, expect, test } from "bun:test"
 import { readFileSync, writeFileSync } from "node:fs"
 import path from "node:path"
 import { put, removeTempDirs, tempDir } from "../tarball/test-support.ts"
+import { VERSION } from "../version.ts"
 import { GLIDEIN_CONDOR_CONFIG, GLIDEIN_START_SH, USER_JOB_WRAPPER_SH } from "./index.ts"
 
 afterAll(removeTempDirs)
@@ -30,7 +31,11 @@ describe("the runtime templates", () => {
     expect(USER_JOB_WRAPPER_SH).toStartWith("#!/bin/sh\n")
     expect(GLIDEIN_CONDOR_CONFIG).toContain("\nGLIDEIN_RUNTIME_VERSION = 1\n")
     const file = path.resolve(import.meta.dir, "../../templates/glidein_start.sh")
-    expect(GLIDEIN_START_SH).toBe(readFileSync(file, "utf8"))
+    const template = readFileSync(file, "utf8")
+    // the same but for the one line that carries this executable's version
+    const filled = `glidein_version="${VERSION}"`
+    expect(GLIDEIN_START_SH).toContain(`\n${filled}\n`)
+    expect(GLIDEIN_START_SH.replace(filled, 'glidein_version=""')).toBe(template)
   })
 
   test("glidein_condor_config uses only macros that it, glidein_start.sh or HTCondor defines", () => {
@@ -47,7 +52,7 @@ describe("the runtime templates", () => {
     const config = GLIDEIN_CONDOR_CONFIG.toUpperCase()
     const unused = [...fromScript(GLIDEIN_START_SH)]
       .filter((name) => name.startsWith("GLIDEIN_"))
-      .filter((name) => !config.includes(`$(${name})`) && !config.includes(` ${name} `))
+      .filter((name) => !config.includes(`$(${name})`) && !new RegExp(` ${name}\\b`).test(config))
     expect(unused).toEqual([])
   })
 
@@ -73,10 +78,22 @@ describe("the runtime templates", () => {
       expect.arrayContaining([
         "$(STARTD_ATTRS)",
         "PYGLIDEIN_TIME_TO_LIVE",
-        "GLIDEIN_BatchJobId",
+        "$(GLIDEIN_IDENTITY_ATTRS)",
         "$(GLIDEIN_EXTRA_ATTRS)",
       ]),
     )
+    // the pool's view of each site's glideins reads who they are from either ad
+    expect(settings.get("MASTER_ATTRS")).toBe("$(MASTER_ATTRS) $(GLIDEIN_IDENTITY_ATTRS)")
+    expect(settings.get("GLIDEIN_IDENTITY_ATTRS")?.split(" ")).toEqual([
+      "IS_GLIDEIN",
+      "GLIDEIN_Site",
+      "GLIDEIN_ResourceName",
+      "GLIDEIN_Client",
+      "GLIDEIN_BatchJobId",
+      "GLIDEIN_Version",
+      "GLIDEIN_TarballDigest",
+      "GLIDEIN_TarballVersion",
+    ])
     // HTCondor's regex replacement misplaces matches on 64-bit builds: the script decides
     expect(settings.has("ENVIRONMENT_FOR_AssignedGPUs")).toBe(false)
     for (const level of ["ALLOW_ADMINISTRATOR", "ALLOW_DAEMON", "ALLOW_NEGOTIATOR"]) {

@@ -8,9 +8,20 @@
 import condorConfig from "../../templates/glidein_condor_config" with { type: "text" }
 import startScript from "../../templates/glidein_start.sh" with { type: "text" }
 import jobWrapper from "../../templates/user_job_wrapper.sh" with { type: "text" }
+import { VERSION } from "../version.ts"
 
-/** templates/glidein_start.sh: unpacks the tarball and runs condor_master (POSIX sh). */
-export const GLIDEIN_START_SH: string = startScript
+/** The line of glidein_start.sh that this executable fills with its version. */
+const VERSION_LINE = /^glidein_version=""$/m
+
+/**
+ * templates/glidein_start.sh, which unpacks the tarball and runs condor_master (POSIX sh),
+ * with this executable's version, which the glidein advertises as GLIDEIN_Version (only
+ * the characters a version has, since it lands inside a shell string).
+ */
+export const GLIDEIN_START_SH: string = startScript.replace(
+  VERSION_LINE,
+  `glidein_version="${VERSION.replace(/[^A-Za-z0-9._+-]/g, "_")}"`,
+)
 
 /** templates/glidein_condor_config: the glidein's CONDOR_CONFIG. */
 export const GLIDEIN_CONDOR_CONFIG: string = condorConfig
