@@ -5,7 +5,7 @@
  * written before the summaries existed would be: a million reports one by one take minutes.
  */
 import { Database } from "bun:sqlite"
-import { emptyMetrics } from "../../src/server/monitoring.ts"
+import { emptyMetrics } from "../../src/protocol/monitoring.ts"
 import { ReportStore } from "../../src/server/report-store.ts"
 
 /** Fills a new database at `path` and opens it as `glidein serve` would. */

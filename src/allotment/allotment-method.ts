@@ -4,13 +4,13 @@
  */
 import { Hono } from "hono"
 import type { DemandSnapshot } from "../demand/index.ts"
-import { RPC_CODES, RpcError } from "../server/json-rpc.ts"
-import { countFailed } from "../server/monitoring.ts"
+import { AllotmentParamsSchema, partitionsOf } from "../protocol/allotment.ts"
+import { RPC_CODES, RpcError } from "../protocol/json-rpc.ts"
+import { countFailed } from "../protocol/monitoring.ts"
 import type { StoredClient } from "../server/report-store.ts"
 import type { TokenSet } from "../server/tokens.ts"
 import type { AllotPolicy } from "./allot-policy.ts"
 import type { AllotmentBook } from "./allotment-book.ts"
-import { AllotmentParamsSchema, partitionsOf } from "./allotment-wire.ts"
 
 export interface AllotmentDeps {
   book: AllotmentBook

@@ -1,5 +1,5 @@
 /** A small server history, recorded through the real report store, for the replay's tests. */
-import { emptyMetrics } from "../server/monitoring.ts"
+import { emptyMetrics } from "../protocol/monitoring.ts"
 import { ReportStore } from "../server/report-store.ts"
 
 export const ROUND_MS = 300_000

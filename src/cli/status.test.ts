@@ -253,7 +253,7 @@ describe("glidein status (the command)", () => {
 
 test("serverStatus() shows each site's latest allotment and the terms that produced it", async () => {
   const fetcher = glideinServer()
-  const { allotmentParams } = await import("../allotment/allotment-wire.ts")
+  const { allotmentParams } = await import("../protocol/allotment.ts")
   const { partition } = await import("../allotment/test-fixtures.ts")
   const params = allotmentParams(
     "site-a",

@@ -5,7 +5,6 @@
  * no /api, still gives its demand through get_state).
  */
 import { z } from "zod"
-import { AllotmentSchema } from "../allotment/allotment-wire.ts"
 import { JsonRefused, parseJsonBounded } from "../client/parse-json-bounded.ts"
 import { printable } from "../client/printable.ts"
 import { serverAddress } from "../client/server-address.ts"
@@ -18,7 +17,8 @@ import {
 } from "../client/server-request.ts"
 import { writeStdout } from "../client/std-output.ts"
 import { GlideinError, UsageError } from "../errors.ts"
-import { ApiClientsSchema, ApiStateSchema } from "../server/api.ts"
+import { AllotmentSchema } from "../protocol/allotment.ts"
+import { ApiClientsSchema, ApiStateSchema } from "../protocol/api.ts"
 import { allotmentsText, demandTable, renderStatusText } from "../server/status-text.ts"
 import type { Command } from "./command.ts"
 

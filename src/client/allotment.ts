@@ -6,8 +6,9 @@
  * today's planning against the whole table.
  */
 import type { Allotment } from "../allotment/allot.ts"
-import { ALLOTMENT_METHOD, AllotmentSchema, allotmentParams } from "../allotment/allotment-wire.ts"
 import { GlideinError } from "../errors.ts"
+import { ALLOTMENT_METHOD, AllotmentSchema, allotmentParams } from "../protocol/allotment.ts"
+import { RPC_CODES } from "../protocol/json-rpc.ts"
 import { callJsonRpc, RpcErrorReply, type RpcOptions } from "./json-rpc.ts"
 import {
   type PartitionCounts,
@@ -16,9 +17,6 @@ import {
   planSubmissions,
 } from "./plan-submissions.ts"
 import { displayUrl } from "./server-request.ts"
-
-/** JSON-RPC's "Method not found": a server from before allotments. */
-const METHOD_NOT_FOUND = -32601
 
 /**
  * The server's allotment for this site, or `"unsupported"` when the server has no
@@ -40,7 +38,8 @@ export async function askAllotment(
       rpc,
     )
   } catch (error) {
-    if (error instanceof RpcErrorReply && error.code === METHOD_NOT_FOUND) return "unsupported"
+    if (error instanceof RpcErrorReply && error.code === RPC_CODES.methodNotFound)
+      return "unsupported"
     throw error
   }
   const checked = AllotmentSchema.safeParse(result)

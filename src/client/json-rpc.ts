@@ -6,6 +6,7 @@
  * in a message is made printable first.
  */
 import { GlideinError } from "../errors.ts"
+import { decodeResponse, encodeRequest, type RpcResponse } from "../protocol/json-rpc.ts"
 import { JsonRefused, parseJsonBounded } from "./parse-json-bounded.ts"
 import { printable } from "./printable.ts"
 import { displayUrl, type RpcOptions, requestServer, tries } from "./server-request.ts"
@@ -34,7 +35,7 @@ export async function callJsonRpc(
   params: unknown,
   options: Partial<RpcOptions> = {},
 ): Promise<unknown> {
-  const body = JSON.stringify({ jsonrpc: "2.0", method, params, id: nextId++ })
+  const body = encodeRequest(method, params, nextId++)
   const reply = await requestServer(url, { method: "POST", body }, method, options)
   const failed = `server ${displayUrl(url)}: ${method} failed: HTTP ${reply.status}${explanation(reply.text)}`
   if (reply.status >= 500) throw new GlideinError(`${failed}${tries(reply.attempts)}`)
@@ -57,30 +58,25 @@ function unwrap(url: string, method: string, text: string): unknown {
     if (!(error instanceof JsonRefused)) throw error
     throw new GlideinError(`server ${url}: ${method} reply is ${error.message}`)
   }
-  if (typeof data !== "object" || data === null || Array.isArray(data)) {
-    throw new GlideinError(`server ${url}: ${method} reply is not a JSON-RPC response`)
+  const reply = decodeResponse(data)
+  if (reply.kind === "malformed") {
+    throw new GlideinError(`server ${url}: ${method} reply ${reply.problem}`)
   }
-  const reply = data as Record<string, unknown>
-  if ("error" in reply && reply.error !== null && reply.error !== undefined) {
-    const code = (reply.error as { code?: unknown }).code
+  if (reply.kind === "error") {
     throw new RpcErrorReply(
-      `server ${url}: ${method} returned an error: ${describeError(reply.error)}`,
-      typeof code === "number" ? code : undefined,
+      `server ${url}: ${method} returned an error: ${describeError(reply)}`,
+      reply.code,
     )
-  }
-  if (!("result" in reply)) {
-    throw new GlideinError(`server ${url}: ${method} reply has neither result nor error`)
   }
   return reply.result
 }
 
-function describeError(error: unknown): string {
-  if (typeof error === "object" && error !== null) {
-    const { code, message } = error as { code?: unknown; message?: unknown }
-    const text = typeof message === "string" ? printable(message) : "no message"
-    return typeof code === "number" ? `${text} (code ${code})` : text
+function describeError(reply: Extract<RpcResponse, { kind: "error" }>): string {
+  if (typeof reply.error === "object") {
+    const text = reply.message !== undefined ? printable(reply.message) : "no message"
+    return reply.code !== undefined ? `${text} (code ${reply.code})` : text
   }
-  return printable(String(error))
+  return printable(String(reply.error))
 }
 
 /** Longest part of a server's plain-text explanation shown. */

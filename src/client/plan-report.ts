@@ -3,7 +3,7 @@
  * What `--dry-run` (and `status --config`) show: the plan as text for people and as one JSON
  * object for scripts. Pure formatting of values computed elsewhere.
  */
-import type { DemandRow } from "../demand/demand-row.ts"
+import type { DemandRow } from "../protocol/demand.ts"
 import type { DemandShape, PartitionOutcome, Unplaced } from "./plan-submissions.ts"
 import type { PreparedSubmission } from "./prepare-submissions.ts"
 import { describeCommand } from "./submit-prepared.ts"

@@ -5,7 +5,7 @@
  */
 
 import type { Allotment } from "../allotment/allot.ts"
-import type { DemandRow } from "../demand/demand-row.ts"
+import type { DemandRow } from "../protocol/demand.ts"
 import { planAllotted } from "./allotment.ts"
 import { countGlideins } from "./count-glideins.ts"
 import { jobNumber, outstandingJobs, readJournal } from "./journal.ts"

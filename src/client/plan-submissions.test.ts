@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test"
-import type { DemandRow } from "../demand/demand-row.ts"
+import type { DemandRow } from "../protocol/demand.ts"
 import {
   normalizeOs,
   type PartitionPolicy,

@@ -6,7 +6,7 @@
  * can run, or that limits leave unserved, comes back with the reason.
  */
 
-import type { DemandRow } from "../demand/demand-row.ts"
+import type { DemandRow } from "../protocol/demand.ts"
 import type { GlideinResources, SchedulerName } from "../schedulers/types.ts"
 import { type Shape, type SizingPolicy, sizeGlidein } from "./size-glidein.ts"
 

@@ -11,7 +11,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node
 import { tmpdir } from "node:os"
 import path from "node:path"
 import { loadSiteConfig } from "../config/index.ts"
-import { parseDemand } from "./demand.ts"
+import { parseDemand } from "../protocol/demand.ts"
 import { planRound } from "./plan-round.ts"
 import type { Unplaced } from "./plan-submissions.ts"
 import { siteSetup } from "./site-setup.ts"

@@ -9,9 +9,10 @@
 import { existsSync } from "node:fs"
 import type { SiteConfig } from "../config/index.ts"
 import { ConfigError, type ConfigPlace, EXIT, GlideinError } from "../errors.ts"
+import { skippedNote } from "../protocol/demand.ts"
+import { monitoringParams, type PartitionReport } from "../protocol/monitoring.ts"
 import { allotmentLines, askAllotment } from "./allotment.ts"
 import { tryLock } from "./config-lock.ts"
-import { skippedNote } from "./demand.ts"
 import { type DemandSource, demandSource, describeSource, fetchDemand } from "./demand-source.ts"
 import { glideinSite } from "./job-spec.ts"
 import { appendJournal } from "./journal.ts"
@@ -24,7 +25,7 @@ import {
   logUploadForm,
   MAX_FORM_LIFETIME_S,
 } from "./log-upload.ts"
-import { defaultUuid, monitoringParams, type PartitionReport } from "./monitoring.ts"
+import { defaultUuid } from "./monitoring.ts"
 import { Notices } from "./notices.ts"
 import { describeShape, plural, reportJson, reportText } from "./plan-report.ts"
 import { type Counted, countPartitions, planRound } from "./plan-round.ts"

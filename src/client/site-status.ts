@@ -6,7 +6,7 @@
  */
 import { loadSiteConfig, type SiteConfig } from "../config/index.ts"
 import { EXIT } from "../errors.ts"
-import { type Demand, type SkippedRows, skippedNote } from "./demand.ts"
+import { type Demand, type SkippedRows, skippedNote } from "../protocol/demand.ts"
 import { demandSource, describeSource, fetchDemand, SERVER_ENV } from "./demand-source.ts"
 import { type JournalRecord, outstandingJobs, readJournal, type SubmitRecord } from "./journal.ts"
 import type { RpcOptions } from "./json-rpc.ts"

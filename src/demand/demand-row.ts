@@ -1,4 +1,4 @@
-import type { DemandRow } from "../protocol/demand-row.ts"
+import type { DemandRow } from "../protocol/demand.ts"
 
 export type { DemandRow }
 

@@ -1,6 +1,5 @@
 import { describe, expect, test } from "bun:test"
-import { parseDemand } from "../client/demand.ts"
-import { DEMAND_LIMITS, type DemandRow } from "../protocol/demand-row.ts"
+import { DEMAND_LIMITS, type DemandRow, parseDemand } from "../protocol/demand.ts"
 import { seededRandom } from "../seeded-random.ts"
 import { compareRows } from "./demand-row.ts"
 import { fitDemand, MAX_MERGE_PERCENT, MAX_OS_NAMES } from "./fit-demand.ts"

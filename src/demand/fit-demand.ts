@@ -17,7 +17,7 @@
  * - at most MAX_OS_NAMES operating systems are published, those with the most jobs; the jobs
  *   of the others are set aside and counted.
  */
-import { DEMAND_LIMITS, type DemandRow } from "../protocol/demand-row.ts"
+import { DEMAND_LIMITS, type DemandRow } from "../protocol/demand.ts"
 import { ShapeTable } from "./shape-table.ts"
 
 /** Jobs left out of the published table, and why the largest group of them was. */

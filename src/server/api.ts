@@ -1,77 +1,15 @@
 /**
- * The JSON of `GET /api/state` and `GET /api/clients`: builders for the server and zod
- * schemas for readers (`glidein status --server`), side by side so they cannot drift.
+ * The bodies of `GET /api/state` and `GET /api/clients`, built from the server's demand
+ * snapshot and stored reports in the shapes the protocol declares (src/protocol/api.ts).
  */
-import { z } from "zod"
 import type { DemandSnapshot } from "../demand/index.ts"
-import { METRIC_NAMES } from "./monitoring.ts"
+import type { ApiClients, ApiState } from "../protocol/api.ts"
 import type { StoredClient } from "./report-store.ts"
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString())
 /** Seconds from `ms` to `now`, to a tenth. */
 export const ageS = (now: number, ms: number | null) =>
   ms === null ? null : Math.round((now - ms) / 100) / 10
-
-const whole = z.number().int().nonnegative()
-
-export const ApiStateSchema = z.object({
-  /** When the served table was polled (ISO 8601), or null before the first good poll. */
-  updated: z.string().nullable(),
-  age_s: z.number().nullable(),
-  /** Why the latest poll failed, or null. */
-  error: z.string().nullable(),
-  error_at: z.string().nullable(),
-  last_poll: z.string().nullable(),
-  next_poll: z.string().nullable(),
-  source: z.enum(["condor_q", "demo"]),
-  jobs: whole,
-  bad_lines: whole,
-  /** Idle jobs no site could run (over the bounds clients accept), left out of `rows`. */
-  set_aside: z.object({ jobs: whole, shapes: whole, first: z.string() }).nullish(),
-  /** How near-identical shapes were merged into `rows`; null when none were. */
-  merged: z.object({ shapes: whole, within_percent: z.number() }).nullish(),
-  /** Something to know about the query, e.g. a constraint that matches no job. */
-  note: z.string().nullish(),
-  rows: z
-    .array(
-      z.object({
-        cpus: whole,
-        memory: whole,
-        disk: whole,
-        gpus: whole,
-        os: z.string().nullable(),
-        count: whole,
-      }),
-    )
-    .nullable(),
-})
-export type ApiState = z.infer<typeof ApiStateSchema>
-
-const byPartition = z.record(z.string(), z.number())
-
-export const ApiClientsSchema = z.object({
-  /** When the latest report arrived, or null when none has. */
-  updated: z.string().nullable(),
-  age_s: z.number().nullable(),
-  error: z.string().nullable(),
-  stale_after_s: z.number(),
-  clients: z.array(
-    z.object({
-      uuid: z.string(),
-      token_name: z.string().nullable(),
-      first_seen: z.string(),
-      last_report: z.string(),
-      age_s: z.number(),
-      stale: z.boolean(),
-      client_timestamp: z.number().nullable(),
-      running: z.number(),
-      idle: z.number(),
-      launched: z.number(),
-      metrics: z.object(Object.fromEntries(METRIC_NAMES.map((n) => [n, byPartition]))),
-    }),
-  ),
-})
-export type ApiClients = z.infer<typeof ApiClientsSchema>
 
 /** The body of `GET /api/state`. */
 export function apiState(demand: DemandSnapshot, now: number): ApiState {

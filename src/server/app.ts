@@ -7,18 +7,12 @@ import { type AllotPolicy, DEFAULT_POLICY } from "../allotment/allot-policy.ts"
 import { AllotmentBook } from "../allotment/allotment-book.ts"
 import { allotmentMethod, allotmentRoutes } from "../allotment/allotment-method.ts"
 import type { DemandSnapshot } from "../demand/index.ts"
+import { encodeError, RPC_CODES, RpcError } from "../protocol/json-rpc.ts"
+import { parseMonitoringParams, total } from "../protocol/monitoring.ts"
 import { apiState } from "./api.ts"
 import { parseRange, RANGES, type Range } from "./chart-range.ts"
 import { ClientsView } from "./clients-view.ts"
-import {
-  handleJsonRpc,
-  RawJson,
-  RPC_CODES,
-  RpcError,
-  type RpcMethod,
-  rpcRefusal,
-} from "./json-rpc.ts"
-import { parseMonitoringParams, total } from "./monitoring.ts"
+import { handleJsonRpc, RawJson, type RpcMethod, rpcRefusal } from "./json-rpc.ts"
 import { NewNameLimit } from "./new-name-limit.ts"
 import { htmlResponse } from "./page-response.ts"
 import { type RenderedMetrics, renderDemandAge, renderMetrics } from "./prometheus.ts"
@@ -68,7 +62,7 @@ interface RpcContext {
 }
 
 const JSON_HEADERS = { "content-type": "application/json; charset=utf-8" }
-const INTERNAL_ERROR = `{"jsonrpc":"2.0","error":{"code":${RPC_CODES.internalError},"message":"Internal error"},"id":null}`
+const INTERNAL_ERROR = encodeError(null, RPC_CODES.internalError)
 /** Request bodies up to this size may be answered from the reply cache… */
 const MAX_CACHED_REQUEST = 1024
 /** …which holds this many distinct requests at most… */

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test"
+import { type ClientReport, emptyMetrics } from "../protocol/monitoring.ts"
 import { apiClients } from "./api.ts"
 import { ClientsView } from "./clients-view.ts"
-import { type ClientReport, emptyMetrics } from "./monitoring.ts"
 import { ReportStore } from "./report-store.ts"
 
 const NOW = Date.UTC(2026, 10, 21, 12)

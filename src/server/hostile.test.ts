@@ -6,14 +6,13 @@
  * that are not HTTP), nothing is stored that was refused, and the server keeps serving.
  */
 import { afterEach, describe, expect, test } from "bun:test"
-import { parseDemand } from "../client/demand.ts"
 import { DemandPoller, parseCondorQ } from "../demand/index.ts"
-import { DEMAND_LIMITS } from "../protocol/demand-row.ts"
+import { ApiClientsSchema, ApiStateSchema } from "../protocol/api.ts"
+import { DEMAND_LIMITS, parseDemand } from "../protocol/demand.ts"
+import { emptyMetrics } from "../protocol/monitoring.ts"
 import { seededRandom } from "../seeded-random.ts"
 import { demandSnapshot } from "../test-support.ts"
-import { ApiClientsSchema, ApiStateSchema } from "./api.ts"
 import { createApp, MAX_BODY_BYTES } from "./app.ts"
-import { emptyMetrics } from "./monitoring.ts"
 import { ReportStore } from "./report-store.ts"
 import { renderStatusText } from "./status-text.ts"
 import {

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test"
-import { handleJsonRpc, MAX_BATCH, RawJson, RPC_CODES, RpcError, rpcRefusal } from "./json-rpc.ts"
+import { RPC_CODES, RpcError } from "../protocol/json-rpc.ts"
+import { handleJsonRpc, MAX_BATCH, RawJson, rpcRefusal } from "./json-rpc.ts"
 
 const methods = {
   echo: (params: unknown) => params ?? "nothing",

@@ -1,44 +1,15 @@
 /**
- * JSON-RPC 2.0 over one HTTP body: parsing, batches, notifications and the standard error
- * objects. Every malformed request gets a JSON-RPC error (pyglidein answered some with an
- * HTML page and others with a 500), and no method ever sees anything but a checked request.
+ * The server's JSON-RPC 2.0 dispatch over one HTTP body: parsing, batches, notifications and
+ * the HTTP status of each error. Every malformed request gets a JSON-RPC error (pyglidein
+ * answered some with an HTML page and others with a 500), and no method ever sees anything
+ * but a checked request. The envelopes and codes are the protocol's (src/protocol/json-rpc.ts).
  */
-
-/** The standard codes, plus server-defined ones in the reserved -32000…-32099 range. */
-export const RPC_CODES = {
-  parseError: -32700,
-  invalidRequest: -32600,
-  methodNotFound: -32601,
-  invalidParams: -32602,
-  internalError: -32603,
-  /** get_state before the first good condor_q poll. */
-  notReady: -32000,
-  /** monitoring without a bearer token when tokens are configured. */
-  unauthorized: -32001,
-  /** monitoring whose report could not be written (disk full, database gone read-only). */
-  notStored: -32002,
-  /** monitoring with a bearer token that is not one of the server's. */
-  badToken: -32003,
-  /** monitoring refused: its uuid is another token's, or the site may not add a new one now. */
-  refused: -32004,
-} as const
-
-/** An error a method throws to answer with a JSON-RPC error object. */
-export class RpcError extends Error {
-  constructor(
-    readonly code: number,
-    message: string,
-  ) {
-    super(message)
-  }
-}
+import { encodeError, encodeResult, RPC_CODES, RpcError, type RpcId } from "../protocol/json-rpc.ts"
 
 /** A result already serialized as JSON, spliced into the response as is. */
 export class RawJson {
   constructor(readonly json: string) {}
 }
-
-export type RpcId = string | number | null
 
 /** A method: takes the request's params (absent → undefined), returns a result or throws. */
 export type RpcMethod<Ctx> = (params: unknown, context: Ctx) => unknown
@@ -53,24 +24,6 @@ export interface RpcReply {
 
 /** Largest batch answered; a bigger one is refused as a whole. */
 export const MAX_BATCH = 100
-
-const STANDARD_MESSAGES: Record<number, string> = {
-  [RPC_CODES.parseError]: "Parse error",
-  [RPC_CODES.invalidRequest]: "Invalid Request",
-  [RPC_CODES.methodNotFound]: "Method not found",
-  [RPC_CODES.invalidParams]: "Invalid params",
-  [RPC_CODES.internalError]: "Internal error",
-}
-
-function errorJson(id: RpcId, code: number, detail?: string): string {
-  const error: { code: number; message: string; data?: string } = {
-    code,
-    message: STANDARD_MESSAGES[code] ?? detail ?? "Server error",
-  }
-  // The standard message stays as the spec names it; the specifics go into `data`.
-  if (STANDARD_MESSAGES[code] !== undefined && detail !== undefined) error.data = detail
-  return `{"jsonrpc":"2.0","error":${JSON.stringify(error)},"id":${JSON.stringify(id)}}`
-}
 
 /** The HTTP status for a single (non-batch) answer: pyglidein clients treat any non-2xx as failure. */
 function statusFor(code: number): number {
@@ -100,7 +53,7 @@ function answer<Ctx>(
 ): Answer {
   if (!isPlainObject(request)) {
     return {
-      json: errorJson(null, RPC_CODES.invalidRequest, "expected a request object"),
+      json: encodeError(null, RPC_CODES.invalidRequest, "expected a request object"),
       code: RPC_CODES.invalidRequest,
     }
   }
@@ -109,7 +62,7 @@ function answer<Ctx>(
   const idValid = rawId === null || typeof rawId === "string" || typeof rawId === "number"
   const id: RpcId = hasId && idValid ? (rawId as RpcId) : null
   const invalid = (detail: string): Answer => ({
-    json: errorJson(id, RPC_CODES.invalidRequest, detail),
+    json: encodeError(id, RPC_CODES.invalidRequest, detail),
     code: RPC_CODES.invalidRequest,
   })
   if (request.jsonrpc !== "2.0") return invalid('"jsonrpc" must be "2.0"')
@@ -123,7 +76,11 @@ function answer<Ctx>(
   if (method === undefined) {
     if (!hasId) return null
     return {
-      json: errorJson(id, RPC_CODES.methodNotFound, `no method "${request.method.slice(0, 100)}"`),
+      json: encodeError(
+        id,
+        RPC_CODES.methodNotFound,
+        `no method "${request.method.slice(0, 100)}"`,
+      ),
       code: RPC_CODES.methodNotFound,
     }
   }
@@ -136,15 +93,15 @@ function answer<Ctx>(
         `jsonrpc: ${request.method} failed: ${error instanceof Error ? error.message : String(error)}`,
       )
       if (!hasId) return null
-      return { json: errorJson(id, RPC_CODES.internalError), code: RPC_CODES.internalError }
+      return { json: encodeError(id, RPC_CODES.internalError), code: RPC_CODES.internalError }
     }
     if (!hasId) return null
-    return { json: errorJson(id, error.code, error.message), code: error.code }
+    return { json: encodeError(id, error.code, error.message), code: error.code }
   }
   if (!hasId) return null
   const resultJson = result instanceof RawJson ? result.json : JSON.stringify(result ?? null)
   return {
-    json: `{"jsonrpc":"2.0","result":${resultJson},"id":${JSON.stringify(id)}}`,
+    json: encodeResult(id, resultJson),
     code: 0,
     method: request.method,
   }
@@ -193,5 +150,5 @@ export function handleJsonRpc<Ctx>(
 
 /** The reply to a body refused as a whole (not JSON, not UTF-8, too large, wrong HTTP method). */
 export function rpcRefusal(status: number, code: number, detail: string): RpcReply {
-  return { status, body: errorJson(null, code, detail) }
+  return { status, body: encodeError(null, code, detail) }
 }

@@ -4,9 +4,10 @@
  * (a dozen sites, one of them named with 196 characters of hostile but valid text, history
  * from a few hours to a day old) and the app serving it. Test-only.
  */
+
+import { emptyMetrics } from "../protocol/monitoring.ts"
 import { demandSnapshot } from "../test-support.ts"
 import { createApp } from "./app.ts"
-import { emptyMetrics } from "./monitoring.ts"
 import { ReportStore } from "./report-store.ts"
 import { TEST_ROWS } from "./test-server.ts"
 

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test"
+import { emptyMetrics } from "../protocol/monitoring.ts"
 import { demandSnapshot } from "../test-support.ts"
-import { emptyMetrics } from "./monitoring.ts"
 import { MAX_PARTITION_SERIES, OTHER_PARTITION, renderMetrics } from "./prometheus.ts"
 import type { StoredClient } from "./report-store.ts"
 

@@ -3,8 +3,8 @@ import { afterEach, describe, expect, test } from "bun:test"
 import { chmodSync, closeSync, mkdirSync, openSync, writeFileSync, writeSync } from "node:fs"
 import { dirname, join } from "node:path"
 import { demoJobCounts, demoQueue, parseCondorQ } from "../demand/index.ts"
+import { type ClientReport, emptyMetrics } from "../protocol/monitoring.ts"
 import { cleanUp, tempDir } from "../test-support.ts"
-import { type ClientReport, emptyMetrics } from "./monitoring.ts"
 import { demandPointOf, ReportRefused, ReportStore } from "./report-store.ts"
 
 afterEach(cleanUp)

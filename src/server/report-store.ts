@@ -13,7 +13,7 @@ import {
   METRIC_NAMES,
   type MetricName,
   total,
-} from "./monitoring.ts"
+} from "../protocol/monitoring.ts"
 import { SiteRollup } from "./site-rollup.ts"
 
 /** Bounds on what the store keeps. */

@@ -7,8 +7,8 @@ import { Database } from "bun:sqlite"
 import { afterEach, describe, expect, test } from "bun:test"
 import { chmodSync, closeSync, openSync, writeFileSync, writeSync } from "node:fs"
 import { join } from "node:path"
+import { emptyMetrics } from "../protocol/monitoring.ts"
 import { cleanUp, MAIN, startServe, tempDir, track } from "../test-support.ts"
-import { emptyMetrics } from "./monitoring.ts"
 import { ReportStore } from "./report-store.ts"
 
 afterEach(cleanUp)

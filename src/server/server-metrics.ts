@@ -5,7 +5,8 @@
  */
 import { readdirSync } from "node:fs"
 import type { DemandSource } from "../demand/index.ts"
-import { RPC_CODES, RpcError, type RpcMethod } from "./json-rpc.ts"
+import { RPC_CODES, RpcError } from "../protocol/json-rpc.ts"
+import type { RpcMethod } from "./json-rpc.ts"
 import { collector, labels } from "./prometheus.ts"
 
 /** Upper bounds (s) of the poll-duration histogram: a small pool answers in a second, -global over a big one in minutes. */

@@ -4,10 +4,11 @@
  * first hours are one line among many; here they fill the chart.
  */
 import { html } from "hono/html"
-import { type ApiClients, apiClients } from "./api.ts"
+import type { ApiClients } from "../protocol/api.ts"
+import { countFailed } from "../protocol/monitoring.ts"
+import { apiClients } from "./api.ts"
 import { RANGES, type Range, rangeNav } from "./chart-range.ts"
 import { formatAge, formatDuration } from "./format-age.ts"
-import { countFailed } from "./monitoring.ts"
 import { formatCount as fmt, pageLayout } from "./page-layout.ts"
 import type { SitePoint, StoredClient } from "./report-store.ts"
 import { siteColor } from "./site-color.ts"

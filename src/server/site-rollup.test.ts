@@ -1,8 +1,8 @@
 import { Database } from "bun:sqlite"
 import { afterEach, describe, expect, test } from "bun:test"
 import { join } from "node:path"
+import { type ClientReport, emptyMetrics } from "../protocol/monitoring.ts"
 import { cleanUp, tempDir } from "../test-support.ts"
-import { type ClientReport, emptyMetrics } from "./monitoring.ts"
 import { ReportStore } from "./report-store.ts"
 import { MAX_POINTS_PER_SITE } from "./site-rollup.ts"
 

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test } from "bun:test"
-import { emptyMetrics } from "./monitoring.ts"
+import { emptyMetrics } from "../protocol/monitoring.ts"
 import { fixtureApp, LONG_SITE } from "./page-fixture.ts"
 import type { ReportStore } from "./report-store.ts"
 import type { ApiSite } from "./site-page.ts"

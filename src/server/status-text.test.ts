@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test"
-import type { ApiClients, ApiState } from "./api.ts"
+import type { ApiClients, ApiState } from "../protocol/api.ts"
 import { formatTable, renderStatusText } from "./status-text.ts"
 
 const NOW = Date.UTC(2026, 10, 21, 12)

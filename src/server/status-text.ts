@@ -5,7 +5,7 @@
 import type { Allotment } from "../allotment/allot.ts"
 import { printable } from "../client/printable.ts"
 import type { DemandRow } from "../demand/index.ts"
-import type { ApiClients, ApiState } from "./api.ts"
+import type { ApiClients, ApiState } from "../protocol/api.ts"
 import { formatAge, formatDuration } from "./format-age.ts"
 import { siteLabel } from "./site-label.ts"
 

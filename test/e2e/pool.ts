@@ -7,9 +7,8 @@
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync } from "node:fs"
 import { writeFile } from "node:fs/promises"
 import { join } from "node:path"
-import { parseDemand } from "../../src/client/demand.ts"
-import type { DemandRow } from "../../src/demand/demand-row.ts"
-import { ApiStateSchema } from "../../src/server/api.ts"
+import { ApiStateSchema } from "../../src/protocol/api.ts"
+import { type DemandRow, parseDemand } from "../../src/protocol/demand.ts"
 import { DEMAND_LINES, EXPECTED_DEMAND, MASTER_CAP_S, POOL_PASSWORD } from "./expected.ts"
 import { check, lookupUser, runOk, show, tail, type User, waitFor } from "./harness.ts"
 

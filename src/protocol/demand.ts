@@ -1,6 +1,9 @@
 /**
  * @module
- * Demand as the server states it: rows of identical idle jobs. A reply is validated whole at
+ * The demand table as it travels in `get_state`'s reply (and in a state file): rows of
+ * identical idle jobs, in pyglidein's units, and the bounds every `glidein submit` accepts.
+ * The server (src/demand) publishes only what these bounds allow and the client validates
+ * against the same values, so the two sides cannot drift apart. A reply is validated whole at
  * the boundary (non-negative integers, a short plain `os` token) so that a compromised or
  * broken server can never put text into a submit file or a shell command; a reply with one
  * malformed field is rejected entirely rather than partly used. A well-formed row asking for
@@ -8,12 +11,41 @@
  * it is left out and counted, so it cannot stop every site's submissions.
  */
 import { z } from "zod/mini"
+import { printable } from "../client/printable.ts"
 import { GlideinError } from "../errors.ts"
-import { DEMAND_LIMITS, type DemandRow, OS_TOKEN } from "../protocol/demand-row.ts"
-import { printable } from "./printable.ts"
 
-// The bounds are the protocol's, shared with the server that keeps its table within them.
-export { DEMAND_LIMITS }
+/** One row of the demand table: identical idle jobs grouped, in pyglidein's wire units. */
+export interface DemandRow {
+  /** RequestCpus (1 when undefined). */
+  cpus: number
+  /** RequestMemory in MB (2000 when undefined). */
+  memory: number
+  /** RequestDisk in KiB / 1000, rounded up — pyglidein's unit (10000 when undefined). */
+  disk: number
+  /** RequestGpus (0 when undefined). */
+  gpus: number
+  /** Normalized OS requirement (`"sl6"`, `"centos7"`, `"el8"`), or null for any OS. */
+  os: string | null
+  /** How many idle jobs ask for exactly this. */
+  count: number
+}
+
+/**
+ * Upper bounds far above any real job, low enough that arithmetic on them stays exact. A
+ * client skips a row over one of them (no site could run it) and refuses a reply of more
+ * than `rows` rows; the server sets such rows aside and never publishes more rows.
+ */
+export const DEMAND_LIMITS = {
+  cpus: 100_000,
+  memory: 1_000_000_000,
+  disk: 1_000_000_000_000,
+  gpus: 10_000,
+  count: 100_000_000,
+  rows: 100_000,
+} as const
+
+/** What `os` may look like on the wire: a token such as `RHEL7`, `el9`, `AlmaLinux9`, `sl6`. */
+export const OS_TOKEN = /^[A-Za-z0-9_.-]{1,32}$/
 
 // A number over `max` passes here and is skipped with its row by `overLimit`.
 function whole(max: number) {

@@ -1,12 +1,14 @@
 /**
+ * @module
  * `get_allotment` on the wire: the params a glidein client sends (its report name, each
  * partition's capabilities, limits and counts) and the result the server answers, each
- * checked once with zod by the side that receives it.
+ * checked once with zod by the side that receives it. A server without the method (pyglidein's,
+ * or one from before it) answers JSON-RPC's -32601, and the client plans as before.
  */
 import { z } from "zod/mini"
+import type { Allotment } from "../allotment/allot.ts"
 import type { PartitionCounts, PartitionPolicy } from "../client/plan-submissions.ts"
-import { DEMAND_LIMITS, OS_TOKEN } from "../protocol/demand-row.ts"
-import type { Allotment } from "./allot.ts"
+import { DEMAND_LIMITS, OS_TOKEN } from "./demand.ts"
 
 export const ALLOTMENT_METHOD = "get_allotment"
 

@@ -1,9 +1,11 @@
 /**
- * The `monitoring` call's params, validated once at the boundary. Two shapes are on the wire:
- * pyglidein ≥ 1.1 sends `{uuid, timestamp, metrics: {name: {partition: n}}}`; older clients
- * sent the metrics at the top level, each a number or `{partition: n}`.
+ * @module
+ * The `monitoring` call: the report a site sends after each run, and how a server reads it.
+ * Two shapes are on the wire: pyglidein ≥ 1.1 (and `glidein submit`) sends
+ * `{uuid, timestamp, metrics: {name: {partition: n}}}`; older pyglidein clients sent the
+ * metrics at the top level, each a number or `{partition: n}`. A server answers `""`.
  */
-import { z } from "zod"
+import { z } from "zod/mini"
 import { RPC_CODES, RpcError } from "./json-rpc.ts"
 
 /** The metrics pyglidein clients report (anything else in a report is ignored, as pyglidein did). */
@@ -20,7 +22,57 @@ export const METRIC_NAMES = [
 
 export type MetricName = (typeof METRIC_NAMES)[number]
 
-/** A client's report: per metric, a value per partition. */
+/** One partition's numbers for the report; `running` and `idle` are unknown when its glideins
+ *  could not be counted (then reported as `count_failed`, never as 0). */
+export interface PartitionReport {
+  partition: string
+  running?: number
+  idle?: number
+  launched: number
+}
+
+/**
+ * The `monitoring` params `glidein submit` sends. pyglidein's idle-time metrics are left
+ * out: they needed a queue-time query per scheduler (and the htcondor Python bindings), and a
+ * made-up zero would read as a measurement.
+ */
+export interface MonitoringParams {
+  uuid: string
+  /** Unix seconds. */
+  timestamp: number
+  metrics: {
+    glideins_running: Record<string, number>
+    glideins_idle: Record<string, number>
+    glideins_launched: Record<string, number>
+    /** Partitions whose glideins could not be counted; servers before it ignore it. */
+    count_failed?: Record<string, number>
+  }
+}
+
+/** Builds the report of one round. */
+export function monitoringParams(
+  uuid: string,
+  now: Date,
+  partitions: PartitionReport[],
+): MonitoringParams {
+  const metrics: MonitoringParams["metrics"] = {
+    glideins_running: {},
+    glideins_idle: {},
+    glideins_launched: {},
+  }
+  for (const p of partitions) {
+    if (p.running === undefined || p.idle === undefined) {
+      metrics.count_failed = { ...metrics.count_failed, [p.partition]: 1 }
+    } else {
+      metrics.glideins_running[p.partition] = p.running
+      metrics.glideins_idle[p.partition] = p.idle
+    }
+    metrics.glideins_launched[p.partition] = p.launched
+  }
+  return { uuid, timestamp: Math.floor(now.getTime() / 1000), metrics }
+}
+
+/** A report as a server reads it (either shape): per metric, a value per partition. */
 export interface ClientReport {
   uuid: string
   /** The client's own clock (seconds), if it sent one. pyglidein's is skewed by its UTC bug. */
@@ -47,14 +99,15 @@ const COUNT_METRICS = new Set<string>([
   "count_failed",
 ])
 
+// zod/mini, as every schema a submit run loads: this module also carries the client's report.
 const plainText = (what: string, max: number) =>
-  z
-    .string({ error: `expected ${what} (a string)` })
-    .min(1, { error: `expected ${what}, got an empty string` })
-    .max(max, { error: `longer than ${max} characters` })
+  z.string({ error: `expected ${what} (a string)` }).check(
+    z.minLength(1, { error: `expected ${what}, got an empty string` }),
+    z.maxLength(max, { error: `longer than ${max} characters` }),
     // \p{C}: control and format characters (bidi overrides that would reorder a site's name
     // on the page), private-use code points and lone surrogates, which are not text.
-    .regex(/^\P{C}*$/u, { error: "must not contain control or format characters" })
+    z.regex(/^\P{C}*$/u, { error: "must not contain control or format characters" }),
+  )
 
 const uuid = plainText("the client's id", 200)
 const partition = plainText("a partition name", 128)
@@ -63,39 +116,45 @@ const partition = plainText("a partition name", 128)
 const time = z.number({ error: "expected a number of seconds" })
 const count = z
   .number({ error: "expected a number of glideins" })
-  .nonnegative({ error: "expected a number of glideins ≥ 0" })
-  .max(MAX_COUNT, { error: `expected a number of glideins ≤ ${MAX_COUNT}` })
+  .check(
+    z.gte(0, { error: "expected a number of glideins ≥ 0" }),
+    z.lte(MAX_COUNT, { error: `expected a number of glideins ≤ ${MAX_COUNT}` }),
+  )
 
 function metricValue(name: string) {
   const value = COUNT_METRICS.has(name) ? count : time
   return z.union(
     [
       value,
-      z.record(partition, value).refine((r) => Object.keys(r).length <= MAX_PARTITIONS, {
-        error: `more than ${MAX_PARTITIONS} partitions`,
-      }),
+      z.record(partition, value).check(
+        z.refine((r) => Object.keys(r).length <= MAX_PARTITIONS, {
+          error: `more than ${MAX_PARTITIONS} partitions`,
+        }),
+      ),
     ],
     { error: "expected a number or an object of numbers by partition" },
   )
 }
 
 const metricsShape = Object.fromEntries(
-  METRIC_NAMES.map((name) => [name, metricValue(name).optional()]),
-) as Record<MetricName, z.ZodOptional<ReturnType<typeof metricValue>>>
+  METRIC_NAMES.map((name) => [name, z.optional(metricValue(name))]),
+) as Record<MetricName, z.ZodMiniOptional<ReturnType<typeof metricValue>>>
 
 const v11 = z.object({
   uuid,
   timestamp: z
     .number({ error: "expected seconds since 1970" })
-    .min(0, { error: "expected seconds since 1970 (≥ 0)" })
-    .max(1e11, { error: "expected seconds since 1970 (a realistic date)" }),
+    .check(
+      z.gte(0, { error: "expected seconds since 1970 (≥ 0)" }),
+      z.lte(1e11, { error: "expected seconds since 1970 (a realistic date)" }),
+    ),
   metrics: z.object(metricsShape, { error: "expected an object of metrics" }),
 })
 
 const pre11 = z.object({ uuid, ...metricsShape })
 
 /** "params.metrics.glideins_running.Cluster: expected …" for the first problem zod found. */
-function describe(error: z.ZodError): string {
+function describe(error: z.core.$ZodError): string {
   let issue: z.core.$ZodIssue | undefined = error.issues[0]
   if (issue === undefined) return "params: invalid"
   const path: PropertyKey[] = [...issue.path]
