@@ -39,13 +39,16 @@ import {
   writeSiteConfig,
 } from "./site.ts"
 
-/** Runs every per-cluster scenario on `c`, each skipped when what it builds on failed. */
+/**
+ * Runs every per-cluster scenario on `c`, each skipped when what it builds on failed, and
+ * returns the site for the scenarios that span clusters.
+ */
 export async function clusterScenarios(
   runner: Runner,
   ctx: Context,
   c: Cluster,
   bucket: FakeS3,
-): Promise<void> {
+): Promise<Site> {
   const site = await prepareSite(ctx, c, bucket.bucket)
   const g = c.name
   await runner.scenario(g, "submit", ["all/serve", "all/tarball"], () =>
@@ -58,6 +61,7 @@ export async function clusterScenarios(
   await runner.scenario(g, "lock", ["limits"], () => lockScenario(ctx, c, site))
   await runner.scenario(g, "report", ["submit"], () => reportScenario(ctx, site))
   await runner.scenario(g, "cancel", ["submit"], () => cancelScenario(ctx, c, site))
+  return site
 }
 
 /** Scenario `submit`: one run puts FIRST_RUN glideins into the batch system and each starts its master. */

@@ -14,11 +14,13 @@
 import { resolve } from "node:path"
 import { parseArgs } from "node:util"
 import { fakeS3 } from "../../src/runtime/fake-s3.ts"
-import { type ClusterName, cluster } from "./batch.ts"
+import { type Cluster, type ClusterName, cluster } from "./batch.ts"
 import { Runner } from "./harness.ts"
 import { prepare, serveScenario, shutdownScenario, startServer, tarballScenario } from "./pool.ts"
 import { REAL_CONDOR, realPoolScenario } from "./real-pool.ts"
+import type { Site } from "./site.ts"
 import { clusterScenarios } from "./site-scenarios.ts"
+import { twoSitesScenario } from "./two-sites.ts"
 
 const { values: opts } = parseArgs({
   args: Bun.argv.slice(2),
@@ -52,8 +54,16 @@ async function main(): Promise<number> {
   try {
     await runner.scenario("all", "serve", [], () => serveScenario(ctx, server))
     await runner.scenario("all", "tarball", [], () => tarballScenario(ctx))
-    for (const name of clusters)
-      await clusterScenarios(runner, ctx, cluster(name, ctx.e2eDir), bucket)
+    const sites: { cluster: Cluster; site: Site }[] = []
+    for (const name of clusters) {
+      const c = cluster(name, ctx.e2eDir)
+      sites.push({ cluster: c, site: await clusterScenarios(runner, ctx, c, bucket) })
+    }
+    // Both sites against the one server: together they submit the demand, not twice it.
+    if (sites.length >= 2) {
+      const needs = sites.map((s) => `${s.cluster.name}/cancel`)
+      await runner.scenario("all", "two-sites", needs, () => twoSitesScenario(ctx, sites))
+    }
     // Against a real HTCondor pool, when GLIDEIN_TEST_CONDOR names an install (on Slurm).
     if (REAL_CONDOR === undefined) {
       process.stdout.write(
