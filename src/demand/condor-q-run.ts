@@ -4,6 +4,7 @@
  * counts as a failed run.
  */
 import { GlideinError } from "../errors.ts"
+import { runCondorTool } from "../run-condor-tool.ts"
 import { CondorQParser, type CondorQResult } from "./condor-q-parse.ts"
 
 /** How to ask condor_q for the idle jobs. */
@@ -16,15 +17,6 @@ export interface CondorQQuery {
 
 /** What condor_q reported that could not be used. */
 export class CondorQError extends GlideinError {}
-
-/** Most of condor_q's stderr kept for the error message. */
-const STDERR_KEPT = 4096
-
-/**
- * How long output is read after condor_q exits, should a process outside its group still
- * hold the pipes: what condor_q wrote is in the pipe by then, and takes milliseconds to read.
- */
-const EXIT_GRACE_MS = 2000
 
 /** User names as HTCondor spells owners; nothing condor_q could read as an option. */
 const USER_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.@-]{0,127}$/
@@ -91,95 +83,22 @@ export interface RunCondorQOptions {
  * never returned.
  */
 export async function runCondorQ(options: RunCondorQOptions): Promise<CondorQResult> {
-  const { program, argv, timeoutMs, signal } = options
-  if (signal?.aborted) throw new CondorQError("condor_q was not started: shutting down")
-  let proc: Bun.Subprocess<"ignore", "pipe", "pipe">
-  try {
-    // Its own process group, so a timeout kills a wrapper script's children too: a hung
-    // `condor_q` wrapper would otherwise leave an orphan behind at every poll.
-    proc = Bun.spawn([program, ...argv], {
-      stdin: "ignore",
-      stdout: "pipe",
-      stderr: "pipe",
-      detached: true,
-    })
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code
-    if (code === "ENOENT") throw new CondorQError(`condor_q not found: "${program}"`)
-    if (code === "EACCES") throw new CondorQError(`condor_q is not executable: "${program}"`)
-    throw new CondorQError(`condor_q "${program}" could not be started: ${String(error)}`)
-  }
-  const stdout = proc.stdout.getReader()
-  const stderr = proc.stderr.getReader()
-  const killGroup = () => {
-    try {
-      process.kill(-proc.pid, "SIGKILL")
-    } catch {
-      // The group is gone already (condor_q exited and left no child).
-      proc.kill("SIGKILL")
-    }
-  }
-  const stopReading = () => {
-    void stdout.cancel().catch(() => {})
-    void stderr.cancel().catch(() => {})
-  }
-  let stopped: "timeout" | "abort" | undefined
-  const stop = (why: "timeout" | "abort") => {
-    stopped ??= why
-    killGroup()
-    // A child of condor_q (or of a wrapper script) may still hold the pipes open.
-    stopReading()
-  }
-  const timer = setTimeout(() => stop("timeout"), timeoutMs)
-  const onAbort = () => stop("abort")
-  signal?.addEventListener("abort", onAbort, { once: true })
-  // condor_q's exit ends the run. A child it left behind (a wrapper's background job) would
-  // hold the pipes open until the timeout, and pile up as orphans poll after poll: its
-  // group is killed at once, so the pipes close when drained, and reading stops soon after
-  // even if a process outside the group still holds them.
-  let afterExit: ReturnType<typeof setTimeout> | undefined
-  void proc.exited.then(() => {
-    killGroup()
-    afterExit = setTimeout(stopReading, EXIT_GRACE_MS)
+  const parser = new CondorQParser()
+  await runCondorTool({
+    ...options,
+    name: "condor_q",
+    onStdout: (chunk) => parser.push(chunk),
+    fail: (message) => new CondorQError(message),
   })
-  try {
-    const errorText = readSome(stderr, STDERR_KEPT)
-    const parser = new CondorQParser()
-    for (;;) {
-      const { done, value } = await stdout.read()
-      if (done) break
-      parser.push(value)
-    }
-    const exitCode = await proc.exited
-    const message = firstLine(await errorText)
-    if (stopped === "timeout") {
-      throw new CondorQError(`condor_q did not finish within ${timeoutMs / 1000} s and was killed`)
-    }
-    if (stopped === "abort") throw new CondorQError("condor_q was stopped: shutting down")
-    if (proc.signalCode) {
-      throw new CondorQError(
-        `condor_q was killed by ${proc.signalCode}${message ? `: ${message}` : ""}`,
-      )
-    }
-    if (exitCode !== 0) {
-      throw new CondorQError(
-        `condor_q exited with status ${exitCode}${message ? `: ${message}` : ""}`,
-      )
-    }
-    const result = parser.finish()
-    if (result.jobs === 0 && result.setAside === undefined && result.firstBad) {
-      throw new CondorQError(
-        `condor_q printed ${result.badLines} line${result.badLines === 1 ? "" : "s"} and none parsed (${describeBadLine(result.firstBad)})`,
-      )
-    }
-    const note = constraintNotes(argv)
-    if (note !== undefined) result.note = note
-    return result
-  } finally {
-    clearTimeout(timer)
-    clearTimeout(afterExit)
-    signal?.removeEventListener("abort", onAbort)
+  const result = parser.finish()
+  if (result.jobs === 0 && result.setAside === undefined && result.firstBad) {
+    throw new CondorQError(
+      `condor_q printed ${result.badLines} line${result.badLines === 1 ? "" : "s"} and none parsed (${describeBadLine(result.firstBad)})`,
+    )
   }
+  const note = constraintNotes(options.argv)
+  if (note !== undefined) result.note = note
+  return result
 }
 
 /** The note for the first quoted-string `-constraint` in `argv`, if any. */
@@ -195,31 +114,4 @@ function constraintNotes(argv: string[]): string | undefined {
 /** `first at line 3: RequestCpus: expected …: "text"` for the first line that did not parse. */
 export function describeBadLine(bad: NonNullable<CondorQResult["firstBad"]>): string {
   return `first at line ${bad.line}: ${bad.reason}: ${JSON.stringify(bad.text)}`
-}
-
-/** Reads up to `limit` bytes of a stream as text and drains (discards) the rest. */
-async function readSome(
-  reader: { read(): Promise<{ done: boolean; value?: Uint8Array }> },
-  limit: number,
-): Promise<string> {
-  const chunks: Uint8Array[] = []
-  let size = 0
-  try {
-    for (;;) {
-      const { done, value } = await reader.read()
-      if (done || value === undefined) break
-      if (size < limit) {
-        chunks.push(value.subarray(0, limit - size))
-        size += Math.min(value.length, limit - size)
-      }
-    }
-  } catch {
-    // Cancelled after a timeout: what was read so far is all there is.
-  }
-  return new TextDecoder().decode(Buffer.concat(chunks))
-}
-
-function firstLine(text: string): string {
-  const line = text.split("\n").find((l) => l.trim() !== "")
-  return line === undefined ? "" : line.trim().slice(0, 300)
 }
