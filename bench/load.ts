@@ -12,7 +12,7 @@
  * socket errors and timeouts, probe failures) and the server's RSS (VmRSS from /proc): at start, after
  * a warm-up and a pause (the level before the load), at its peak during the load, and after
  * the load and a pause of --idle seconds. Judged: no errors, and RSS back within
- * max(16 MB, 15 %) of its level before the load (see docs/readme/security.md for why).
+ * max(16 MB, 15 %) of its level before the load (see docs/security.md for why).
  * `--smoke` runs 5 s for CI. Needs wrk (Debian: apt-get install wrk); without it, skips.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
