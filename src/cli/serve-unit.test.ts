@@ -1,5 +1,5 @@
 /**
- * configs/glidein-serve.service, the systemd unit README tells admins to install: checked by
+ * configs/glidein-serve.service, the systemd unit docs/serve.md tells admins to install: checked by
  * systemd's own tools where they are (CI is Debian, with systemd installed), and as text
  * everywhere.
  */
@@ -11,7 +11,7 @@ import { cleanUp, tempDir } from "../test-support.ts"
 afterEach(cleanUp)
 
 const UNIT_FILE = resolve(import.meta.dir, "../../configs/glidein-serve.service")
-const README = resolve(import.meta.dir, "../../README.md")
+const SERVE_DOC = resolve(import.meta.dir, "../../docs/serve.md")
 const UNIT = readFileSync(UNIT_FILE, "utf8")
 const ANALYZE = Bun.which("systemd-analyze")
 const SYSTEMCTL = Bun.which("systemctl")
@@ -47,9 +47,9 @@ describe("configs/glidein-serve.service", () => {
     expect(values("DynamicUser")).toEqual([])
   })
 
-  test("is the unit README shows, word for word", () => {
-    // toContain would print all of README on failure.
-    expect(readFileSync(README, "utf8").includes(UNIT)).toBe(true)
+  test("is the unit docs/serve.md shows, word for word", () => {
+    // toContain would print the whole page on failure.
+    expect(readFileSync(SERVE_DOC, "utf8").includes(UNIT)).toBe(true)
   })
 
   if (ANALYZE === null) {
