@@ -453,7 +453,7 @@ function claimedUuid(params: unknown): string {
 
 /**
  * The address a request came from (Bun's server is hono's `env`; `app.request()` has none).
- * From loopback, the last X-Forwarded-For entry: a reverse proxy on this host (README's
+ * From loopback, the last X-Forwarded-For entry: a reverse proxy on this host (docs/serve.md's
  * recipe) adds the site's address there, and every site would otherwise share 127.0.0.1.
  */
 function senderAddress(request: Request, server: unknown): string {
