@@ -186,7 +186,7 @@ export async function pushState(
       if (trouble === undefined) continue
       failed.push(target.text)
       deps.stderr(
-        `glidein push-state: ${target.text}: ssh ${trouble}${/Permission denied|Host key|batch mode/i.test(trouble) ? " (open the master connection by hand first: see docs/submit.md, "Sites without outgoing connections")" : ""}\n`,
+        `glidein push-state: ${target.text}: ssh ${trouble}${/Permission denied|Host key|batch mode/i.test(trouble) ? " (open the master connection by hand first: see docs/submit.md, sites without outgoing connections)" : ""}\n`,
       )
     }
   } finally {
