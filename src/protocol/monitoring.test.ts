@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test"
+import path from "node:path"
 import { RpcError } from "./json-rpc.ts"
 import { parseMonitoringParams, total } from "./monitoring.ts"
 
@@ -126,4 +127,18 @@ describe("parseMonitoringParams()", () => {
       "Jörg@login.ümlaut.de ⚛",
     )
   })
+})
+
+test("a submit run, which encodes reports with this module, loads no classic zod", async () => {
+  // Classic zod costs every cron run milliseconds; zod/mini is what submit's schemas use.
+  const built = await Bun.build({
+    entrypoints: [path.join(import.meta.dir, "../cli/submit.ts")],
+    target: "bun",
+    metafile: true,
+    throw: false,
+  })
+  expect(built.logs).toEqual([])
+  const loaded = Object.keys(built.metafile?.inputs ?? {})
+  expect(loaded.some((file) => file.endsWith("protocol/monitoring.ts"))).toBe(true)
+  expect(loaded.filter((file) => file.includes("zod/v4/classic"))).toEqual([])
 })
