@@ -123,25 +123,23 @@ describe("buildJobSpec()", () => {
     expect(env().GLIDEIN_CLIENT).toBe("someone else")
   })
 
-  test("buildJobSpec() passes the site's settings and knobs to the adapter", () => {
+  test("buildJobSpec() passes the site's settings and the adapter's own to the adapter", () => {
     const slurm = buildJobSpec(planned("gpu"), config.partitionSettings.gpu!, config, files)
     expect(slurm).toMatchObject({
       partition: "gpu",
       count: 3,
+      settings: { queue: "gpu", account: "ice", gpuSubmit: "--gpus=%d" },
       site: {
-        queue: "gpu",
         groupJobs: true,
         localDir: "$TMPDIR/glidein",
         outputDir: "/o",
         customHeader: "#SBATCH --qos=low",
-        extra: { account: "ice", gpu_submit: "--gpus=%d", set_gpu_req: true },
       },
       paths: { submitDir: "/s", startScript: "/s/glidein_start.sh", tarball: "/t/glidein.tar.gz" },
     })
     const pbs = buildJobSpec(planned("pbs"), config.partitionSettings.pbs!, config, files)
-    expect(pbs.site.queue).toBe("long")
+    expect(pbs.settings).toMatchObject({ queue: "long", memoryForm: "pmem_only" })
     expect(pbs.site.groupJobs).toBe(false)
-    expect(pbs.site.extra.pmem_only).toBe(true)
   })
 })
 

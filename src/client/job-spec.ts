@@ -11,6 +11,7 @@ import type {
   StartdChecksSettings,
   SubmitFileSettings,
 } from "../config/schema.ts"
+import { SCHEDULERS } from "../schedulers/index.ts"
 import type { JobSpec } from "../schedulers/types.ts"
 import type { PlannedSubmission } from "./plan-submissions.ts"
 
@@ -63,13 +64,14 @@ export function minBatchWalltimeS(retireTimeS?: number): number {
   return walltime + WALLTIME_MARGIN_S
 }
 
-/** The batch queue a partition submits to (Slurm: `partition`, as pyglidein's job script had
- *  it, else `queue`); the default counts look in the same one. */
+/** The batch queue a partition submits to, as its adapter chooses it; the default counts look
+ *  in the same one. */
 export function partitionQueue(settings: PartitionSettings): string | undefined {
-  return settings.scheduler === "slurm" ? (settings.partition ?? settings.queue) : settings.queue
+  return SCHEDULERS[settings.scheduler].queue(settings)
 }
 
-/** The job spec for `submission` on a partition configured by `settings`. */
+/** The job spec for `submission` on a partition configured by `settings`; the adapter's own
+ *  settings are read here, so a value it refuses stops the run before anything is submitted. */
 export function buildJobSpec(
   submission: PlannedSubmission,
   settings: PartitionSettings,
@@ -99,22 +101,21 @@ export function buildJobSpec(
   for (const [name, value] of Object.entries(site.customEnv)) {
     if (!(name in env)) env[name] = value
   }
-  const queue = partitionQueue(settings)
   const spec: JobSpec = {
     partition: submission.partition,
     count: submission.count,
     resources: r,
     env,
-    site: {
-      groupJobs: settings.group_jobs,
-      outputDir: files.outputDir,
-      extra: adapterKnobs(settings, site.submitFile),
-    },
+    settings: SCHEDULERS[settings.scheduler].readSettings({
+      section: submission.partition,
+      partition: settings,
+      submitFile: site.submitFile,
+    }),
+    site: { groupJobs: settings.group_jobs, outputDir: files.outputDir },
     paths: { submitDir: files.submitDir, startScript: files.startScript, tarball: files.tarball },
   }
   if (site.roundEnv) spec.roundEnv = site.roundEnv
   const s = spec.site
-  if (queue !== undefined) s.queue = queue
   if (site.submitFile.local_dir !== undefined) s.localDir = site.submitFile.local_dir
   if (site.submitFile.custom_header !== undefined) s.customHeader = site.submitFile.custom_header
   if (site.submitFile.custom_middle !== undefined) s.customMiddle = site.submitFile.custom_middle
@@ -125,41 +126,4 @@ export function buildJobSpec(
     s.templateFile = files.template.file
   }
   return spec
-}
-
-const PARTITION_KNOBS = [
-  "pmem_only",
-  "pvmem",
-  "vmem_only",
-  "mem_only",
-  "node_property",
-  "set_gpu_req",
-  "pe",
-  "account",
-] as const
-const SUBMIT_FILE_KNOBS = [
-  "gpu_submit",
-  "ref_host",
-  "mem_scale",
-  "executable",
-  "log",
-  "requirements",
-  "custom_footer",
-  "env_wrapper_name",
-] as const
-
-function adapterKnobs(
-  settings: PartitionSettings,
-  submitFile: SubmitFileSettings,
-): Record<string, string | number | boolean> {
-  const extra: Record<string, string | number | boolean> = {}
-  for (const key of PARTITION_KNOBS) {
-    const value = settings[key]
-    if (value !== undefined) extra[key] = value
-  }
-  for (const key of SUBMIT_FILE_KNOBS) {
-    const value = submitFile[key]
-    if (value !== undefined) extra[key] = value
-  }
-  return extra
 }

@@ -7,6 +7,7 @@
  */
 
 import type { DemandRow } from "../protocol/demand.ts"
+import { SCHEDULERS } from "../schedulers/index.ts"
 import type { GlideinResources, SchedulerName } from "../schedulers/types.ts"
 import { type Shape, type SizingPolicy, sizeGlidein } from "./size-glidein.ts"
 
@@ -182,8 +183,8 @@ export function consider(shape: DemandShape, policy: PartitionPolicy): GlideinRe
   }
   const adjusted: Shape = {
     cpus: shape.cpus,
-    // pyglidein scaled PBS memory by 1024/1000 (Torque's "mb" is MiB); once, not per partition.
-    memory: policy.scheduler === "pbs" ? (shape.memory * 1024) / 1000 : shape.memory,
+    // In the scheduler's memory unit (PBS: ×1024/1000), once, not once more per partition.
+    memory: SCHEDULERS[policy.scheduler].sizing.demandMemoryMb(shape.memory),
     disk: shape.disk,
     gpus: shape.gpus,
   }

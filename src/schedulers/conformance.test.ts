@@ -9,9 +9,16 @@ import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs
 import { tmpdir } from "node:os"
 import path from "node:path"
 import { ConfigError } from "../errors.ts"
-import { jobSpec as spec } from "./fixtures.ts"
+import { type ConfigKeys, jobSpec, settingsSource } from "./fixtures.ts"
 import { SCHEDULERS, schedulerFor } from "./index.ts"
-import type { GlideinState, JobSpec, RenderedJob, Scheduler, SchedulerName } from "./types.ts"
+import type {
+  GlideinResources,
+  GlideinState,
+  JobSpec,
+  RenderedJob,
+  Scheduler,
+  SchedulerName,
+} from "./types.ts"
 
 const TESTDATA = path.join(import.meta.dir, "testdata")
 
@@ -184,8 +191,178 @@ test("schedulerFor() finds every adapter by any case and nothing else", () => {
   expect(Object.keys(SCHEDULERS)).toEqual(["htcondor", "slurm", "pbs", "uge", "sge", "lsf"])
 })
 
+/** Keys each adapter writes into a job as one word: a value with a space is refused. */
+const WORD_KEYS: Record<SchedulerName, string[]> = {
+  slurm: ["partition", "queue", "account"],
+  pbs: ["queue", "account", "node_property"],
+  sge: ["queue", "account", "pe"],
+  uge: ["queue", "account", "pe"],
+  lsf: ["queue", "account", "ref_host"],
+  htcondor: ["env_wrapper_name"],
+}
+
+/** [SubmitFile] keys each adapter writes into one line of a job. */
+const LINE_KEYS: Record<SchedulerName, string[]> = {
+  slurm: ["gpu_submit"],
+  pbs: [],
+  sge: ["gpu_submit"],
+  uge: ["gpu_submit"],
+  lsf: ["gpu_submit"],
+  htcondor: ["log", "requirements"],
+}
+
+/** Keys of [SubmitFile] among those above; the rest are partition keys. */
+const SUBMIT_FILE_KEYS = new Set([
+  "ref_host",
+  "env_wrapper_name",
+  "gpu_submit",
+  "log",
+  "requirements",
+])
+
+/** Sizing of a 1-core job of 5000 MB and 1000 MB of disk, and of the same on a whole node of
+ *  8 cores, 32000 MB, 100000 MB of disk and 2 GPUs: pyglidein's rules per family. */
+const SIZES: Record<
+  SchedulerName,
+  { cpus: number; memoryMb: number; diskKb: number; scaledFrom?: number; node: GlideinResources }
+> = (() => {
+  const node = { cpus: 8, memoryMb: 32000, diskKb: 102400000, gpus: 2, walltimeS: 7200 }
+  // Memory per core: 5250 MB (5 % margin) needs 3 cores at the default 2000 MB per core.
+  const perCore = { cpus: 3, memoryMb: 5250, diskKb: 1126400, scaledFrom: 1, node }
+  const perSlot = { cpus: 1, memoryMb: 5250, diskKb: 1126400, node }
+  return {
+    slurm: perCore,
+    lsf: perCore,
+    // Torque's MiB: 5000 × 1024/1000 = 5120 MB before the margin.
+    pbs: { ...perCore, memoryMb: 5376 },
+    sge: perSlot,
+    uge: perSlot,
+    // 10 % margins, the job's own cores; a whole node's disk × 1000 and no GPUs for CPU jobs.
+    htcondor: {
+      cpus: 1,
+      memoryMb: 5500,
+      diskKb: 1126400,
+      node: { ...node, diskKb: 100000000, gpus: 0 },
+    },
+  }
+})()
+
+/** The memory a rendered job asks for, read back from its directives in MB. */
+const MEMORY_MB: Record<SchedulerName, (text: string, cpus: number) => number> = {
+  slurm: (t) => Number(/^#SBATCH --mem=(\d+)$/m.exec(t)![1]),
+  pbs: (t) => Number(/^#PBS -l pmem=\d+mb,mem=(\d+)mb$/m.exec(t)![1]),
+  // h_rss is per slot.
+  sge: (t, cpus) => Number(/^#\$ -l h_rss=(\d+)M$/m.exec(t)![1]) * cpus,
+  uge: (t, cpus) => Number(/^#\$ -l h_rss=(\d+)M$/m.exec(t)![1]) * cpus,
+  // LSF_UNIT_FOR_LIMITS = KB, counted 1000 to the MB as pyglidein did.
+  lsf: (t) => Number(/^#BSUB -M (\d+)$/m.exec(t)![1]) / 1000,
+  htcondor: (t) => Number(/^request_memory = (\d+)$/m.exec(t)![1]),
+}
+
 for (const s of Object.values(SCHEDULERS)) {
   describe(s.name, () => {
+    /** The settings this adapter reads from a partition `short` holding `keys`. */
+    const read = (keys: ConfigKeys = {}) => s.readSettings(settingsSource(s.name, keys, "short"))
+    const settings = read()
+    /** A planned submission with this adapter's settings of a partition without any keys. */
+    const spec = (patch: Partial<JobSpec> = {}, site: Partial<JobSpec["site"]> = {}): JobSpec => ({
+      ...jobSpec(patch, site),
+      settings,
+    })
+
+    test("readSettings() refuses a value that cannot be one word of a directive, naming section and key", () => {
+      const all = new Set(Object.values(WORD_KEYS).flat())
+      for (const key of all) {
+        const section = SUBMIT_FILE_KEYS.has(key) ? "SubmitFile" : "short"
+        const reading = () => read({ [key]: "two words" })
+        if (WORD_KEYS[s.name].includes(key))
+          expect(reading).toThrow(
+            new ConfigError(
+              { section, key },
+              '"two words" cannot be used in a job directive (empty, or has spaces, quotes or backslashes)',
+            ),
+          )
+        // Another scheduler's key is not this adapter's to refuse (HTCondor passes `queue` to
+        // site templates only).
+        else expect(reading).not.toThrow()
+      }
+    })
+
+    test("readSettings() refuses more than one line where the job has room for one", () => {
+      for (const key of new Set(Object.values(LINE_KEYS).flat())) {
+        const reading = () => read({ [key]: "one\ntwo" })
+        if (LINE_KEYS[s.name].includes(key))
+          expect(reading).toThrow(`[SubmitFile] ${key}: must be one line, got several`)
+        else expect({ key, settings: reading() }).toEqual({ key, settings })
+      }
+    })
+
+    test("queue() chooses the partition's queue as readSettings() and the job script do", () => {
+      const template = "#!/bin/sh\n{{DIRECTIVES}}\n# queue={{QUEUE}}\n"
+      // Slurm's is `partition`, as in pyglidein, else `queue`; every other scheduler's `queue`.
+      const cases: [ConfigKeys, string | undefined][] = [
+        [{}, undefined],
+        [{ queue: "long" }, "long"],
+        [{ partition: "gpu" }, s.name === "slurm" ? "gpu" : undefined],
+        [{ partition: "gpu", queue: "long" }, s.name === "slurm" ? "gpu" : "long"],
+      ]
+      for (const [keys, queue] of cases) {
+        const source = settingsSource(s.name, keys)
+        const chosen = read(keys)
+        expect({ keys, queue: s.queue(source.partition), read: chosen.queue }).toEqual({
+          keys,
+          queue,
+          read: queue,
+        })
+        const text = submitText(s.render({ ...spec({}, { template }), settings: chosen }))
+        expect(text).toContain(`# queue=${queue ?? ""}\n`)
+        // Batch systems are told the queue in a directive; HTCondor has none.
+        if (queue !== undefined && s.name !== "htcondor")
+          expect(text).toMatch(new RegExp(`^#\\S* .*[ =]${queue}$`, "m"))
+      }
+    })
+
+    test("sizing sizes a glidein by this scheduler's rules, in its memory unit", () => {
+      const policy = { scheduler: s.name, memSafetyScale: 1, walltimeHours: 2 }
+      const demand = { cpus: 1, memory: s.sizing.demandMemoryMb(5000), disk: 1000, gpus: 0 }
+      const { node, ...want } = SIZES[s.name]
+      const sized = s.sizing.size(demand, policy)
+      expect({ ...sized.resources, scaledFrom: sized.scaledFrom }).toEqual({
+        ...want,
+        gpus: 0,
+        walltimeS: 7200,
+        scaledFrom: want.scaledFrom,
+      })
+      const wholeNode = { cpus: 8, memory: 32000, disk: 100000, gpus: 2 }
+      expect(s.sizing.size(demand, { ...policy, wholeNode }).resources).toEqual(node)
+      // However it sizes, the glidein holds what the job asked for.
+      for (const shape of [
+        { cpus: 4, memory: 1000, disk: 10, gpus: 1 },
+        { cpus: 2, memory: 30000, disk: 0, gpus: 0 },
+      ]) {
+        const r = s.sizing.size(shape, { ...policy, memPerCore: 4000 }).resources
+        expect(r.cpus).toBeGreaterThanOrEqual(shape.cpus)
+        expect(r.memoryMb).toBeGreaterThanOrEqual(shape.memory)
+        expect(r.diskKb).toBeGreaterThanOrEqual(shape.disk * 1024)
+        expect(r.gpus).toBe(shape.gpus)
+      }
+    })
+
+    test("render() asks for the memory it reports, in the scheduler's memory unit", () => {
+      for (const [cpus, memoryMb] of [
+        [1, 4200],
+        [3, 9000],
+        [8, 64000],
+      ] as const) {
+        const job = s.render(spec({ resources: { ...spec().resources, cpus, memoryMb } }))
+        expect({ cpus, memoryMb, asked: MEMORY_MB[s.name](submitText(job), cpus) }).toEqual({
+          cpus,
+          memoryMb,
+          asked: job.request.memoryMb,
+        })
+      }
+    })
+
     test("render() starts the glidein with exactly the environment contract", async () => {
       const ws = await workspace(`${s.name}-env`)
       const job = spec({ paths: ws.paths })

@@ -5,7 +5,15 @@ import { prepareSubmissions } from "../client/prepare-submissions.ts"
 import { siteSetup } from "../client/site-setup.ts"
 import { sizeGlidein } from "../client/size-glidein.ts"
 import { type ConfigWarning, loadSiteConfig } from "../config/index.ts"
-import type { JobSpec, RenderedJob, SchedulerName } from "./types.ts"
+import { partitionSchema, submitFileSchema } from "../config/schema.ts"
+import type {
+  AdapterSettings,
+  JobSpec,
+  RenderedJob,
+  Scheduler,
+  SchedulerName,
+  SettingsSource,
+} from "./types.ts"
 
 /** A planned submission of one 2-core glidein with every optional setting off. */
 export function jobSpec(
@@ -26,13 +34,52 @@ export function jobSpec(
       ResourceName: "test-cluster",
       CLUSTER: "pool.example.org",
     },
-    site: { groupJobs: false, extra: {}, ...site },
+    settings: {},
+    site: { groupJobs: false, ...site },
     paths: {
       submitDir: "/home/user/glidein",
       startScript: "/home/user/glidein/glidein_start.sh",
       tarball: "/shared/glidein.tar.gz",
     },
     ...patch,
+  }
+}
+
+/** Config keys as a site writes them, of a partition section or [SubmitFile] (by key name). */
+export type ConfigKeys = Record<string, string | number | boolean | null>
+
+const SUBMIT_FILE_KEYS = new Set(Object.keys(submitFileSchema.shape))
+
+/** The source an adapter reads `keys` from: each key in its section ([SubmitFile] or the
+ *  partition `section`), through the config's schemas, so defaults apply as in a real config. */
+export function settingsSource(
+  scheduler: SchedulerName,
+  keys: ConfigKeys = {},
+  section = "Cluster",
+): SettingsSource {
+  const partition: ConfigKeys = { scheduler }
+  const submitFile: ConfigKeys = {}
+  for (const [key, value] of Object.entries(keys)) {
+    if (SUBMIT_FILE_KEYS.has(key)) submitFile[key] = value
+    else partition[key] = value
+  }
+  return {
+    section,
+    partition: partitionSchema.parse(partition),
+    submitFile: submitFileSchema.parse(submitFile),
+  }
+}
+
+/** `jobSpec(patch, site)` with the settings `scheduler` reads from `keys`. */
+export function adapterJob<S extends AdapterSettings>(
+  scheduler: Scheduler<S>,
+  keys: ConfigKeys = {},
+  patch: Partial<JobSpec> = {},
+  site: Partial<JobSpec["site"]> = {},
+): JobSpec<S> {
+  return {
+    ...jobSpec(patch, site),
+    settings: scheduler.readSettings(settingsSource(scheduler.name, keys)),
   }
 }
 

@@ -1,9 +1,14 @@
 import { describe, expect, test } from "bun:test"
-import { jobSpec, resources } from "./fixtures.ts"
+import { adapterJob, type ConfigKeys, resources, settingsSource } from "./fixtures.ts"
 import { sge, taskIds, uge } from "./grid-engine.ts"
 
-function text(s: typeof sge, ...args: Parameters<typeof jobSpec>): string {
-  const job = s.render(jobSpec(...args))
+function text(
+  s: typeof sge,
+  patch: Parameters<typeof adapterJob>[2] = {},
+  site: Parameters<typeof adapterJob>[3] = {},
+  keys: ConfigKeys = {},
+): string {
+  const job = s.render(adapterJob(s, keys, patch, site))
   return job.files[job.submitFile]!
 }
 
@@ -37,10 +42,18 @@ describe("grid engine", () => {
   })
 
   test("render() takes the parallel environment from pe, and none for one core", () => {
-    expect(text(sge, { resources: resources({ cpus: 3 }) }, { extra: { pe: "smp" } })).toContain(
+    expect(text(sge, { resources: resources({ cpus: 3 }) }, {}, { pe: "smp" })).toContain(
       "#$ -pe smp 3\n",
     )
     expect(text(uge, { resources: resources({ cpus: 1 }) })).not.toContain("-pe")
+  })
+
+  test("readSettings() defaults pe per Grid Engine and refuses one that is not one word", () => {
+    expect(uge.readSettings(settingsSource("uge")).pe).toBe("multicore")
+    expect(sge.readSettings(settingsSource("sge")).pe).toBe("mpi")
+    expect(() => sge.readSettings(settingsSource("sge", { pe: "smp 4" }, "short"))).toThrow(
+      '[short] pe: "smp 4" cannot be used in a job directive',
+    )
   })
 
   test("render() requests GPUs and arrays of exactly N tasks", () => {

@@ -1,8 +1,8 @@
 /**
  * Grid Engine: Univa (`uge`, pyglidein's `SubmitUGE`) and Son of / Sun Grid Engine (`sge`),
  * one template (`templates/sge.sh`). Memory is per slot: `-l h_rss=<M ÷ cores>M`, truncated,
- * as pyglidein wrote it; Grid Engine grants memory per slot, so the planner does not add cores
- * for memory here. Cores beyond one come from a parallel environment, `-pe <pe> CPUS`, whose
+ * as pyglidein wrote it; Grid Engine grants memory per slot, so its sizing adds no cores for
+ * memory. Cores beyond one come from a parallel environment, `-pe <pe> CPUS`, whose
  * name is the `pe` setting (default `multicore` for UGE as in pyglidein, `mpi` for SGE, where
  * a site usually names its own single-host PE). UGE also asks for scratch space,
  * `-l tmpdir_size=<max(disk MB ÷ cores, 1000)>M` (pyglidein's UGE sites defined that
@@ -20,47 +20,67 @@
 import template from "../../templates/sge.sh" with { type: "text" }
 import {
   type BatchDialect,
+  type BatchSettings,
   directiveWord,
-  extraText,
+  type GpuSettings,
   gpuDirective,
   JOB_NAME,
+  queueSetting,
+  readBatchSettings,
   renderBatchJob,
+  settingText,
   walltimeHms,
+  withGpuSubmit,
 } from "./job-script.ts"
+import { perSlotSizing } from "./sizing.ts"
 import type {
   GlideinFilter,
   GlideinOwner,
   GlideinState,
   Scheduler,
   SchedulerName,
+  SettingsSource,
 } from "./types.ts"
 
-function dialect(name: "sge" | "uge"): BatchDialect {
+/** What a Grid Engine partition sets: `queue`, `account`, `pe`, `gpu_submit`. */
+export interface GridEngineSettings extends BatchSettings, GpuSettings {
+  /** The parallel environment of multi-core glideins. */
+  pe: string
+}
+
+const QUEUE_KEYS = ["queue"] as const
+
+function readSettings(name: "sge" | "uge", source: SettingsSource): GridEngineSettings {
+  // pyglidein's UGE default; SGE sites usually name their own single-host PE.
+  const pe = settingText(source.partition.pe) ?? (name === "uge" ? "multicore" : "mpi")
+  return withGpuSubmit(
+    {
+      ...readBatchSettings(source, QUEUE_KEYS),
+      pe: directiveWord(pe, { section: source.section, key: "pe" }),
+    },
+    source,
+  )
+}
+
+function dialect(name: "sge" | "uge"): BatchDialect<GridEngineSettings> {
   return {
     template,
     templateName: "templates/sge.sh",
     defaultFilename: `glidein.${name}`,
     directives(job, shape, files) {
       const r = job.resources
+      const { queue, account, pe, gpuSubmit } = job.settings
       const lines = [`#$ -N ${JOB_NAME}`, "#$ -S /bin/sh", `#$ -l h_rss=${memoryPerSlot(r)}M`]
       if (name === "uge") {
         const perSlot = Math.max(Math.floor(r.diskKb / 1024 / r.cpus), 1000)
         lines.push(`#$ -l tmpdir_size=${perSlot}M`)
       }
-      const gpus = gpuDirective(job, "#$", "-l gpu=%d")
+      const gpus = gpuDirective(r.gpus, gpuSubmit, "#$", "-l gpu=%d")
       if (gpus) lines.push(gpus)
-      if (r.cpus > 1) {
-        const pe = extraText(job, "pe") ?? (name === "uge" ? "multicore" : "mpi")
-        lines.push(`#$ -pe ${directiveWord(pe, { section: job.partition, key: "pe" })} ${r.cpus}`)
-      }
+      if (r.cpus > 1) lines.push(`#$ -pe ${pe} ${r.cpus}`)
       lines.push(`#$ -l h_rt=${walltimeHms(r.walltimeS)}`)
-      if (job.site.queue !== undefined)
-        lines.push(
-          `#$ -q ${directiveWord(job.site.queue, { section: job.partition, key: "queue" })}`,
-        )
-      const account = extraText(job, "account")
-      if (account !== undefined)
-        lines.push(`#$ -A ${directiveWord(account, { section: job.partition, key: "account" })}`)
+      if (queue !== undefined) lines.push(`#$ -q ${queue}`)
+      if (account !== undefined) lines.push(`#$ -A ${account}`)
       if (shape.array) lines.push(`#$ -t 1-${shape.tasks}`)
       lines.push(`#$ -o ${files.output}`, `#$ -e ${files.error}`)
       return lines
@@ -164,10 +184,13 @@ function whose(owner: GlideinOwner): string[] {
   return owner.user ? ["-u", owner.user] : []
 }
 
-function gridEngine(name: "sge" | "uge"): Scheduler {
+function gridEngine(name: "sge" | "uge"): Scheduler<GridEngineSettings> {
   const d = dialect(name)
   return {
     name: name satisfies SchedulerName,
+    readSettings: (source) => readSettings(name, source),
+    queue: (partition) => queueSetting(partition, QUEUE_KEYS)?.value,
+    sizing: perSlotSizing,
     render: (job) => renderBatchJob(job, d),
     // One table serves every state (the client runs it once). qstat -q would not do for a
     // queue: it lists pending jobs whatever they asked for; -r shows each job's request.
@@ -193,7 +216,7 @@ function gridEngine(name: "sge" | "uge"): Scheduler {
 }
 
 /** Univa Grid Engine (pyglidein's `uge`). */
-export const uge: Scheduler = gridEngine("uge")
+export const uge: Scheduler<GridEngineSettings> = gridEngine("uge")
 
 /** Son of / Sun Grid Engine. */
-export const sge: Scheduler = gridEngine("sge")
+export const sge: Scheduler<GridEngineSettings> = gridEngine("sge")

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test"
-import { jobSpec, resources } from "./fixtures.ts"
+import { adapterJob, jobSpec, resources } from "./fixtures.ts"
 import { htcondor } from "./htcondor.ts"
 
 describe("htcondor", () => {
@@ -25,18 +25,17 @@ describe("htcondor", () => {
     expect(wrapper(a)).toMatch(/^glidein-wrapper-[0-9a-f]{12}\.sh$/)
     expect(wrapper(a)).not.toBe(wrapper(b))
     expect(a.files[a.submitFile]).toContain(`executable = ${wrapper(a)}\n`)
-    const named = htcondor.render(jobSpec({}, { extra: { env_wrapper_name: "env_wrapper.sh" } }))
+    const named = htcondor.render(adapterJob(htcondor, { env_wrapper_name: "env_wrapper.sh" }))
     expect(Object.keys(named.files)).toContain("env_wrapper.sh")
   })
 
   test("render() places custom_middle before the requests and custom_footer before queue", () => {
     const job = htcondor.render(
-      jobSpec(
+      adapterJob(
+        htcondor,
+        { custom_footer: "+Footer = 1", log: "glidein.log" },
         {},
-        {
-          customMiddle: '+ProjectName = "IceCube"',
-          extra: { custom_footer: "+Footer = 1", log: "glidein.log" },
-        },
+        { customMiddle: '+ProjectName = "IceCube"' },
       ),
     )
     const text = job.files[job.submitFile]!

@@ -23,19 +23,53 @@ import { GlideinError } from "../errors.ts"
 import {
   commonValues,
   directivePath,
+  directiveWord,
   envAssignments,
-  extraText,
   JOB_NAME,
   oneLine,
   outputDir,
   renderJobFile,
+  settingText,
   startCommand,
   submissionShape,
   submitFileName,
 } from "./job-script.ts"
 import { quoteLiteral } from "./shell.ts"
+import { requestSizing } from "./sizing.ts"
 import { renderTemplate } from "./template.ts"
-import type { GlideinOwner, JobSpec, Scheduler } from "./types.ts"
+import type { AdapterSettings, GlideinOwner, JobSpec, Scheduler, SettingsSource } from "./types.ts"
+
+/** What an HTCondor partition sets: `queue` (only for site templates: HTCondor has none) and
+ *  in [SubmitFile] `executable`, `log`, `requirements`, `custom_footer`, `env_wrapper_name`. */
+export interface HtcondorSettings extends AdapterSettings {
+  /** The jobs' user log. */
+  log?: string
+  requirements?: string
+  /** Lines before `queue`. */
+  customFooter?: string
+  /** The wrapper's file name, instead of one named after its content. */
+  wrapperName?: string
+}
+
+function readSettings(source: SettingsSource): HtcondorSettings {
+  const f = source.submitFile
+  const line = (key: "log" | "requirements") => {
+    const value = settingText(f[key])
+    return value === undefined ? undefined : oneLine(value, key)
+  }
+  const wrapper = settingText(f.env_wrapper_name)
+  return {
+    queue: source.partition.queue,
+    executable: settingText(f.executable),
+    log: line("log"),
+    requirements: line("requirements"),
+    customFooter: settingText(f.custom_footer),
+    wrapperName:
+      wrapper === undefined
+        ? undefined
+        : directiveWord(wrapper, { section: "SubmitFile", key: "env_wrapper_name" }),
+  }
+}
 
 /** A path in a submit-file list: one word, without a comma (the separator). */
 function listPath(path: string, what: string): string {
@@ -48,7 +82,7 @@ function baseName(path: string): string {
   return path.slice(path.lastIndexOf("/") + 1)
 }
 
-function render(job: JobSpec) {
+function render(job: JobSpec<HtcondorSettings>) {
   const shape = submissionShape(job)
   const r = job.resources
   const startScript = listPath(job.paths.startScript, "glidein_start.sh path")
@@ -60,11 +94,9 @@ function render(job: JobSpec) {
     { START_COMMAND: startCommand(job, env, baseName(startScript)) },
     "templates/htcondor-wrapper.sh",
   )
-  const wrapperName = directivePath(
-    extraText(job, "env_wrapper_name") ??
-      `glidein-wrapper-${Bun.hash(wrapper).toString(16).padStart(16, "0").slice(0, 12)}.sh`,
-    "wrapper name",
-  )
+  const wrapperName =
+    job.settings.wrapperName ??
+    `glidein-wrapper-${Bun.hash(wrapper).toString(16).padStart(16, "0").slice(0, 12)}.sh`
   const filename = submitFileName(job, "glidein.submit")
   const outDir = outputDir(job)
   const output = `${outDir}/glidein-$(Cluster).$(Process).out`
@@ -91,18 +123,16 @@ function render(job: JobSpec) {
   const round = Object.entries(job.roundEnv ?? {})
   if (round.length > 0)
     directives.push(`environment = "${round.map(([name, value]) => `${name}=${value}`).join(" ")}"`)
-  const log = extraText(job, "log")
-  if (log !== undefined) directives.push(`log = ${oneLine(log, "log")}`)
-  const requirements = extraText(job, "requirements")
-  if (requirements !== undefined)
-    directives.push(`requirements = ${oneLine(requirements, "requirements")}`)
+  const { log, requirements, customFooter } = job.settings
+  if (log !== undefined) directives.push(`log = ${log}`)
+  if (requirements !== undefined) directives.push(`requirements = ${requirements}`)
   const requests = [
     `request_cpus = ${r.cpus}`,
     `request_memory = ${r.memoryMb}`,
     `request_disk = ${r.diskKb}`,
   ]
   if (r.gpus > 0) requests.push(`request_gpus = ${r.gpus}`)
-  const end = [job.site.customEnd, extraText(job, "custom_footer")].filter(
+  const end = [job.site.customEnd, customFooter].filter(
     (t): t is string => t !== undefined && t !== "",
   )
   const values = {
@@ -176,8 +206,12 @@ function condorQ(owner: GlideinOwner, constraint: string): string[] {
 }
 
 /** The HTCondor adapter. */
-export const htcondor: Scheduler = {
+export const htcondor: Scheduler<HtcondorSettings> = {
   name: "htcondor",
+  readSettings,
+  // No queues: the default counts tell partitions apart by GlideinPartition.
+  queue: (partition) => partition.queue,
+  sizing: requestSizing,
   render,
   countArgv: (state, filter) =>
     condorQ(

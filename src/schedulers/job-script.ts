@@ -4,10 +4,17 @@
  * supplies only its directives, output-file patterns, submit argv and request arithmetic.
  */
 import enterDirTemplate from "../../templates/enter-glidein-dir.sh" with { type: "text" }
+import type { PartitionSettings } from "../config/schema.ts"
 import { ConfigError, GlideinError } from "../errors.ts"
 import { isEnvName, quoteExpanding, quoteLiteral } from "./shell.ts"
 import { renderTemplate } from "./template.ts"
-import type { GlideinResources, JobSpec, RenderedJob } from "./types.ts"
+import type {
+  AdapterSettings,
+  GlideinResources,
+  JobSpec,
+  RenderedJob,
+  SettingsSource,
+} from "./types.ts"
 
 /** Every glidein carries this job name; the default counting commands look for it. */
 export const JOB_NAME = "glidein"
@@ -120,40 +127,83 @@ export function renderJobFile(
   return text.endsWith("\n") ? text : `${text}\n`
 }
 
-/** A string knob from `site.extra`, or undefined when absent, empty or False. */
-export function extraText(job: JobSpec, key: string): string | undefined {
-  const value = job.site.extra[key]
-  if (value === undefined || value === false || value === "") return undefined
-  return String(value)
+/** What a setting holds, or undefined when it is unset, empty or False (pyglidein tested
+ *  such keys for truth). */
+export function settingText(value: string | false | undefined): string | undefined {
+  return value === undefined || value === false || value === "" ? undefined : value
 }
 
-/** A boolean knob from `site.extra` (pyglidein tested truthiness). */
-export function extraFlag(job: JobSpec, key: string, fallback = false): boolean {
-  const value = job.site.extra[key]
-  if (value === undefined) return fallback
-  return value === true || value === 1 || value === "True" || value === "true" || value === "1"
+/** The keys a partition may name its batch queue with. */
+type QueueKey = "partition" | "queue"
+
+/** The first of `keys` the partition sets (Slurm: `partition`, as pyglidein's job script had
+ *  it, then `queue`), and which one it was. */
+export function queueSetting(
+  partition: PartitionSettings,
+  keys: readonly QueueKey[],
+): { key: QueueKey; value: string } | undefined {
+  for (const key of keys) {
+    const value = partition[key]
+    if (value !== undefined) return { key, value }
+  }
+  return undefined
 }
 
-/** A numeric knob from `site.extra`; `fallback` when absent or not a number. */
-export function extraNumber(job: JobSpec, key: string, fallback: number): number {
-  const value = job.site.extra[key]
-  return typeof value === "number" && Number.isFinite(value) ? value : fallback
+/** The settings every batch-script adapter reads. */
+export interface BatchSettings extends AdapterSettings {
+  /** `account`: the allocation charged. */
+  account?: string
+}
+
+/** The batch-script settings: the queue from the first of `queueKeys` the partition sets,
+ *  `account` and [SubmitFile] `executable`; queue and account are one directive word each. */
+export function readBatchSettings(
+  source: SettingsSource,
+  queueKeys: readonly QueueKey[],
+): BatchSettings {
+  const settings: BatchSettings = {}
+  const queue = queueSetting(source.partition, queueKeys)
+  if (queue !== undefined)
+    settings.queue = directiveWord(queue.value, { section: source.section, key: queue.key })
+  const account = settingText(source.partition.account)
+  if (account !== undefined)
+    settings.account = directiveWord(account, { section: source.section, key: "account" })
+  const executable = settingText(source.submitFile.executable)
+  if (executable !== undefined) settings.executable = executable
+  return settings
+}
+
+/** Settings of the adapters that write a GPU option. */
+export interface GpuSettings {
+  /** [SubmitFile] `gpu_submit`, one line: unset for the adapter's default, false for none. */
+  gpuSubmit?: string | false
+}
+
+/** `settings` with [SubmitFile] `gpu_submit` read into them. */
+export function withGpuSubmit<S extends AdapterSettings>(
+  settings: S,
+  source: SettingsSource,
+): S & GpuSettings {
+  const value = source.submitFile.gpu_submit
+  if (value === undefined) return settings
+  // An empty value asks for no option, as False does.
+  const gpuSubmit = value === false || value === "" ? false : oneLine(value.trim(), "gpu_submit")
+  return { ...settings, gpuSubmit }
 }
 
 /**
- * `gpu_submit` (pyglidein's knob, e.g. `--gres=gpu:%d` or `--gpus-per-node=%d`): the GPU
- * option with `%d` replaced by the count; `fallback` when unset, none when False (or empty).
- * A value that already starts with the directive prefix is kept as a whole line.
+ * The GPU option of `gpus` GPUs from `gpu_submit` (pyglidein's knob, e.g. `--gres=gpu:%d` or
+ * `--gpus-per-node=%d`) with `%d` replaced by the count; `fallback` when unset, none when
+ * False. A value that already starts with the directive prefix is kept as a whole line.
  */
-export function gpuDirective(job: JobSpec, prefix: string, fallback: string): string | undefined {
-  const configured = job.site.extra.gpu_submit
-  if (job.resources.gpus <= 0 || configured === false || configured === "") return undefined
-  const option = oneLine(
-    String(configured ?? fallback)
-      .replaceAll("%d", String(job.resources.gpus))
-      .trim(),
-    "gpu_submit",
-  )
+export function gpuDirective(
+  gpus: number,
+  gpuSubmit: string | false | undefined,
+  prefix: string,
+  fallback: string,
+): string | undefined {
+  if (gpus <= 0 || gpuSubmit === false) return undefined
+  const option = (gpuSubmit ?? fallback).replaceAll("%d", String(gpus))
   return option.startsWith(prefix) ? option : `${prefix} ${option}`
 }
 
@@ -201,7 +251,7 @@ const ROUND_VALUE = /^[A-Za-z0-9._~:/%+=-]*$/
 
 /** The command that starts the glidein from a clean environment in the current directory. */
 export function startCommand(job: JobSpec, assignments: string[], script: string): string {
-  const program = extraText(job, "executable") ?? `/bin/sh ./${script}`
+  const program = job.settings.executable ?? `/bin/sh ./${script}`
   return `/usr/bin/env -i ${PASSED_THROUGH} ${assignments.join(" ")} ${program}`
 }
 
@@ -256,7 +306,7 @@ export function commonValues(job: JobSpec, shape: Shape, env: string[]): Record<
   return {
     JOB_NAME,
     PARTITION: job.partition,
-    QUEUE: job.site.queue ?? "",
+    QUEUE: job.settings.queue ?? "",
     CPUS: String(r.cpus),
     GPUS: String(r.gpus),
     MEMORY_MB: String(r.memoryMb),
@@ -279,23 +329,26 @@ export function commonValues(job: JobSpec, shape: Shape, env: string[]): Record<
 }
 
 /** What a batch-script adapter adds to the shared rendering. */
-export interface BatchDialect {
+export interface BatchDialect<S extends AdapterSettings> {
   /** The built-in template and its path, named in errors. */
   template: string
   templateName: string
   defaultFilename: string
   /** The scheduler's directive lines, resources first. */
-  directives(job: JobSpec, shape: Shape, output: { output: string; error: string }): string[]
+  directives(job: JobSpec<S>, shape: Shape, output: { output: string; error: string }): string[]
   /** Output and error file paths (with the scheduler's job-id patterns). */
   outputFiles(dir: string, shape: Shape): { output: string; error: string }
   /** Submit argv for `file`, and whether the file goes on stdin instead. */
   submit(file: string): { argv: string[]; stdin: boolean }
   /** What the directives ask for, per glidein. */
-  request(job: JobSpec): GlideinResources
+  request(job: JobSpec<S>): GlideinResources
 }
 
 /** Renders one batch-script submission with `dialect`, or with the site's template. */
-export function renderBatchJob(job: JobSpec, dialect: BatchDialect): RenderedJob {
+export function renderBatchJob<S extends AdapterSettings>(
+  job: JobSpec<S>,
+  dialect: BatchDialect<S>,
+): RenderedJob {
   const shape = submissionShape(job)
   const filename = submitFileName(job, dialect.defaultFilename)
   const outDir = outputDir(job)

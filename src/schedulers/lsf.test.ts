@@ -1,9 +1,13 @@
 import { describe, expect, test } from "bun:test"
-import { jobSpec, resources } from "./fixtures.ts"
+import { adapterJob, type ConfigKeys, resources } from "./fixtures.ts"
 import { lsf } from "./lsf.ts"
 
-function render(...args: Parameters<typeof jobSpec>) {
-  const job = lsf.render(jobSpec(...args))
+function render(
+  patch: Parameters<typeof adapterJob>[2] = {},
+  site: Parameters<typeof adapterJob>[3] = {},
+  keys: ConfigKeys = {},
+) {
+  const job = lsf.render(adapterJob(lsf, keys, patch, site))
   return { job, text: job.files[job.submitFile]! }
 }
 
@@ -14,7 +18,8 @@ describe("lsf", () => {
     )
     const mb = render(
       { resources: resources({ cpus: 1, memoryMb: 2100 }) },
-      { extra: { mem_scale: 0.001 } },
+      {},
+      { mem_scale: 0.001 },
     )
     expect(mb.text).toContain("#BSUB -M 2100\n")
   })
@@ -35,7 +40,8 @@ describe("lsf", () => {
   test("render() writes wall time as H:MM with the reference host", () => {
     const { text } = render(
       { resources: resources({ walltimeS: 18 * 3600 }) },
-      { extra: { ref_host: "j0001" } },
+      {},
+      { ref_host: "j0001" },
     )
     expect(text).toContain("#BSUB -W 18:00/j0001\n")
   })
@@ -49,10 +55,7 @@ describe("lsf", () => {
 
   test("render() asks for GPUs with -gpu, or the site's gpu_submit", () => {
     expect(render({ resources: resources({ gpus: 2 }) }).text).toContain('#BSUB -gpu "num=2"\n')
-    const queue = render(
-      { resources: resources({ gpus: 1 }) },
-      { extra: { gpu_submit: "#BSUB -q gpu" } },
-    )
+    const queue = render({ resources: resources({ gpus: 1 }) }, {}, { gpu_submit: "#BSUB -q gpu" })
     expect(queue.text).toContain("#BSUB -q gpu\n")
     expect(queue.text).not.toContain("-gpu")
   })

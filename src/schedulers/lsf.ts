@@ -15,42 +15,62 @@
 import template from "../../templates/lsf.sh" with { type: "text" }
 import {
   type BatchDialect,
+  type BatchSettings,
   directiveWord,
-  extraNumber,
-  extraText,
+  type GpuSettings,
   gpuDirective,
   JOB_NAME,
+  queueSetting,
+  readBatchSettings,
   renderBatchJob,
+  settingText,
   walltimeHm,
+  withGpuSubmit,
 } from "./job-script.ts"
-import type { GlideinOwner, GlideinState, Scheduler } from "./types.ts"
+import { perCoreSizing } from "./sizing.ts"
+import type { GlideinOwner, GlideinState, Scheduler, SettingsSource } from "./types.ts"
 
-const dialect: BatchDialect = {
+/** What an LSF partition sets: `queue`, `account`, and in [SubmitFile] `gpu_submit`,
+ *  `ref_host` and `mem_scale`. */
+export interface LsfSettings extends BatchSettings, GpuSettings {
+  /** The host the wall-time limit is normalized to (`-W H:MM/HOST`). */
+  refHost?: string
+  /** `-M` units per MB: 1000 × `mem_scale` (pyglidein's KB, counted 1000 to the MB). */
+  memoryUnitsPerMb: number
+}
+
+const QUEUE_KEYS = ["queue"] as const
+
+function readSettings(source: SettingsSource): LsfSettings {
+  const settings: LsfSettings = {
+    ...withGpuSubmit(readBatchSettings(source, QUEUE_KEYS), source),
+    memoryUnitsPerMb: 1000 * (source.submitFile.mem_scale ?? 1),
+  }
+  const refHost = settingText(source.submitFile.ref_host)
+  if (refHost !== undefined)
+    settings.refHost = directiveWord(refHost, { section: "SubmitFile", key: "ref_host" })
+  return settings
+}
+
+const dialect: BatchDialect<LsfSettings> = {
   template,
   templateName: "templates/lsf.sh",
   defaultFilename: "glidein.lsf",
   directives(job, shape, files) {
     const r = job.resources
-    const memScale = 1000 * extraNumber(job, "mem_scale", 1)
+    const { queue, account, gpuSubmit, refHost, memoryUnitsPerMb } = job.settings
     let walltime = walltimeHm(r.walltimeS)
-    const refHost = extraText(job, "ref_host")
-    if (refHost !== undefined)
-      walltime += `/${directiveWord(refHost, { section: "SubmitFile", key: "ref_host" })}`
+    if (refHost !== undefined) walltime += `/${refHost}`
     const lines = [
       shape.array ? `#BSUB -J "${JOB_NAME}[1-${shape.tasks}]"` : `#BSUB -J ${JOB_NAME}`,
       `#BSUB -n ${r.cpus}`,
     ]
     if (r.cpus > 1) lines.push('#BSUB -R "span[hosts=1]"')
-    lines.push(`#BSUB -M ${Math.trunc(r.memoryMb * memScale)}`, `#BSUB -W ${walltime}`)
-    const gpus = gpuDirective(job, "#BSUB", '-gpu "num=%d"')
+    lines.push(`#BSUB -M ${Math.trunc(r.memoryMb * memoryUnitsPerMb)}`, `#BSUB -W ${walltime}`)
+    const gpus = gpuDirective(r.gpus, gpuSubmit, "#BSUB", '-gpu "num=%d"')
     if (gpus) lines.push(gpus)
-    if (job.site.queue !== undefined)
-      lines.push(
-        `#BSUB -q ${directiveWord(job.site.queue, { section: job.partition, key: "queue" })}`,
-      )
-    const account = extraText(job, "account")
-    if (account !== undefined)
-      lines.push(`#BSUB -P ${directiveWord(account, { section: job.partition, key: "account" })}`)
+    if (queue !== undefined) lines.push(`#BSUB -q ${queue}`)
+    if (account !== undefined) lines.push(`#BSUB -P ${account}`)
     lines.push(`#BSUB -o ${files.output}`, `#BSUB -e ${files.error}`)
     return lines
   },
@@ -115,8 +135,11 @@ function bjobsLines(stdout: string) {
 }
 
 /** The LSF adapter. */
-export const lsf: Scheduler = {
+export const lsf: Scheduler<LsfSettings> = {
   name: "lsf",
+  readSettings,
+  queue: (partition) => queueSetting(partition, QUEUE_KEYS)?.value,
+  sizing: perCoreSizing,
   render: (job) => renderBatchJob(job, dialect),
   // One listing serves every state (the client runs it once); -q keeps to the partition's queue.
   countArgv: (_state, filter) => bjobs(filter, filter.queue),

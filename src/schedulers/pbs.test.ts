@@ -2,16 +2,20 @@ import { afterEach, describe, expect, test } from "bun:test"
 import { writeFileSync } from "node:fs"
 import path from "node:path"
 import { cleanUp, tempDir } from "../test-support.ts"
-import { jobSpec, renderFromConfig, resources } from "./fixtures.ts"
+import { adapterJob, type ConfigKeys, renderFromConfig, resources } from "./fixtures.ts"
 import { pbs } from "./pbs.ts"
 
-function render(...args: Parameters<typeof jobSpec>) {
-  const job = pbs.render(jobSpec(...args))
+function render(
+  patch: Parameters<typeof adapterJob>[2] = {},
+  site: Parameters<typeof adapterJob>[3] = {},
+  keys: ConfigKeys = {},
+) {
+  const job = pbs.render(adapterJob(pbs, keys, patch, site))
   return { job, text: job.files[job.submitFile]! }
 }
 
-function memoryLine(extra: Record<string, boolean>, gpus = 0): string {
-  const { text } = render({ resources: resources({ cpus: 9, memoryMb: 17203, gpus }) }, { extra })
+function memoryLine(flags: ConfigKeys, gpus = 0): string {
+  const { text } = render({ resources: resources({ cpus: 9, memoryMb: 17203, gpus }) }, {}, flags)
   return /^#PBS -l ((?:p|v)?mem=.*)$/m.exec(text)![1]!
 }
 
@@ -34,7 +38,8 @@ describe("pbs", () => {
   test("render() reports what the memory line asks for in total", () => {
     const { job } = render(
       { resources: resources({ cpus: 9, memoryMb: 17203 }) },
-      { extra: { pmem_only: true } },
+      {},
+      { pmem_only: true },
     )
     expect(job.request.memoryMb).toBe(1911 * 9)
     const { job: both } = render({ resources: resources({ cpus: 9, memoryMb: 17203 }) })
@@ -43,10 +48,10 @@ describe("pbs", () => {
 
   test("render() builds the nodes line with node_property and GPUs unless set_gpu_req is off", () => {
     const gpu = resources({ cpus: 4, gpus: 2 })
-    expect(render({ resources: gpu }, { extra: { node_property: "quad" } }).text).toContain(
+    expect(render({ resources: gpu }, {}, { node_property: "quad" }).text).toContain(
       "#PBS -l nodes=1:ppn=4:quad:gpus=2\n",
     )
-    expect(render({ resources: gpu }, { extra: { set_gpu_req: false } }).text).toContain(
+    expect(render({ resources: gpu }, {}, { set_gpu_req: false }).text).toContain(
       "#PBS -l nodes=1:ppn=4\n",
     )
   })
@@ -73,7 +78,8 @@ describe("pbs", () => {
   test("render() names the job glidein and sends output to a directory", () => {
     const { text } = render(
       {},
-      { outputDir: "/data/out", queue: "long", extra: { account: "ngw-282-ac" } },
+      { outputDir: "/data/out" },
+      { queue: "long", account: "ngw-282-ac" },
     )
     for (const line of [
       "#PBS -N glidein",

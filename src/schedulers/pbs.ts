@@ -18,45 +18,95 @@
  * alone); here they are M, the glidein's total.
  *
  * pyglidein multiplied PBS demand memory by 1024/1000 inside its partition loop, so a second
- * partition saw 1.024² and so on. That factor is planning: the planner applies it once, and
- * this adapter adds nothing to the memory it is given. Fixed too: arrays are `-t 1-N` (N
+ * partition saw 1.024² and so on. That factor is this adapter's sizing rule, which the planner
+ * applies once; rendering adds nothing to the memory it is given. Fixed too: arrays are `-t 1-N` (N
  * glideins; pyglidein's `-t 0-N` made N+1), jobs are named `glidein` (`-N`) so that the
  * default count finds them, and output goes to files in the output directory, not /dev/null.
  */
 import template from "../../templates/pbs.sh" with { type: "text" }
 import {
   type BatchDialect,
+  type BatchSettings,
   directiveWord,
-  extraFlag,
-  extraText,
   JOB_NAME,
+  queueSetting,
+  readBatchSettings,
   renderBatchJob,
+  settingText,
   walltimeHms,
 } from "./job-script.ts"
-import type { GlideinOwner, JobSpec, Scheduler } from "./types.ts"
+import { perCoreSizing, type SizingRules } from "./sizing.ts"
+import type { GlideinOwner, JobSpec, Scheduler, SettingsSource } from "./types.ts"
 
-/** The memory resource line and the total it asks for. */
-function memoryRequest(job: JobSpec): { line: string; totalMb: number } {
-  const { cpus, gpus, memoryMb: m } = job.resources
-  const p = gpus > 0 ? m : Math.floor(m / cpus)
-  if (extraFlag(job, "pmem_only")) return { line: `pmem=${p}mb`, totalMb: p * cpus }
-  if (extraFlag(job, "pvmem")) return { line: `pmem=${p}mb,vmem=${m}mb`, totalMb: m }
-  if (extraFlag(job, "vmem_only")) return { line: `vmem=${m}mb`, totalMb: m }
-  if (extraFlag(job, "mem_only")) return { line: `mem=${m}mb`, totalMb: m }
-  return { line: `pmem=${p}mb,mem=${m}mb`, totalMb: m }
+/** The memory line's form, by the flag that chose it (`default`: none set). */
+type MemoryForm = "pmem_only" | "pvmem" | "vmem_only" | "mem_only" | "default"
+
+/** What a PBS partition sets: `queue`, `account`, `node_property`, `set_gpu_req` and the
+ *  memory flags. */
+export interface PbsSettings extends BatchSettings {
+  /** Appended to `nodes=1:ppn=N`. */
+  nodeProperty?: string
+  /** `set_gpu_req`: `:gpus=N` on the nodes line. */
+  gpuRequest: boolean
+  memoryForm: MemoryForm
 }
 
-const dialect: BatchDialect = {
+const QUEUE_KEYS = ["queue"] as const
+
+/** The memory flags in pyglidein's order of precedence. */
+const MEMORY_FLAGS = ["pmem_only", "pvmem", "vmem_only", "mem_only"] as const
+
+function readSettings(source: SettingsSource): PbsSettings {
+  const p = source.partition
+  const settings: PbsSettings = {
+    ...readBatchSettings(source, QUEUE_KEYS),
+    gpuRequest: p.set_gpu_req,
+    memoryForm: MEMORY_FLAGS.find((flag) => p[flag]) ?? "default",
+  }
+  const property = settingText(p.node_property)
+  if (property !== undefined)
+    settings.nodeProperty = directiveWord(property, {
+      section: source.section,
+      key: "node_property",
+    })
+  return settings
+}
+
+/** The memory resource line and the total it asks for. */
+function memoryRequest(job: JobSpec<PbsSettings>): { line: string; totalMb: number } {
+  const { cpus, gpus, memoryMb: m } = job.resources
+  const p = gpus > 0 ? m : Math.floor(m / cpus)
+  switch (job.settings.memoryForm) {
+    case "pmem_only":
+      return { line: `pmem=${p}mb`, totalMb: p * cpus }
+    case "pvmem":
+      return { line: `pmem=${p}mb,vmem=${m}mb`, totalMb: m }
+    case "vmem_only":
+      return { line: `vmem=${m}mb`, totalMb: m }
+    case "mem_only":
+      return { line: `mem=${m}mb`, totalMb: m }
+    default:
+      return { line: `pmem=${p}mb,mem=${m}mb`, totalMb: m }
+  }
+}
+
+/** pyglidein scaled PBS demand memory by 1024/1000 (Torque's "mb" is MiB); the planner
+ *  applies it once, not once more per partition as pyglidein did. */
+const sizing: SizingRules = {
+  ...perCoreSizing,
+  demandMemoryMb: (mb) => (mb * 1024) / 1000,
+}
+
+const dialect: BatchDialect<PbsSettings> = {
   template,
   templateName: "templates/pbs.sh",
   defaultFilename: "glidein.pbs",
   directives(job, shape, files) {
     const r = job.resources
+    const { queue, account, nodeProperty, gpuRequest } = job.settings
     let nodes = `nodes=1:ppn=${r.cpus}`
-    const property = extraText(job, "node_property")
-    if (property !== undefined)
-      nodes += `:${directiveWord(property, { section: job.partition, key: "node_property" })}`
-    if (r.gpus > 0 && extraFlag(job, "set_gpu_req", true)) nodes += `:gpus=${r.gpus}`
+    if (nodeProperty !== undefined) nodes += `:${nodeProperty}`
+    if (r.gpus > 0 && gpuRequest) nodes += `:gpus=${r.gpus}`
     const lines = [
       `-N ${JOB_NAME}`,
       "-S /bin/sh",
@@ -64,11 +114,8 @@ const dialect: BatchDialect = {
       `-l ${memoryRequest(job).line}`,
       `-l walltime=${walltimeHms(r.walltimeS)}`,
     ]
-    if (job.site.queue !== undefined)
-      lines.push(`-q ${directiveWord(job.site.queue, { section: job.partition, key: "queue" })}`)
-    const account = extraText(job, "account")
-    if (account !== undefined)
-      lines.push(`-A ${directiveWord(account, { section: job.partition, key: "account" })}`)
+    if (queue !== undefined) lines.push(`-q ${queue}`)
+    if (account !== undefined) lines.push(`-A ${account}`)
     if (shape.array) lines.push(`-t 1-${shape.tasks}`)
     lines.push(`-o ${files.output}`, `-e ${files.error}`)
     return lines.map((l) => `#PBS ${l}`)
@@ -100,8 +147,11 @@ function qselectIds(stdout: string): string[] {
 }
 
 /** The PBS/Torque adapter. */
-export const pbs: Scheduler = {
+export const pbs: Scheduler<PbsSettings> = {
   name: "pbs",
+  readSettings,
+  queue: (partition) => queueSetting(partition, QUEUE_KEYS)?.value,
+  sizing,
   render: (job) => renderBatchJob(job, dialect),
   countArgv(state, filter) {
     return qselect(filter, [

@@ -12,6 +12,7 @@ import { describe, expect, test } from "bun:test"
 import { existsSync, readdirSync, readFileSync } from "node:fs"
 import path from "node:path"
 import { pythonConfigs } from "../config/python-reference.ts"
+import { partitionSchema, submitFileSchema } from "../config/schema.ts"
 import type { IniValue } from "../config/types.ts"
 import { schedulerFor } from "./index.ts"
 import type { JobSpec, SchedulerName } from "./types.ts"
@@ -128,11 +129,14 @@ function ourSpec(g: Golden): JobSpec {
   const section = { ...g.config.Cluster, ...g.config[g.partition] }
   const submitFile = g.config.SubmitFile ?? {}
   const text = (v: IniValue | undefined) => (v === undefined || v === null ? undefined : String(v))
-  const extra: JobSpec["site"]["extra"] = {}
-  for (const [k, v] of Object.entries({ ...section, ...submitFile })) {
-    if (typeof v === "string" || typeof v === "number" || typeof v === "boolean") extra[k] = v
-  }
-  const queue = text(g.scheduler === "slurm" ? section.partition : section.queue)
+  // The adapter reads its settings from the values as our schemas type them.
+  const known = (schema: { shape: object }, values: Record<string, IniValue>) =>
+    Object.fromEntries(Object.entries(values).filter(([k]) => Object.hasOwn(schema.shape, k)))
+  const settings = schedulerFor(g.scheduler)!.readSettings({
+    section: g.partition,
+    partition: partitionSchema.parse(known(partitionSchema, section)),
+    submitFile: submitFileSchema.parse(known(submitFileSchema, submitFile)),
+  })
   const groupJobs = section.group_jobs === true
   const tasks = arrayTasks(g.scheduler, g.files)
   return {
@@ -140,13 +144,12 @@ function ourSpec(g: Golden): JobSpec {
     count: tasks,
     resources: goldenResources(g),
     env: { SITE: "x" },
+    settings,
     site: {
       groupJobs,
-      ...(queue === undefined ? {} : { queue }),
       ...(text(submitFile.custom_header) === undefined
         ? {}
         : { customHeader: text(submitFile.custom_header) }),
-      extra,
     },
     paths: {
       submitDir: "/scratch/cwd",

@@ -3,11 +3,21 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import path from "node:path"
 import { ConfigError } from "../errors.ts"
-import { jobSpec, renderFromConfig, resources } from "./fixtures.ts"
+import {
+  adapterJob,
+  type ConfigKeys,
+  renderFromConfig,
+  resources,
+  settingsSource,
+} from "./fixtures.ts"
 import { slurm } from "./slurm.ts"
 
-function script(...args: Parameters<typeof jobSpec>): string {
-  const job = slurm.render(jobSpec(...args))
+function script(
+  patch: Parameters<typeof adapterJob>[2] = {},
+  site: Parameters<typeof adapterJob>[3] = {},
+  keys: ConfigKeys = {},
+): string {
+  const job = slurm.render(adapterJob(slurm, keys, patch, site))
   return job.files[job.submitFile]!
 }
 
@@ -39,17 +49,19 @@ describe("slurm", () => {
     expect(script({ resources: resources({ gpus: 2 }) })).toContain("#SBATCH --gres=gpu:2\n")
     const custom = script(
       { resources: resources({ gpus: 1 }) },
-      { extra: { gpu_submit: "--gpus-per-node=%d" } },
+      {},
+      { gpu_submit: "--gpus-per-node=%d" },
     )
     expect(custom).toContain("#SBATCH --gpus-per-node=1\n")
     const line = script(
       { resources: resources({ gpus: 4 }) },
-      { extra: { gpu_submit: "#SBATCH --gpus=%d" } },
+      {},
+      { gpu_submit: "#SBATCH --gpus=%d" },
     )
     expect(line).toContain("#SBATCH --gpus=4\n")
-    expect(
-      script({ resources: resources({ gpus: 1 }) }, { extra: { gpu_submit: false } }),
-    ).not.toMatch(/^#SBATCH.*gpu/im)
+    expect(script({ resources: resources({ gpus: 1 }) }, {}, { gpu_submit: false })).not.toMatch(
+      /^#SBATCH.*gpu/im,
+    )
     expect(script()).not.toContain("--gres")
   })
 
@@ -71,15 +83,26 @@ describe("slurm", () => {
   })
 
   test("render() adds the partition and account", () => {
-    const text = script({}, { queue: "gpu-shared", extra: { account: "wis142" } })
+    const text = script({}, {}, { partition: "gpu-shared", account: "wis142" })
     expect(directives(text)).toContain("#SBATCH --partition=gpu-shared")
     expect(directives(text)).toContain("#SBATCH --account=wis142")
   })
 
-  test("render() refuses a partition that would break the directive line", () => {
-    expect(() => script({}, { queue: "gpu\n#SBATCH --qos=high" })).toThrow(ConfigError)
-    expect(() => script({}, { queue: "two words" })).toThrow(
+  test("readSettings() refuses a partition that would break the directive line", () => {
+    expect(() => script({}, {}, { partition: "gpu\n#SBATCH --qos=high" })).toThrow(ConfigError)
+    expect(() => script({}, {}, { partition: "two words" })).toThrow(
       '[Cluster] partition: "two words" cannot be used in a job directive',
+    )
+  })
+
+  test("queue() and readSettings() take the partition from `partition`, else from `queue`", () => {
+    const source = (keys: ConfigKeys) => settingsSource("slurm", keys)
+    const both = source({ partition: "gpu", queue: "long" })
+    expect(slurm.queue(both.partition)).toBe("gpu")
+    expect(slurm.readSettings(both).queue).toBe("gpu")
+    expect(slurm.queue(source({ queue: "long" }).partition)).toBe("long")
+    expect(() => slurm.readSettings(source({ queue: "two words" }))).toThrow(
+      '[Cluster] queue: "two words" cannot be used in a job directive',
     )
   })
 

@@ -13,38 +13,42 @@
 import template from "../../templates/slurm.sh" with { type: "text" }
 import {
   type BatchDialect,
-  directiveWord,
-  extraText,
+  type BatchSettings,
+  type GpuSettings,
   gpuDirective,
   JOB_NAME,
+  queueSetting,
+  readBatchSettings,
   renderBatchJob,
   walltimeHms,
+  withGpuSubmit,
 } from "./job-script.ts"
+import { perCoreSizing } from "./sizing.ts"
 import type { GlideinOwner, Scheduler } from "./types.ts"
 
-const dialect: BatchDialect = {
+/** What a Slurm partition sets: `partition` (else `queue`), `account`, `gpu_submit`. */
+export interface SlurmSettings extends BatchSettings, GpuSettings {}
+
+/** pyglidein's job script took `partition`; `queue`, every other scheduler's key, will do. */
+const QUEUE_KEYS = ["partition", "queue"] as const
+
+const dialect: BatchDialect<SlurmSettings> = {
   template,
   templateName: "templates/slurm.sh",
   defaultFilename: "glidein.slurm",
   directives(job, shape, files) {
     const r = job.resources
+    const { queue, account, gpuSubmit } = job.settings
     const lines = [
       `--job-name=${JOB_NAME}`,
       "--nodes=1",
       `--ntasks-per-node=${r.cpus}`,
       `--mem=${r.memoryMb}`,
     ].map((o) => `#SBATCH ${o}`)
-    const gpus = gpuDirective(job, "#SBATCH", "--gres=gpu:%d")
+    const gpus = gpuDirective(r.gpus, gpuSubmit, "#SBATCH", "--gres=gpu:%d")
     if (gpus) lines.push(gpus)
-    if (job.site.queue !== undefined)
-      lines.push(
-        `#SBATCH --partition=${directiveWord(job.site.queue, { section: job.partition, key: "partition" })}`,
-      )
-    const account = extraText(job, "account")
-    if (account !== undefined)
-      lines.push(
-        `#SBATCH --account=${directiveWord(account, { section: job.partition, key: "account" })}`,
-      )
+    if (queue !== undefined) lines.push(`#SBATCH --partition=${queue}`)
+    if (account !== undefined) lines.push(`#SBATCH --account=${account}`)
     lines.push(`#SBATCH --time=${walltimeHms(r.walltimeS)}`)
     if (shape.array) lines.push(`#SBATCH --array=1-${shape.tasks}`)
     lines.push(`#SBATCH --output=${files.output}`, `#SBATCH --error=${files.error}`)
@@ -69,8 +73,11 @@ function who(owner: GlideinOwner): string[] {
 }
 
 /** The Slurm adapter. */
-export const slurm: Scheduler = {
+export const slurm: Scheduler<SlurmSettings> = {
   name: "slurm",
+  readSettings: (source) => withGpuSubmit(readBatchSettings(source, QUEUE_KEYS), source),
+  queue: (partition) => queueSetting(partition, QUEUE_KEYS)?.value,
+  sizing: perCoreSizing,
   render: (job) => renderBatchJob(job, dialect),
   countArgv(state, filter) {
     // --array lists pending array tasks one per line instead of one line for the whole array.
@@ -118,8 +125,9 @@ export const slurm: Scheduler = {
   parseJobIds(stdout) {
     const ids: string[] = []
     for (const line of stdout.split("\n")) {
-      // `Submitted batch job 123`, or `123` / `123;cluster` with --parsable.
-      const m = /^\s*(?:Submitted batch job\s+)?(\d+)(?:;\S*)?\s*$/.exec(line)
+      // `Submitted batch job 123` (`… on cluster C` with --clusters), or `123` / `123;C` with
+      // --parsable.
+      const m = /^\s*(?:Submitted batch job\s+)?(\d+)(?:;\S*|\s+on cluster\s+\S+)?\s*$/.exec(line)
       if (m) ids.push(m[1]!)
     }
     return ids

@@ -1,9 +1,13 @@
 /**
  * @module
- * The contract between the submit client and the batch-scheduler adapters. The client turns
- * config + plan into a `JobSpec`; an adapter turns a `JobSpec` into files and a command,
- * with no I/O of its own. Every adapter passes the same conformance suite.
+ * The contract between the submit client and the batch-scheduler adapters. An adapter reads
+ * its own keys of a partition's config into typed settings, sizes glideins by its system's
+ * rules, chooses the queue, turns a `JobSpec` (plan + settings) into files and a command, and
+ * reads its system's command output, all with no I/O of its own. Every adapter passes the
+ * same conformance suite.
  */
+import type { PartitionSettings, SubmitFileSettings } from "../config/schema.ts"
+import type { SizingRules } from "./sizing.ts"
 
 /** The schedulers we submit to; config values are matched case-insensitively. */
 export type SchedulerName = "htcondor" | "slurm" | "pbs" | "uge" | "sge" | "lsf"
@@ -20,8 +24,26 @@ export interface GlideinResources {
   walltimeS: number
 }
 
+/** What an adapter reads its settings from, as the config loader typed them. */
+export interface SettingsSource {
+  /** The partition's config section, named in errors. */
+  section: string
+  /** The partition's keys, with those it inherits from [Cluster]. */
+  partition: PartitionSettings
+  submitFile: SubmitFileSettings
+}
+
+/** The settings every adapter reads; each adapter's own type adds its keys. */
+export interface AdapterSettings {
+  /** The batch queue (Slurm: partition) the partition submits to, checked as a directive word
+   *  where the adapter writes one. */
+  queue?: string
+  /** [SubmitFile] `executable`: what the job starts instead of glidein_start.sh. */
+  executable?: string
+}
+
 /** Everything an adapter needs to render one submission of `count` identical glideins. */
-export interface JobSpec {
+export interface JobSpec<S extends AdapterSettings = AdapterSettings> {
   /** The config section of the partition (for messages; not a batch directive). */
   partition: string
   /** Number of glideins in this submission (one array when `groupJobs` and count > 1;
@@ -44,10 +66,10 @@ export interface JobSpec {
    * from round to round, passes them on.
    */
   roundEnv?: Record<string, string>
-  /** Site settings from the config, by pyglidein key name where one exists. */
+  /** The adapter's own settings of this partition, from its `readSettings`. */
+  settings: S
+  /** Site settings every adapter uses, by pyglidein key name where one exists. */
   site: {
-    /** Batch partition or queue (`partition` for Slurm as in pyglidein, `queue` otherwise). */
-    queue?: string
     groupJobs: boolean
     /** `local_dir`; may use the batch shell's `$VARS` and a leading `~/`. Unset: the job's
      *  `$TMPDIR` (or /tmp). */
@@ -65,11 +87,6 @@ export interface JobSpec {
     templateFile?: string
     /** `filename`: the submit file's name in submitDir (default per scheduler). */
     filename?: string
-    /** Free-form adapter knobs from the config, by pyglidein key name: `gpu_submit`,
-     *  `pmem_only`, `pvmem`, `vmem_only`, `mem_only`, `node_property`, `set_gpu_req` (PBS),
-     *  `pe` (SGE/UGE), `account`, `ref_host`, `mem_scale` (LSF), `executable`, and for
-     *  HTCondor `log`, `requirements`, `custom_footer`, `env_wrapper_name`. */
-    extra: Record<string, string | number | boolean>
   }
   /** Absolute paths the job script refers to. */
   paths: {
@@ -126,10 +143,21 @@ export interface GlideinFilter extends GlideinOwner {
   partition?: string
 }
 
-/** One batch-scheduler adapter. */
-export interface Scheduler {
+/**
+ * One batch-scheduler adapter, with its settings type `S`. Its members are methods so that
+ * every adapter is a `Scheduler` whatever its settings: the client pairs a `JobSpec`'s
+ * settings with the adapter that read them.
+ */
+export interface Scheduler<S extends AdapterSettings = AdapterSettings> {
   name: SchedulerName
-  render(job: JobSpec): RenderedJob
+  /** This scheduler's keys of a partition, read into its settings (defaults applied); a value
+   *  it cannot write into a job is a ConfigError naming the section and key. */
+  readSettings(source: SettingsSource): S
+  /** The batch queue a partition submits to and is counted in, as configured (unchecked). */
+  queue(partition: PartitionSettings): string | undefined
+  /** How a glidein is sized for a demand shape on this scheduler. */
+  sizing: SizingRules
+  render(job: JobSpec<S>): RenderedJob
   /** Default argv that lists this user's glideins (job name `glidein`) in `state`. */
   countArgv(state: GlideinState, filter: GlideinFilter): string[]
   /** The glideins in `state` in the output of `countArgv`, one id per glidein (pending array
