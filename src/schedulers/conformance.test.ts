@@ -1,8 +1,10 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: these strings hold shell syntax
 /**
- * The conformance suite: the same tests over every scheduler adapter. Rendered job scripts
- * are run for real with `sh` (the directives are comments to a shell), with a stand-in
- * glidein_start.sh that records the environment it was started with.
+ * The conformance suite: the same tests over every scheduler adapter, on each of its duties:
+ * settings read or refused, queue choice, sizing and memory units, rendering, and reading its
+ * system's output (submit, count, live listings). Rendered job scripts are run for real with
+ * `sh` (the directives are comments to a shell), with a stand-in glidein_start.sh that
+ * records the environment it was started with.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises"

@@ -1,15 +1,18 @@
 /**
  * @module
  * The batch-scheduler adapters of `glidein submit`: one `Scheduler` per batch system, each
- * turning a planned submission (`JobSpec`) into a job script or submit file from the
- * templates in `templates/`, and knowing its system's submit, count and cancel commands.
- * Adapters are pure; the client writes their files and runs their argv.
+ * reading its own keys of a partition's config into typed settings, sizing glideins by its
+ * system's rules, choosing the queue, turning a planned submission (`JobSpec`) into a job
+ * script or submit file from the templates in `templates/`, and knowing its system's submit,
+ * count and cancel commands and their output. Adapters are pure; the client writes their
+ * files and runs their argv.
  *
  * @example
  * ```ts
  * const scheduler = schedulerFor("SLURM")            // names are case-insensitive
  * if (!scheduler) throw new ConfigError(place, "no such scheduler")
- * const job = scheduler.render(spec)                 // files, argv, request, runs
+ * const settings = scheduler.readSettings({ section, partition, submitFile }) // or ConfigError
+ * const job = scheduler.render({ ...spec, settings }) // files, argv, request, runs
  * ```
  */
 import { sge, uge } from "./grid-engine.ts"
@@ -19,7 +22,15 @@ import { pbs } from "./pbs.ts"
 import { slurm } from "./slurm.ts"
 import type { Scheduler, SchedulerName } from "./types.ts"
 
-export type { GlideinResources, JobSpec, RenderedJob, Scheduler, SchedulerName } from "./types.ts"
+export type {
+  AdapterSettings,
+  GlideinResources,
+  JobSpec,
+  RenderedJob,
+  Scheduler,
+  SchedulerName,
+  SettingsSource,
+} from "./types.ts"
 
 /** Every adapter, by name. */
 export const SCHEDULERS: Readonly<Record<SchedulerName, Scheduler>> = {

@@ -1,7 +1,9 @@
 /**
- * What the batch-script adapters (Slurm, PBS, Grid Engine, LSF) share: the placeholders every
+ * What the batch-script adapters (Slurm, PBS, Grid Engine, LSF) share: the reading of the
+ * settings they have in common (queue, account, executable, gpu_submit), the placeholders every
  * template gets, the glidein start-up block, and the assembly of a `RenderedJob`. An adapter
- * supplies only its directives, output-file patterns, submit argv and request arithmetic.
+ * supplies only its own settings, directives, output-file patterns, submit argv and request
+ * arithmetic.
  */
 import enterDirTemplate from "../../templates/enter-glidein-dir.sh" with { type: "text" }
 import type { PartitionSettings } from "../config/schema.ts"
