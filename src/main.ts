@@ -3,7 +3,6 @@
  * Entry point of the `glidein` executable. The only place that prints errors for the user,
  * chooses exit codes and calls `process.exit`.
  */
-import { commandHelp, parseCommandArgs } from "./cli/command.ts"
 import {
   COMMANDS,
   type CommandEntry,
@@ -96,8 +95,11 @@ async function main(argv: string[]): Promise<number> {
     )
   }
   const command = await found.entry.load()
+  // Loaded here, not at the top: option schemas are zod's, which `--version` need not pay for.
+  const { parseCommandArgs } = await import("./cli/command.ts")
   const args = parseCommandArgs(command, found.rest)
-  if (args.flag("help")) {
+  if (args === "help") {
+    const { commandHelp } = await import("./cli/help.ts")
     writeStdout(commandHelp(command, found.entry.summary))
     return EXIT.ok
   }

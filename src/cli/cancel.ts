@@ -8,12 +8,12 @@ import { withLoginName } from "../client/login-name.ts"
 import { runCommand } from "../client/run-command.ts"
 import { writeStderr, writeStdout } from "../client/std-output.ts"
 import { loadSiteConfig } from "../config/index.ts"
-import type { Command } from "./command.ts"
+import { defineCommand, flag } from "./command.ts"
+import { text } from "./option-types.ts"
 
 /** The `glidein cancel` command. */
-export const cancelCommand: Command = {
+export const cancelCommand = defineCommand({
   name: "cancel",
-  usage: "--config FILE [--dry-run]",
   details: `Reads the config's journal (~/.glidein or $GLIDEIN_STATE_DIR), lists the user's live jobs
 named glidein (squeue, qselect, qstat, bjobs, condor_q), and runs the scheduler's cancel
 command (scancel, qdel, bkill, condor_rm) for the journal's jobs in that list only: a job id
@@ -22,21 +22,23 @@ configs. Jobs no longer listed leave the journal as finished; a cancelled job le
 the batch system no longer lists it (checked for up to 15 s; exit 1 if some are still there).
 If a submit run of this config is active, it exits 1 at once and asks to try again.`,
   options: {
-    config: { type: "string", value: "FILE", description: "site config whose glideins to remove" },
-    "dry-run": {
-      type: "boolean",
-      description: "list the live glideins and print the cancel commands; cancel nothing",
+    config: {
+      ...text("a file name"),
+      value: "FILE",
+      required: true,
+      description: "site config whose glideins to remove",
     },
+    "dry-run": flag("list the live glideins and print the cancel commands; cancel nothing"),
   },
-  async run(args) {
+  async run({ values }) {
     // Cancel never asks the server, so a config that names none (a site that passes --server
     // or $GLIDEIN_SERVER to submit) is complete for it.
-    const config = await loadSiteConfig(args.requireString("config"), {
+    const config = await loadSiteConfig(values.config, {
       demandFromCommandLine: true,
     })
     return cancelGlideins(
       config,
-      { dryRun: args.flag("dry-run") },
+      { dryRun: values.dryRun },
       {
         run: runCommand,
         env: withLoginName(process.env as Record<string, string | undefined>),
@@ -47,4 +49,4 @@ If a submit run of this config is active, it exits 1 at once and asks to try aga
       },
     )
   },
-}
+})

@@ -1,17 +1,12 @@
 import { describe, expect, test } from "bun:test"
-import { UsageError } from "../errors.ts"
-import { type Command, commandHelp, parseCommandArgs } from "./command.ts"
+import { ConfigError, UsageError } from "../errors.ts"
+import { type Args, optionValues, parseCommandArgs } from "./command.ts"
+import { example } from "./test-command.ts"
 
-const example: Command = {
-  name: "example run",
-  usage: "--config FILE [--port N] ITEM",
-  options: {
-    config: { type: "string", value: "FILE", description: "the config file" },
-    port: { type: "string", short: "p", value: "N", description: "a port" },
-    "no-daemon": { type: "boolean", short: "n", description: "ignored", ignored: true },
-  },
-  positionals: { names: ["ITEM"], min: 1 },
-  run: async () => 0,
+function parsed(argv: string[]): Args {
+  const args = parseCommandArgs(example, argv)
+  if (args === "help") throw new Error("expected arguments, got help")
+  return args
 }
 
 function usageMessage(argv: string[]): string {
@@ -25,12 +20,19 @@ function usageMessage(argv: string[]): string {
 }
 
 describe("parseCommandArgs()", () => {
-  test("returns typed values and positionals", () => {
-    const args = parseCommandArgs(example, ["--config", "a.ini", "-p", "8080", "-n", "x"])
-    expect(args.requireString("config")).toBe("a.ini")
-    expect(args.string("port")).toBe("8080")
-    expect(args.flag("no-daemon")).toBe(true)
+  test("returns checked values in camelCase, with defaults, and the positionals", () => {
+    const args = parsed(["--config", "a.ini", "-p", "8080", "-n", "--dry-run", "x"])
+    expect(args.values).toEqual({
+      config: "a.ini",
+      port: 8080,
+      dryRun: true,
+      noDaemon: true,
+      help: false,
+      debug: false,
+    })
+    expect(args.given).toMatchObject({ config: "a.ini", port: "8080", "dry-run": true })
     expect(args.positionals).toEqual(["x"])
+    expect(parsed(["--config", "a.ini", "x"]).values).toMatchObject({ port: 11001, dryRun: false })
   })
 
   test("answers an unknown flag with one line naming it", () => {
@@ -62,26 +64,48 @@ describe("parseCommandArgs()", () => {
     expect(usageMessage(["a", "b"])).toBe('glidein example run: unexpected argument "b"')
   })
 
-  test("lets --help through without checking positionals", () => {
-    expect(parseCommandArgs(example, ["--help"]).flag("help")).toBe(true)
+  test("names a missing required option with its placeholder", () => {
+    expect(usageMessage(["x"])).toBe("glidein example run: missing --config FILE")
+  })
+
+  test("refuses a value its schema refuses, naming the flag and the value as typed", () => {
+    expect(usageMessage(["x", "--config", "a", "-p", "http"])).toBe(
+      'glidein example run: --port expects a port number from 0 to 65535, got "http"',
+    )
+    expect(usageMessage(["x", "--config", " "])).toBe(
+      'glidein example run: --config expects a file name, got " "',
+    )
+    // A check's own sentence stands as it is.
+    expect(usageMessage(["x", "--config", "a", "--user=-x"])).toBe(
+      'glidein example run: --user "-x" starts with "-"',
+    )
+  })
+
+  test("lets --help through without checking positionals or values", () => {
+    expect(parseCommandArgs(example, ["--help"])).toBe("help")
+    expect(parseCommandArgs(example, ["-p", "http", "-h"])).toBe("help")
   })
 })
 
-describe("Args", () => {
-  test("requireString() names the missing flag with its placeholder", () => {
-    const args = parseCommandArgs(example, ["x"])
-    expect(() => args.requireString("config")).toThrow("glidein example run: missing --config FILE")
+describe("optionValues()", () => {
+  test("names the file, line, section and key of a value from a config file", () => {
+    const place = { file: "serve.ini", line: 3, section: "server", key: "port" }
+    const run = () =>
+      optionValues("example run", { port: example.options.port! }, () => ({
+        value: 70000,
+        origin: { place },
+      }))
+    expect(run).toThrow(ConfigError)
+    expect(run).toThrow(
+      "serve.ini:3: [server] port: expects a port number from 0 to 65535, got 70000",
+    )
   })
-})
 
-describe("commandHelp()", () => {
-  test("lists every visible option and hides ignored ones", () => {
-    const help = commandHelp(example, "an example command")
-    expect(help).toStartWith("glidein example run — an example command\n")
-    expect(help).toContain("Usage: glidein example run --config FILE [--port N] ITEM")
-    expect(help).toContain("--config FILE")
-    expect(help).toContain("-p, --port N")
-    expect(help).toContain("-h, --help")
-    expect(help).not.toContain("no-daemon")
+  test("takes a config file's typed values through the same schema as flags", () => {
+    const values = optionValues("example run", example.options, (name) => {
+      if (name === "port") return { value: 12000, origin: { place: {} } }
+      return name === "config" ? { value: "x", origin: { flag: name } } : undefined
+    })
+    expect(values).toEqual({ config: "x", port: 12000, dryRun: false, noDaemon: false })
   })
 })

@@ -12,12 +12,12 @@ import { runCommand } from "../client/run-command.ts"
 import { homeDir } from "../client/state-dir.ts"
 import { timestamped, writeStderr } from "../client/std-output.ts"
 import { EXIT, GlideinError, UsageError } from "../errors.ts"
-import type { Command } from "./command.ts"
+import { defineCommand } from "./command.ts"
+import { text, wholeNumber } from "./option-types.ts"
 
 /** The `glidein push-state` command. */
-export const pushStateCommand: Command = {
+export const pushStateCommand = defineCommand({
   name: "push-state",
-  usage: "--server URL --to [USER@]HOST[:PATH][,...] [--every SECONDS]",
   details: `For sites whose login node cannot reach the server (and takes ssh only with a second
 factor): asks the server for get_state, checks the rows as a site would, and writes them to
 each site's ~/glidein_state (or PATH) through ssh, atomically. The sites' configs say
@@ -28,34 +28,33 @@ connection per site by hand each day, e.g.
 (the path is printed when a push fails). Exit 1 when a push or the server failed (once), and
 with --every it goes on through failures.`,
   options: {
-    server: { type: "string", value: "URL", description: "the glidein server (its /jsonrpc)" },
+    server: {
+      ...text("a server address"),
+      value: "URL",
+      required: true,
+      description: "the glidein server (its /jsonrpc)",
+    },
     to: {
-      type: "string",
+      ...text("[USER@]HOST[:PATH][,...]"),
       value: "TARGETS",
+      required: true,
       description: "comma-separated [USER@]HOST[:PATH] (PATH defaults to glidein_state)",
     },
     every: {
-      type: "string",
+      ...wholeNumber("whole seconds", 10, 86_400),
       value: "SECONDS",
       description: "push every SECONDS (at least 10) instead of once",
     },
   },
-  async run(args) {
-    const server = serverUrl(args.requireString("server"), "glidein push-state: --server")
-    const targets = args
-      .requireString("to")
+  async run({ values }) {
+    const server = serverUrl(values.server, "glidein push-state: --server")
+    const targets = values.to
       .split(",")
       .map((t) => t.trim())
       .filter((t) => t !== "")
       .map(parseTarget)
     if (targets.length === 0) throw new UsageError("glidein push-state: --to names no site")
-    const everyText = args.string("every")
-    const every = everyText === undefined ? 0 : Number(everyText)
-    if (everyText !== undefined && !(Number.isInteger(every) && every >= 10 && every <= 86_400)) {
-      throw new UsageError(
-        `glidein push-state: --every "${everyText}": expected whole seconds from 10 to 86400`,
-      )
-    }
+    const every = values.every ?? 0
     const env = process.env as Record<string, string | undefined>
     // A folder nobody else can enter: the login session's runtime folder, else the state
     // root in the home folder (cron has no XDG_RUNTIME_DIR; /tmp is everybody's).
@@ -85,4 +84,4 @@ with --every it goes on through failures.`,
       await Bun.sleep(every * 1000)
     }
   },
-}
+})

@@ -10,42 +10,48 @@ import { replay } from "../allotment/replay.ts"
 import { readHistory } from "../allotment/replay-history.ts"
 import { replayJson, replaySvg, replayText } from "../allotment/replay-render.ts"
 import { writeStderr, writeStdout } from "../client/std-output.ts"
-import { errorCode, GlideinError, UsageError } from "../errors.ts"
-import { resolveServeOptions } from "../server/serve-options.ts"
-import type { Command } from "./command.ts"
+import { errorCode, GlideinError } from "../errors.ts"
+import { defineCommand, flag } from "./command.ts"
+import { positiveNumber, text } from "./option-types.ts"
+import { resolveServeOptions } from "./serve-options.ts"
 
 /** A report counts this long, as on the server (a site is stale after 30 minutes). */
 const FRESH_MS = 1_800_000
 const DAY_MS = 86_400_000
 
 /** The `glidein replay` command. */
-export const replayCommand: Command = {
+export const replayCommand = defineCommand({
   name: "replay",
-  usage: "--db FILE [--config FILE] [--days N] [--json] [--svg FILE]",
   details: `Opens the database read-only: a live server's file is never changed. The policy is the
 [allot] and [allot NAME] sections of the config file (none: the default terms). The server
 does not store sites' partitions or limits: the output lists what the replay assumes.`,
   options: {
-    db: { type: "string", value: "FILE", description: "the --db file of glidein serve" },
+    db: {
+      ...text("a file name"),
+      value: "FILE",
+      required: true,
+      description: "the --db file of glidein serve",
+    },
     config: {
-      type: "string",
+      ...text("a file name"),
       value: "FILE",
       description: "a serve config whose [allot] sections are the policy to replay",
     },
-    days: { type: "string", value: "N", description: "replay the last N days (default 7)" },
-    json: { type: "boolean", description: "print the replay as JSON" },
-    svg: { type: "string", value: "FILE", description: "also write the charts to FILE (SVG)" },
+    days: {
+      ...positiveNumber("a number of days", 366),
+      value: "N",
+      default: 7,
+      description: "replay the last N days",
+    },
+    json: flag("print the replay as JSON"),
+    svg: {
+      ...text("a file name"),
+      value: "FILE",
+      description: "also write the charts to FILE (SVG)",
+    },
   },
-  async run(args) {
-    const db = args.requireString("db")
-    const daysText = args.string("days") ?? "7"
-    const days = Number(daysText)
-    if (!/^\d+(\.\d+)?$/.test(daysText) || days <= 0 || days > 366) {
-      throw new UsageError(
-        `glidein replay: --days expects a number of days from 0 to 366, got "${daysText}"`,
-      )
-    }
-    const config = args.string("config")
+  async run({ values }) {
+    const { db, days, config } = values
     let policy = DEFAULT_POLICY
     let source = "default terms (no --config)"
     if (config !== undefined) {
@@ -57,7 +63,7 @@ does not store sites' partitions or limits: the output lists what the replay ass
     const to = Date.now()
     const from = to - days * DAY_MS
     const result = replay(readHistory(db, from), { policy, from, to, freshMs: FRESH_MS })
-    const svg = args.string("svg")
+    const svg = values.svg
     if (svg !== undefined) {
       try {
         writeFileSync(svg, replaySvg(result, source))
@@ -65,7 +71,7 @@ does not store sites' partitions or limits: the output lists what the replay ass
         throw new GlideinError(`glidein replay: cannot write "${svg}" (${errorCode(error)})`)
       }
     }
-    writeStdout(args.flag("json") ? replayJson(result, source) : replayText(result, source))
+    writeStdout(values.json ? replayJson(result, source) : replayText(result, source))
     return 0
   },
-}
+})

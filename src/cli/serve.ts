@@ -28,9 +28,14 @@ import {
   reloadTokens,
   ServerMetrics,
 } from "../server/index.ts"
-import { resolveServeOptions, type ServeOptions } from "../server/serve-options.ts"
 import { VERSION } from "../version.ts"
-import { type Command, NO_DAEMON } from "./command.ts"
+import { defineCommand } from "./command.ts"
+import {
+  resolveServeOptions,
+  SERVE_OPTIONS,
+  SERVE_SECTION,
+  type ServeOptions,
+} from "./serve-options.ts"
 
 /** condor_q gets this long per poll: -global over a big pool takes minutes, not hours. */
 const CONDOR_Q_TIMEOUT_MS = 10 * 60_000
@@ -82,73 +87,20 @@ function waitForSignal(): Promise<string> {
 }
 
 /** The `glidein serve` command. */
-export const serveCommand: Command = {
+export const serveCommand = defineCommand({
   name: "serve",
-  usage:
-    "[--config FILE] [-p|--port 11001] [--host ADDR] [--constraint EXPR] [-u|--user NAME] [--delay 300] [--condor-q PATH] [--db FILE] [--tokens FILE] [--demo]",
   details: `Polls condor_q at start-up and then every --delay seconds, and serves the demand:
   POST /jsonrpc      get_state and monitoring (pyglidein's JSON-RPC 2.0)
   GET  /             status page: demand, sites, charts of the last day and week
   GET  /api/state    GET /api/clients    GET /metrics (Prometheus)    GET /healthz
-A failed poll keeps serving the last good table. Reports and history are kept in --db
-(default $XDG_STATE_HOME/glidein/serve.db, else ~/.local/state/glidein/serve.db).
---config reads the same settings from an INI file's [server] section (flags win).
---demo serves a simulated queue instead of condor_q (default --delay 10).`,
-  options: {
-    config: { type: "string", value: "FILE", description: "INI file with a [server] section" },
-    port: {
-      type: "string",
-      short: "p",
-      value: "PORT",
-      description: "port to listen on (default 11001)",
-    },
-    host: {
-      type: "string",
-      value: "ADDR",
-      description: "address to listen on (default 0.0.0.0: all interfaces)",
-    },
-    constraint: {
-      type: "string",
-      value: "EXPR",
-      description: "extra condor_q constraint (ClassAd)",
-    },
-    user: { type: "string", short: "u", value: "NAME", description: "only this user's jobs" },
-    delay: {
-      type: "string",
-      value: "SECONDS",
-      description: "seconds between condor_q polls (default 300)",
-    },
-    "condor-q": {
-      type: "string",
-      value: "PATH",
-      description: "condor_q program (default: condor_q in PATH)",
-    },
-    db: { type: "string", value: "FILE", description: "SQLite file for reports and history" },
-    tokens: {
-      type: "string",
-      value: "FILE",
-      description: '"name token" lines; monitoring then needs a bearer token',
-    },
-    demo: { type: "boolean", description: "serve a simulated queue (no HTCondor needed)" },
-    "no-daemon": NO_DAEMON,
-  },
+A failed poll keeps serving the last good table. Reports and history are kept in --db.
+--demo serves a simulated queue instead of condor_q.`,
+  options: SERVE_OPTIONS,
+  configFile: { option: "config", section: SERVE_SECTION },
   async run(args) {
     const env = process.env as Record<string, string | undefined>
-    const { options, warnings } = await resolveServeOptions(
-      {
-        port: args.string("port"),
-        host: args.string("host"),
-        constraint: args.string("constraint"),
-        user: args.string("user"),
-        delay: args.string("delay"),
-        condorQ: args.string("condor-q"),
-        db: args.string("db"),
-        tokens: args.string("tokens"),
-        demo: args.flag("demo"),
-      },
-      args.string("config"),
-      env,
-    )
+    // The flags as given, not their checked values: a default must not hide the file's key.
+    const { options, warnings } = await resolveServeOptions(args.given, args.values.config, env)
     for (const w of warnings) log(`warning: ${w}`)
     const tokens = options.tokens === undefined ? undefined : loadTokens(options.tokens)
     const store = ReportStore.open(options.db)
@@ -232,4 +184,4 @@ A failed poll keeps serving the last good table. Reports and history are kept in
     log("stopped")
     return 0
   },
-}
+})

@@ -20,7 +20,8 @@ import { GlideinError, UsageError } from "../errors.ts"
 import { AllotmentSchema } from "../protocol/allotment.ts"
 import { ApiClientsSchema, ApiStateSchema } from "../protocol/api.ts"
 import { allotmentsText, demandTable, renderStatusText } from "../server/status-text.ts"
-import type { Command } from "./command.ts"
+import { defineCommand, flag } from "./command.ts"
+import { text } from "./option-types.ts"
 
 /** One attempt of at most 10 s per request: someone is waiting at a terminal. */
 const HTTP: Partial<RpcOptions> = { timeoutMs: 10_000, retries: 0 }
@@ -144,9 +145,8 @@ export async function serverStatus(
 }
 
 /** The `glidein status` command. */
-export const statusCommand: Command = {
+export const statusCommand = defineCommand({
   name: "status",
-  usage: "--server URL | --config FILE [--json]",
   details: `--server URL asks a glidein serve (or a pyglidein server) for its demand table,
 when it last polled condor_q and with what error, and the sites that report to it.
 --config FILE shows a site: per partition its glideins running and idle, the limits, what a
@@ -154,21 +154,19 @@ submit run would do now (nothing is submitted), and the glideins in its journal.
 Exit codes: 0 ok, 1 the server could not be reached, 2 usage error.`,
   options: {
     server: {
-      type: "string",
+      ...text("a server address"),
       value: "URL",
       description: "the server, e.g. http://pool.example.org:11001",
     },
     config: {
-      type: "string",
+      ...text("a file name"),
       value: "FILE",
       description: "a site config: its glideins, limits and what a submit run would do now",
     },
-    json: { type: "boolean", description: "print JSON instead of tables" },
+    json: flag("print JSON instead of tables"),
   },
-  async run(args) {
-    const json = args.flag("json")
-    const server = args.string("server")
-    const config = args.string("config")
+  async run({ values }) {
+    const { json, server, config } = values
     if (config !== undefined) {
       const { configStatus } = await import("../client/site-status.ts")
       return configStatus(config, { json, ...(server !== undefined ? { server } : {}) })
@@ -188,7 +186,7 @@ Exit codes: 0 ok, 1 the server could not be reached, 2 usage error.`,
       "glidein status: say which status: --server URL (a glidein serve, e.g. http://pool.example.org:11001) or --config FILE (a site)",
     )
   },
-}
+})
 
 /** `clients.0.idle: missing` for the first thing zod found wrong, never a value. */
 function firstIssue(error: z.ZodError): string {

@@ -23,13 +23,12 @@ import {
 } from "../config/index.ts"
 import { EXIT, UsageError } from "../errors.ts"
 import { GLIDEIN_START_SH } from "../runtime/index.ts"
-import { type Command, NO_DAEMON } from "./command.ts"
+import { defineCommand, flag, NO_DAEMON } from "./command.ts"
+import { text } from "./option-types.ts"
 
 /** The `glidein submit` command. */
-export const submitCommand: Command = {
+export const submitCommand = defineCommand({
   name: "submit",
-  usage:
-    "--config FILE [--secrets FILE] [--uuid ID] [--dry-run [--json]] [--assume-empty] [--state-file FILE] [--server URL] [--check]",
   details: `One run: take the config's lock (an overlapping run exits 0 and says so), ask the
 server for demand (or read --state-file), count this site's glideins per partition, plan,
 write and submit the jobs, record them in the journal (~/.glidein or $GLIDEIN_STATE_DIR) and
@@ -39,49 +38,44 @@ The server address comes from --server, else $GLIDEIN_SERVER, else [Glidein] add
 Exit codes: 0 ok (also when another run holds the lock), 1 a submission or count failed or
 the server could not be reached, 2 the config or command line is wrong.`,
   options: {
-    config: { type: "string", value: "FILE", description: "site config (pyglidein INI)" },
-    secrets: { type: "string", value: "FILE", description: "secrets file (mode 0600)" },
+    config: {
+      ...text("a file name"),
+      value: "FILE",
+      required: true,
+      description: "site config (pyglidein INI)",
+    },
+    secrets: { ...text("a file name"), value: "FILE", description: "secrets file (mode 0600)" },
     uuid: {
-      type: "string",
+      ...text("a client id"),
       value: "ID",
-      description: "client id reported to the server (default user@host/CONFIG)",
+      shownDefault: "user@host/CONFIG",
+      description: "client id reported to the server",
     },
-    "dry-run": {
-      type: "boolean",
-      description: "print the plan and rendered files; submit nothing",
-    },
-    json: { type: "boolean", description: "with --dry-run or --check: one JSON object on stdout" },
-    "assume-empty": {
-      type: "boolean",
-      description: "take running/idle counts as 0 instead of asking the batch system",
-    },
+    "dry-run": flag("print the plan and rendered files; submit nothing"),
+    json: flag("with --dry-run or --check: one JSON object on stdout"),
+    "assume-empty": flag("take running/idle counts as 0 instead of asking the batch system"),
     "state-file": {
-      type: "string",
+      ...text("a file name"),
       value: "FILE",
       description: "read demand from this get_state JSON file",
     },
     server: {
-      type: "string",
+      ...text("a server address"),
       value: "URL",
       description: "server address, overriding the config's",
     },
-    check: {
-      type: "boolean",
-      description: "check the config, print what it means, exit 0 if usable (2 if not)",
-    },
+    check: flag("check the config, print what it means, exit 0 if usable (2 if not)"),
     "no-daemon": NO_DAEMON,
   },
-  async run(args) {
-    const configPath = args.requireString("config")
+  async run({ values }) {
+    const configPath = values.config
     const env = withLoginName(process.env as Record<string, string | undefined>)
     // A demand source on the command line stands in for the config's address/ssh_state.
     const demandFromCommandLine =
-      args.string("server") !== undefined ||
-      args.string("state-file") !== undefined ||
-      Boolean(env[SERVER_ENV])
+      values.server !== undefined || values.stateFile !== undefined || Boolean(env[SERVER_ENV])
     const config = await loadSiteConfig(configPath, { demandFromCommandLine })
-    const secretsArg = args.string("secrets")
-    const secretsPath = secretsArg === undefined ? undefined : secretsFile(secretsArg, config.file)
+    const secretsPath =
+      values.secrets === undefined ? undefined : secretsFile(values.secrets, config.file)
     // Its S3 keys sign the glideins' log uploads ([StartdLogging] send_startd_logs); its
     // [Glidein] token authenticates this site's reports to a server started with --tokens.
     const secrets = secretsPath === undefined ? undefined : await loadSecrets(secretsPath)
@@ -91,8 +85,8 @@ the server could not be reached, 2 the config or command line is wrong.`,
       secretsPath !== undefined && accessKey && secretKey
         ? { accessKey, secretKey, file: secretsPath }
         : undefined
-    const json = args.flag("json")
-    if (args.flag("check")) {
+    const json = values.json
+    if (values.check) {
       const setup = siteSetup(config, env)
       // --json prints the effective settings whatever is wrong, with the problems listed.
       const [problem] = setup.problems
@@ -117,21 +111,21 @@ the server could not be reached, 2 the config or command line is wrong.`,
       )
       return EXIT.ok
     }
-    const dryRun = args.flag("dry-run") || config.mode.dryrun
+    const dryRun = values.dryRun || config.mode.dryrun
     if (json && !dryRun) {
       throw new UsageError("glidein submit: --json prints a plan; use it with --dry-run or --check")
     }
     // cron mails whatever a run prints: config warnings only where someone is looking.
-    if (dryRun || stderrIsTerminal() || args.flag("debug")) {
+    if (dryRun || stderrIsTerminal() || values.debug) {
       for (const w of config.warnings) writeStderr(`glidein submit: warning: ${formatWarning(w)}\n`)
     }
     const options = {
-      dryRun: args.flag("dry-run"),
+      dryRun: values.dryRun,
       json,
-      assumeEmpty: args.flag("assume-empty"),
-      ...optional("stateFile", args.string("state-file")),
-      ...optional("server", args.string("server")),
-      ...optional("uuid", args.string("uuid")),
+      assumeEmpty: values.assumeEmpty,
+      ...optional("stateFile", values.stateFile),
+      ...optional("server", values.server),
+      ...optional("uuid", values.uuid),
     }
     return withStopSignals((signal) =>
       runSubmit(config, options, {
@@ -151,7 +145,7 @@ the server could not be reached, 2 the config or command line is wrong.`,
       }),
     )
   },
-}
+})
 
 const STOP_SIGNALS = ["SIGTERM", "SIGHUP", "SIGINT"] as const
 

@@ -16,21 +16,22 @@ import {
 } from "../tarball/index.ts"
 import { glibcFloor } from "../tarball/system-libraries.ts"
 import { VERSION } from "../version.ts"
-import type { Args, Command } from "./command.ts"
+import { defineCommand, flag } from "./command.ts"
+import { checkedText, text } from "./option-types.ts"
 
 const credentialOptions = {
   password: {
-    type: "string",
+    ...text("a file name"),
     value: "FILE",
     description: "pool password file (condor_store_cred add -c -f FILE), stored as passwdfile",
   },
   token: {
-    type: "string",
+    ...text("a file name"),
     value: "FILE",
     description: "IDTOKEN file (condor_token_create), stored as tokens.d/glidein.token",
   },
   collector: {
-    type: "string",
+    ...checkedText("the pool's collector as HOST[:PORT]", collectorProblem),
     value: "HOST[:PORT]",
     description:
       "the pool's collector, recorded as COLLECTOR: glideins that get no CLUSTER join it",
@@ -38,10 +39,8 @@ const credentialOptions = {
 } as const
 
 /** `glidein tarball build` */
-export const tarballBuildCommand: Command = {
+export const tarballBuildCommand = defineCommand({
   name: "tarball build",
-  usage:
-    "--condor PATH [--password FILE] [--token FILE] [--collector HOST[:PORT]] [-o glidein.tar.gz]",
   details: `PATH is an HTCondor release tarball (condor-VERSION-ARCH_DISTRO-stripped.tar.gz, for the
 cluster's OS), its unpacked directory, a pre-9.0 release or a \`make install\` prefix; not a
 system's package install (/usr). The archive keeps what a startd needs (sbin daemons, lib/ and
@@ -51,20 +50,24 @@ the collector and a SHA256SUMS manifest, and is reproducible: the same install, 
 and glidein version give the same bytes. It refuses to write an archive whose daemons would
 not find their libraries. With a credential the file is written with mode 0600.`,
   options: {
-    condor: { type: "string", value: "PATH", description: "HTCondor release tarball or install" },
+    condor: {
+      ...text("a path"),
+      value: "PATH",
+      required: true,
+      description: "HTCondor release tarball or install",
+    },
     ...credentialOptions,
     output: {
-      type: "string",
+      ...text("a file name"),
       short: "o",
       value: "FILE",
-      description: "where to write the archive (default glidein.tar.gz)",
+      default: "glidein.tar.gz",
+      description: "where to write the archive",
     },
   },
-  async run(args) {
-    const condor = args.requireString("condor")
-    const output = args.string("output") ?? "glidein.tar.gz"
-    const collector = collectorFrom(args)
-    const { credentials } = await credentialsFrom(args, false)
+  async run({ name, values }) {
+    const { condor, output, collector } = values
+    const { credentials } = await credentialsFrom(name, values, false)
     const started = performance.now()
     const progress = new Progress()
     const report = await withInterrupts((signal) =>
@@ -97,12 +100,11 @@ not find their libraries. With a credential the file is written with mode 0600.`
     )
     return 0
   },
-}
+})
 
 /** `glidein tarball inject-password` */
-export const tarballInjectCommand: Command = {
+export const tarballInjectCommand = defineCommand({
   name: "tarball inject-password",
-  usage: "TARBALL (--password FILE | --token FILE | --collector HOST[:PORT]) (-o OUT | --in-place)",
   details: `The archive is rewritten as a stream (nothing is unpacked to disk): the credential goes
 in byte for byte with mode 0600, every other member keeps its bytes, mode, owner, link target
 and place; --collector puts COLLECTOR first. The output is written to a temporary file,
@@ -110,25 +112,28 @@ renamed when complete, and has mode 0600. A tarball not made by tarball build ge
 (pigz's method), as one ordinary gzip stream.`,
   options: {
     ...credentialOptions,
-    output: { type: "string", short: "o", value: "OUT", description: "where to write the result" },
-    "in-place": { type: "boolean", description: "replace TARBALL itself" },
+    output: {
+      ...text("a file name"),
+      short: "o",
+      value: "OUT",
+      description: "where to write the result",
+    },
+    "in-place": flag("replace TARBALL itself"),
   },
   positionals: { names: ["TARBALL"], min: 1 },
-  async run(args) {
-    const input = args.positionals[0] as string
-    const inPlace = args.flag("in-place")
-    const given = args.string("output")
-    if (inPlace && given !== undefined) {
-      throw new UsageError(`glidein ${this.name}: give either -o OUT or --in-place, not both`)
+  async run({ name, values, positionals }) {
+    const input = positionals[0] as string
+    const { inPlace, collector } = values
+    if (inPlace && values.output !== undefined) {
+      throw new UsageError(`glidein ${name}: give either -o OUT or --in-place, not both`)
     }
-    const output = inPlace ? input : given
+    const output = inPlace ? input : values.output
     if (output === undefined) {
       throw new UsageError(
-        `glidein ${this.name}: give -o OUT for the result, or --in-place to replace "${input}"`,
+        `glidein ${name}: give -o OUT for the result, or --in-place to replace "${input}"`,
       )
     }
-    const collector = collectorFrom(args)
-    const { credentials } = await credentialsFrom(args, collector === undefined)
+    const { credentials } = await credentialsFrom(name, values, collector === undefined)
     const started = performance.now()
     const progress = new Progress()
     const report = await withInterrupts((signal) =>
@@ -162,12 +167,11 @@ renamed when complete, and has mode 0600. A tarball not made by tarball build ge
     )
     return 0
   },
-}
+})
 
 /** `glidein tarball inspect` */
-export const tarballInspectCommand: Command = {
+export const tarballInspectCommand = defineCommand({
   name: "tarball inspect",
-  usage: "TARBALL [--json]",
   details: `Lists the layout, says whether a pool credential is present (its size, mode and, for
 tokens, expiry; never its content), checks every file against SHA256SUMS, and checks that
 HTCondor can run from the archive: every library the daemons and the helpers need resolves
@@ -178,10 +182,10 @@ listed; no link dangles or leaves the archive; every ELF file is of one architec
 the HTCondor version, the architecture and the newest glibc the programs need. Exits 1 when
 the manifest does not match, a file a glidein needs is missing, HTCondor cannot run from the
 archive, or it is not a glidein tarball (pyglidein's, Pegasus's).`,
-  options: { json: { type: "boolean", description: "print the report as JSON" } },
+  options: { json: flag("print the report as JSON") },
   positionals: { names: ["TARBALL"], min: 1 },
-  async run(args) {
-    const file = args.positionals[0] as string
+  async run({ values, positionals }) {
+    const file = positionals[0] as string
     const progress = new Progress()
     const report = await withInterrupts((signal) =>
       inspectTarball(file, {
@@ -189,7 +193,7 @@ archive, or it is not a glidein tarball (pyglidein's, Pegasus's).`,
         onProgress: (done, total) => progress.show("reading", done, total),
       }),
     ).finally(() => progress.clear())
-    if (args.flag("json")) process.stdout.write(`${JSON.stringify({ file, ...report }, null, 2)}\n`)
+    if (values.json) process.stdout.write(`${JSON.stringify({ file, ...report }, null, 2)}\n`)
     else process.stdout.write(describeInspection(file, report, Date.now() / 1000))
     const broken =
       report.manifest.status === "failed" ||
@@ -198,7 +202,7 @@ archive, or it is not a glidein tarball (pyglidein's, Pegasus's).`,
       report.foreign !== undefined
     return broken ? 1 : 0
   },
-}
+})
 
 /** The text `tarball inspect` prints; `now` in seconds since the epoch. */
 export function describeInspection(file: string, report: InspectReport, now: number): string {
@@ -280,25 +284,18 @@ function runLines(
   return lines
 }
 
-/** --collector, checked. */
-function collectorFrom(args: Args): string | undefined {
-  const collector = args.string("collector")
-  if (collector === undefined) return undefined
-  const problem = collectorProblem(collector)
-  if (problem) throw new UsageError(`glidein ${args.command.name}: --collector: ${problem}`)
-  return collector
-}
-
 /** Reads --password/--token (one of them `required`) and prints their warnings. */
-async function credentialsFrom(args: Args, required: boolean) {
+async function credentialsFrom(
+  command: string,
+  { password, token }: { password?: string; token?: string },
+  required: boolean,
+) {
   const paths: CredentialPaths = {}
-  const password = args.string("password")
-  const token = args.string("token")
   if (password !== undefined) paths.password = password
   if (token !== undefined) paths.token = token
   if (required && password === undefined && token === undefined) {
     throw new UsageError(
-      `glidein ${args.command.name}: give --password FILE, --token FILE or --collector HOST[:PORT]`,
+      `glidein ${command}: give --password FILE, --token FILE or --collector HOST[:PORT]`,
     )
   }
   const result = await readCredentials(paths)

@@ -10,23 +10,28 @@ import { writeStderr, writeStdout } from "../client/std-output.ts"
 import { ConfigError, errorCode, GlideinError, UsageError } from "../errors.ts"
 import { readPrivateFile } from "../private-file.ts"
 import { badTokenName, newToken, parseTokenLines } from "../server/tokens.ts"
-import type { Command } from "./command.ts"
+import { defineCommand } from "./command.ts"
+import { text } from "./option-types.ts"
 
 /** The `glidein token create` command. */
-export const tokenCreateCommand: Command = {
+export const tokenCreateCommand = defineCommand({
   name: "token create",
-  usage: "NAME --tokens FILE",
   positionals: { names: ["NAME"], min: 1 },
   details: `Prints the new token on stdout, once: the file keeps it, nothing else does. Give it to
 the site, whose glidein submit sends it ([Glidein] token = … in its secrets file).
 A name already in the file is refused: to replace a token, delete its line first.
 A running server reads the file again on SIGHUP (systemctl reload glidein-serve).`,
   options: {
-    tokens: { type: "string", value: "FILE", description: "the tokens file of glidein serve" },
+    tokens: {
+      ...text("a file name"),
+      value: "FILE",
+      required: true,
+      description: "the tokens file of glidein serve",
+    },
   },
   async run(args) {
     const name = args.positionals[0]!
-    const file = args.requireString("tokens")
+    const file = args.values.tokens
     const badName = badTokenName(name)
     if (badName !== undefined) throw new UsageError(`glidein token create: ${badName}`)
     const token = newToken()
@@ -62,7 +67,7 @@ A running server reads the file again on SIGHUP (systemctl reload glidein-serve)
     )
     return 0
   },
-}
+})
 
 function write(file: string, how: () => void): void {
   try {

@@ -1,10 +1,11 @@
 /**
- * The settings of `glidein serve`, from its flags over an optional `--config` INI file
- * (`[server]` section, keys named like the flags: `port`, `host`, `constraint`, `user`,
- * `delay`, `condor_q`, `db`, `tokens`, `demo`) over the defaults, and the allotment policy
- * (`[allot]` for every site, `[allot NAME]` for the site reporting as NAME or with the token
- * named NAME). Each value is checked once, and an error names the flag, or the file, line,
- * section and key it came from.
+ * @module
+ * The options of `glidein serve`, declared once: its flags, and the keys of the `[server]`
+ * section of an optional `--config` INI file that may set the same settings (flags win, then
+ * the file, then the defaults). The file's `[allot]` (every site) and `[allot NAME]` (the
+ * site reporting as NAME or with the token named NAME) sections are its allotment policy.
+ * Each value is checked once, by its option's schema, and an error names the flag, or the
+ * file, line, section and key it came from.
  */
 import { join } from "node:path"
 import { type AllotPolicy, type AllotTerms, DEFAULT_TERMS } from "../allotment/allot-policy.ts"
@@ -15,88 +16,107 @@ import { interpolateInSection } from "../config/interpolate.ts"
 import { typedValue } from "../config/literal-eval.ts"
 import type { IniValue } from "../config/types.ts"
 import { checkConstraint, checkUser } from "../demand/index.ts"
-import { ConfigError, type ConfigPlace, formatPlace, UsageError } from "../errors.ts"
+import { ConfigError, type ConfigPlace, formatPlace } from "../errors.ts"
+import { flag, type Given, NO_DAEMON, type Options, optionValues, type Values } from "./command.ts"
+import { checkedText, text, wholeNumber } from "./option-types.ts"
 
-/** The effective settings. */
-export interface ServeOptions {
-  port: number
-  host: string
-  constraint?: string
-  user?: string
-  /** Seconds between the starts of two condor_q polls. */
-  delayS: number
-  condorQ: string
-  db: string
-  tokens?: string
-  demo: boolean
-  /** The allotment policy of `get_allotment`, when the file has `[allot]` sections. */
-  allot?: AllotPolicy
-}
-
-/** The command-line flags, as parsed (strings, booleans). */
-export interface ServeFlags {
-  port?: string
-  host?: string
-  constraint?: string
-  user?: string
-  delay?: string
-  condorQ?: string
-  db?: string
-  tokens?: string
-  demo?: boolean
-}
-
-export const DEFAULT_PORT = 11001
-/**
- * Every interface, as pyglidein listened, because sites on other clusters must reach
- * get_state; unlike pyglidein it can be narrowed with --host.
- */
-export const DEFAULT_HOST = "0.0.0.0"
+/** Seconds between polls unless --delay says otherwise. */
 export const DEFAULT_DELAY_S = 300
 /** The demo queue changes every few minutes; a short delay makes that visible. */
 export const DEMO_DELAY_S = 10
-const MAX_DELAY_S = 86_400
 
-const KEYS = ["port", "host", "constraint", "user", "delay", "condor_q", "db", "tokens", "demo"]
-const SECTION = "server"
+/** The flags of `glidein serve`; `config` names the `[server]` key that may set each. */
+export const SERVE_OPTIONS = {
+  config: {
+    ...text("a file name"),
+    value: "FILE",
+    description: "INI file with a [server] section",
+  },
+  port: {
+    ...wholeNumber("a port number", 0, 65535),
+    short: "p",
+    value: "PORT",
+    default: 11001,
+    config: "port",
+    description: "port to listen on",
+  },
+  host: {
+    ...text("an address to listen on"),
+    value: "ADDR",
+    // Every interface, as pyglidein listened, because sites on other clusters must reach
+    // get_state; unlike pyglidein it can be narrowed.
+    default: "0.0.0.0",
+    shownDefault: "0.0.0.0: all interfaces",
+    config: "host",
+    description: "address to listen on",
+  },
+  constraint: {
+    ...checkedText("a ClassAd expression", checkConstraint),
+    value: "EXPR",
+    config: "constraint",
+    description: "extra condor_q constraint (ClassAd)",
+  },
+  user: {
+    ...checkedText("a user name", checkUser),
+    short: "u",
+    value: "NAME",
+    config: "user",
+    description: "only this user's jobs",
+  },
+  delay: {
+    ...wholeNumber("seconds", 1, 86_400),
+    value: "SECONDS",
+    shownDefault: `${DEFAULT_DELAY_S}; ${DEMO_DELAY_S} with --demo`,
+    config: "delay",
+    description: "seconds between condor_q polls",
+  },
+  "condor-q": {
+    ...text("a path to condor_q"),
+    value: "PATH",
+    default: "condor_q",
+    shownDefault: "condor_q in PATH",
+    config: "condor_q",
+    description: "condor_q program",
+  },
+  db: {
+    ...text("a database file"),
+    value: "FILE",
+    shownDefault: "$XDG_STATE_HOME/glidein/serve.db, else ~/.local/state/glidein/serve.db",
+    config: "db",
+    description: "SQLite file for reports and history",
+  },
+  tokens: {
+    ...text("a tokens file"),
+    value: "FILE",
+    config: "tokens",
+    description: '"name token" lines; monitoring then needs a bearer token',
+  },
+  demo: flag("serve a simulated queue (no HTCondor needed)", { config: "demo" }),
+  "no-daemon": NO_DAEMON,
+} as const
+
+/** The section of the config file that holds these options. */
+export const SERVE_SECTION = "server"
+
+/** The `[server]` keys a config file may set. */
+const KEYS: string[] = Object.values(SERVE_OPTIONS as Options).flatMap((spec) => spec.config ?? [])
+
+/** The effective settings. */
+export type ServeOptions = Omit<
+  Values<typeof SERVE_OPTIONS>,
+  "config" | "delay" | "db" | "noDaemon"
+> & {
+  /** Seconds between the starts of two condor_q polls. */
+  delayS: number
+  db: string
+  /** The allotment policy of `get_allotment`, when the file has `[allot]` sections. */
+  allot?: AllotPolicy
+}
 
 /** Where the database goes by default: the XDG state directory. */
 export function defaultDbPath(env: Record<string, string | undefined>, demo: boolean): string {
   const state = env.XDG_STATE_HOME || join(homeDir(env), ".local", "state")
   return join(state, "glidein", demo ? "serve-demo.db" : "serve.db")
-}
-
-type Source = { flag: string } | { place: ConfigPlace }
-
-function fail(source: Source, detail: string): never {
-  if ("flag" in source) throw new UsageError(`glidein serve: --${source.flag} ${detail}`)
-  throw new ConfigError(source.place, detail)
-}
-
-function wholeNumber(
-  value: IniValue,
-  source: Source,
-  min: number,
-  max: number,
-  what: string,
-): number {
-  const n =
-    typeof value === "number"
-      ? value
-      : typeof value === "string" && /^\s*\d+\s*$/.test(value)
-        ? Number(value)
-        : Number.NaN
-  if (!Number.isInteger(n) || n < min || n > max) {
-    fail(source, `expects ${what} from ${min} to ${max}, got ${JSON.stringify(value)}`)
-  }
-  return n
-}
-
-function text(value: IniValue, source: Source, what: string): string {
-  if (typeof value !== "string" || value.trim() === "") {
-    fail(source, `expects ${what}, got ${JSON.stringify(value)}`)
-  }
-  return value
 }
 
 /** `[allot]` keys: the term each sets, and what it takes (`null` allowed: no cap). */
@@ -171,18 +191,18 @@ async function readConfig(file: string): Promise<{
       if (site[1] !== undefined) allot.sites[site[1].trim()] = terms
       continue
     }
-    if (section.name !== SECTION) {
+    if (section.name !== SERVE_SECTION) {
       const hint =
         section.name === "metrics"
           ? "glidein does not push metrics to graphite/statsd; scrape GET /metrics instead"
-          : `only [${SECTION}], [allot] and [allot NAME] are read`
+          : `only [${SERVE_SECTION}], [allot] and [allot NAME] are read`
       warnings.push(
         `${formatPlace({ file, line: section.line })} [${section.name}] ignored: ${hint}`,
       )
       continue
     }
     for (const entry of section.entries.values()) {
-      const place = { file, line: entry.line, section: SECTION, key: entry.key }
+      const place = { file, line: entry.line, section: SERVE_SECTION, key: entry.key }
       if (!KEYS.includes(entry.key)) {
         const guess = didYouMean(entry.key, KEYS)
         warnings.push(
@@ -197,63 +217,38 @@ async function readConfig(file: string): Promise<{
   return { values, ...(allotted ? { allot } : {}), warnings }
 }
 
-/** Resolves and checks the settings; throws UsageError (flags) or ConfigError (file). */
+/**
+ * Resolves and checks the settings: `flags` as parseArgs read them (by option name) over the
+ * `[server]` keys of `configFile` over the defaults. Throws UsageError (a flag) or
+ * ConfigError (the file).
+ */
 export async function resolveServeOptions(
-  flags: ServeFlags,
+  flags: Record<string, string | boolean | undefined>,
   configFile: string | undefined,
   env: Record<string, string | undefined>,
 ): Promise<{ options: ServeOptions; warnings: string[] }> {
   const config = configFile
     ? await readConfig(configFile)
     : { values: new Map<string, { value: IniValue; place: ConfigPlace }>(), warnings: [] }
-  const pick = (flag: string, key: string): { value: IniValue; source: Source } | undefined => {
-    const fromFlag = (flags as Record<string, string | boolean | undefined>)[flag]
-    if (fromFlag !== undefined && fromFlag !== false) {
-      return { value: fromFlag, source: { flag: key.replace("_", "-") } }
-    }
-    const fromFile = config.values.get(key)
-    return fromFile && { value: fromFile.value, source: { place: fromFile.place } }
+  const pick = (name: string, spec: { config?: string }): Given | undefined => {
+    // A flag not given is undefined (parseArgs sets only the flags it saw).
+    const given = flags[name]
+    if (given !== undefined && given !== false) return { value: given, origin: { flag: name } }
+    const entry = spec.config === undefined ? undefined : config.values.get(spec.config)
+    return entry && { value: entry.value, origin: { place: entry.place } }
   }
-
-  const demoValue = pick("demo", "demo")
-  if (demoValue && typeof demoValue.value !== "boolean") {
-    fail(demoValue.source, `expects True or False, got ${JSON.stringify(demoValue.value)}`)
-  }
-  const demo = demoValue?.value === true
-  const port = pick("port", "port")
-  const host = pick("host", "host")
-  const delay = pick("delay", "delay")
-  const constraint = pick("constraint", "constraint")
-  const user = pick("user", "user")
-  const condorQ = pick("condorQ", "condor_q")
-  const db = pick("db", "db")
-  const tokens = pick("tokens", "tokens")
-
+  const {
+    config: _file,
+    delay,
+    db,
+    noDaemon: _ignored,
+    ...values
+  } = optionValues("serve", SERVE_OPTIONS, pick)
   const options: ServeOptions = {
-    port: port ? wholeNumber(port.value, port.source, 0, 65535, "a port number") : DEFAULT_PORT,
-    host: host ? text(host.value, host.source, "an address to listen on") : DEFAULT_HOST,
-    delayS: delay
-      ? wholeNumber(delay.value, delay.source, 1, MAX_DELAY_S, "seconds")
-      : demo
-        ? DEMO_DELAY_S
-        : DEFAULT_DELAY_S,
-    condorQ: condorQ ? text(condorQ.value, condorQ.source, "a path to condor_q") : "condor_q",
-    db: db ? text(db.value, db.source, "a database file") : defaultDbPath(env, demo),
-    demo,
+    ...values,
+    delayS: delay ?? (values.demo ? DEMO_DELAY_S : DEFAULT_DELAY_S),
+    db: db ?? defaultDbPath(env, values.demo),
   }
   if (config.allot) options.allot = config.allot
-  if (constraint) {
-    const value = text(constraint.value, constraint.source, "a ClassAd expression")
-    const problem = checkConstraint(value)
-    if (problem) fail(constraint.source, problem)
-    options.constraint = value
-  }
-  if (user) {
-    const value = text(user.value, user.source, "a user name")
-    const problem = checkUser(value)
-    if (problem) fail(user.source, problem)
-    options.user = value
-  }
-  if (tokens) options.tokens = text(tokens.value, tokens.source, "a tokens file")
   return { options, warnings: config.warnings }
 }

@@ -1,0 +1,66 @@
+/**
+ * @module
+ * A command's usage line and `--help` text, both from its option table.
+ */
+import { COMMON, type Command, type OptionSpec, type Options, optionWord } from "./command.ts"
+
+/** Usage after `glidein <name> `: positionals, then required options, then the optional ones. */
+export function usageLine(command: Command): string {
+  const words = (command.positionals?.names ?? []).map((name, i) =>
+    i < (command.positionals?.min ?? 0) ? name : `[${name}]`,
+  )
+  for (const [name, spec] of visible(command.options)) {
+    const word = optionWord(name, spec)
+    const typed = spec.short ? `-${spec.short}|${word}` : word
+    words.push(spec.required ? typed : `[${typed}]`)
+  }
+  return words.join(" ")
+}
+
+/** The options help lists: not the ones kept only for pyglidein. */
+export function visible(options: Options): [string, OptionSpec][] {
+  return Object.entries(options).filter(([, spec]) => !spec.ignored)
+}
+
+/** The default help and the reference show, if any: a flag's `false` goes without saying. */
+export function shownDefault(spec: OptionSpec): string | undefined {
+  if (spec.shownDefault !== undefined) return spec.shownDefault
+  return spec.value !== undefined && spec.default !== undefined ? String(spec.default) : undefined
+}
+
+/** The keys a command's config file may set, e.g. `[server] port, host, …`; undefined if none. */
+export function configKeys(command: Command): string | undefined {
+  if (command.configFile === undefined) return undefined
+  const keys = Object.values(command.options).flatMap((spec) => spec.config ?? [])
+  return `[${command.configFile.section}] ${keys.join(", ")}`
+}
+
+/** The `--help` text of a command, under its one-line summary (from the command table). */
+export function commandHelp(command: Command, summary: string): string {
+  const lines = [
+    `glidein ${command.name} — ${summary}`,
+    "",
+    `Usage: glidein ${command.name} ${usageLine(command)}`.trimEnd(),
+    "",
+    "Options:",
+  ]
+  const rows: [string, string][] = []
+  for (const [name, spec] of visible({ ...command.options, ...COMMON })) {
+    const flag = `${spec.short ? `-${spec.short}, ` : "    "}${optionWord(name, spec)}`
+    const byDefault = shownDefault(spec)
+    rows.push([flag, byDefault ? `${spec.description} (default ${byDefault})` : spec.description])
+  }
+  const width = Math.max(...rows.map(([f]) => f.length))
+  for (const [flag, description] of rows) lines.push(`  ${flag.padEnd(width)}  ${description}`)
+  const keys = configKeys(command)
+  if (keys !== undefined) {
+    const option = command.configFile!.option
+    lines.push(
+      "",
+      `--${option} ${command.options[option]?.value ?? "FILE"} may set the options of these keys (the command line wins):`,
+      `  ${keys}`,
+    )
+  }
+  if (command.details) lines.push("", command.details.trimEnd())
+  return `${lines.join("\n")}\n`
+}
