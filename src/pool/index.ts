@@ -1,0 +1,50 @@
+/**
+ * @module
+ * The pool's side of the story (issue 15): which glideins joined the pool, got claimed and
+ * ran jobs, per site, partition and tarball, read from the collector with `condor_status`
+ * (an argv, never a shell, with condor_q's fault rules), and which sites waste their
+ * allocation. Not yet wired into `glidein serve`.
+ *
+ * @example
+ * let view = EMPTY_POOL_VIEW
+ * try {
+ *   const ads = await runCondorStatus({ program: "condor_status", argv: condorStatusArgv(), timeoutMs: 120_000 })
+ *   view = nextPoolView(view, ads, Date.now())
+ * } catch (error) {
+ *   view = nextPoolView(view, error as Error, Date.now()) // keeps the last good slots
+ * }
+ * const funnel = poolFunnel(glideinsOf(view.slots ?? []))
+ */
+export {
+  GlideinAdParser,
+  type GlideinAds,
+  type GlideinSlot,
+  MAX_LINE,
+  MAX_SLOTS,
+  parseGlideinAds,
+  STARTD_COLUMNS,
+} from "./condor-status-parse.ts"
+export {
+  CondorStatusError,
+  condorStatusArgv,
+  GLIDEIN_CONSTRAINT,
+  type RunCondorStatusOptions,
+  runCondorStatus,
+} from "./condor-status-run.ts"
+export {
+  DEFAULT_FLAG_RULE,
+  type FlagRule,
+  flagSite,
+  type SiteFlag,
+  type SiteSample,
+} from "./flag-site.ts"
+export {
+  type FunnelCounts,
+  type FunnelRow,
+  type Glidein,
+  glideinsOf,
+  type PoolFunnel,
+  poolFunnel,
+  UNKNOWN,
+} from "./pool-funnel.ts"
+export { EMPTY_POOL_VIEW, nextPoolView, type PoolView, poolViewText } from "./pool-view.ts"
