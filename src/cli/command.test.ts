@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test"
 import { ConfigError, UsageError } from "../errors.ts"
-import { type Args, optionValues, parseCommandArgs } from "./command.ts"
+import { type Args, type Command, optionValues, parseCommandArgs } from "./command.ts"
 import { example } from "./test-command.ts"
 
 function parsed(argv: string[]): Args {
@@ -84,6 +84,27 @@ describe("parseCommandArgs()", () => {
   test("lets --help through without checking positionals or values", () => {
     expect(parseCommandArgs(example, ["--help"])).toBe("help")
     expect(parseCommandArgs(example, ["-p", "http", "-h"])).toBe("help")
+  })
+})
+
+describe("parseCommandArgs() with option groups", () => {
+  const grouped = (groups: Command["groups"]) => ({ ...example, groups })
+
+  test("asks for one of a group's options in its own words, or generically", () => {
+    const argv = ["x", "--config", "a"]
+    expect(() =>
+      parseCommandArgs(grouped([{ options: ["user", "port"], atLeastOne: true }]), argv),
+    ).toThrow("glidein example run: give --user NAME or -p N")
+    const own = grouped([{ options: ["user"], atLeastOne: ([item]) => `who runs "${item}"?` }])
+    expect(() => parseCommandArgs(own, argv)).toThrow('glidein example run: who runs "x"?')
+  })
+
+  test("refuses two options of a group that takes at most one", () => {
+    const group = grouped([{ options: ["port", "dry-run"], atMostOne: true }])
+    expect(() => parseCommandArgs(group, ["x", "--config", "a", "-p", "1", "--dry-run"])).toThrow(
+      "glidein example run: give either -p N or --dry-run, not both",
+    )
+    expect(parseCommandArgs(group, ["x", "--config", "a", "--dry-run"])).not.toBe("help")
   })
 })
 

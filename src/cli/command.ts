@@ -60,7 +60,20 @@ export interface Command<O extends Options = Options> {
   positionals?: { names: string[]; min: number }
   /** The option naming an INI file whose `section` may set the options with a `config` key. */
   configFile?: { option: keyof O & string; section: string }
+  /** Options that go together, shown as one choice in the usage line. */
+  groups?: OptionGroup<keyof O & string>[]
   run(args: Args<O>): Promise<number>
+}
+
+/**
+ * A choice among options: `atLeastOne` (with the sentence that asks for one, made from the
+ * positionals where it names them, or a generic one) shows it as `(--a X | --b Y)`, else as
+ * `[--a X | --b Y]`; `atMostOne` refuses two.
+ */
+export interface OptionGroup<Name extends string = string> {
+  options: Name[]
+  atLeastOne?: true | string | ((positionals: string[]) => string)
+  atMostOne?: true
 }
 
 /** Parsed arguments: typed values, and the flags as given (for layering a config file). */
@@ -190,7 +203,38 @@ export function parseCommandArgs<O extends Options>(
     const value = given[name]
     return value === undefined ? undefined : { value, origin: { flag: name } }
   }) as Values<O & typeof COMMON>
+  for (const group of command.groups ?? []) checkGroup(command, group, given, parsed.positionals)
   return { name: command.name, values, given, positionals: parsed.positionals }
+}
+
+/** Refuses the flags `given` when they break `group`'s rule, naming its options. */
+function checkGroup<O extends Options>(
+  command: Command<O>,
+  group: OptionGroup,
+  given: Record<string, string | boolean | undefined>,
+  positionals: string[],
+): void {
+  const words = group.options.map((name) => shortWord(name, command.options[name]!))
+  const count = group.options.filter((name) => given[name] !== undefined).length
+  const ask = group.atLeastOne
+  if (count === 0 && ask !== undefined) {
+    const sentence =
+      ask === true
+        ? `give ${words.slice(0, -1).join(", ")} or ${words.at(-1)}`
+        : typeof ask === "string"
+          ? ask
+          : ask(positionals)
+    throw new UsageError(`glidein ${command.name}: ${sentence}`)
+  }
+  if (count > 1 && group.atMostOne) {
+    throw new UsageError(`glidein ${command.name}: give either ${words.join(" or ")}, not both`)
+  }
+}
+
+/** `-o OUT` where the option has a short form, else `--output OUT`: how a person types it. */
+export function shortWord(name: string, spec: OptionSpec): string {
+  if (spec.short === undefined) return optionWord(name, spec)
+  return spec.value === undefined ? `-${spec.short}` : `-${spec.short} ${spec.value}`
 }
 
 /** parseArgs errors are long and mention internals; keep the part a user needs, and the

@@ -6,6 +6,17 @@ describe("usageLine()", () => {
   test("puts positionals first, then required options, then the optional ones in brackets", () => {
     expect(usageLine(example)).toBe("ITEM --config FILE [-p|--port N] [--user NAME] [--dry-run]")
   })
+
+  test("shows a group of options as one choice, where its first option is declared", () => {
+    const choice = (atLeastOne?: true) => ({
+      ...example,
+      groups: [{ options: ["user", "port"], ...(atLeastOne ? { atLeastOne } : {}) }],
+    })
+    expect(usageLine(choice(true))).toBe(
+      "ITEM --config FILE (--user NAME | -p|--port N) [--dry-run]",
+    )
+    expect(usageLine(choice())).toBe("ITEM --config FILE [--user NAME | -p|--port N] [--dry-run]")
+  })
 })
 
 describe("commandHelp()", () => {

@@ -4,15 +4,25 @@
  */
 import { COMMON, type Command, type OptionSpec, type Options, optionWord } from "./command.ts"
 
-/** Usage after `glidein <name> `: positionals, then required options, then the optional ones. */
+/**
+ * Usage after `glidein <name> `: positionals, then each option (optional ones in brackets) or
+ * choice of options, in the order declared.
+ */
 export function usageLine(command: Command): string {
   const words = (command.positionals?.names ?? []).map((name, i) =>
     i < (command.positionals?.min ?? 0) ? name : `[${name}]`,
   )
+  const groups = command.groups ?? []
+  const typed = (name: string, spec: OptionSpec) =>
+    spec.short ? `-${spec.short}|${optionWord(name, spec)}` : optionWord(name, spec)
   for (const [name, spec] of visible(command.options)) {
-    const word = optionWord(name, spec)
-    const typed = spec.short ? `-${spec.short}|${word}` : word
-    words.push(spec.required ? typed : `[${typed}]`)
+    const group = groups.find((g) => g.options.includes(name))
+    if (group === undefined) {
+      words.push(spec.required ? typed(name, spec) : `[${typed(name, spec)}]`)
+    } else if (group.options[0] === name) {
+      const choice = group.options.map((n) => typed(n, command.options[n]!)).join(" | ")
+      words.push(group.atLeastOne ? `(${choice})` : `[${choice}]`)
+    }
   }
   return words.join(" ")
 }
@@ -29,7 +39,7 @@ export function shownDefault(spec: OptionSpec): string | undefined {
 }
 
 /** The keys a command's config file may set, e.g. `[server] port, host, …`; undefined if none. */
-export function configKeys(command: Command): string | undefined {
+function configKeys(command: Command): string | undefined {
   if (command.configFile === undefined) return undefined
   const keys = Object.values(command.options).flatMap((spec) => spec.config ?? [])
   return `[${command.configFile.section}] ${keys.join(", ")}`

@@ -16,7 +16,7 @@ import {
   type ServerRequest,
 } from "../client/server-request.ts"
 import { writeStdout } from "../client/std-output.ts"
-import { GlideinError, UsageError } from "../errors.ts"
+import { GlideinError } from "../errors.ts"
 import { AllotmentSchema } from "../protocol/allotment.ts"
 import { ApiClientsSchema, ApiStateSchema } from "../protocol/api.ts"
 import { allotmentsText, demandTable, renderStatusText } from "../server/status-text.ts"
@@ -165,25 +165,24 @@ Exit codes: 0 ok, 1 the server could not be reached, 2 usage error.`,
     },
     json: flag("print JSON instead of tables"),
   },
+  groups: [
+    {
+      options: ["server", "config"],
+      atLeastOne:
+        "say which status: --server URL (a glidein serve, e.g. http://pool.example.org:11001) or --config FILE (a site)",
+    },
+  ],
   async run({ values }) {
     const { json, server, config } = values
     if (config !== undefined) {
       const { configStatus } = await import("../client/site-status.ts")
       return configStatus(config, { json, ...(server !== undefined ? { server } : {}) })
     }
-    if (server !== undefined) {
-      return serverStatus(
-        server,
-        { json },
-        {
-          fetch: (url, init) => fetch(url, init),
-          stdout: writeStdout,
-          now: Date.now,
-        },
-      )
-    }
-    throw new UsageError(
-      "glidein status: say which status: --server URL (a glidein serve, e.g. http://pool.example.org:11001) or --config FILE (a site)",
+    // Without --config, --server is here: the group above refuses a command line with neither.
+    return serverStatus(
+      server!,
+      { json },
+      { fetch: (url, init) => fetch(url, init), stdout: writeStdout, now: Date.now },
     )
   },
 })

@@ -3,7 +3,6 @@
  * `glidein tarball build | inject-password | inspect`: thin shells over src/tarball that read
  * the flags, show progress on a terminal, stop cleanly on Ctrl-C, and print what was done.
  */
-import { UsageError } from "../errors.ts"
 import type { RunCheck } from "../tarball/check-runnable.ts"
 import { collectorProblem } from "../tarball/collector.ts"
 import {
@@ -65,9 +64,9 @@ not find their libraries. With a credential the file is written with mode 0600.`
       description: "where to write the archive",
     },
   },
-  async run({ name, values }) {
+  async run({ values }) {
     const { condor, output, collector } = values
-    const { credentials } = await credentialsFrom(name, values, false)
+    const { credentials } = await credentialsFrom(values)
     const started = performance.now()
     const progress = new Progress()
     const report = await withInterrupts((signal) =>
@@ -120,20 +119,21 @@ renamed when complete, and has mode 0600. A tarball not made by tarball build ge
     },
     "in-place": flag("replace TARBALL itself"),
   },
+  groups: [
+    { options: ["password", "token", "collector"], atLeastOne: true },
+    {
+      options: ["output", "in-place"],
+      atLeastOne: ([input]) => `give -o OUT for the result, or --in-place to replace "${input}"`,
+      atMostOne: true,
+    },
+  ],
   positionals: { names: ["TARBALL"], min: 1 },
-  async run({ name, values, positionals }) {
+  async run({ values, positionals }) {
     const input = positionals[0] as string
     const { inPlace, collector } = values
-    if (inPlace && values.output !== undefined) {
-      throw new UsageError(`glidein ${name}: give either -o OUT or --in-place, not both`)
-    }
-    const output = inPlace ? input : values.output
-    if (output === undefined) {
-      throw new UsageError(
-        `glidein ${name}: give -o OUT for the result, or --in-place to replace "${input}"`,
-      )
-    }
-    const { credentials } = await credentialsFrom(name, values, collector === undefined)
+    // The groups above let through exactly one of -o and --in-place.
+    const output = inPlace ? input : values.output!
+    const { credentials } = await credentialsFrom(values)
     const started = performance.now()
     const progress = new Progress()
     const report = await withInterrupts((signal) =>
@@ -284,20 +284,11 @@ function runLines(
   return lines
 }
 
-/** Reads --password/--token (one of them `required`) and prints their warnings. */
-async function credentialsFrom(
-  command: string,
-  { password, token }: { password?: string; token?: string },
-  required: boolean,
-) {
+/** Reads --password and --token, and prints their warnings. */
+async function credentialsFrom({ password, token }: { password?: string; token?: string }) {
   const paths: CredentialPaths = {}
   if (password !== undefined) paths.password = password
   if (token !== undefined) paths.token = token
-  if (required && password === undefined && token === undefined) {
-    throw new UsageError(
-      `glidein ${command}: give --password FILE, --token FILE or --collector HOST[:PORT]`,
-    )
-  }
   const result = await readCredentials(paths)
   for (const warning of result.warnings) process.stderr.write(`glidein: warning: ${warning}\n`)
   return result
