@@ -115,6 +115,11 @@ export const COMMON = {
   debug: flag("verbose logging; stack traces on internal errors"),
 }
 
+/** The keys a config file may set for `options`, in their order. */
+export function configKeys(options: Options): string[] {
+  return Object.values(options).flatMap((spec) => spec.config ?? [])
+}
+
 /** Where a value came from, so that its error names that place. */
 export type Origin = { flag: string } | { place: ConfigPlace }
 

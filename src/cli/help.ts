@@ -2,7 +2,14 @@
  * @module
  * A command's usage line and `--help` text, both from its option table.
  */
-import { COMMON, type Command, type OptionSpec, type Options, optionWord } from "./command.ts"
+import {
+  COMMON,
+  type Command,
+  configKeys,
+  type OptionSpec,
+  type Options,
+  optionWord,
+} from "./command.ts"
 
 /**
  * Usage after `glidein <name> `: positionals, then each option (optional ones in brackets) or
@@ -38,13 +45,6 @@ export function shownDefault(spec: OptionSpec): string | undefined {
   return spec.value !== undefined && spec.default !== undefined ? String(spec.default) : undefined
 }
 
-/** The keys a command's config file may set, e.g. `[server] port, host, …`; undefined if none. */
-function configKeys(command: Command): string | undefined {
-  if (command.configFile === undefined) return undefined
-  const keys = Object.values(command.options).flatMap((spec) => spec.config ?? [])
-  return `[${command.configFile.section}] ${keys.join(", ")}`
-}
-
 /** The `--help` text of a command, under its one-line summary (from the command table). */
 export function commandHelp(command: Command, summary: string): string {
   const lines = [
@@ -62,13 +62,12 @@ export function commandHelp(command: Command, summary: string): string {
   }
   const width = Math.max(...rows.map(([f]) => f.length))
   for (const [flag, description] of rows) lines.push(`  ${flag.padEnd(width)}  ${description}`)
-  const keys = configKeys(command)
-  if (keys !== undefined) {
-    const option = command.configFile!.option
+  const file = command.configFile
+  if (file !== undefined) {
     lines.push(
       "",
-      `--${option} ${command.options[option]?.value ?? "FILE"} may set the options of these keys (the command line wins):`,
-      `  ${keys}`,
+      `--${file.option} ${command.options[file.option]?.value ?? "FILE"} may set the options of these keys (the command line wins):`,
+      `  [${file.section}] ${configKeys(command.options).join(", ")}`,
     )
   }
   if (command.details) lines.push("", command.details.trimEnd())

@@ -4,7 +4,8 @@ import { tmpdir, userInfo } from "node:os"
 import { join } from "node:path"
 import { ConfigError, UsageError } from "../errors.ts"
 import { cleanUp, tempDir } from "../test-support.ts"
-import { defaultDbPath, resolveServeOptions } from "./serve-options.ts"
+import { configKeys } from "./command.ts"
+import { defaultDbPath, resolveServeOptions, SERVE_OPTIONS } from "./serve-options.ts"
 
 afterEach(cleanUp)
 
@@ -132,4 +133,24 @@ test("resolveServeOptions() reads the allotment policy from [allot] and [allot N
   const error = await resolveServeOptions({}, file, {}).catch((e) => e)
   expect(error.message).toContain("ramp_up")
   expect(error.message).toContain("expects a number from 0.001 to 1, got 2")
+})
+
+test("resolveServeOptions() reads every [server] key the option table declares, and a flag over it", async () => {
+  const file = configFile("[server]\ncondor_q = /opt/q\ndemo = True\nuser = -x\n")
+  await expect(resolveServeOptions({}, file, ENV)).rejects.toThrow(
+    `${file}:4: [server] user: expected a user name`,
+  )
+  const { options } = await resolveServeOptions({ user: "ice" }, file, ENV)
+  expect(options).toMatchObject({ condorQ: "/opt/q", demo: true, delayS: 10, user: "ice" })
+  expect(configKeys(SERVE_OPTIONS)).toEqual([
+    "port",
+    "host",
+    "constraint",
+    "user",
+    "delay",
+    "condor_q",
+    "db",
+    "tokens",
+    "demo",
+  ])
 })

@@ -9,7 +9,7 @@
  */
 import { join } from "node:path"
 import { type AllotPolicy, type AllotTerms, DEFAULT_TERMS } from "../allotment/allot-policy.ts"
-import { homeDir } from "../client/state-dir.ts"
+import { homeDir } from "../client/site/state-dir.ts"
 import { didYouMean } from "../config/did-you-mean.ts"
 import { parseIni } from "../config/ini.ts"
 import { interpolateInSection } from "../config/interpolate.ts"
@@ -17,7 +17,7 @@ import { typedValue } from "../config/literal-eval.ts"
 import type { IniValue } from "../config/types.ts"
 import { checkConstraint, checkUser } from "../demand/index.ts"
 import { ConfigError, type ConfigPlace, formatPlace } from "../errors.ts"
-import { flag, type Given, NO_DAEMON, type Options, optionValues, type Values } from "./command.ts"
+import { configKeys, flag, type Given, NO_DAEMON, optionValues, type Values } from "./command.ts"
 import { checkedText, text, wholeNumber } from "./option-types.ts"
 
 /** Seconds between polls unless --delay says otherwise. */
@@ -81,7 +81,8 @@ export const SERVE_OPTIONS = {
   db: {
     ...text("a database file"),
     value: "FILE",
-    shownDefault: "$XDG_STATE_HOME/glidein/serve.db, else ~/.local/state/glidein/serve.db",
+    shownDefault:
+      "$XDG_STATE_HOME/glidein/serve.db (serve-demo.db with --demo), else under ~/.local/state",
     config: "db",
     description: "SQLite file for reports and history",
   },
@@ -99,7 +100,7 @@ export const SERVE_OPTIONS = {
 export const SERVE_SECTION = "server"
 
 /** The `[server]` keys a config file may set. */
-const KEYS: string[] = Object.values(SERVE_OPTIONS as Options).flatMap((spec) => spec.config ?? [])
+const KEYS = configKeys(SERVE_OPTIONS)
 
 /** The effective settings. */
 export type ServeOptions = Omit<
