@@ -13,9 +13,9 @@
 import { parseArgs } from "node:util"
 import { DEFAULT_POLICY } from "../src/allotment/allot-policy.ts"
 import { AllotmentBook, type ReportView } from "../src/allotment/allotment-book.ts"
-import { ANY_PARTITION, replay } from "../src/allotment/replay.ts"
-import type { ReplayHistory } from "../src/allotment/replay-history.ts"
 import { DEMAND_DEFAULTS } from "../src/demand/demand-row.ts"
+import { ANY_PARTITION, replay } from "../src/replay/replay.ts"
+import type { ReplayHistory } from "../src/replay/replay-history.ts"
 import { seededRandom } from "../src/seeded-random.ts"
 
 const { values } = parseArgs({

@@ -13,7 +13,7 @@ import {
 } from "./cli/index.ts"
 // write(2), not process.stdout/stderr: their first use loads Node's streams, which took
 // `glidein --version` from 8.3 to 11.6 ms (compiled binary, medians of one run).
-import { writeStderr, writeStdout } from "./client/std-output.ts"
+import { writeStderr, writeStdout } from "./client/lib/std-output.ts"
 import { EXIT, GlideinError, UsageError } from "./errors.ts"
 import { VERSION } from "./version.ts"
 

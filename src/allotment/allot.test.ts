@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test"
-import type { PartitionCounts, PartitionPolicy } from "../client/plan-submissions.ts"
+import type { PartitionCounts, PartitionPolicy } from "../client/site/plan-submissions.ts"
 import type { DemandRow } from "../demand/demand-row.ts"
 import { type AllotInput, allot, type SiteMemory, type SiteView } from "./allot.ts"
 import { type AllotTerms, DEFAULT_TERMS } from "./allot-policy.ts"

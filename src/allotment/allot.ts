@@ -21,7 +21,7 @@ import {
   type PartitionPolicy,
   partitionLimit,
   sortByPriority,
-} from "../client/plan-submissions.ts"
+} from "../client/site/plan-submissions.ts"
 import { DEMAND_DEFAULTS, type DemandRow } from "../demand/demand-row.ts"
 import { type AllotPolicy, termsFor } from "./allot-policy.ts"
 import { canRun, SiteField } from "./site-field.ts"

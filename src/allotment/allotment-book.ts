@@ -3,7 +3,7 @@
  * per site its last allotment, its partitions as it last described them, and its memory of
  * grants and failures. It turns the stored reports into the views `allot()` takes.
  */
-import type { PartitionCounts, PartitionPolicy } from "../client/plan-submissions.ts"
+import type { PartitionCounts, PartitionPolicy } from "../client/site/plan-submissions.ts"
 import type { DemandRow } from "../demand/demand-row.ts"
 import { type Allotment, allot, type SiteMemory, type SiteView } from "./allot.ts"
 import type { AllotPolicy } from "./allot-policy.ts"

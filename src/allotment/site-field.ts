@@ -9,7 +9,7 @@
  * off), and each kind holds whole numbers (members, queued glideins), so putting a site in
  * and taking it out again is exact: no rounding creeps in over a long replay.
  */
-import { consider, type PartitionPolicy } from "../client/plan-submissions.ts"
+import { consider, type PartitionPolicy } from "../client/site/plan-submissions.ts"
 import type { DemandRow } from "../demand/demand-row.ts"
 import type { SiteView } from "./allot.ts"
 import { type AllotPolicy, termsFor } from "./allot-policy.ts"

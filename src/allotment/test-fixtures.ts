@@ -1,5 +1,5 @@
 /** A partition and demand rows for the allotment's tests. */
-import type { PartitionPolicy } from "../client/plan-submissions.ts"
+import type { PartitionPolicy } from "../client/site/plan-submissions.ts"
 import type { DemandRow } from "../demand/demand-row.ts"
 
 export function partition(overrides: Partial<PartitionPolicy> = {}): PartitionPolicy {

@@ -3,10 +3,10 @@
  * `glidein cancel`: remove the glideins a config submitted that are still in the batch system
  * (by the job ids in its journal), e.g. after a new tarball, so that fresh glideins replace them.
  */
-import { cancelGlideins } from "../client/cancel-glideins.ts"
-import { withLoginName } from "../client/login-name.ts"
-import { runCommand } from "../client/run-command.ts"
-import { writeStderr, writeStdout } from "../client/std-output.ts"
+import { cancelGlideins } from "../client/cancel/cancel-glideins.ts"
+import { withLoginName } from "../client/lib/login-name.ts"
+import { runCommand } from "../client/lib/run-command.ts"
+import { writeStderr, writeStdout } from "../client/lib/std-output.ts"
 import { loadSiteConfig } from "../config/index.ts"
 import { defineCommand, flag } from "./command.ts"
 import { text } from "./option-types.ts"

@@ -2,15 +2,15 @@
  * @module
  * `glidein push-state`: writes the server's demand to sites that cannot reach it (their
  * `glidein submit` reads it with `ssh_state = True`), over ssh, once or every `--every`
- * seconds. See src/client/push-state.ts.
+ * seconds. See src/client/submit/push-state.ts.
  */
 import { mkdirSync } from "node:fs"
 import { join } from "node:path"
-import { serverUrl } from "../client/demand-source.ts"
-import { parseTarget, pushState } from "../client/push-state.ts"
-import { runCommand } from "../client/run-command.ts"
-import { homeDir } from "../client/state-dir.ts"
-import { timestamped, writeStderr } from "../client/std-output.ts"
+import { runCommand } from "../client/lib/run-command.ts"
+import { timestamped, writeStderr } from "../client/lib/std-output.ts"
+import { homeDir } from "../client/site/state-dir.ts"
+import { serverUrl } from "../client/submit/demand-source.ts"
+import { parseTarget, pushState } from "../client/submit/push-state.ts"
 import { EXIT, GlideinError, UsageError } from "../errors.ts"
 import { defineCommand } from "./command.ts"
 import { text, wholeNumber } from "./option-types.ts"

@@ -2,7 +2,7 @@ import { Database } from "bun:sqlite"
 import { afterEach, describe, expect, test } from "bun:test"
 import { readFileSync, statSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
-import { ROUND_MS, recordHistory } from "../allotment/replay-testdata.ts"
+import { ROUND_MS, recordHistory } from "../replay/replay-testdata.ts"
 import { cleanUp, runGlidein, tempDir } from "../test-support.ts"
 
 afterEach(cleanUp)

@@ -5,18 +5,18 @@
  * no /api, still gives its demand through get_state).
  */
 import { z } from "zod"
-import { JsonRefused, parseJsonBounded } from "../client/parse-json-bounded.ts"
-import { printable } from "../client/printable.ts"
-import { serverAddress } from "../client/server-address.ts"
+import { JsonRefused, parseJsonBounded } from "../client/lib/parse-json-bounded.ts"
+import { serverAddress } from "../client/lib/server-address.ts"
 import {
   displayUrl,
   type RpcOptions,
   requestServer,
   type ServerReply,
   type ServerRequest,
-} from "../client/server-request.ts"
-import { writeStdout } from "../client/std-output.ts"
+} from "../client/lib/server-request.ts"
+import { writeStdout } from "../client/lib/std-output.ts"
 import { GlideinError } from "../errors.ts"
+import { printable } from "../printable.ts"
 import { AllotmentSchema } from "../protocol/allotment.ts"
 import { ApiClientsSchema, ApiStateSchema } from "../protocol/api.ts"
 import { allotmentsText, demandTable, renderStatusText } from "../server/status-text.ts"
@@ -175,7 +175,7 @@ Exit codes: 0 ok, 1 the server could not be reached, 2 usage error.`,
   async run({ values }) {
     const { json, server, config } = values
     if (config !== undefined) {
-      const { configStatus } = await import("../client/site-status.ts")
+      const { configStatus } = await import("../client/status/site-status.ts")
       return configStatus(config, { json, ...(server !== undefined ? { server } : {}) })
     }
     // Without --config, --server is here: the group above refuses a command line with neither.

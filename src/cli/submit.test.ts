@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import path from "node:path"
-import { GLIDEIN_TARBALL } from "../client/test-site.ts"
+import { GLIDEIN_TARBALL } from "../client/submit/test-site.ts"
 import { runGlidein } from "../test-support.ts"
 import { secretsFile } from "./submit.ts"
 

@@ -7,13 +7,18 @@
 import { existsSync } from "node:fs"
 import os from "node:os"
 import { dirname, isAbsolute, resolve } from "node:path"
-import { SERVER_ENV } from "../client/demand-source.ts"
-import { withLoginName } from "../client/login-name.ts"
-import { runCommand } from "../client/run-command.ts"
-import { checkedLogBucket, runSubmit } from "../client/run-submit.ts"
-import { collectorOrigin, siteSetup } from "../client/site-setup.ts"
-import { stderrIsTerminal, timestamped, writeStderr, writeStdout } from "../client/std-output.ts"
-import { tarballProblems } from "../client/tarball-check.ts"
+import { withLoginName } from "../client/lib/login-name.ts"
+import { runCommand } from "../client/lib/run-command.ts"
+import {
+  stderrIsTerminal,
+  timestamped,
+  writeStderr,
+  writeStdout,
+} from "../client/lib/std-output.ts"
+import { collectorOrigin, siteSetup } from "../client/site/site-setup.ts"
+import { SERVER_ENV } from "../client/submit/demand-source.ts"
+import { checkedLogBucket, runSubmit } from "../client/submit/run-submit.ts"
+import { tarballProblems } from "../client/submit/tarball-check.ts"
 import {
   configJson,
   describeConfig,

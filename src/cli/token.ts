@@ -6,7 +6,7 @@
  */
 import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, writeSync } from "node:fs"
 import { dirname } from "node:path"
-import { writeStderr, writeStdout } from "../client/std-output.ts"
+import { writeStderr, writeStdout } from "../client/lib/std-output.ts"
 import { ConfigError, errorCode, GlideinError, UsageError } from "../errors.ts"
 import { readPrivateFile } from "../private-file.ts"
 import { badTokenName, newToken, parseTokenLines } from "../server/tokens.ts"

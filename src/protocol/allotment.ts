@@ -7,7 +7,7 @@
  */
 import { z } from "zod/mini"
 import type { Allotment } from "../allotment/allot.ts"
-import type { PartitionCounts, PartitionPolicy } from "../client/plan-submissions.ts"
+import type { PartitionCounts, PartitionPolicy } from "../client/site/plan-submissions.ts"
 import { DEMAND_LIMITS, OS_TOKEN } from "./demand.ts"
 
 export const ALLOTMENT_METHOD = "get_allotment"

@@ -11,8 +11,8 @@
  * it is left out and counted, so it cannot stop every site's submissions.
  */
 import { z } from "zod/mini"
-import { printable } from "../client/printable.ts"
 import { GlideinError } from "../errors.ts"
+import { printable } from "../printable.ts"
 
 /** One row of the demand table: identical idle jobs grouped, in pyglidein's wire units. */
 export interface DemandRow {

@@ -3,7 +3,7 @@
  * Test support: a stand-in S3 bucket endpoint that takes POST uploads and checks them as S3
  * does, for the glidein runtime tests and the end-to-end suite.
  */
-import { type LogBucket, sigV4Signature } from "../client/log-upload.ts"
+import { type LogBucket, sigV4Signature } from "../client/site/log-upload.ts"
 
 /**
  * An S3 bucket's POST upload, as S3 checks it: the form's signature, the policy's expiry,

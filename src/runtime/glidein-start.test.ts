@@ -8,7 +8,7 @@ import { createHash } from "node:crypto"
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { hostname } from "node:os"
 import path from "node:path"
-import { logUploadEnv, logUploadForm } from "../client/log-upload.ts"
+import { logUploadEnv, logUploadForm } from "../client/site/log-upload.ts"
 import { buildTarball } from "../tarball/build-tarball.ts"
 import type { Credentials } from "../tarball/credentials.ts"
 import {

@@ -1,9 +1,9 @@
 /**
  * Test fixtures shared by the scheduler tests (imported by tests only).
  */
-import { prepareSubmissions } from "../client/prepare-submissions.ts"
-import { siteSetup } from "../client/site-setup.ts"
-import { sizeGlidein } from "../client/size-glidein.ts"
+import { prepareSubmissions } from "../client/site/prepare-submissions.ts"
+import { siteSetup } from "../client/site/site-setup.ts"
+import { sizeGlidein } from "../client/site/size-glidein.ts"
 import { type ConfigWarning, loadSiteConfig } from "../config/index.ts"
 import { partitionSchema, submitFileSchema } from "../config/schema.ts"
 import type {

@@ -5,7 +5,7 @@
  * batch system must be asked for the same resources. The exceptions are pyglidein's bugs,
  * each checked and named in its own test.
  *
- * The glidein's shape itself is the planner's business (src/client/size-glidein.ts); here
+ * The glidein's shape itself is the planner's business (src/client/site/size-glidein.ts); here
  * pyglidein's own shape is the input, so only the rendering is compared.
  */
 import { describe, expect, test } from "bun:test"

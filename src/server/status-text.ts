@@ -3,8 +3,8 @@
  * columns, with the poll's age and last error. Pure: takes the API's JSON, returns text.
  */
 import type { Allotment } from "../allotment/allot.ts"
-import { printable } from "../client/printable.ts"
 import type { DemandRow } from "../demand/index.ts"
+import { printable } from "../printable.ts"
 import type { ApiClients, ApiState } from "../protocol/api.ts"
 import { formatAge, formatDuration } from "./format-age.ts"
 import { siteLabel } from "./site-label.ts"

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import { randomBytes } from "node:crypto"
 import { readdirSync, readFileSync } from "node:fs"
 import path from "node:path"
-import { SMALL_DISK_SKIP, type SmallDisk, smallDisk } from "../client/small-disk.ts"
+import { SMALL_DISK_SKIP, type SmallDisk, smallDisk } from "../client/lib/small-disk.ts"
 import { runGlidein } from "../test-support.ts"
 import { put, removeTempDirs, standInInstall, tempDir } from "./test-support.ts"
 

@@ -7,7 +7,7 @@
 import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync } from "node:fs"
 import { readdir, writeFile } from "node:fs/promises"
 import { join } from "node:path"
-import type { LogBucket } from "../../src/client/log-upload.ts"
+import type { LogBucket } from "../../src/client/site/log-upload.ts"
 import type { Cluster } from "./batch.ts"
 import { FIRST_RUN, WALLTIME_HRS } from "./expected.ts"
 import { CheckFailed, check, run, tail } from "./harness.ts"
