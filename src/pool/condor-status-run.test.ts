@@ -22,12 +22,12 @@ function fakeCondorStatus(mode: string): { program: string; dir: string } {
 describe("condorStatusArgv()", () => {
   test("condorStatusArgv() asks for the glideins' startd ads, one tab-separated column each", () => {
     const argv = condorStatusArgv()
-    expect(argv.slice(0, 4)).toEqual(["-startd", "-constraint", "IS_GLIDEIN =?= True", "-af:tV"])
+    expect(argv.slice(0, 3)).toEqual(["-constraint", "IS_GLIDEIN =?= True", "-af:tV"])
     expect(argv).toContain("GLIDEIN_TarballDigest")
     expect(condorStatusArgv("cm.example.org:9618").slice(0, 3)).toEqual([
       "-pool",
       "cm.example.org:9618",
-      "-startd",
+      "-constraint",
     ])
   })
 })

@@ -22,7 +22,9 @@ export const GLIDEIN_CONSTRAINT = "IS_GLIDEIN =?= True"
 
 /** The condor_status arguments (after the program) for the glideins' startd ads. */
 export function condorStatusArgv(pool?: string): string[] {
-  const argv = ["-startd", "-constraint", GLIDEIN_CONSTRAINT, "-af:tV", ...STARTD_COLUMNS]
+  // No query option: slot ads, which are the default (`-startd` asks for the startd daemons'
+  // own ads since HTCondor 23, which carry the glidein attributes but no slot state).
+  const argv = ["-constraint", GLIDEIN_CONSTRAINT, "-af:tV", ...STARTD_COLUMNS]
   // -pool asks another collector than the one CONDOR_CONFIG names
   if (pool !== undefined) argv.unshift("-pool", pool)
   return argv

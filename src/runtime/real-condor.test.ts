@@ -10,8 +10,12 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import { chmodSync, chownSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
 import path from "node:path"
+import { type GlideinAds, parseGlideinAds } from "../pool/condor-status-parse.ts"
+import { condorStatusArgv } from "../pool/condor-status-run.ts"
+import { glideinsOf, poolFunnel } from "../pool/pool-funnel.ts"
 import { buildTarball } from "../tarball/build-tarball.ts"
 import { removeTempDirs, tempDir } from "../tarball/test-support.ts"
+import { VERSION } from "../version.ts"
 import { GLIDEIN_START_SH } from "./index.ts"
 import {
   glideinToken,
@@ -36,6 +40,15 @@ const RUNUSER = Bun.which("runuser") ?? "/usr/sbin/runuser"
 /** How often the glideins' startd and master send their ads (HTCondor checks idleness then). */
 const UPDATE = 15
 const NOCLAIM = 30
+/** What glideins say of themselves in the master's ad too. */
+const IDENTITY = [
+  "Name",
+  "GLIDEIN_Client",
+  "GLIDEIN_BatchJobId",
+  "GLIDEIN_Version",
+  "GLIDEIN_TarballDigest",
+  "GLIDEIN_TarballVersion",
+]
 
 /** argv run as the test's HTCondor user. */
 function as(argv: string[]): string[] {
@@ -126,6 +139,8 @@ describe.skipIf(!CONDOR)("glidein_start.sh in a real HTCondor pool", () => {
   let pool: LoopbackPool
   const glideins: { [name: string]: Glidein } = {}
   let ads: string[] = []
+  let masters: string[] = []
+  let glideinAds: GlideinAds | undefined
   let history: string[] = []
   let jobs: string
 
@@ -195,6 +210,7 @@ describe.skipIf(!CONDOR)("glidein_start.sh in a real HTCondor pool", () => {
 
     glideins.token = startGlidein("token", tokenTarball, {
       SLURM_JOB_ID: "5001",
+      GLIDEIN_CLIENT: "ice@login1/test",
       GLIDEIN_STARTD_ATTRS: "HAS_FOO=True",
     })
     glideins.password = startGlidein("password", passwordTarball, {
@@ -225,8 +241,12 @@ describe.skipIf(!CONDOR)("glidein_start.sh in a real HTCondor pool", () => {
         "TotalGPUs",
         "GPUs_Capability",
       ]).out.split("\n")
-      return ads.filter((l) => l.startsWith("slot1@")).length >= 3
+      // a master sends its first ad on its own schedule
+      masters = poolTool(pool, "condor_status", ["-master", "-af:,", ...IDENTITY]).out.split("\n")
+      const master = masters.some((l) => l.startsWith("glidein_5001_"))
+      return master && ads.filter((l) => l.startsWith("slot1@")).length >= 3
     })
+    glideinAds = parseGlideinAds(poolTool(pool, "condor_status", condorStatusArgv()).out)
     await until(240, () => poolTool(pool, "condor_q", ["-af", "ClusterId"]).out.trim() === "")
     history = poolTool(pool, "condor_history", [
       "-af:,",
@@ -252,6 +272,20 @@ describe.skipIf(!CONDOR)("glidein_start.sh in a real HTCondor pool", () => {
     // HTCondor's own discovery: the properties jobs match on
     expect(line("5003")).toMatch(/, 5003, \d+, undefined, 1, 1\.2$/)
     expect(ads.some((l) => l.includes("glidein_5004_"))).toBe(false)
+  })
+
+  test("startds and masters say who they are, and the pool watcher reads them", () => {
+    const master = masters.find((l) => l.startsWith("glidein_5001_")) ?? ""
+    expect(master).toMatch(
+      /^glidein_5001_\S+, ice@login1\/test, 5001, [^,]+, manifest-sha256:[0-9a-f]{64}, test$/,
+    )
+    const slots = glideinAds?.slots ?? []
+    expect(glideinAds?.firstBad).toBeUndefined()
+    const token = slots.find((s) => s.batchJobId === "5001" && s.slotType === "Partitionable")
+    expect(token).toMatchObject({ site: "Test Site", client: "ice@login1/test", version: VERSION })
+    expect(token?.tarballDigest).toBe(master.split(", ")[4])
+    expect(slots.find((s) => s.batchJobId === "5002")?.client).toBeUndefined()
+    expect(poolFunnel(glideinsOf(slots)).total.joined).toBeGreaterThanOrEqual(3)
   })
 
   test("every job completes: plain, multi-core with requirements, GPU and GPU-capability jobs", () => {
