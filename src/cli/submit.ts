@@ -16,7 +16,7 @@ import {
   writeStdout,
 } from "../client/lib/std-output.ts"
 import { collectorOrigin, siteSetup } from "../client/site/site-setup.ts"
-import { SERVER_ENV } from "../client/submit/demand-source.ts"
+import { SERVER_ENV } from "../client/submit/demand-origin.ts"
 import { checkedLogBucket, runSubmit } from "../client/submit/run-submit.ts"
 import { tarballProblems } from "../client/submit/tarball-check.ts"
 import {

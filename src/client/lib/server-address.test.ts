@@ -1,7 +1,7 @@
 import { expect, test } from "bun:test"
 import { serverBase } from "../../cli/status.ts"
 import { UsageError } from "../../errors.ts"
-import { serverUrl } from "../submit/demand-source.ts"
+import { serverUrl } from "../submit/demand-origin.ts"
 import { serverAddress } from "./server-address.ts"
 
 test("serverAddress() takes host:port, http(s) URLs and a config's …/jsonrpc address", () => {

@@ -19,7 +19,7 @@ import {
 } from "../site/journal.ts"
 import type { Unplaced } from "../site/plan-submissions.ts"
 import { siteSetup } from "../site/site-setup.ts"
-import { demandSource, describeSource, fetchDemand, SERVER_ENV } from "../submit/demand-source.ts"
+import { demandOrigin, describeOrigin, fetchDemand, SERVER_ENV } from "../submit/demand-origin.ts"
 import {
   describeShape,
   diskMb,
@@ -50,9 +50,9 @@ export async function siteStatus(
 ): Promise<number> {
   const setup = siteSetup(config, deps.env, deps.stateRoot)
   for (const w of setup.warnings) deps.stderr?.(`glidein status: warning: ${w.message}\n`)
-  const source = demandSource(options, config.glidein, deps.env)
+  const origin = demandOrigin(options, config.glidein, deps.env)
   const [demandResult, counted] = await Promise.all([
-    fetchDemand(source, deps.rpc).then(
+    fetchDemand(origin, deps.rpc).then(
       (demand): Demand & { error?: string } => demand,
       (error: Error): Demand & { error?: string } => ({ rows: [], error: error.message }),
     ),
@@ -76,7 +76,7 @@ export async function siteStatus(
   })
   const status: Status = {
     config: config.file,
-    demand_source: describeSource(source),
+    demand_source: describeOrigin(origin),
     ...(demandResult.error !== undefined ? { demand_error: demandResult.error } : {}),
     demand_jobs: demandResult.rows.reduce((n, r) => n + r.count, 0),
     ...(demandResult.skipped !== undefined ? { demand_skipped: demandResult.skipped } : {}),

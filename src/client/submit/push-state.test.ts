@@ -12,7 +12,7 @@ import { join } from "node:path"
 import { UsageError } from "../../errors.ts"
 import { cleanUp, tempDir } from "../../test-support.ts"
 import { runCommand } from "../lib/run-command.ts"
-import { fetchDemand } from "./demand-source.ts"
+import { fetchDemand } from "./demand-origin.ts"
 import { parseTarget, pushArgv, pushState } from "./push-state.ts"
 import { type FakeServer, S1, S3, startFakeServer } from "./test-site.ts"
 

@@ -29,7 +29,7 @@ import { settleJournal } from "../site/settle-journal.ts"
 import { type SiteSetup, siteSetup, startScriptText } from "../site/site-setup.ts"
 import { ensureStateDir } from "../site/state-dir.ts"
 import { allotmentLines, askAllotment } from "./allotment.ts"
-import { type DemandSource, demandSource, describeSource, fetchDemand } from "./demand-source.ts"
+import { type DemandOrigin, demandOrigin, describeOrigin, fetchDemand } from "./demand-origin.ts"
 import { defaultUuid } from "./monitoring.ts"
 import { Notices } from "./notices.ts"
 import { describeShape, plural, reportJson, reportText } from "./plan-report.ts"
@@ -79,7 +79,7 @@ export async function runSubmit(
 ): Promise<number> {
   const logBucket = checkedLogBucket(config, deps.s3Keys)
   const setup = { ...siteSetup(config, deps.env, deps.stateRoot), ...(logBucket && { logBucket }) }
-  const source = demandSource(options, config.glidein, deps.env)
+  const source = demandOrigin(options, config.glidein, deps.env)
   for (const warning of setup.warnings) deps.stderr(`glidein submit: warning: ${warning.message}\n`)
   const dryRun = options.dryRun || config.mode.dryrun
   // A dry run is read by someone at a terminal: it says everything.
@@ -136,7 +136,7 @@ function stoppedCode(deps: SubmitDeps): number | undefined {
 /** One round under the config's lock; a round that finds the lock taken does nothing. */
 async function lockedRound(
   setup: SiteSetup,
-  source: DemandSource,
+  source: DemandOrigin,
   options: SubmitOptions,
   startScript: string,
   notices: Notices,
@@ -177,7 +177,7 @@ async function lockedRound(
 /** Demand, counts, the server's allotment, plan and rendered submissions of one round. */
 async function gather(
   setup: SiteSetup,
-  source: DemandSource,
+  source: DemandOrigin,
   options: SubmitOptions,
   notices: Notices,
   deps: SubmitDeps,
@@ -212,7 +212,7 @@ async function gather(
  */
 async function allotmentFor(
   setup: SiteSetup,
-  source: DemandSource,
+  source: DemandOrigin,
   options: SubmitOptions,
   counted: Counted[],
   notices: Notices,
@@ -234,7 +234,7 @@ async function allotmentFor(
     if (answer !== "unsupported") return answer
     if (notices.fresh("note:no-allotment")) {
       deps.stderr(
-        `glidein submit: note: ${describeSource(source)} has no get_allotment (a pyglidein server?); planning against its whole demand table\n`,
+        `glidein submit: note: ${describeOrigin(source)} has no get_allotment (a pyglidein server?); planning against its whole demand table\n`,
       )
     }
   } catch (error) {
@@ -303,7 +303,7 @@ function logEnv(setup: SiteSetup, now: Date): Record<string, string> | undefined
 
 async function dryRunPlan(
   setup: SiteSetup,
-  source: DemandSource,
+  source: DemandOrigin,
   options: SubmitOptions,
   notices: Notices,
   deps: SubmitDeps,
@@ -332,7 +332,7 @@ async function dryRunPlan(
   if (skipped) notes.push(skippedNote(skipped))
   if (allotment) notes.push(...allotmentLines(allotment))
   const report = {
-    source: describeSource(source),
+    source: describeOrigin(source),
     demand,
     partitions: lines,
     prepared,
@@ -350,7 +350,7 @@ async function dryRunPlan(
 /** One round of a real run; returns its exit code. */
 async function submitRound(
   setup: SiteSetup,
-  source: DemandSource,
+  source: DemandOrigin,
   options: SubmitOptions,
   startScript: string,
   notices: Notices,

@@ -1,7 +1,8 @@
 /**
  * @module
- * Where a run's demand comes from — the server's `get_state`, or a state file (`--state-file`,
- * or `~/glidein_state` with `ssh_state = True`) — and reading it through the one validator.
+ * Where a site reads the pool's demand table from — the server's `get_state`, or a state file
+ * (`--state-file`, or `~/glidein_state` with `ssh_state = True`) — and reading it through the
+ * one validator. (The server's `DemandSource`, in src/demand, is how it polls condor_q.)
  */
 import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs"
 import { join } from "node:path"
@@ -19,7 +20,7 @@ import { homeDir } from "../site/state-dir.ts"
  * A file with `maxAgeS` that is older than that is refused: `ssh_state`'s file is pushed by
  * someone else, and when the pushing stops, old demand would be served for ever.
  */
-export type DemandSource =
+export type DemandOrigin =
   | { kind: "server"; url: string }
   | { kind: "file"; path: string; maxAgeS?: number }
 
@@ -33,14 +34,14 @@ export const SERVER_ENV = "GLIDEIN_SERVER"
 const MAX_STATE_FILE = 16 * 1024 * 1024
 
 /**
- * Picks the source: `--state-file`, else `--server` / $GLIDEIN_SERVER, else `ssh_state`'s
+ * Picks the origin: `--state-file`, else `--server` / $GLIDEIN_SERVER, else `ssh_state`'s
  * `~/glidein_state`, else the config's `address`.
  */
-export function demandSource(
+export function demandOrigin(
   options: { stateFile?: string; server?: string },
   glidein: GlideinSettings,
   env: Record<string, string | undefined>,
-): DemandSource {
+): DemandOrigin {
   if (options.stateFile !== undefined) return { kind: "file", path: options.stateFile }
   const override = options.server ?? env[SERVER_ENV]
   if (override) return { kind: "server", url: serverUrl(override) }
@@ -79,31 +80,31 @@ function rpcPath(url: URL): string {
   return url.toString()
 }
 
-/** How the source is named in messages. */
-export function describeSource(source: DemandSource): string {
-  return source.kind === "server" ? `server ${displayUrl(source.url)}` : `state file ${source.path}`
+/** How the origin is named in messages. */
+export function describeOrigin(origin: DemandOrigin): string {
+  return origin.kind === "server" ? `server ${displayUrl(origin.url)}` : `state file ${origin.path}`
 }
 
 /** Reads and validates demand (rows no site could run are skipped and counted); any failure
  *  is one line and exit 1. */
 export async function fetchDemand(
-  source: DemandSource,
+  origin: DemandOrigin,
   rpc: Partial<RpcOptions> = {},
 ): Promise<Demand> {
-  if (source.kind === "server") {
-    const result = await callJsonRpc(source.url, "get_state", {}, rpc)
-    return parseDemand(result, `${describeSource(source)}: get_state`)
+  if (origin.kind === "server") {
+    const result = await callJsonRpc(origin.url, "get_state", {}, rpc)
+    return parseDemand(result, `${describeOrigin(origin)}: get_state`)
   }
-  const { text, mtimeMs } = readStateFile(source.path)
-  if (source.maxAgeS !== undefined) checkAge(source.path, mtimeMs, source.maxAgeS)
+  const { text, mtimeMs } = readStateFile(origin.path)
+  if (origin.maxAgeS !== undefined) checkAge(origin.path, mtimeMs, origin.maxAgeS)
   let value: unknown
   try {
     value = parseJsonBounded(text)
   } catch (error) {
     if (!(error instanceof JsonRefused)) throw error
-    throw new GlideinError(`state file ${source.path} is ${error.message}`)
+    throw new GlideinError(`state file ${origin.path} is ${error.message}`)
   }
-  return parseDemand(stateRows(value, source), describeSource(source))
+  return parseDemand(stateRows(value, origin), describeOrigin(origin))
 }
 
 /**
@@ -111,18 +112,18 @@ export async function fetchDemand(
  * wrote it), or the server's `GET /api/state` answer, whose `rows` are the same table (and
  * whose `updated` says how old it is).
  */
-function stateRows(value: unknown, source: { path: string; maxAgeS?: number }): unknown {
+function stateRows(value: unknown, origin: { path: string; maxAgeS?: number }): unknown {
   if (typeof value !== "object" || value === null || Array.isArray(value) || !("rows" in value))
     return value
   const state = value as { rows: unknown; updated?: unknown }
   if (state.rows === null) {
     throw new GlideinError(
-      `state file ${source.path} is the server's /api/state from before its first poll: it holds no demand table yet`,
+      `state file ${origin.path} is the server's /api/state from before its first poll: it holds no demand table yet`,
     )
   }
-  if (source.maxAgeS !== undefined && typeof state.updated === "string") {
+  if (origin.maxAgeS !== undefined && typeof state.updated === "string") {
     const updated = Date.parse(state.updated)
-    if (Number.isFinite(updated)) checkAge(source.path, updated, source.maxAgeS, "polled")
+    if (Number.isFinite(updated)) checkAge(origin.path, updated, origin.maxAgeS, "polled")
   }
   return state.rows
 }

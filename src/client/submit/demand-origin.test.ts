@@ -3,37 +3,37 @@ import { utimesSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import type { GlideinSettings } from "../../config/schema.ts"
 import { cleanUp, tempDir } from "../../test-support.ts"
-import { demandSource, fetchDemand, MAX_PUSHED_STATE_AGE_S } from "./demand-source.ts"
+import { demandOrigin, fetchDemand, MAX_PUSHED_STATE_AGE_S } from "./demand-origin.ts"
 import { S1, S3 } from "./test-site.ts"
 
 afterEach(cleanUp)
 
 const glidein = (g: Partial<GlideinSettings>) => g as GlideinSettings
 
-describe("demandSource()", () => {
-  test("demandSource() completes a config's address without a path with /jsonrpc, as --server", () => {
-    expect(demandSource({}, glidein({ address: "http://pool:11001" }), {})).toEqual({
+describe("demandOrigin()", () => {
+  test("demandOrigin() completes a config's address without a path with /jsonrpc, as --server", () => {
+    expect(demandOrigin({}, glidein({ address: "http://pool:11001" }), {})).toEqual({
       kind: "server",
       url: "http://pool:11001/jsonrpc",
     })
-    expect(demandSource({}, glidein({ address: "http://pool:11001/" }), {})).toEqual({
+    expect(demandOrigin({}, glidein({ address: "http://pool:11001/" }), {})).toEqual({
       kind: "server",
       url: "http://pool:11001/jsonrpc",
     })
     // A path the admin chose (a reverse proxy's) is kept.
-    expect(demandSource({}, glidein({ address: "https://pool/glidein/jsonrpc" }), {})).toEqual({
+    expect(demandOrigin({}, glidein({ address: "https://pool/glidein/jsonrpc" }), {})).toEqual({
       kind: "server",
       url: "https://pool/glidein/jsonrpc",
     })
   })
 
-  test("demandSource() bounds the age of ssh_state's pushed file, not of a --state-file", () => {
-    expect(demandSource({}, glidein({ ssh_state: true }), { HOME: "/home/u" })).toEqual({
+  test("demandOrigin() bounds the age of ssh_state's pushed file, not of a --state-file", () => {
+    expect(demandOrigin({}, glidein({ ssh_state: true }), { HOME: "/home/u" })).toEqual({
       kind: "file",
       path: "/home/u/glidein_state",
       maxAgeS: MAX_PUSHED_STATE_AGE_S,
     })
-    expect(demandSource({ stateFile: "s.json" }, glidein({ ssh_state: true }), {})).toEqual({
+    expect(demandOrigin({ stateFile: "s.json" }, glidein({ ssh_state: true }), {})).toEqual({
       kind: "file",
       path: "s.json",
     })
