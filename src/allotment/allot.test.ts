@@ -173,6 +173,42 @@ describe("allot()", () => {
     expect(ok.memory).toMatchObject({ failures: 0, backoffUntil: null })
   })
 
+  test("allot() gives a site the pool flags one probe per back-off span, and says why", () => {
+    const terms = { backoffS: 600, probe: 2 }
+    const pool = { covered: 0, flag: "none joined the pool" }
+    const first = allot({ ...input([row(10)], { terms }), pool })
+    expect(first.allotment).toMatchObject({
+      state: "flagged",
+      total: 2,
+      flag: "none joined the pool",
+    })
+    const again = allot({
+      ...input([row(10)], { terms, memory: first.memory }),
+      pool,
+      now: NOW + 300_000,
+    })
+    expect(again.allotment.total).toBe(0)
+    const due = allot({
+      ...input([row(10)], { terms, memory: again.memory }),
+      pool,
+      now: NOW + 600_000,
+    })
+    expect(due.allotment.total).toBe(2)
+    // No longer flagged: the whole gap again.
+    const ok = allot({ ...input([row(10)], { terms, memory: due.memory }), now: NOW + 700_000 })
+    expect(ok.allotment).toMatchObject({ state: "normal", total: 10 })
+  })
+
+  test("allot() shows the demand the pool's idle glideins cover as a term", () => {
+    const r = allot({ ...input([row(4)]), pool: { covered: 6 } })
+    expect(r.allotment.terms[0]).toEqual({
+      name: "covered by the pool",
+      value: 6,
+      note: "idle jobs the unclaimed cores of joined glideins will run",
+    })
+    expect(r.allotment.total).toBe(4)
+  })
+
   test("allot() counts a report whose count failed as a failed round", () => {
     const memory = { at: NOW - 120_000, granted: 4, failures: 2, backoffUntil: null }
     const sites = [site("a", 0, { launched: 4, countFailed: ["Cluster"] })]

@@ -54,6 +54,8 @@ export interface SiteMemory {
   failures: number
   /** Backed off until then (ms); after it, probe rounds until one succeeds. */
   backoffUntil: number | null
+  /** Flagged by the pool (its glideins waste its allocation): when its last probe was granted. */
+  flaggedProbeAt?: number
 }
 
 export interface AllotInput {
@@ -73,6 +75,13 @@ export interface AllotInput {
     partitions: { policy: PartitionPolicy; counts: PartitionCounts }[]
   }
   memory?: SiteMemory
+  /** What the pool shows (when `glidein serve` watches it with condor_status). */
+  pool?: {
+    /** Idle jobs already taken out of `demand`: unclaimed cores of joined glideins run them. */
+    covered: number
+    /** Why the pool flags this site as wasting its allocation, if it does. */
+    flag?: string
+  }
 }
 
 /** One step of the reasoning. */
@@ -98,7 +107,9 @@ export interface Allotment {
    * a few rounds in a row (queue hygiene). Absent: none.
    */
   surplus?: number
-  state: "normal" | "backing off" | "probing"
+  state: "normal" | "backing off" | "probing" | "flagged"
+  /** Why the pool flags the site (its glideins never join, never get work, or fail every job). */
+  flag?: string
   partitions: PartitionAllotment[]
   terms: Term[]
 }
@@ -140,6 +151,14 @@ export function allot(input: AllotInput): { allotment: Allotment; memory: SiteMe
     share += part
     return Math.min(row.count, Math.ceil(part - EPSILON))
   })
+  const covered = input.pool?.covered ?? 0
+  if (covered > 0) {
+    step(
+      "covered by the pool",
+      covered,
+      "idle jobs the unclaimed cores of joined glideins will run",
+    )
+  }
   step("demand", demand, "idle jobs this site's partitions can run")
   step("share", share, `weight ${terms.weight} against the other working sites able to run them`)
 
@@ -211,6 +230,20 @@ export function allot(input: AllotInput): { allotment: Allotment; memory: SiteMe
     step("probe", want, `${failures} failed rounds; a probe of ${terms.probe}`)
   }
 
+  // Flagged by the pool: its glideins run but waste the allocation. Nothing but a probe every
+  // back-off span, until the pool shows one of them working.
+  const flag = input.pool?.flag
+  let flaggedProbeAt = input.memory?.flaggedProbeAt
+  if (flag !== undefined) {
+    state = "flagged"
+    const due = flaggedProbeAt === undefined || now - flaggedProbeAt >= terms.backoffS * 1000
+    want = due ? Math.min(want, terms.probe) : 0
+    if (due && want > 0) flaggedProbeAt = now
+    step("flagged", want, `${flag}; a probe of ${terms.probe} every ${terms.backoffS} s`)
+  } else {
+    flaggedProbeAt = undefined
+  }
+
   // 4. Over the partitions, in config order, within their own limits.
   const partitions = place(asking.partitions, rows, portion, want, Math.min(warm, want))
   const total = partitions.reduce((sum, p) => sum + p.count, 0)
@@ -228,10 +261,17 @@ export function allot(input: AllotInput): { allotment: Allotment; memory: SiteMe
       total,
       ...(surplus > 0 ? { surplus } : {}),
       state,
+      ...(flag !== undefined ? { flag } : {}),
       partitions,
       terms: steps,
     },
-    memory: { at: now, granted: total, failures, backoffUntil },
+    memory: {
+      at: now,
+      granted: total,
+      failures,
+      backoffUntil,
+      ...(flaggedProbeAt !== undefined ? { flaggedProbeAt } : {}),
+    },
   }
 }
 

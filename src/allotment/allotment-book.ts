@@ -5,7 +5,7 @@
  */
 import type { PartitionCounts, PartitionPolicy } from "../client/site/plan-submissions.ts"
 import type { DemandRow } from "../demand/demand-row.ts"
-import { type Allotment, allot, type SiteMemory, type SiteView } from "./allot.ts"
+import { type AllotInput, type Allotment, allot, type SiteMemory, type SiteView } from "./allot.ts"
 import type { AllotPolicy } from "./allot-policy.ts"
 import { SiteField } from "./site-field.ts"
 
@@ -29,7 +29,11 @@ export class AllotmentBook {
     const entry = this.entries.get(report.uuid)
     if (entry === undefined) return report
     const pending = entry.memory.at > report.lastSeen ? entry.memory.granted : 0
-    const backedOff = entry.memory.backoffUntil !== null
+    // A flagged site's share goes to the sites that work, as a backed-off one's does.
+    const backedOff =
+      report.backedOff === true ||
+      entry.memory.backoffUntil !== null ||
+      entry.allotment.state === "flagged"
     return { ...report, partitions: entry.partitions, pending, backedOff }
   }
 
@@ -60,6 +64,8 @@ export class AllotmentBook {
     uuid: string
     tokenName: string | null
     partitions: { policy: PartitionPolicy; counts: PartitionCounts }[]
+    /** What the pool shows of the demand and of this site (see allot()). */
+    pool?: AllotInput["pool"]
     dryRun: boolean
   }): Allotment {
     const { now, demand, policy, freshMs, reports } = request
@@ -74,6 +80,7 @@ export class AllotmentBook {
       policy,
       asking: { uuid: request.uuid, tokenName: request.tokenName, partitions: request.partitions },
       ...(previous ? { memory: previous.memory } : {}),
+      ...(request.pool ? { pool: request.pool } : {}),
     })
     if (!request.dryRun) {
       this.entries.delete(request.uuid)

@@ -136,7 +136,8 @@ export const AllotmentSchema = z.object({
   at: z.number(),
   total: count,
   surplus: z.optional(count),
-  state: z.enum(["normal", "backing off", "probing"]),
+  state: z.enum(["normal", "backing off", "probing", "flagged"]),
+  flag: z.optional(z.string().check(z.maxLength(500))),
   partitions: z
     .array(
       z.object({

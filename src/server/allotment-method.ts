@@ -7,6 +7,7 @@ import type { AllotPolicy } from "../allotment/allot-policy.ts"
 import type { AllotmentBook } from "../allotment/allotment-book.ts"
 import type { DemandSnapshot } from "../demand/index.ts"
 import { AllotmentParamsSchema, partitionsOf } from "../protocol/allotment.ts"
+import type { DemandRow } from "../protocol/demand.ts"
 import { RPC_CODES, RpcError } from "../protocol/json-rpc.ts"
 import { countFailed } from "../protocol/monitoring.ts"
 import type { StoredClient } from "./report-store.ts"
@@ -20,6 +21,14 @@ export interface AllotmentDeps {
   tokens?: () => TokenSet | undefined
   staleAfterMs: number
   now: () => number
+  /**
+   * The pool, when `serve` watches it: the demand left once unclaimed cores of joined
+   * glideins are counted (and how many jobs that took out), and a site's flag.
+   */
+  pool?: {
+    demand: (rows: DemandRow[]) => { rows: DemandRow[]; covered: number }
+    flag: (uuid: string) => string | undefined
+  }
 }
 
 /** `get_allotment`: what the asking site should submit now, per partition, and why. */
@@ -58,9 +67,13 @@ export function allotmentMethod(deps: AllotmentDeps) {
     if (demand.rows === null) {
       throw new RpcError(RPC_CODES.notReady, "no demand table yet: the first poll has not finished")
     }
+    const uuid = parsed.data.uuid
+    const left = deps.pool?.demand(demand.rows)
+    const flag = deps.pool?.flag(uuid)
     return deps.book.allot({
       now: deps.now(),
-      demand: demand.rows,
+      demand: left?.rows ?? demand.rows,
+      ...(left ? { pool: { covered: left.covered, ...(flag ? { flag } : {}) } } : {}),
       reports: clients.map((c) => ({
         uuid: c.uuid,
         tokenName: c.tokenName,
@@ -69,10 +82,12 @@ export function allotmentMethod(deps: AllotmentDeps) {
         idle: c.idle,
         launched: c.launched,
         countFailed: countFailed(c),
+        // Flagged by the pool: left out of the shares before it even asks.
+        ...(deps.pool?.flag(c.uuid) !== undefined ? { backedOff: true } : {}),
       })),
       freshMs: deps.staleAfterMs,
       policy: deps.policy,
-      uuid: parsed.data.uuid,
+      uuid,
       tokenName,
       partitions: partitionsOf(parsed.data),
       dryRun: parsed.data.dry_run === true,

@@ -12,12 +12,18 @@ import { allotmentMethod, allotmentRoutes } from "./allotment-method.ts"
 import { apiState } from "./api.ts"
 import { parseRange, RANGES, type Range } from "./chart-range.ts"
 import { ClientsView } from "./clients-view.ts"
+import { funnelMetrics, funnelOf, type PoolFeed, poolForAllotment } from "./funnel.ts"
 import { handleJsonRpc, RawJson, type RpcMethod, rpcRefusal } from "./json-rpc.ts"
 import { NewNameLimit } from "./new-name-limit.ts"
 import { htmlResponse } from "./page-response.ts"
 import { type RenderedMetrics, renderDemandAge, renderMetrics } from "./prometheus.ts"
 import { pauseAfter, RenderCache } from "./render-cache.ts"
-import { ReportRefused, type ReportStore, type StoredClient } from "./report-store.ts"
+import {
+  ReportRefused,
+  type ReportStore,
+  type SitePoint,
+  type StoredClient,
+} from "./report-store.ts"
 import { ServerMetrics } from "./server-metrics.ts"
 import { siteRoutes } from "./site-routes.ts"
 import { renderStatusPage } from "./status-page.ts"
@@ -50,6 +56,8 @@ export interface AppDeps {
   metrics?: ServerMetrics
   /** The allotment policy (`[allot]` of `serve --config`); the defaults otherwise. */
   allotPolicy?: AllotPolicy
+  /** The pool, when `serve` watches it with condor_status (the funnel, flags, covered demand). */
+  pool?: PoolFeed
   /** How many views (pages, /metrics, /api) are answered per second (view-gate.ts). */
   viewLimits?: Partial<ViewGateLimits>
   now?: () => number
@@ -122,6 +130,7 @@ export function createApp(deps: AppDeps): Hono {
   const clientsView = new ClientsView(store, staleAfterMs)
   const allotments = new AllotmentBook()
   const allotPolicy = deps.allotPolicy ?? DEFAULT_POLICY
+  const poolAllot = deps.pool ? poolForAllotment(deps.pool) : undefined
 
   const methods: Record<string, RpcMethod<RpcContext>> = {
     get_state: () => {
@@ -144,6 +153,7 @@ export function createApp(deps: AppDeps): Hono {
       tokens: () => deps.tokens,
       staleAfterMs,
       now,
+      ...(poolAllot ? { pool: poolAllot } : {}),
     }),
     monitoring: (params, context) => {
       const tokens = deps.tokens
@@ -333,8 +343,9 @@ export function createApp(deps: AppDeps): Hono {
       const endedAt = performance.now()
       metricsFor = { clients, demand, rendered, endedAt, tookMs: endedAt - started }
     }
+    const pool = deps.pool ? funnelMetrics(funnelFor(clients, [], at - RANGES.day, at)) : ""
     const text =
-      metricsFor.rendered.text + renderDemandAge(at, demand) + metrics.render(deps.version)
+      metricsFor.rendered.text + renderDemandAge(at, demand) + pool + metrics.render(deps.version)
     viewLength.set(c.req.raw, text.length)
     return c.body(text, 200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" })
   })
@@ -359,7 +370,9 @@ export function createApp(deps: AppDeps): Hono {
 
   app.get("/", async (c) => {
     const range = parseRange(c.req.query("range"))
-    const html = await pages.get(range, store.version, () => renderPage(range))
+    // A new condor_status answer is news for the page as much as a new report.
+    const version = store.version + (deps.pool?.view().updated ?? 0)
+    const html = await pages.get(range, version, () => renderPage(range))
     viewLength.set(c.req.raw, html.length)
     return htmlResponse(c.req.raw, html)
   })
@@ -387,9 +400,33 @@ export function createApp(deps: AppDeps): Hono {
       demandBucketMs: store.bucketWidths.demandMs,
       siteBucketMs,
       allotments: allotments.latest(),
+      ...(deps.pool ? { funnel: funnelFor(clients, siteHistory, since, at) } : {}),
     })
     return page.toString()
   }
+
+  function funnelFor(clients: StoredClient[], history: SitePoint[], since: number, at: number) {
+    const rows = deps.demand().rows
+    return funnelOf({
+      clients,
+      history,
+      demand: rows,
+      pool: deps.pool,
+      covered: rows && poolAllot ? poolAllot.demand(rows).covered : 0,
+      since,
+      now: at,
+      staleAfterMs,
+    })
+  }
+
+  // The funnel as JSON (what `glidein status --server` shows): ?range=day|week like the page.
+  app.get("/api/funnel", (c) => {
+    const range = parseRange(c.req.query("range"))
+    const at = now()
+    const since = at - RANGES[range]
+    const history = store.siteHistory(since, store.siteBucketFor(RANGES[range]))
+    return c.json({ range, ...funnelFor(clientsView.clients(), history, since, at) })
+  })
 
   app.route("/", allotmentRoutes(allotments, allotPolicy))
   app.route("/", siteRoutes({ store, version: deps.version, staleAfterMs, now }))

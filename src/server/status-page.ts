@@ -9,6 +9,7 @@ import type { DemandSnapshot } from "../demand/index.ts"
 import { countFailed } from "../protocol/monitoring.ts"
 import { RANGES, type Range, rangeNav } from "./chart-range.ts"
 import { formatAge, formatDuration } from "./format-age.ts"
+import { type Funnel, type FunnelSite, wastedShare } from "./funnel.ts"
 import { formatCount as fmt, pageLayout } from "./page-layout.ts"
 import type { DemandPoint, SitePoint, StoredClient } from "./report-store.ts"
 import { siteColor } from "./site-color.ts"
@@ -32,6 +33,8 @@ export interface StatusPageData {
   siteBucketMs: number
   /** Each site's latest allotment (get_allotment), when sites ask for one. */
   allotments?: Allotment[]
+  /** The pool's side (serve --condor-status): what became of each site's glideins. */
+  funnel?: Funnel
 }
 
 /** Rows of the demand table shown; the rest are counted and left to /api/state. */
@@ -160,6 +163,42 @@ function sitesTable(d: StatusPageData) {
 <tbody>${rows}</tbody></table></div>`
 }
 
+/** Core-hours with one decimal, and the wasted share. */
+function wasted(s: { coreHours: number; wastedCoreHours: number }): string {
+  if (s.coreHours <= 0) return "—"
+  return `${s.wastedCoreHours.toFixed(1)} (${Math.round(wastedShare(s))} %)`
+}
+
+/** From demand to jobs: what became of each site's glideins, as the pool saw them. */
+function funnelSection(d: StatusPageData) {
+  const f = d.funnel
+  if (f === undefined || !f.watched) return ""
+  const poll =
+    f.error !== null
+      ? html`<div class="alert" role="alert">condor_status failed: ${f.error}${f.updated !== null ? `; showing the glideins seen ${formatAge(d.now - f.updated)}` : ""}</div>`
+      : f.updated === null
+        ? html`<p class="muted">condor_status has not answered yet.</p>`
+        : ""
+  const cells = (s: Omit<FunnelSite, "uuid" | "reporting" | "flag">) =>
+    html`<td data-label="submitted">${fmt(s.submitted)}</td><td data-label="queued">${fmt(s.queued)}</td><td data-label="running">${fmt(s.running)}</td><td data-label="joined">${fmt(s.joined)}</td><td data-label="claimed">${fmt(s.claimed)}</td><td data-label="unclaimed cores">${fmt(s.unclaimedCores)}</td><td data-label="jobs started">${fmt(s.jobsStarted)}</td><td data-label="ended with no job">${fmt(s.endedNoJob)}</td><td data-label="wasted core-h">${wasted(s)}</td>`
+  const rows = f.sites.map((s) => {
+    const flag = s.flag
+      ? html`<span class="pill warn" title="${s.flag.reason}">${s.flag.kind}</span>`
+      : s.reporting
+        ? html`<span class="pill ok">ok</span>`
+        : html`<span class="muted">not reporting</span>`
+    return html`<tr><td class="text site" title="${s.uuid}">${shortLabel(s.uuid, 40)}</td><td class="text">${flag}${s.flag ? html`<div class="muted wrap">${s.flag.reason}</div>` : ""}</td>${cells(s)}</tr>`
+  })
+  const covered =
+    f.covered > 0
+      ? `${fmt(f.covered)} of the ${fmt(f.demand)} idle jobs fit in unclaimed cores of joined glideins and are not asked of glidein sites. `
+      : ""
+  return html`<section aria-labelledby="funnel"><h2 id="funnel">Pool <small>${covered}submitted over the range; queued and running by the sites' reports; joined, claimed and unclaimed cores by condor_status now; jobs started, glideins that ended with no job and unclaimed core-hours over the range</small></h2>${poll}
+<div class="table-wrap"><table class="stack">
+<thead><tr><th scope="col" class="text">Site</th><th scope="col" class="text">Pool's verdict</th><th scope="col">Submitted</th><th scope="col">Queued</th><th scope="col">Running</th><th scope="col">Joined</th><th scope="col">Claimed</th><th scope="col">Unclaimed cores</th><th scope="col">Jobs started</th><th scope="col">Ended with no job</th><th scope="col">Wasted core-h</th></tr></thead>
+<tbody>${rows}<tr class="total"><td class="text site">Total</td><td class="text">${f.total.flagged > 0 ? html`<span class="pill warn">${f.total.flagged} flagged</span>` : ""}</td>${cells(f.total)}</tr></tbody></table></div></section>`
+}
+
 /** Per-site series of one metric: the busiest sites, then the rest summed as "others". */
 export function siteSeries(
   history: SitePoint[],
@@ -272,7 +311,8 @@ ${card("Launched", fmt(sum("launched")), "in each site's last run")}
 </div>
 ${charts(d)}
 <section aria-labelledby="demand"><h2 id="demand">Demand <small>${demandNotes(d.demand)}what get_state returns</small></h2>${d.demand.note ? html`<div class="alert" role="alert">${d.demand.note}</div>` : ""}${demandTable(d)}</section>
-<section aria-labelledby="sites"><h2 id="sites">Sites <small>from their monitoring reports; a site's name opens its page</small></h2>${sitesTable(d)}</section>`,
+<section aria-labelledby="sites"><h2 id="sites">Sites <small>from their monitoring reports; a site's name opens its page</small></h2>${sitesTable(d)}</section>
+${funnelSection(d)}`,
     version: d.version,
     footer: html`<a href="/api/state">/api/state</a> · <a href="/api/clients">/api/clients</a> · <a href="/metrics">/metrics</a> · <a href="/healthz">/healthz</a> · JSON-RPC at <code>POST /jsonrpc</code>`,
   })

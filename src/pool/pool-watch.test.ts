@@ -1,0 +1,146 @@
+import { describe, expect, test } from "bun:test"
+import type { DemandRow } from "../protocol/demand.ts"
+import type { GlideinSlot } from "./condor-status-parse.ts"
+import { coveredDemand } from "./covered-demand.ts"
+import { PoolWatch } from "./pool-watch.ts"
+
+const MIN = 60_000
+const T0 = 1_800_000_000_000 - (1_800_000_000_000 % 3_600_000)
+
+/** A glidein of `client` as one partitionable slot (free cores) and `claimed` dynamic ones. */
+function glidein(
+  name: string,
+  client: string,
+  free: number,
+  claimed = 0,
+  jobStarts = 0,
+  extra: Partial<GlideinSlot> = {},
+): GlideinSlot[] {
+  const base = { glidein: name, client, jobStarts, site: client }
+  const slots: GlideinSlot[] = [
+    {
+      ...base,
+      name: `slot1@${name}`,
+      slotType: "Partitionable",
+      state: "Unclaimed",
+      cpus: free,
+      memoryMb: free * 2000,
+      gpus: 0,
+      ...extra,
+    },
+  ]
+  for (let i = 0; i < claimed; i++) {
+    slots.push({
+      ...base,
+      name: `slot1_${i + 1}@${name}`,
+      slotType: "Dynamic",
+      state: "Claimed",
+      cpus: 1,
+    })
+  }
+  return slots
+}
+
+describe("PoolWatch", () => {
+  test("counts jobs started, glideins gone without a job and unclaimed core-hours per site, poll by poll", () => {
+    const watch = new PoolWatch()
+    const reports = [
+      { uuid: "a", running: 2 },
+      { uuid: "b", running: 1 },
+    ]
+    // t0: a has two 4-core glideins (one with 1 claimed core, 3 jobs started), b one idle one.
+    watch.observe(
+      [...glidein("a1", "a", 3, 1, 3), ...glidein("a2", "a", 4), ...glidein("b1", "b", 4)],
+      T0,
+      reports,
+      10,
+    )
+    // t0+10 min: a1 started 2 more jobs, a2 left having run none; b1 still idle.
+    watch.observe(
+      [...glidein("a1", "a", 3, 1, 5), ...glidein("b1", "b", 4)],
+      T0 + 10 * MIN,
+      reports,
+      10,
+    )
+    const view = watch.view(T0)
+    const a = view.find((w) => w.client === "a")!
+    const b = view.find((w) => w.client === "b")!
+    expect(a).toMatchObject({ joined: 1, claimed: 1, cores: 4, unclaimedCores: 3 })
+    // 3 started before the watch saw a1, counted once; then 2 more.
+    expect(a.jobsStarted).toBe(5)
+    expect(a.endedNoJob).toBe(1)
+    // Over the 10 minutes: a1's 4 cores (3 unclaimed); a2 had left by the second poll.
+    expect(a.coreHours).toBeCloseTo((4 * 10) / 60, 9)
+    expect(a.wastedCoreHours).toBeCloseTo((3 * 10) / 60, 9)
+    expect(b).toMatchObject({ joined: 1, claimed: 0, jobsStarted: 0, endedNoJob: 0 })
+    expect(b.wastedCoreHours).toBeCloseTo((4 * 10) / 60, 9)
+  })
+
+  test("does not charge a long gap between good polls beyond 15 minutes", () => {
+    const watch = new PoolWatch()
+    watch.observe(glidein("x1", "x", 2), T0, [], 0)
+    watch.observe(glidein("x1", "x", 2), T0 + 5 * 60 * MIN, [], 0)
+    expect(watch.view(T0)[0]!.coreHours).toBeCloseTo((2 * 15) / 60, 9)
+  })
+
+  test("a range leaves out the hours before it", () => {
+    const watch = new PoolWatch()
+    watch.observe(glidein("x1", "x", 1, 0, 1), T0, [], 0)
+    watch.observe(glidein("x1", "x", 1, 0, 4), T0 + 2 * 60 * MIN, [], 0)
+    expect(watch.view(T0)[0]!.jobsStarted).toBe(4)
+    expect(watch.view(T0 + 2 * 60 * MIN)[0]!.jobsStarted).toBe(3)
+  })
+
+  test("flags a site whose glideins run for the whole span but never join, and clears the flag when one joins", () => {
+    const watch = new PoolWatch({ spanMs: 30 * MIN, fastS: 60, minJobs: 5 })
+    for (let t = 0; t <= 40; t += 5) watch.observe([], T0 + t * MIN, [{ uuid: "s", running: 3 }], 8)
+    expect(watch.flag("s")?.kind).toBe("never-joins")
+    expect(watch.view(T0).find((w) => w.client === "s")?.flag?.kind).toBe("never-joins")
+    watch.observe(glidein("s1", "s", 4), T0 + 45 * MIN, [{ uuid: "s", running: 3 }], 8)
+    expect(watch.flag("s")).toBeUndefined()
+  })
+
+  test("follows at most maxSites sites, letting the quietest go", () => {
+    const watch = new PoolWatch(undefined, { maxSites: 2 })
+    watch.observe(glidein("a1", "a", 1, 0, 1), T0, [], 0)
+    watch.observe(glidein("b1", "b", 1, 0, 1), T0 + MIN, [], 0)
+    watch.observe(glidein("c1", "c", 1, 0, 1), T0 + 2 * MIN, [], 0)
+    expect(watch.view(0).map((w) => w.client)).toEqual(["b", "c"])
+  })
+})
+
+describe("coveredDemand()", () => {
+  const row = (count: number, cpus = 1, memory = 2000, gpus = 0): DemandRow => ({
+    cpus,
+    memory,
+    disk: 1000,
+    gpus,
+    os: null,
+    count,
+  })
+
+  test("takes out the jobs that fit in the free room of joined glideins, whole jobs only", () => {
+    // Two glideins: 3 free cores (6000 MB), and 4 free cores (8000 MB).
+    const slots = [...glidein("g1", "a", 3, 1), ...glidein("g2", "a", 4)]
+    const { rows, covered } = coveredDemand([row(10), row(2, 2, 3000)], slots)
+    // The 2-core jobs first: one in g1 (2 cores, 3000 MB), one in g2; then 1-core jobs in
+    // what is left: g1 1 core/3000 MB → 1, g2 2 cores/5000 MB → 2.
+    expect(rows.map((r) => r.count)).toEqual([7, 0])
+    expect(covered).toBe(5)
+  })
+
+  test("leaves GPU jobs to glideins with free GPUs, and claimed slots alone", () => {
+    const gpu = glidein("g1", "a", 2, 0, 0, { gpus: 1 })
+    const { rows, covered } = coveredDemand(
+      [row(3, 1, 1000, 1), row(1)],
+      [...gpu, ...glidein("g2", "a", 0, 4)],
+    )
+    expect(rows.map((r) => r.count)).toEqual([2, 0])
+    expect(covered).toBe(2)
+  })
+
+  test("changes nothing without unclaimed glideins", () => {
+    const table = [row(4)]
+    expect(coveredDemand(table, glidein("g1", "a", 0, 2))).toEqual({ rows: table, covered: 0 })
+  })
+})

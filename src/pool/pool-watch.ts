@@ -1,0 +1,206 @@
+/**
+ * What the server learns by watching the pool poll after poll, per site (the client a glidein
+ * names in GLIDEIN_Client, which is the name the site reports under): jobs started on its
+ * glideins, glideins that left having run no job, and the core-hours its joined glideins
+ * spent unclaimed (wasted) against all their core-hours; and, from one sample a poll, which
+ * sites waste their allocation (flag-site.ts). Kept in memory, in hour buckets over eight
+ * days, so the page's day and week ranges both read from it; a restart begins afresh.
+ */
+import type { GlideinSlot } from "./condor-status-parse.ts"
+import {
+  DEFAULT_FLAG_RULE,
+  type FlagRule,
+  flagSite,
+  type SiteFlag,
+  type SiteSample,
+} from "./flag-site.ts"
+import { type Glidein, glideinsOf } from "./pool-funnel.ts"
+
+const HOUR_MS = 3_600_000
+/** Hour buckets kept per site: eight days, so a week's range is always whole. */
+const MAX_BUCKETS = 8 * 24
+/**
+ * A gap between two good polls longer than this is not charged to anyone's core-hours (the
+ * server was down, or condor_status kept failing): only this much of it is.
+ */
+const MAX_GAP_MS = 15 * 60_000
+
+/** Totals of one site over one hour. */
+interface Bucket {
+  hour: number
+  jobsStarted: number
+  endedNoJob: number
+  /** Core-seconds of its joined glideins, and of those unclaimed. */
+  coreS: number
+  unclaimedCoreS: number
+}
+
+/** What the pool showed of one site's glideins: now, and summed over a range. */
+export interface SiteWatch {
+  /** The site's report name (GLIDEIN_Client). */
+  client: string
+  /** Its glideins in the pool now. */
+  joined: number
+  claimed: number
+  cores: number
+  unclaimedCores: number
+  /** Over the range: jobs started on its glideins, glideins gone with no job, core-hours. */
+  jobsStarted: number
+  endedNoJob: number
+  coreHours: number
+  wastedCoreHours: number
+  flag?: SiteFlag
+}
+
+interface Seen {
+  client: string
+  jobStarts: number
+}
+
+interface SiteState {
+  buckets: Bucket[]
+  samples: SiteSample[]
+  flag?: SiteFlag
+}
+
+export interface PoolWatchLimits {
+  /** Sites followed at most; the one quiet longest is let go first. */
+  maxSites: number
+}
+
+export class PoolWatch {
+  private readonly sites = new Map<string, SiteState>()
+  /** Glideins of the last good poll, by startd name. */
+  private seen = new Map<string, Seen>()
+  private lastAt: number | null = null
+  /** The glideins of the last good poll, for the funnel's "now" columns. */
+  private current: Glidein[] = []
+
+  constructor(
+    readonly rule: FlagRule = DEFAULT_FLAG_RULE,
+    private readonly limits: PoolWatchLimits = { maxSites: 4096 },
+  ) {}
+
+  /**
+   * One good poll at `at` (ms): the glideins' slots, what each reporting site's batch system
+   * runs by its latest report, and the pool's idle jobs. A failed poll is not observed.
+   */
+  observe(
+    slots: readonly GlideinSlot[],
+    at: number,
+    reports: readonly { uuid: string; running: number }[],
+    idleJobs: number,
+  ): void {
+    const glideins = glideinsOf(slots)
+    const dt = this.lastAt === null ? 0 : Math.min(Math.max(0, at - this.lastAt), MAX_GAP_MS)
+    const now = new Map<string, Seen>()
+    const joined = new Map<string, { joined: number; claimed: number }>()
+    for (const g of glideins) {
+      const before = this.seen.get(g.name)
+      const bucket = this.bucket(g.client, at)
+      // A startd's JobStarts counts from its start: a glidein seen for the first time brings
+      // all of its starts with it.
+      bucket.jobsStarted += Math.max(0, g.jobStarts - (before?.jobStarts ?? 0))
+      bucket.coreS += (g.cores * dt) / 1000
+      bucket.unclaimedCoreS += ((g.cores - g.claimedCores) * dt) / 1000
+      now.set(g.name, { client: g.client, jobStarts: g.jobStarts })
+      const counts = joined.get(g.client) ?? { joined: 0, claimed: 0 }
+      counts.joined++
+      if (g.claimed) counts.claimed++
+      joined.set(g.client, counts)
+    }
+    for (const [name, before] of this.seen) {
+      if (!now.has(name) && before.jobStarts === 0) this.bucket(before.client, at).endedNoJob++
+    }
+    for (const { uuid, running } of reports) {
+      const state = this.state(uuid)
+      const counts = joined.get(uuid) ?? { joined: 0, claimed: 0 }
+      state.samples.push({ at, running, ...counts, idleJobs })
+      // Enough samples to cover the span once more, so the rule always has its first one.
+      const from = at - 2 * this.rule.spanMs
+      const keep = state.samples.findIndex((s) => s.at >= from)
+      if (keep > 0) state.samples.splice(0, keep)
+      state.flag = flagSite(state.samples, at, this.rule)
+    }
+    this.seen = now
+    this.current = glideins
+    this.lastAt = at
+  }
+
+  /** The flag of the site reporting as `uuid`, if its glideins waste its allocation. */
+  flag(uuid: string): SiteFlag | undefined {
+    return this.sites.get(uuid)?.flag
+  }
+
+  /** Every site the pool showed or that reported, with its numbers since `since` (ms). */
+  view(since: number): SiteWatch[] {
+    const out = new Map<string, SiteWatch>()
+    const row = (client: string): SiteWatch => {
+      let w = out.get(client)
+      if (w === undefined) {
+        w = {
+          client,
+          joined: 0,
+          claimed: 0,
+          cores: 0,
+          unclaimedCores: 0,
+          jobsStarted: 0,
+          endedNoJob: 0,
+          coreHours: 0,
+          wastedCoreHours: 0,
+        }
+        const flag = this.sites.get(client)?.flag
+        if (flag !== undefined) w.flag = flag
+        out.set(client, w)
+      }
+      return w
+    }
+    for (const g of this.current) {
+      const w = row(g.client)
+      w.joined++
+      if (g.claimed) w.claimed++
+      w.cores += g.cores
+      w.unclaimedCores += g.cores - g.claimedCores
+    }
+    const fromHour = Math.floor(since / HOUR_MS)
+    for (const [client, state] of this.sites) {
+      const w = row(client)
+      for (const b of state.buckets) {
+        if (b.hour < fromHour) continue
+        w.jobsStarted += b.jobsStarted
+        w.endedNoJob += b.endedNoJob
+        w.coreHours += b.coreS / 3600
+        w.wastedCoreHours += b.unclaimedCoreS / 3600
+      }
+    }
+    return [...out.values()].sort((a, b) => a.client.localeCompare(b.client))
+  }
+
+  private state(client: string): SiteState {
+    let state = this.sites.get(client)
+    if (state === undefined) {
+      state = { buckets: [], samples: [] }
+      if (this.sites.size >= this.limits.maxSites) {
+        const oldest = this.sites.keys().next().value
+        if (oldest !== undefined) this.sites.delete(oldest)
+      }
+    } else {
+      // Most recently active last, so the map's first key is the one quiet longest.
+      this.sites.delete(client)
+    }
+    this.sites.set(client, state)
+    return state
+  }
+
+  private bucket(client: string, at: number): Bucket {
+    const state = this.state(client)
+    const hour = Math.floor(at / HOUR_MS)
+    let last = state.buckets.at(-1)
+    if (last === undefined || last.hour !== hour) {
+      last = { hour, jobsStarted: 0, endedNoJob: 0, coreS: 0, unclaimedCoreS: 0 }
+      state.buckets.push(last)
+      if (state.buckets.length > MAX_BUCKETS) state.buckets.shift()
+    }
+    return last
+  }
+}

@@ -1,0 +1,184 @@
+import { afterEach, describe, expect, test } from "bun:test"
+import { partition } from "../allotment/test-fixtures.ts"
+import type { GlideinSlot } from "../pool/condor-status-parse.ts"
+import { EMPTY_POOL_VIEW, nextPoolView, type PoolView } from "../pool/pool-view.ts"
+import { PoolWatch } from "../pool/pool-watch.ts"
+import { AllotmentSchema, allotmentParams } from "../protocol/allotment.ts"
+import type { DemandRow } from "../protocol/demand.ts"
+import { emptyMetrics } from "../protocol/monitoring.ts"
+import { demandSnapshot } from "../test-support.ts"
+import { createApp } from "./app.ts"
+import type { PoolFeed } from "./funnel.ts"
+import { ReportStore } from "./report-store.ts"
+
+const HOUR = 3_600_000
+const NOW = Date.UTC(2026, 10, 21, 12, 0, 0)
+const ROWS: DemandRow[] = [{ cpus: 1, memory: 2000, disk: 1000, gpus: 0, os: null, count: 10 }]
+
+const stores: ReportStore[] = []
+afterEach(() => {
+  for (const s of stores.splice(0)) s.close()
+})
+
+/** A glidein of `client`: a partitionable slot with `free` cores and `claimed` 1-core jobs. */
+function glidein(name: string, client: string, free: number, claimed: number, starts: number) {
+  const base = { glidein: name, client, site: client, jobStarts: starts }
+  const slots: GlideinSlot[] = [
+    {
+      ...base,
+      name: `slot1@${name}`,
+      slotType: "Partitionable",
+      state: "Unclaimed",
+      cpus: free,
+      memoryMb: free * 2000,
+      gpus: 0,
+    },
+  ]
+  for (let i = 1; i <= claimed; i++) {
+    slots.push({
+      ...base,
+      name: `slot1_${i}@${name}`,
+      slotType: "Dynamic",
+      state: "Claimed",
+      cpus: 1,
+    })
+  }
+  return slots
+}
+
+/**
+ * A scripted pool: `good` (2 glideins, 3 of 8 cores claimed, jobs running) and `lost`, whose
+ * batch system runs 4 glideins that never join, watched for two hours at 10-minute polls;
+ * `<b>x</b>`'s one glidein reports nothing and joins with a hostile name.
+ */
+function scripted() {
+  const store = ReportStore.open(":memory:")
+  stores.push(store)
+  const report = (uuid: string, running: number, idle: number, launched: number, at: number) => {
+    const metrics = emptyMetrics()
+    metrics.glideins_running = { Cluster: running }
+    metrics.glideins_idle = { Cluster: idle }
+    metrics.glideins_launched = { Cluster: launched }
+    store.saveReport({ uuid, clientTime: null, metrics }, null, at)
+  }
+  const watch = new PoolWatch()
+  let view: PoolView = EMPTY_POOL_VIEW
+  const start = NOW - 2 * HOUR
+  for (let t = start; t <= NOW; t += 10 * 60_000) {
+    report("good", 2, 1, t === start ? 3 : 0, t)
+    report("lost", 4, 0, t === start ? 4 : 0, t)
+    const slots = [
+      ...glidein("g1@n1", "good", 2, 2, 7),
+      ...glidein("g2@n2", "good", 3, 1, 4),
+      ...glidein("h1@n3", "<b>x</b>", 1, 0, 0),
+    ]
+    view = nextPoolView(view, { slots, badLines: 0 }, t)
+    watch.observe(
+      slots,
+      t,
+      [
+        { uuid: "good", running: 2 },
+        { uuid: "lost", running: 4 },
+      ],
+      10,
+    )
+  }
+  const pool: PoolFeed = { view: () => view, watch }
+  const app = createApp({
+    demand: () => demandSnapshot(ROWS, NOW - 60_000),
+    store,
+    log: () => {},
+    version: "test",
+    delayMs: 60_000,
+    now: () => NOW,
+    pool,
+  })
+  return { app, pool }
+}
+
+describe("the funnel of a scripted pool", () => {
+  test("/api/funnel counts each site from its reports and the pool", async () => {
+    const { app } = scripted()
+    const body = (await (await app.request("/api/funnel?range=day")).json()) as {
+      watched: boolean
+      demand: number
+      covered: number
+      sites: Record<string, unknown>[]
+      total: Record<string, number>
+    }
+    expect(body.watched).toBe(true)
+    // 5 free cores of 2000 MB each: 5 of the 10 one-core jobs fit; plus h1's free core.
+    expect(body).toMatchObject({ demand: 10, covered: 6 })
+    const good = body.sites.find((s) => s.uuid === "good")
+    expect(good).toMatchObject({
+      reporting: true,
+      submitted: 3,
+      queued: 1,
+      running: 2,
+      joined: 2,
+      claimed: 2,
+      unclaimedCores: 5,
+      jobsStarted: 11,
+      endedNoJob: 0,
+    })
+    // 8 cores for 2 h (the first poll charges nothing), 5 of them unclaimed.
+    expect(good?.coreHours).toBeCloseTo(16, 6)
+    expect(good?.wastedCoreHours).toBeCloseTo(10, 6)
+    const lost = body.sites.find((s) => s.uuid === "lost")
+    expect(lost).toMatchObject({ submitted: 4, running: 4, joined: 0 })
+    expect(lost?.flag).toMatchObject({ kind: "never-joins" })
+    expect(body.sites.find((s) => s.uuid === "<b>x</b>")).toMatchObject({
+      reporting: false,
+      joined: 1,
+    })
+    expect(body.total).toMatchObject({ submitted: 7, joined: 3, claimed: 2, flagged: 1 })
+  })
+
+  test("the page shows the funnel, every value escaped", async () => {
+    const { app } = scripted()
+    const html = await (await app.request("/")).text()
+    expect(html).toContain('<h2 id="funnel">Pool')
+    expect(html).toContain("never-joins")
+    expect(html).toContain("&lt;b&gt;x&lt;/b&gt;")
+    expect(html).not.toContain("<b>x</b>")
+  })
+
+  test("/metrics has the pool's gauges", async () => {
+    const { app } = scripted()
+    const text = await (await app.request("/metrics")).text()
+    expect(text).toContain("glidein_pool_poll_ok 1")
+    expect(text).toContain("glidein_demand_covered_jobs 6")
+    expect(text).toContain('glidein_site_pool_glideins{site="good",state="claimed"} 2')
+    expect(text).toContain('glidein_site_flagged{site="lost",kind="never-joins"} 1')
+  })
+
+  test("get_allotment leaves out the demand idle glideins cover, and gives a flagged site only a probe", async () => {
+    const { app } = scripted()
+    const ask = async (uuid: string) => {
+      const res = await app.request("/jsonrpc", {
+        method: "POST",
+        body: JSON.stringify({
+          jsonrpc: "2.0",
+          method: "get_allotment",
+          params: allotmentParams(
+            uuid,
+            [{ policy: partition(), counts: { running: 2, idle: 0 } }],
+            false,
+          ),
+          id: 1,
+        }),
+      })
+      return AllotmentSchema.parse(((await res.json()) as { result: unknown }).result)
+    }
+    const good = await ask("good")
+    expect(good.terms.find((t) => t.name === "covered by the pool")?.value).toBe(6)
+    // 10 idle jobs, 6 covered: the flagged site takes no share, so good gets the 4 left.
+    expect(good.total).toBe(4)
+    const lost = await ask("lost")
+    expect(lost.state).toBe("flagged")
+    expect(lost.flag).toContain("none joined the pool")
+    expect(lost.total).toBe(1)
+    // The next round within the back-off span: nothing.
+    expect((await ask("lost")).total).toBe(0)
+  })
+})
