@@ -18,8 +18,8 @@ import { writeStdout } from "../client/lib/std-output.ts"
 import { GlideinError } from "../errors.ts"
 import { printable } from "../printable.ts"
 import { AllotmentSchema } from "../protocol/allotment.ts"
-import { ApiClientsSchema, ApiStateSchema } from "../protocol/api.ts"
-import { allotmentsText, demandTable, renderStatusText } from "../server/status-text.ts"
+import { ApiClientsSchema, ApiFunnelSchema, ApiStateSchema } from "../protocol/api.ts"
+import { allotmentsText, demandTable, funnelText, renderStatusText } from "../server/status-text.ts"
 import { defineCommand, flag } from "./command.ts"
 import { text } from "./option-types.ts"
 
@@ -110,10 +110,11 @@ export async function serverStatus(
   deps: ServerStatusDeps,
 ): Promise<number> {
   const base = serverBase(address)
-  const [stateResponse, clientsResponse, allotResponse] = await Promise.all([
+  const [stateResponse, clientsResponse, allotResponse, funnelResponse] = await Promise.all([
     ask(deps, `${base}/api/state`, { method: "GET" }),
     ask(deps, `${base}/api/clients`, { method: "GET" }),
     ask(deps, `${base}/api/allotments`, { method: "GET" }),
+    ask(deps, `${base}/api/funnel`, { method: "GET" }),
   ])
   const state = ApiStateSchema.safeParse(stateResponse.json)
   if (!state.success) {
@@ -134,12 +135,17 @@ export async function serverStatus(
   // A server from before allotments has no /api/allotments: nothing to show, no error.
   const allot = z.object({ allotments: z.array(AllotmentSchema) }).safeParse(allotResponse.json)
   const allotments = allot.success ? allot.data.allotments : undefined
+  // Nor before the pool's side: no funnel then.
+  const funnelBody = ApiFunnelSchema.safeParse(funnelResponse.json)
+  const funnel = funnelBody.success ? funnelBody.data : undefined
   if (options.json) {
-    const all = { server: base, state: state.data, clients: clients.data, allotments }
+    const all = { server: base, state: state.data, clients: clients.data, allotments, funnel }
     deps.stdout(`${JSON.stringify(all, null, 2)}\n`)
   } else {
-    const text = renderStatusText(base, state.data, clients.data, deps.now())
-    deps.stdout(allotments ? `${text}\n${allotmentsText(allotments, deps.now())}` : text)
+    let text = renderStatusText(base, state.data, clients.data, deps.now())
+    if (allotments) text += `\n${allotmentsText(allotments, deps.now())}`
+    if (funnel?.watched) text += `\n${funnelText(funnel, deps.now())}`
+    deps.stdout(text)
   }
   return 0
 }

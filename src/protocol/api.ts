@@ -67,3 +67,37 @@ export const ApiClientsSchema = z.object({
   ),
 })
 export type ApiClients = z.infer<typeof ApiClientsSchema>
+
+const count = z.number().int().nonnegative()
+const FunnelCountsSchema = z.object({
+  submitted: count,
+  queued: count,
+  running: count,
+  joined: count,
+  claimed: count,
+  unclaimedCores: count,
+  jobsStarted: count,
+  endedNoJob: count,
+  coreHours: z.number().nonnegative(),
+  wastedCoreHours: z.number().nonnegative(),
+})
+
+/** `GET /api/funnel?range=day|week`: what became of each site's glideins, as the pool saw them. */
+export const ApiFunnelSchema = z.object({
+  range: z.string(),
+  watched: z.boolean(),
+  updated: z.number().nullable(),
+  error: z.string().nullable(),
+  demand: count,
+  covered: count,
+  sites: z.array(
+    FunnelCountsSchema.extend({
+      uuid: z.string(),
+      reporting: z.boolean(),
+      flag: z.object({ kind: z.string(), reason: z.string(), since: z.number() }).optional(),
+    }),
+  ),
+  total: FunnelCountsSchema.extend({ flagged: count }),
+})
+
+export type ApiFunnel = z.infer<typeof ApiFunnelSchema>

@@ -4,12 +4,14 @@ import type { GlideinSlot } from "../pool/condor-status-parse.ts"
 import { EMPTY_POOL_VIEW, nextPoolView, type PoolView } from "../pool/pool-view.ts"
 import { PoolWatch } from "../pool/pool-watch.ts"
 import { AllotmentSchema, allotmentParams } from "../protocol/allotment.ts"
+import { ApiFunnelSchema } from "../protocol/api.ts"
 import type { DemandRow } from "../protocol/demand.ts"
 import { emptyMetrics } from "../protocol/monitoring.ts"
 import { demandSnapshot } from "../test-support.ts"
 import { createApp } from "./app.ts"
 import type { PoolFeed } from "./funnel.ts"
 import { ReportStore } from "./report-store.ts"
+import { funnelText } from "./status-text.ts"
 
 const HOUR = 3_600_000
 const NOW = Date.UTC(2026, 10, 21, 12, 0, 0)
@@ -132,6 +134,21 @@ describe("the funnel of a scripted pool", () => {
       joined: 1,
     })
     expect(body.total).toMatchObject({ submitted: 7, joined: 3, claimed: 2, flagged: 1 })
+  })
+
+  test("/api/funnel reads as the API's funnel, and status --server prints it", async () => {
+    const { app } = scripted()
+    const funnel = ApiFunnelSchema.parse(await (await app.request("/api/funnel")).json())
+    const text = funnelText(funnel, NOW)
+    expect(text).toContain("6 idle jobs of 10 fit in unclaimed cores of joined glideins")
+    expect(text).toMatch(/\n {2}good +3 +1 +2 +2 +2 +11 +0 +10\.0 of 16\.0 \(63 %\)\n/)
+    expect(text).toContain(
+      "  lost flagged (never-joins): its glideins run at the site but none joined",
+    )
+    // A hostile client name is printed, not obeyed by the terminal.
+    expect(
+      funnelText({ ...funnel, sites: [{ ...funnel.sites[0]!, uuid: "\u001b[2Jx" }] }, NOW),
+    ).not.toContain("\u001b")
   })
 
   test("the page shows the funnel, every value escaped", async () => {

@@ -5,7 +5,7 @@
 import type { Allotment } from "../allotment/allot.ts"
 import type { DemandRow } from "../demand/index.ts"
 import { printable } from "../printable.ts"
-import type { ApiClients, ApiState } from "../protocol/api.ts"
+import type { ApiClients, ApiFunnel, ApiState } from "../protocol/api.ts"
 import { formatAge, formatDuration } from "./format-age.ts"
 import { siteLabel } from "./site-label.ts"
 
@@ -149,6 +149,65 @@ export function allotmentsText(allotments: Allotment[], now: number): string {
       `  ${printable(a.uuid)}: ${n(a.total)} (${a.state}, ${formatAge(now - a.at)})${per ? `: ${per}` : ""}`,
     )
     for (const t of a.terms) out.push(`    ${printable(t.name)} ${t.value}: ${printable(t.note)}`)
+  }
+  return `${out.join("\n")}\n`
+}
+
+/** Core-hours and the wasted share, `12.5 of 40.0 (31 %)`. */
+function coreHours(s: { coreHours: number; wastedCoreHours: number }): string {
+  if (s.coreHours <= 0) return "—"
+  const share = Math.round((100 * s.wastedCoreHours) / s.coreHours)
+  return `${s.wastedCoreHours.toFixed(1)} of ${s.coreHours.toFixed(1)} (${share} %)`
+}
+
+/** The pool's side per site (`GET /api/funnel`): from glideins submitted to jobs started. */
+export function funnelText(f: ApiFunnel, now: number): string {
+  if (!f.watched) return "Pool: not watched (glidein serve --condor-status)\n"
+  const polled =
+    f.updated === null
+      ? "condor_status has not answered yet"
+      : `polled ${formatAge(now - f.updated)}`
+  const out = [
+    `Pool (${printable(f.range)}; ${polled}${f.error ? `; last poll failed: ${printable(f.error)}` : ""})`,
+  ]
+  if (f.covered > 0) {
+    out.push(
+      `  ${counted(f.covered, "idle job")} of ${n(f.demand)} fit in unclaimed cores of joined glideins`,
+    )
+  }
+  const header = [
+    "site",
+    "submitted",
+    "queued",
+    "running",
+    "joined",
+    "claimed",
+    "jobs",
+    "no job",
+    "wasted core-h",
+  ]
+  const rows = [...f.sites, { ...f.total, uuid: "total", reporting: true, flag: undefined }].map(
+    (s) => [
+      printable(s.uuid),
+      n(s.submitted),
+      n(s.queued),
+      n(s.running),
+      n(s.joined),
+      n(s.claimed),
+      n(s.jobsStarted),
+      n(s.endedNoJob),
+      coreHours(s),
+    ],
+  )
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)))
+  const line = (cells: string[]) =>
+    `  ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ")}`.trimEnd()
+  out.push(line(header), ...rows.map(line))
+  for (const s of f.sites) {
+    if (s.flag)
+      out.push(
+        `  ${printable(s.uuid)} flagged (${printable(s.flag.kind)}): ${printable(s.flag.reason)}`,
+      )
   }
   return `${out.join("\n")}\n`
 }
