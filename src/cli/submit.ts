@@ -15,9 +15,10 @@ import {
   writeStderr,
   writeStdout,
 } from "../client/lib/std-output.ts"
+import { checkedLogBucket, s3Keys } from "../client/site/log-upload.ts"
 import { collectorOrigin, siteSetup } from "../client/site/site-setup.ts"
 import { SERVER_ENV } from "../client/submit/demand-origin.ts"
-import { checkedLogBucket, runSubmit } from "../client/submit/run-submit.ts"
+import { runSubmit } from "../client/submit/run-submit.ts"
 import { tarballProblems } from "../client/submit/tarball-check.ts"
 import {
   configJson,
@@ -85,11 +86,7 @@ the server could not be reached, 2 the config or command line is wrong.`,
     // [Glidein] token authenticates this site's reports to a server started with --tokens.
     const secrets = secretsPath === undefined ? undefined : await loadSecrets(secretsPath)
     const token = secrets?.Glidein.token
-    const { access_key: accessKey, secret_key: secretKey } = secrets?.StartdLogging ?? {}
-    const s3Keys =
-      secretsPath !== undefined && accessKey && secretKey
-        ? { accessKey, secretKey, file: secretsPath }
-        : undefined
+    const keys = s3Keys(secrets, secretsPath)
     const json = values.json
     if (values.check) {
       const setup = siteSetup(config, env)
@@ -97,7 +94,7 @@ the server could not be reached, 2 the config or command line is wrong.`,
       const [problem] = setup.problems
       if (problem && !json) throw problem
       for (const w of setup.warnings) writeStderr(`glidein submit: warning: ${w.message}\n`)
-      if (!json) checkedLogBucket(config, s3Keys)
+      if (!json) checkedLogBucket(config, keys)
       // The tarball is read here, once, as a real run would read it before submitting.
       const tarball = await tarballProblems(setup.tarball, undefined, new Date())
       const origin = collectorOrigin(config, setup.tarball)
@@ -146,7 +143,7 @@ the server could not be reached, 2 the config or command line is wrong.`,
         // A server started with --tokens wants this on monitoring; sending it on get_state too
         // is harmless, and redirects are never followed, so it goes to that server only.
         ...(token ? { rpc: { token } } : {}),
-        ...(s3Keys ? { s3Keys } : {}),
+        ...(keys ? { s3Keys: keys } : {}),
       }),
     )
   },

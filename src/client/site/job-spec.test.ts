@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test"
 import { parseSiteConfig } from "../../config/index.ts"
 import { buildJobSpec, minBatchWalltimeS, WALLTIME_MARGIN_S } from "./job-spec.ts"
-import { partitionPolicy } from "./partition-policy.ts"
+import { partitionPolicy } from "./partition.ts"
 import type { PlannedSubmission } from "./plan-submissions.ts"
 
 const CONFIG = `[Glidein]
@@ -121,6 +121,7 @@ describe("buildJobSpec()", () => {
       buildJobSpec(planned("gpu"), config.partitionSettings.gpu!, { ...custom, client }, files).env
     expect(env("ice@login1/gpu").GLIDEIN_CLIENT).toBe("ice@login1/gpu")
     expect(env().GLIDEIN_CLIENT).toBe("someone else")
+    expect(env().GLIDEIN_PARTITION).toBe("gpu")
   })
 
   test("buildJobSpec() passes the site's settings and the adapter's own to the adapter", () => {

@@ -6,9 +6,16 @@
  * each at most `MAX_LOG_BYTES`, until the policy expires. One signed form serves every glidein
  * of a round, arrays and repeated submissions included, since each glidein names its own
  * object. Pure: the clock and the keys are passed in.
+ *
+ * The one seam for it: a command hands `checkedLogBucket()` the config and the secrets file's
+ * keys (`s3Keys()`), a run keeps the bucket it gets, and each round asks `roundLogEnv()` for
+ * the jobs' LOG_UPLOAD_* environment.
  */
 import { createHmac } from "node:crypto"
+import type { SiteConfig } from "../../config/index.ts"
+import type { Secrets } from "../../config/schema.ts"
 import { ConfigError, type ConfigPlace } from "../../errors.ts"
+import { glideinSite, type SiteSections } from "./job-spec.ts"
 
 /** What a site config and its secrets file say about the bucket. */
 export interface LogBucket {
@@ -18,6 +25,68 @@ export interface LogBucket {
   region: string
   accessKey: string
   secretKey: string
+}
+
+/** The S3 keys of a secrets file, and the file for messages about them. */
+export interface S3Keys {
+  accessKey: string
+  secretKey: string
+  file: string
+}
+
+/** The `[StartdLogging]` keys of the secrets file at `file`, when it has both. */
+export function s3Keys(secrets: Secrets | undefined, file: string | undefined): S3Keys | undefined {
+  const { access_key: accessKey, secret_key: secretKey } = secrets?.StartdLogging ?? {}
+  return file !== undefined && accessKey && secretKey ? { accessKey, secretKey, file } : undefined
+}
+
+/** The bucket of `[StartdLogging]` when send_startd_logs is on (the schema then requires
+ *  url and bucket). */
+function bucketSettings(config: SiteConfig) {
+  const s = config.startdLogging
+  if (!s.send_startd_logs || s.url === undefined || s.bucket === undefined) return undefined
+  return { url: s.url, bucket: s.bucket, region: s.region ?? DEFAULT_REGION }
+}
+
+/** S3's original region, and what MinIO and most other S3 services answer to. */
+const DEFAULT_REGION = "us-east-1"
+
+/**
+ * The log bucket, checked (ConfigError naming the config or secrets line otherwise, also
+ * when the keys are missing); undefined when logs are not shipped or the keys are missing.
+ */
+export function checkedLogBucket(
+  config: SiteConfig,
+  keys: S3Keys | undefined,
+): LogBucket | undefined {
+  const settings = bucketSettings(config)
+  if (!settings) return undefined
+  const place = (key: string): ConfigPlace =>
+    key === "access_key" || key === "secret_key"
+      ? { ...(keys ? { file: keys.file } : {}), section: "StartdLogging", key }
+      : config.place("StartdLogging", key)
+  if (!keys) {
+    checkLogBucket(settings, place)
+    return undefined
+  }
+  const bucket = { ...settings, accessKey: keys.accessKey, secretKey: keys.secretKey }
+  checkLogBucket(bucket, place)
+  return bucket
+}
+
+/**
+ * A round's upload form as job environment, signed now for the longest time S3 allows: a
+ * glidein may wait in the queue for days before it starts, and uploads when it ends.
+ * Undefined without a bucket (logs stay in the batch output files).
+ */
+export function roundLogEnv(
+  bucket: LogBucket | undefined,
+  site: SiteSections,
+  now: Date,
+): Record<string, string> | undefined {
+  if (!bucket) return undefined
+  const prefix = logKeyPrefix(glideinSite(site) ?? "glidein")
+  return logUploadEnv(logUploadForm(bucket, prefix, now, MAX_FORM_LIFETIME_S))
 }
 
 /** The form fields a glidein posts with its logs, less the object name and the file. */

@@ -6,19 +6,12 @@
  * a run before its first submission.
  */
 import { join } from "node:path"
-import type { PartitionSettings } from "../../config/schema.ts"
 import type { JobSpec, RenderedJob, Scheduler } from "../../schedulers/types.ts"
 import { shellArgv, shellQuote } from "../lib/run-command.ts"
 import { buildJobSpec, type SiteSections } from "./job-spec.ts"
+import type { Partition } from "./partition.ts"
 import type { PlannedSubmission } from "./plan-submissions.ts"
 import { safeName } from "./state-dir.ts"
-
-/** A partition as a run knows it. */
-export interface PartitionSetup {
-  name: string
-  settings: PartitionSettings
-  scheduler: Scheduler
-}
 
 /** One submission, rendered, with the command that submits it. */
 export interface PreparedSubmission {
@@ -39,7 +32,7 @@ export interface PreparedSubmission {
 /** Paths shared by every submission of one config. */
 export interface PrepareContext {
   site: SiteSections
-  partitions: Map<string, PartitionSetup>
+  partitions: Map<string, Partition>
   /** Root of the per-partition submit directories. */
   submitRoot: string
   outputDir: string

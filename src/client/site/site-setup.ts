@@ -14,28 +14,14 @@ import { tarballCollector } from "../../tarball/collector.ts"
 import { loginName } from "../lib/login-name.ts"
 import { expandVars } from "../lib/run-command.ts"
 import { minBatchWalltimeS, type SiteSections } from "./job-spec.ts"
-import type { LogBucket } from "./log-upload.ts"
-import { partitionPolicy } from "./partition-policy.ts"
-import type { PartitionPolicy } from "./plan-submissions.ts"
-import type { PartitionSetup } from "./prepare-submissions.ts"
+import { type Partition, partitionPolicy } from "./partition.ts"
 import { batchWalltimeS } from "./size-glidein.ts"
 import { homeDir, type StatePaths, statePaths, stateRoot } from "./state-dir.ts"
-
-/** A partition with its planning policy. */
-export interface PartitionRun extends PartitionSetup {
-  policy: PartitionPolicy
-  /**
-   * Login name for the scheduler's own count commands: `user`, else this process's (by uid).
-   * Absent when the partition has its own running_cmd and idle_cmd, or when no name can be
-   * found — then it is not counted (see `usesDefaultCount`).
-   */
-  user?: string
-}
 
 /** A config made ready for a client command. */
 export interface SiteSetup {
   config: SiteConfig
-  partitions: PartitionRun[]
+  partitions: Partition[]
   paths: StatePaths
   /** glidein.tar.gz: `[Glidein] tarball`, relative to `loc`, relative to the config's folder. */
   tarball: string
@@ -49,8 +35,6 @@ export interface SiteSetup {
   problems: ConfigError[]
   /** What every client command says on stderr before it starts, however it is run. */
   warnings: ConfigError[]
-  /** Where glideins upload their logs: set by a run that has the secrets file's S3 keys. */
-  logBucket?: LogBucket
 }
 
 /**
@@ -68,7 +52,7 @@ export function siteSetup(
     processLogin ??= { name: login() }
     return processLogin.name
   }
-  const partitions = config.partitions.map((name): PartitionRun => {
+  const partitions = config.partitions.map((name): Partition => {
     const settings = config.partitionSettings[name]
     if (!settings) throw new ConfigError({ file: config.file, section: name }, "missing section")
     const scheduler = schedulerFor(settings.scheduler)
@@ -79,12 +63,12 @@ export function siteSetup(
       )
     }
     const policy = partitionPolicy(name, settings, config.submitFile)
-    const run: PartitionRun = { name, settings, scheduler, policy }
+    const partition: Partition = { name, settings, scheduler, policy }
     if (usesDefaultCount(settings)) {
       const user = countUser(settings, env, ownName)
-      if (user !== undefined) run.user = user
+      if (user !== undefined) partition.user = user
     }
-    return run
+    return partition
   })
   const loc = config.glidein.loc
   const tarballName = config.glidein.tarball ?? "glidein.tar.gz"
@@ -150,7 +134,7 @@ function countUser(
  */
 function userWarnings(
   config: SiteConfig,
-  partitions: PartitionRun[],
+  partitions: Partition[],
   ownName: () => string | undefined,
 ): ConfigError[] {
   const problems: ConfigError[] = []
@@ -234,7 +218,7 @@ export function collectorOrigin(
 /** What in the config would make glidein_start.sh refuse every glidein, once per place. */
 function startProblems(
   config: SiteConfig,
-  partitions: PartitionRun[],
+  partitions: Partition[],
   tarball: string,
 ): ConfigError[] {
   const problems: ConfigError[] = []

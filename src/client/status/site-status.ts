@@ -23,8 +23,8 @@ import { demandOrigin, describeOrigin, fetchDemand, SERVER_ENV } from "../submit
 import {
   describeShape,
   diskMb,
-  type PartitionLineJson,
-  partitionLineJson,
+  type PartitionJson,
+  partitionJson,
   plural,
   requestJson,
 } from "../submit/plan-report.ts"
@@ -58,14 +58,14 @@ export async function siteStatus(
     ),
     countPartitions(setup, false, deps),
   ])
-  const { plan, lines, prepared } = planRound(setup, demandResult.rows, counted)
+  const { plan, partitions: round, prepared } = planRound(setup, demandResult.rows, counted)
   const journal = readJournal(setup.paths.journal)
   const outstanding = outstandingJobs(journal)
-  const partitions = setup.partitions.map((p, i) => {
-    const line = lines[i]!
+  const partitions = round.map((line) => {
+    const p = line.partition
     const s = p.settings
     return {
-      ...partitionLineJson(line),
+      ...partitionJson(line),
       limit_per_submit: s.limit_per_submit,
       max_total_jobs: s.max_total_jobs,
       max_idle_jobs: s.max_idle_jobs,
@@ -86,7 +86,7 @@ export async function siteStatus(
   deps.stdout(
     options.json ? `${JSON.stringify(status, null, 2)}\n` : statusText(status, outstanding),
   )
-  const failed = demandResult.error !== undefined || lines.some((l) => l.error !== undefined)
+  const failed = demandResult.error !== undefined || round.some((l) => l.error !== undefined)
   return failed ? EXIT.failure : EXIT.ok
 }
 
@@ -122,7 +122,7 @@ interface Status {
   demand_jobs: number
   /** Rows of the reply no site could run, left out. */
   demand_skipped?: SkippedRows
-  partitions: (PartitionLineJson & {
+  partitions: (PartitionJson & {
     limit_per_submit: number
     max_total_jobs: number
     max_idle_jobs: number

@@ -17,6 +17,39 @@ import {
   type Plan,
   planSubmissions,
 } from "../site/plan-submissions.ts"
+import { describeOrigin } from "./demand-origin.ts"
+import type { Run } from "./run.ts"
+
+/**
+ * The server's allotment for the partitions that could be counted (`partitions`); undefined (plan against
+ * the whole table, as before) from a state file, a server without `get_allotment` (said
+ * once), or a failed request (warned).
+ */
+export async function allotmentFor(
+  run: Run,
+  partitions: { policy: PartitionPolicy; counts: PartitionCounts }[],
+): Promise<Allotment | undefined> {
+  if (run.origin.kind !== "server") return undefined
+  if (partitions.length === 0) return undefined
+  try {
+    const answer = await askAllotment(
+      run.origin.url,
+      run.uuid,
+      partitions,
+      run.dryRun,
+      run.deps.rpc,
+    )
+    if (answer !== "unsupported") return answer
+    if (run.notices.fresh("note:no-allotment")) {
+      run.say(
+        `note: ${describeOrigin(run.origin)} has no get_allotment (a pyglidein server?); planning against its whole demand table`,
+      )
+    }
+  } catch (error) {
+    run.say(`warning: ${(error as Error).message}; planning against the whole demand table`)
+  }
+  return undefined
+}
 
 /**
  * The server's allotment for this site, or `"unsupported"` when the server has no

@@ -1,11 +1,40 @@
 /**
  * @module
- * The name a site reports under: the `uuid` of its `monitoring` reports (whose shape is the
- * protocol's, src/protocol/monitoring.ts) and of its allotment requests.
+ * What a site tells the server after a round (`monitoring`, whose shape is the protocol's,
+ * src/protocol/monitoring.ts), and the name it reports under: the `uuid` of its reports and of
+ * its allotment requests.
  */
 import { hostname } from "node:os"
 import { basename } from "node:path"
+import { monitoringParams, type PartitionReport } from "../../protocol/monitoring.ts"
+import { callJsonRpc } from "../lib/json-rpc.ts"
 import { type LoginLookup, loginName, SYSTEM_LOGIN } from "../lib/login-name.ts"
+import type { PartitionRound } from "./plan-round.ts"
+import type { Run } from "./run.ts"
+
+/**
+ * Reports the round's counts and launches to `url`; a failed report is a warning, since the
+ * glideins are submitted and journaled by now.
+ */
+export async function reportRound(
+  run: Run,
+  url: string,
+  partitions: PartitionRound[],
+  launched: Map<string, number>,
+): Promise<void> {
+  // A partition that could not be counted is reported as such, never as 0 running, 0 idle.
+  const reports: PartitionReport[] = partitions.map(({ partition, outcome, error }) => ({
+    partition: partition.name,
+    ...(outcome && error === undefined ? { running: outcome.running, idle: outcome.idle } : {}),
+    launched: launched.get(partition.name) ?? 0,
+  }))
+  try {
+    const params = monitoringParams(run.uuid, run.deps.now(), reports)
+    await callJsonRpc(url, "monitoring", params, run.deps.rpc)
+  } catch (error) {
+    run.say(`warning: ${(error as Error).message}`)
+  }
+}
 
 /**
  * The default client id: pyglidein's `user@host` (its `--uuid` default, with the user Python's

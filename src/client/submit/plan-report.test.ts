@@ -1,8 +1,8 @@
 import { describe, expect, test } from "bun:test"
-import { partitionLineJson } from "./plan-report.ts"
+import { partitionJson } from "./plan-report.ts"
 
-describe("partitionLineJson()", () => {
-  test("partitionLineJson() gives the counts and limit of a counted partition", () => {
+describe("partitionJson()", () => {
+  test("partitionJson() gives the counts and limit of a counted partition", () => {
     const outcome = {
       partition: "gpu",
       running: 4,
@@ -11,7 +11,9 @@ describe("partitionLineJson()", () => {
       limitBy: "max_idle_jobs 3 − 1 idle",
       launched: 2,
     }
-    expect(partitionLineJson({ partition: "gpu", scheduler: "slurm", outcome })).toEqual({
+    expect(
+      partitionJson({ partition: { name: "gpu", scheduler: { name: "slurm" } }, outcome }),
+    ).toEqual({
       partition: "gpu",
       scheduler: "slurm",
       running: 4,
@@ -21,9 +23,12 @@ describe("partitionLineJson()", () => {
     })
   })
 
-  test("partitionLineJson() gives why a partition could not be counted, and no numbers", () => {
+  test("partitionJson() gives why a partition could not be counted, and no numbers", () => {
     expect(
-      partitionLineJson({ partition: "cpu", scheduler: "pbs", error: "qselect failed" }),
+      partitionJson({
+        partition: { name: "cpu", scheduler: { name: "pbs" } },
+        error: "qselect failed",
+      }),
     ).toEqual({ partition: "cpu", scheduler: "pbs", error: "qselect failed" })
   })
 })

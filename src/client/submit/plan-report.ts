@@ -4,23 +4,22 @@
  * object for scripts. Pure formatting of values computed elsewhere.
  */
 import type { DemandRow } from "../../protocol/demand.ts"
-import type { DemandShape, PartitionOutcome, Unplaced } from "../site/plan-submissions.ts"
+import type { DemandShape, Unplaced } from "../site/plan-submissions.ts"
 import type { PreparedSubmission } from "../site/prepare-submissions.ts"
+import type { PartitionRound } from "./plan-round.ts"
 import { describeCommand } from "./submit-prepared.ts"
 
-/** One partition's line of the report: its counts and limit, or why they are unknown. */
-export interface PartitionLine {
-  partition: string
-  scheduler: string
-  outcome?: PartitionOutcome
-  error?: string
+/** What a report shows of a partition: its names, its counts and limit or why they are
+ *  unknown. */
+type Shown = Pick<PartitionRound, "outcome" | "error"> & {
+  partition: { name: string; scheduler: { name: string } }
 }
 
 /** Everything one planned round shows. */
 export interface RoundReport {
   source: string
   demand: DemandRow[]
-  partitions: PartitionLine[]
+  partitions: Shown[]
   prepared: PreparedSubmission[]
   unplaced: Unplaced[]
   /** Things worth knowing that do not stop the run (a missing tarball in a dry run). */
@@ -42,7 +41,7 @@ export function reportJson(report: RoundReport) {
       files: p.rendered.files,
     })),
     unplaced: report.unplaced.map((u) => ({ shape: u.shape, count: u.count, reason: u.reason })),
-    partitions: report.partitions.map(partitionLineJson),
+    partitions: report.partitions.map(partitionJson),
     notes: report.notes,
   }
 }
@@ -60,11 +59,11 @@ export function requestJson(p: PreparedSubmission) {
   }
 }
 
-/** One partition's line as JSON (`--dry-run --json`, `status --config --json`). */
-export function partitionLineJson(line: PartitionLine): PartitionLineJson {
+/** One partition as JSON (`--dry-run --json`, `status --config --json`). */
+export function partitionJson(line: Shown): PartitionJson {
   return {
-    partition: line.partition,
-    scheduler: line.scheduler,
+    partition: line.partition.name,
+    scheduler: line.partition.scheduler.name,
     ...(line.outcome
       ? {
           running: line.outcome.running,
@@ -78,7 +77,7 @@ export function partitionLineJson(line: PartitionLine): PartitionLineJson {
 }
 
 /** A partition's counts and limit, or why they are unknown, in the JSON reports. */
-export interface PartitionLineJson {
+export interface PartitionJson {
   partition: string
   scheduler: string
   running?: number
@@ -96,15 +95,16 @@ export function reportText(report: RoundReport, options: { files: boolean }): st
   ]
   for (const line of report.partitions) {
     out.push("")
+    const { name, scheduler } = line.partition
     if (!line.outcome) {
-      out.push(`[${line.partition}] ${line.scheduler}: skipped: ${line.error ?? "no counts"}`)
+      out.push(`[${name}] ${scheduler.name}: skipped: ${line.error ?? "no counts"}`)
       continue
     }
     const o = line.outcome
     out.push(
-      `[${o.partition}] ${line.scheduler}: ${o.running} running, ${o.idle} idle; limit ${o.limit} (${o.limitBy})`,
+      `[${o.partition}] ${scheduler.name}: ${o.running} running, ${o.idle} idle; limit ${o.limit} (${o.limitBy})`,
     )
-    const mine = report.prepared.filter((p) => p.planned.partition === line.partition)
+    const mine = report.prepared.filter((p) => p.planned.partition === name)
     if (mine.length === 0) out.push("  nothing to submit")
     for (const p of mine) {
       out.push(`  ${plural(p.rendered.jobs, "glidein")} of ${describeResources(p)}`)

@@ -10,21 +10,31 @@ import { unknownLoginReason } from "../lib/login-name.ts"
 import type { CommandRunner } from "../lib/run-command.ts"
 import { countGlideins } from "../site/count-glideins.ts"
 import { jobNumber, outstandingJobs, readJournal } from "../site/journal.ts"
-import { type PartitionCounts, type Plan, planSubmissions } from "../site/plan-submissions.ts"
+import type { Partition } from "../site/partition.ts"
+import {
+  type PartitionCounts,
+  type PartitionOutcome,
+  type Plan,
+  planSubmissions,
+} from "../site/plan-submissions.ts"
 import { type PreparedSubmission, prepareSubmissions } from "../site/prepare-submissions.ts"
-import { type PartitionRun, type SiteSetup, usesDefaultCount } from "../site/site-setup.ts"
+import { type SiteSetup, usesDefaultCount } from "../site/site-setup.ts"
 import { planAllotted } from "./allotment.ts"
-import type { PartitionLine } from "./plan-report.ts"
 
-/** A partition's counts, or why there are none. */
-export interface Counted {
-  partition: PartitionRun
+/**
+ * One partition in a round: its counts, or why there are none (`countPartitions()`), then
+ * what the plan made of them (`planRound()` adds `outcome`).
+ */
+export interface PartitionRound {
+  partition: Partition
   counts?: PartitionCounts
   /** Glideins held, suspended or in an error state. */
   heldIds?: string[]
   /** Glideins waiting to run, by id (only where the scheduler's own commands counted). */
   idleIds?: string[]
   error?: string
+  /** The counts the planner took, the limit they left and what it launched. */
+  outcome?: PartitionOutcome
 }
 
 /** Counts running and idle glideins of every partition at once (or takes them as 0). */
@@ -32,11 +42,11 @@ export async function countPartitions(
   setup: SiteSetup,
   assumeEmpty: boolean,
   deps: { run: CommandRunner; env: Record<string, string | undefined>; countTimeoutMs?: number },
-): Promise<Counted[]> {
+): Promise<PartitionRound[]> {
   // The journal's own jobs are counted by id too, whoever the batch system files them under.
   const journaled = assumeEmpty ? new Map<string, string[]>() : journaledJobs(setup)
   return Promise.all(
-    setup.partitions.map(async (partition): Promise<Counted> => {
+    setup.partitions.map(async (partition): Promise<PartitionRound> => {
       if (assumeEmpty) return { partition, counts: { running: 0, idle: 0 } }
       if (partition.user === undefined && usesDefaultCount(partition.settings)) {
         // Asking for a made-up user's jobs counts 0 of ours, and the limits stop applying.
@@ -77,10 +87,16 @@ function journaledJobs(setup: SiteSetup): Map<string, string[]> {
   }
 }
 
+/** The planner's view of the partitions that could be counted: policy and counts. */
+export function countedPolicies(round: PartitionRound[]) {
+  return round.flatMap((c) => (c.counts ? [{ policy: c.partition.policy, counts: c.counts }] : []))
+}
+
 /** The plan over the partitions that could be counted, rendered. */
 export interface RoundPlan {
   plan: Plan
-  lines: PartitionLine[]
+  /** Every partition of the round, in config order, with its outcome when it was counted. */
+  partitions: PartitionRound[]
   prepared: PreparedSubmission[]
 }
 
@@ -92,26 +108,18 @@ export interface RoundPlan {
 export function planRound(
   setup: SiteSetup,
   demand: DemandRow[],
-  counted: Counted[],
+  counted: PartitionRound[],
   roundEnv?: Record<string, string>,
   allotment?: Allotment,
 ): RoundPlan {
-  const usable = counted.flatMap((c) =>
-    c.counts ? [{ policy: c.partition.policy, counts: c.counts }] : [],
-  )
+  const usable = countedPolicies(counted)
   const uncounted = counted.flatMap((c) => (c.counts ? [] : [c.partition.name]))
   const plan = allotment
     ? planAllotted(allotment, usable, uncounted)
     : planSubmissions(demand, usable, uncounted)
-  const lines = counted.map((c) => {
-    const line: PartitionLine = {
-      partition: c.partition.name,
-      scheduler: c.partition.scheduler.name,
-    }
+  const partitions = counted.map((c): PartitionRound => {
     const outcome = plan.partitions.find((o) => o.partition === c.partition.name)
-    if (outcome) line.outcome = outcome
-    if (c.error !== undefined) line.error = c.error
-    return line
+    return outcome ? { ...c, outcome } : c
   })
   const prepared = prepareSubmissions(plan.submissions, {
     site: roundEnv ? { ...setup.sections, roundEnv } : setup.sections,
@@ -121,5 +129,5 @@ export function planRound(
     tarball: setup.tarball,
     ...(setup.template ? { template: setup.template } : {}),
   })
-  return { plan, lines, prepared }
+  return { plan, partitions, prepared }
 }

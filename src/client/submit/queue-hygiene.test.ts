@@ -4,7 +4,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { slurm } from "../../schedulers/slurm.ts"
 import { appendJournal, type JournalRecord, readJournal } from "../site/journal.ts"
-import type { Counted } from "./plan-round.ts"
+import type { PartitionRound } from "./plan-round.ts"
 import { longQueued, surplusMargin, tidyQueue } from "./queue-hygiene.ts"
 
 const resources = { cpus: 1, memoryMb: 2000, diskKb: 1000, gpus: 0, walltimeS: 3600 }
@@ -74,7 +74,7 @@ describe("tidyQueue()", () => {
           counts: { running: 1, idle: 4 },
           idleIds: ["100", "101", "102", "103"],
         },
-      ] as unknown as Counted[]
+      ] as unknown as PartitionRound[]
       for (let round = 1; round <= 2; round++) {
         expect(await tidyQueue(journal, rounds, counted, 3, deps)).toEqual({
           said: [],
@@ -126,7 +126,7 @@ describe("tidyQueue()", () => {
           counts: { running: 0, idle: 4 },
           idleIds: ["100", "101", "102", "103"],
         },
-      ] as unknown as Counted[]
+      ] as unknown as PartitionRound[]
       await tidyQueue(journal, rounds, counted, 3, deps)
       expect(ran).toEqual(["scancel 100 101 102", "scancel 103"])
       expect(readJournal(journal).flatMap((r) => (r.kind === "cancel" ? r.jobIds : []))).toEqual([

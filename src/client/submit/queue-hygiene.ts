@@ -11,7 +11,7 @@ import { type CommandRunner, commandTrouble } from "../lib/run-command.ts"
 import { readSmallFile, writeIfChanged } from "../lib/write-if-changed.ts"
 import { appendJournal, type JournalRecord, jobNumber, readJournal } from "../site/journal.ts"
 import { plural } from "./plan-report.ts"
-import type { Counted } from "./plan-round.ts"
+import type { PartitionRound } from "./plan-round.ts"
 
 /** Limit for one cancel command. */
 const CANCEL_TIMEOUT_MS = 60_000
@@ -102,7 +102,7 @@ interface TidyDeps {
 export async function tidyQueue(
   journalFile: string,
   roundsFile: string,
-  counted: Counted[],
+  counted: PartitionRound[],
   surplus: number | undefined,
   deps: TidyDeps,
 ): Promise<{ said: string[]; failed: boolean }> {
@@ -121,7 +121,7 @@ export async function tidyQueue(
   }
   const records = readJournal(journalFile)
   /** `what(n)` names the removed glideins: `2 glideins queued longer than …`. */
-  const remove = async (c: Counted, ids: string[], what: (n: number) => string) => {
+  const remove = async (c: PartitionRound, ids: string[], what: (n: number) => string) => {
     const done = await cancelIds(journalFile, c, ids, deps)
     if (done.trouble !== undefined) {
       said.push(`[${c.partition.name}] ${done.trouble}; they stay queued`)
@@ -178,7 +178,7 @@ export async function tidyQueue(
 /** Cancels `ids` of the partition in chunks and journals those cancelled. */
 async function cancelIds(
   journalFile: string,
-  c: Counted,
+  c: PartitionRound,
   ids: string[],
   deps: TidyDeps,
 ): Promise<{ removed: string[]; trouble?: string }> {

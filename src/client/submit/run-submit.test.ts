@@ -13,7 +13,8 @@ import { ConfigError, GlideinError } from "../../errors.ts"
 import { tryLock } from "../site/config-lock.ts"
 import { appendJournal, readJournal } from "../site/journal.ts"
 import { ensureStateDir } from "../site/state-dir.ts"
-import { runSubmit, type SubmitDeps, type SubmitOptions } from "./run-submit.ts"
+import type { SubmitDeps, SubmitOptions } from "./run.ts"
+import { runSubmit } from "./run-submit.ts"
 import {
   type FakeBatch,
   type FakeServer,

@@ -22,7 +22,8 @@ import { GlideinError } from "../../errors.ts"
 import { runCommand } from "../lib/run-command.ts"
 import { writeIfChanged } from "../lib/write-if-changed.ts"
 import { ensureStateDir } from "../site/state-dir.ts"
-import { runSubmit, type SubmitDeps } from "./run-submit.ts"
+import type { SubmitDeps } from "./run.ts"
+import { runSubmit } from "./run-submit.ts"
 import {
   type FakeServer,
   shellScript,

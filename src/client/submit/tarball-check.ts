@@ -8,10 +8,22 @@
  * result is kept in the state folder under the file's identity (device, inode, size, mtime),
  * and only the token's expiry is looked at anew each time.
  */
-import { closeSync, openSync, statSync } from "node:fs"
-import { errorCode, errorReason } from "../../errors.ts"
+import { closeSync, existsSync, openSync, statSync } from "node:fs"
+import { ConfigError, errorCode, errorReason } from "../../errors.ts"
 import type { InspectReport } from "../../tarball/index.ts"
 import { readSmallFile, writeIfChanged } from "../lib/write-if-changed.ts"
+import type { SiteSetup } from "../site/site-setup.ts"
+
+/** Refuses a real run whose tarball is not there, naming the config line that says where. */
+export function requireTarball({ config, tarball }: SiteSetup): void {
+  if (existsSync(tarball)) return
+  const key =
+    config.glidein.loc !== undefined && config.glidein.tarball === undefined ? "loc" : "tarball"
+  throw new ConfigError(
+    config.place("Glidein", key),
+    `the glidein tarball "${tarball}" does not exist (make it with glidein tarball build)`,
+  )
+}
 
 /** What a check keeps between runs. */
 interface Verdict {

@@ -15,7 +15,7 @@ import {
   runCommand,
 } from "../lib/run-command.ts"
 import { type StatePaths, statePaths } from "../site/state-dir.ts"
-import type { SubmitDeps } from "./run-submit.ts"
+import type { SubmitDeps } from "./run.ts"
 
 /** pyglidein's golden demand shapes s1, s3 and s4. */
 export const S1 = { cpus: 1, memory: 2000, disk: 10000, gpus: 0, os: null, count: 3 }

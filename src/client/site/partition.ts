@@ -1,10 +1,26 @@
 /**
  * @module
- * From a partition's config section to what the planner needs: a plain mapping, so that the
- * planner never sees pyglidein's key names and the config never sees the planner's.
+ * A partition as every client command knows it: its config section, the adapter that writes
+ * its jobs, and the planner's policy — a plain mapping from the section, so that the planner
+ * never sees pyglidein's key names and the config never sees the planner's.
  */
 import type { PartitionSettings, SubmitFileSettings } from "../../config/schema.ts"
+import type { Scheduler } from "../../schedulers/types.ts"
 import type { PartitionPolicy, Resource } from "./plan-submissions.ts"
+
+/** One partition of a site, made ready by `siteSetup()`. */
+export interface Partition {
+  name: string
+  settings: PartitionSettings
+  scheduler: Scheduler
+  policy: PartitionPolicy
+  /**
+   * Login name for the scheduler's own count commands: `user`, else this process's (by uid).
+   * Absent when the partition has its own running_cmd and idle_cmd, or when no name can be
+   * found — then it is not counted (see `usesDefaultCount`).
+   */
+  user?: string
+}
 
 /** The planning policy of partition `name`. */
 export function partitionPolicy(
