@@ -15,19 +15,12 @@ import {
   writeStderr,
   writeStdout,
 } from "../client/lib/std-output.ts"
-import { checkedLogBucket, s3Keys } from "../client/site/log-upload.ts"
-import { collectorOrigin, siteSetup } from "../client/site/site-setup.ts"
+import { s3Keys } from "../client/site/log-upload.ts"
+import { checkConfig } from "../client/submit/check-config.ts"
 import { SERVER_ENV } from "../client/submit/demand-origin.ts"
 import { runSubmit } from "../client/submit/run-submit.ts"
-import { tarballProblems } from "../client/submit/tarball-check.ts"
-import {
-  configJson,
-  describeConfig,
-  formatWarning,
-  loadSecrets,
-  loadSiteConfig,
-} from "../config/index.ts"
-import { EXIT, UsageError } from "../errors.ts"
+import { formatWarning, loadSecrets, loadSiteConfig } from "../config/index.ts"
+import { UsageError } from "../errors.ts"
 import { GLIDEIN_START_SH } from "../runtime/index.ts"
 import { defineCommand, flag, NO_DAEMON } from "./command.ts"
 import { text } from "./option-types.ts"
@@ -89,29 +82,11 @@ the server could not be reached, 2 the config or command line is wrong.`,
     const keys = s3Keys(secrets, secretsPath)
     const json = values.json
     if (values.check) {
-      const setup = siteSetup(config, env)
-      // --json prints the effective settings whatever is wrong, with the problems listed.
-      const [problem] = setup.problems
-      if (problem && !json) throw problem
-      for (const w of setup.warnings) writeStderr(`glidein submit: warning: ${w.message}\n`)
-      if (!json) checkedLogBucket(config, keys)
-      // The tarball is read here, once, as a real run would read it before submitting.
-      const tarball = await tarballProblems(setup.tarball, undefined, new Date())
-      const origin = collectorOrigin(config, setup.tarball)
-      if (json) {
-        const problems = [...setup.problems.map((p) => p.message), ...tarball]
-        writeStdout(`${JSON.stringify({ ...configJson(config), problems }, null, 2)}\n`)
-        return problems.length > 0 ? EXIT.usage : EXIT.ok
-      }
-      if (tarball.length > 0) {
-        // The config is fine; its glideins would not be, so it is not called usable.
-        for (const p of tarball) writeStderr(`glidein submit: ${p}\n`)
-        return EXIT.usage
-      }
-      writeStdout(
-        `${describeConfig(config)}  collector: ${origin?.collector} (from ${origin?.from})\n`,
+      return checkConfig(
+        config,
+        { json, s3Keys: keys },
+        { env, stdout: writeStdout, stderr: writeStderr },
       )
-      return EXIT.ok
     }
     const dryRun = values.dryRun || config.mode.dryrun
     if (json && !dryRun) {

@@ -20,14 +20,7 @@ import {
 import type { Unplaced } from "../site/plan-submissions.ts"
 import { siteSetup } from "../site/site-setup.ts"
 import { demandOrigin, describeOrigin, fetchDemand, SERVER_ENV } from "../submit/demand-origin.ts"
-import {
-  describeShape,
-  diskMb,
-  type PartitionJson,
-  partitionJson,
-  plural,
-  requestJson,
-} from "../submit/plan-report.ts"
+import { describeShape, diskMb, partitionJson, plural, requestJson } from "../submit/plan-report.ts"
 import { countPartitions, planRound } from "../submit/plan-round.ts"
 
 /** The world `status --config` talks to. */
@@ -122,7 +115,7 @@ interface Status {
   demand_jobs: number
   /** Rows of the reply no site could run, left out. */
   demand_skipped?: SkippedRows
-  partitions: (PartitionJson & {
+  partitions: (ReturnType<typeof partitionJson> & {
     limit_per_submit: number
     max_total_jobs: number
     max_idle_jobs: number

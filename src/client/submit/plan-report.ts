@@ -59,8 +59,9 @@ export function requestJson(p: PreparedSubmission) {
   }
 }
 
-/** One partition as JSON (`--dry-run --json`, `status --config --json`). */
-export function partitionJson(line: Shown): PartitionJson {
+/** One partition as JSON (`--dry-run --json`, `status --config --json`): its counts and
+ *  limit, or why they are unknown. */
+export function partitionJson(line: Shown) {
   return {
     partition: line.partition.name,
     scheduler: line.partition.scheduler.name,
@@ -74,17 +75,6 @@ export function partitionJson(line: Shown): PartitionJson {
       : {}),
     ...(line.error !== undefined ? { error: line.error } : {}),
   }
-}
-
-/** A partition's counts and limit, or why they are unknown, in the JSON reports. */
-export interface PartitionJson {
-  partition: string
-  scheduler: string
-  running?: number
-  idle?: number
-  limit?: number
-  limit_by?: string
-  error?: string
 }
 
 /** The report as text; `files` adds the rendered files. */
