@@ -19,6 +19,7 @@
 #   GPUS             a count, "all", or device ids ("0,1", "GPU-…", "MIG-…")         default: 0
 #   GLIDEIN_TARBALL  the glidein tarball                                  default: ./glidein.tar.gz
 #   GLIDEIN_CLIENT   the client that submitted it (its report name), advertised as GLIDEIN_Client
+#   GLIDEIN_PARTITION  the site config's partition it was submitted for, as GLIDEIN_Partition
 # Optional knobs (set them in the site config's [CustomEnv]):
 #   RETIRETIME       seconds before the end when no new job starts; running jobs may use
 #                    them to finish                               default: 1200, at most WALLTIME/4
@@ -504,6 +505,8 @@ if [ -n "$batch_job" ]; then export _condor_GLIDEIN_BatchJobId="\"$batch_job\"";
 # Who submitted this glidein and what it runs, for the pool's view of each site's glideins.
 client=$(ad_text "${GLIDEIN_CLIENT:-}")
 if [ -n "$client" ]; then export _condor_GLIDEIN_Client="\"$client\""; fi
+partition=$(ad_text "${GLIDEIN_PARTITION:-}")
+if [ -n "$partition" ]; then export _condor_GLIDEIN_Partition="\"$partition\""; fi
 glidein_version=$(ad_text "$glidein_version")
 if [ -n "$glidein_version" ]; then export _condor_GLIDEIN_Version="\"$glidein_version\""; fi
 if [ -n "$digest" ]; then export _condor_GLIDEIN_TarballDigest="\"$digest\""; fi

@@ -729,9 +729,14 @@ describe("glidein_start.sh", () => {
 
   test("advertises the client that submitted it, its version and the tarball's manifest digest", () => {
     const tarball = tarballs.password as string
-    const r = startGlidein({ ...contract(tarball), GLIDEIN_CLIENT: "alice@login1/gpu" })
+    const r = startGlidein({
+      ...contract(tarball),
+      GLIDEIN_CLIENT: "alice@login1/gpu",
+      GLIDEIN_PARTITION: "gpu",
+    })
     const env = r.master?.env ?? {}
     expect(env._condor_GLIDEIN_Client).toBe('"alice@login1/gpu"')
+    expect(env._condor_GLIDEIN_Partition).toBe('"gpu"')
     expect(env._condor_GLIDEIN_Version).toBe(`"${VERSION}"`)
     const manifest = tarMember(tarball, "SHA256SUMS")
     const digest = createHash("sha256").update(manifest).digest("hex")
@@ -741,6 +746,7 @@ describe("glidein_start.sh", () => {
     const token = startGlidein(contract(tarballs.token as string)).master?.env ?? {}
     expect(token._condor_GLIDEIN_TarballDigest).toBe(env._condor_GLIDEIN_TarballDigest)
     expect(token._condor_GLIDEIN_Client).toBeUndefined()
+    expect(token._condor_GLIDEIN_Partition).toBeUndefined()
   })
 
   test("a client name cannot put quotes, lines or $(macros) into the configuration", () => {

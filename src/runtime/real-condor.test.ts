@@ -44,6 +44,7 @@ const NOCLAIM = 30
 const IDENTITY = [
   "Name",
   "GLIDEIN_Client",
+  "GLIDEIN_Partition",
   "GLIDEIN_BatchJobId",
   "GLIDEIN_Version",
   "GLIDEIN_TarballDigest",
@@ -211,6 +212,7 @@ describe.skipIf(!CONDOR)("glidein_start.sh in a real HTCondor pool", () => {
     glideins.token = startGlidein("token", tokenTarball, {
       SLURM_JOB_ID: "5001",
       GLIDEIN_CLIENT: "ice@login1/test",
+      GLIDEIN_PARTITION: "cpu",
       GLIDEIN_STARTD_ATTRS: "HAS_FOO=True",
     })
     glideins.password = startGlidein("password", passwordTarball, {
@@ -277,13 +279,14 @@ describe.skipIf(!CONDOR)("glidein_start.sh in a real HTCondor pool", () => {
   test("startds and masters say who they are, and the pool watcher reads them", () => {
     const master = masters.find((l) => l.startsWith("glidein_5001_")) ?? ""
     expect(master).toMatch(
-      /^glidein_5001_\S+, ice@login1\/test, 5001, [^,]+, manifest-sha256:[0-9a-f]{64}, test$/,
+      /^glidein_5001_\S+, ice@login1\/test, cpu, 5001, [^,]+, manifest-sha256:[0-9a-f]{64}, test$/,
     )
     const slots = glideinAds?.slots ?? []
     expect(glideinAds?.firstBad).toBeUndefined()
     const token = slots.find((s) => s.batchJobId === "5001" && s.slotType === "Partitionable")
     expect(token).toMatchObject({ site: "Test Site", client: "ice@login1/test", version: VERSION })
-    expect(token?.tarballDigest).toBe(master.split(", ")[4])
+    expect(token?.partition).toBe("cpu")
+    expect(token?.tarballDigest).toBe(master.split(", ")[5])
     expect(slots.find((s) => s.batchJobId === "5002")?.client).toBeUndefined()
     expect(poolFunnel(glideinsOf(slots)).total.joined).toBeGreaterThanOrEqual(3)
   })

@@ -91,6 +91,8 @@ export function buildJobSpec(
   if (site.glidein.resourcename !== undefined) env.ResourceName = site.glidein.resourcename
   if (site.glidein.cluster !== undefined) env.CLUSTER = site.glidein.cluster
   if (site.client !== undefined) env.GLIDEIN_CLIENT = site.client
+  // The partition it was planned for: the pool's funnel counts each partition apart.
+  env.GLIDEIN_PARTITION = submission.partition
   // pyglidein's names for its own start script's knobs; the built-in one reads neither (the
   // config loader says so), a site's own glidein_script may.
   if (site.glidein.glidein_script !== undefined) {
