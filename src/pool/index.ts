@@ -3,7 +3,7 @@
  * The pool's side of the story (issue 15): which glideins joined the pool, got claimed and
  * ran jobs, per site, partition and tarball, read from the collector with `condor_status`
  * (an argv, never a shell, with condor_q's fault rules), and which sites waste their
- * allocation. Not yet wired into `glidein serve`.
+ * allocation. `glidein serve --condor-status` runs a PoolPoller; src/server/funnel.ts shows it.
  *
  * @example
  * let view = EMPTY_POOL_VIEW
@@ -31,6 +31,7 @@ export {
   type RunCondorStatusOptions,
   runCondorStatus,
 } from "./condor-status-run.ts"
+export { coveredDemand } from "./covered-demand.ts"
 export {
   DEFAULT_FLAG_RULE,
   type FlagRule,
@@ -47,4 +48,6 @@ export {
   poolFunnel,
   UNKNOWN,
 } from "./pool-funnel.ts"
+export { PoolPoller, type PoolPollerOptions } from "./pool-poller.ts"
 export { EMPTY_POOL_VIEW, nextPoolView, type PoolView, poolViewText } from "./pool-view.ts"
+export { PoolWatch, type SiteWatch } from "./pool-watch.ts"
