@@ -151,6 +151,32 @@ test("resolveServeOptions() reads every [server] key the option table declares, 
     "condor_q",
     "db",
     "tokens",
+    "alert_url",
     "demo",
   ])
+})
+
+test("resolveServeOptions() takes an http or https webhook from --alert-url or alert_url, and refuses others without echoing them", async () => {
+  const hook = "https://hooks.slack.com/services/T000/B000/XXXXSECRET"
+  const file = configFile(`[server]\nalert_url = ${hook}\n`)
+  expect((await resolveServeOptions({}, file, ENV)).options.alertUrl).toBe(hook)
+  const flag = "http://alerts.example.org:8080/hook"
+  expect((await resolveServeOptions({ "alert-url": flag }, file, ENV)).options.alertUrl).toBe(flag)
+  const cases: [string, string][] = [
+    ["ftp://user:SECRET@host/x", 'expects an http:// or https:// URL, got a "ftp:" URL'],
+    ["hooks.slack.com/services/SECRET", "expects an http:// or https:// URL (the webhook"],
+    ["file:///etc/SECRET", 'expects an http:// or https:// URL, got a "file:" URL'],
+  ]
+  for (const [url, message] of cases) {
+    const error = await resolveServeOptions({ "alert-url": url }, undefined, ENV).catch((e) => e)
+    expect(error).toBeInstanceOf(UsageError)
+    expect(error.message).toStartWith(`glidein serve: --alert-url ${message}`)
+    expect(error.message).not.toContain("SECRET")
+  }
+  const bad = configFile("[server]\nalert_url = mailto:SECRET@example.org\n")
+  const error = await resolveServeOptions({}, bad, ENV).catch((e) => e)
+  expect(error).toBeInstanceOf(ConfigError)
+  expect(error.message).toBe(
+    `${bad}:2: [server] alert_url: expects an http:// or https:// URL, got a "mailto:" URL`,
+  )
 })

@@ -17,6 +17,7 @@ import { typedValue } from "../config/literal-eval.ts"
 import type { IniValue } from "../config/types.ts"
 import { checkConstraint, checkUser } from "../demand/index.ts"
 import { ConfigError, type ConfigPlace, formatPlace } from "../errors.ts"
+import { checkAlertUrl } from "../server/alerts-url.ts"
 import { configKeys, flag, type Given, NO_DAEMON, optionValues, type Values } from "./command.ts"
 import { checkedText, text, wholeNumber } from "./option-types.ts"
 
@@ -91,6 +92,14 @@ export const SERVE_OPTIONS = {
     value: "FILE",
     config: "tokens",
     description: '"name token" lines; monitoring then needs a bearer token',
+  },
+  "alert-url": {
+    ...checkedText("a webhook URL", checkAlertUrl),
+    value: "URL",
+    config: "alert_url",
+    // A webhook URL is a secret, and the command line is visible to every user in ps.
+    description:
+      "webhook for alerts (JSON with Slack's text field); safer as alert_url in --config",
   },
   demo: flag("serve a simulated queue (no HTCondor needed)", { config: "demo" }),
   "no-daemon": NO_DAEMON,

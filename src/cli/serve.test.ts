@@ -81,6 +81,43 @@ describe("glidein serve", () => {
     expect(await server.proc.exited).toBe(0)
   })
 
+  test("posts an alert when condor_q keeps failing, naming the webhook without its secret", async () => {
+    const dir = tempDir("glidein-serve-")
+    const condorQ = join(dir, "condor_q")
+    writeFileSync(condorQ, `#!/bin/sh\nexec "${FAKE}" fail "${dir}" "${RULES}" -- "$@"\n`)
+    chmodSync(condorQ, 0o755)
+    type Event = { event: string; state: string; text: string }
+    const events: Event[] = []
+    const receiver = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      async fetch(request) {
+        events.push((await request.json()) as Event)
+        return new Response("ok")
+      },
+    })
+    try {
+      const hook = `http://127.0.0.1:${receiver.port}/hooks/HOOK-SECRET`
+      const config = join(dir, "serve.ini")
+      writeFileSync(config, `[server]\nalert_url = ${hook}\n`)
+      const server = await startServe([
+        ...["--condor-q", condorQ, "--delay", "1", "--config", config],
+        ...["--db", join(dir, "serve.db")],
+      ])
+      // The third failed poll in a row fires, once.
+      await until("the alert", async () => (events.length > 0 ? true : undefined))
+      server.proc.kill("SIGTERM")
+      expect(await server.proc.exited).toBe(0)
+      expect(events.map((e) => [e.event, e.state])).toEqual([["condor_q-failing", "firing"]])
+      expect(events[0]?.text).toContain("condor_q has failed 3 polls in a row")
+      const log = await server.log()
+      expect(log).toContain(`alerts: posting to http://127.0.0.1:${receiver.port}/…`)
+      expect(log).not.toContain("HOOK-SECRET")
+    } finally {
+      receiver.stop(true)
+    }
+  })
+
   test("reads the tokens file again on SIGHUP, keeping the old tokens when the new file is bad", async () => {
     const dir = tempDir("glidein-serve-")
     const tokens = join(dir, "tokens")

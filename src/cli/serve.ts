@@ -5,6 +5,8 @@
  * foreground and logs to stderr; SIGTERM or SIGINT finish in-flight requests, stop condor_q,
  * close the database and exit 0; SIGHUP reads the tokens file again.
  */
+
+import { hostname } from "node:os"
 import {
   condorQArgv,
   DemandPoller,
@@ -15,6 +17,8 @@ import {
   runCondorQ,
 } from "../demand/index.ts"
 import { GlideinError } from "../errors.ts"
+import { type AlertWatch, startAlerts } from "../server/alerts-watch.ts"
+import { DEFAULT_STALE_AFTER_MS } from "../server/app.ts"
 import {
   type AppDeps,
   createApp,
@@ -94,7 +98,9 @@ export const serveCommand = defineCommand({
   GET  /             status page: demand, sites, charts of the last day and week
   GET  /api/state    GET /api/clients    GET /metrics (Prometheus)    GET /healthz
 A failed poll keeps serving the last good table. Reports and history are kept in --db.
---demo serves a simulated queue instead of condor_q.`,
+--demo serves a simulated queue instead of condor_q. --alert-url posts a JSON event to a
+webhook (Slack, Mattermost…) when a site goes stale or condor_q keeps failing, and when
+that ends.`,
   options: SERVE_OPTIONS,
   configFile: { option: "config", section: SERVE_SECTION },
   async run(args) {
@@ -110,12 +116,23 @@ A failed poll keeps serving the last good table. Reports and history are kept in
     const watchTimer = setInterval(() => watch.check(), DB_CHECK_MS)
     if (options.demo) backfillDemoHistory(store, Date.now())
     const metrics = new ServerMetrics()
+    const alerts: AlertWatch | undefined =
+      options.alertUrl === undefined
+        ? undefined
+        : startAlerts({
+            url: options.alertUrl,
+            store,
+            staleAfterMs: DEFAULT_STALE_AFTER_MS,
+            log,
+            origin: `glidein serve on ${hostname()}`,
+          })
     const poller = new DemandPoller({
       source: metrics.timePolls(demandSource(options)),
       sourceName: options.demo ? "demo" : "condor_q",
       delayMs: options.delayS * 1000,
       log,
       onPoll: (snapshot, ok) => {
+        alerts?.condorQ(snapshot)
         if (!ok || snapshot.rows === null || snapshot.updated === null) return
         store.recordDemand(demandPointOf(snapshot.rows), snapshot.updated)
       },
@@ -123,6 +140,7 @@ A failed poll keeps serving the last good table. Reports and history are kept in
     const deps: AppDeps = {
       demand: () => poller.snapshot(),
       store,
+      staleAfterMs: DEFAULT_STALE_AFTER_MS,
       tokens,
       log,
       version: VERSION,
@@ -151,6 +169,7 @@ A failed poll keeps serving the last good table. Reports and history are kept in
     } catch (error) {
       process.off("SIGHUP", reload)
       clearInterval(watchTimer)
+      await alerts?.stop()
       if (lock.held) lock.release()
       store.close()
       const code = (error as NodeJS.ErrnoException).code
@@ -172,6 +191,7 @@ A failed poll keeps serving the last good table. Reports and history are kept in
     const signal = await waitForSignal()
     log(`${signal}: shutting down`)
     await poller.stop()
+    await alerts?.stop()
     const drained = await Promise.race([
       server.stop().then(() => true),
       Bun.sleep(DRAIN_MS).then(() => false),

@@ -33,6 +33,9 @@ import { ViewGate, type ViewGateLimits } from "./view-gate.ts"
 /** Request bodies larger than this are refused with 413 (pyglidein parsed 50 MB bodies whole). */
 export const MAX_BODY_BYTES = 1 << 20
 
+/** A site is stale when its latest report is older than this, unless AppDeps says otherwise. */
+export const DEFAULT_STALE_AFTER_MS = 30 * 60_000
+
 /** What the app needs. */
 export interface AppDeps {
   demand: () => DemandSnapshot
@@ -123,7 +126,7 @@ async function readText(request: Request, limit: number): Promise<string | Unrea
 /** Creates the app. */
 export function createApp(deps: AppDeps): Hono {
   const now = deps.now ?? Date.now
-  const staleAfterMs = deps.staleAfterMs ?? 30 * 60_000
+  const staleAfterMs = deps.staleAfterMs ?? DEFAULT_STALE_AFTER_MS
   const { store, log } = deps
   const newNames = new NewNameLimit(deps.newNamesPerHour ?? 16)
   const metrics = deps.metrics ?? new ServerMetrics()

@@ -1,0 +1,83 @@
+/**
+ * The alerts of a running `glidein serve --alert-url`: the conditions (alerts.ts) fed from
+ * what the server knows, and their events posted by the delivery queue. The sites' staleness
+ * is looked at on a timer of its own, because a site goes stale by time passing, not by
+ * anything arriving; condor_q's polls come from the demand poller's `onPoll`.
+ */
+import { Alerts, type AlertsOptions, type QueryState, type SiteSeen } from "./alerts.ts"
+import { AlertDelivery, type AlertDeliveryOptions } from "./alerts-delivery.ts"
+import { redactUrl } from "./alerts-url.ts"
+
+/** How often the sites are looked at for staleness: stale_after is half an hour. */
+export const SWEEP_MS = 60_000
+
+export interface AlertWatchOptions {
+  url: string
+  /** The report store, or anything that lists sites and says when that list changed. */
+  store: { readonly version: number; clients(): readonly SiteSeen[] }
+  staleAfterMs: number
+  log: (line: string) => void
+  /** Who speaks, at the head of each text. */
+  origin?: string
+  now?: () => number
+  /** The delivery's settings, for tests. */
+  delivery?: Partial<AlertDeliveryOptions>
+  holds?: AlertsOptions["holds"]
+}
+
+/** Started alerts: feed them, and stop them at shutdown. */
+export interface AlertWatch {
+  /** The conditions, for the pool's wiring: siteFlagged(), queryTool("condor_status"), tokenExpiry(). */
+  readonly alerts: Alerts
+  readonly delivery: AlertDelivery
+  /** The outcome of a condor_q poll (the demand poller's snapshot). */
+  condorQ(state: QueryState): void
+  /** Looks at the sites now (the timer does it every SWEEP_MS). */
+  sweep(): void
+  /** Stops the timer and the delivery (a short grace for events under way). */
+  stop(): Promise<void>
+}
+
+/** Starts the alerts: the sites' timer runs from now. */
+export function startAlerts(o: AlertWatchOptions): AlertWatch {
+  const now = o.now ?? Date.now
+  const delivery = new AlertDelivery({ ...o.delivery, url: o.url, log: o.log })
+  const alerts = new Alerts({
+    send: (event) => delivery.send(event),
+    startedAt: now(),
+    ...(o.origin === undefined ? {} : { origin: o.origin }),
+    ...(o.holds === undefined ? {} : { holds: o.holds }),
+  })
+  let listed = -1
+  let sites: readonly SiteSeen[] = []
+  let failed: string | undefined
+  const sweep = () => {
+    try {
+      // The store is read again only when a report changed it; staleness is the clock's.
+      if (o.store.version !== listed) {
+        sites = o.store.clients()
+        listed = o.store.version
+      }
+      failed = undefined
+    } catch (error) {
+      // A timer's throw would end the server: a database gone bad is said once, here and
+      // by the database watch, and the sites last read are used meanwhile.
+      const why = error instanceof Error ? error.message : String(error)
+      if (why !== failed) o.log(`alerts: cannot read the sites: ${why}`)
+      failed = why
+    }
+    alerts.sites(sites, o.staleAfterMs, now())
+  }
+  const timer = setInterval(sweep, SWEEP_MS)
+  o.log(`alerts: posting to ${redactUrl(o.url)}`)
+  return {
+    alerts,
+    delivery,
+    condorQ: (state) => alerts.queryTool("condor_q", state, now()),
+    sweep,
+    async stop() {
+      clearInterval(timer)
+      await delivery.stop()
+    },
+  }
+}
