@@ -51,13 +51,19 @@ describe("Alerts.sites()", () => {
     expect(events.map((e) => [e.event, e.state, e.site])).toEqual([["site-stale", "firing", "old"]])
   })
 
-  test("a site the store forgot is dropped without a resolved event", () => {
+  test("a site the store forgot is dropped without a resolved event; its flag is the pool's", () => {
     const { alerts, events } = watch()
     alerts.sites([{ uuid: "gone", lastSeen: T0 }], STALE, T0 + 31 * MIN)
     alerts.siteFlagged("gone", FLAG, T0 + 31 * MIN)
     alerts.sites([], STALE, T0 + 40 * MIN)
-    expect(alerts.book.size).toBe(0)
-    expect(events.map((e) => e.state)).toEqual(["firing", "firing"])
+    alerts.sites([], STALE, T0 + 41 * MIN)
+    expect(alerts.book.has("site-stale", "gone")).toBe(false)
+    // Flags come and go with the pool's view, not the store: no second firing.
+    alerts.siteFlagged("gone", FLAG, T0 + 41 * MIN)
+    expect(events.map((e) => [e.event, e.state])).toEqual([
+      ["site-stale", "firing"],
+      ["site-flagged", "firing"],
+    ])
   })
 
   test("a site's name cannot mention a channel or format the text: it is quoted and escaped", () => {

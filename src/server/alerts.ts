@@ -70,8 +70,8 @@ export class Alerts {
   /**
    * Every site the store holds, at `now`: a site is stale when its latest report is older
    * than `staleAfterMs` (as on the page and in /api/clients). A site already stale when the
-   * server started is taken as known, without an event, and so is its return. Sites the
-   * store no longer holds are dropped, stale and flagged alike.
+   * server started is taken as known, without an event, and so is its return. A site the
+   * store no longer holds is dropped without an event.
    */
   sites(clients: readonly SiteSeen[], staleAfterMs: number, now: number): void {
     const present = new Set<string>()
@@ -94,7 +94,6 @@ export class Alerts {
       )
     }
     this.book.forget("site-stale", (uuid) => present.has(uuid))
-    this.book.forget("site-flagged", (uuid) => present.has(uuid))
   }
 
   /**
@@ -125,8 +124,10 @@ export class Alerts {
   }
 
   /**
-   * Whether `site` (its report name) is flagged at `now` (flagSite() of src/pool: undefined
-   * when it is not). To be called for each site at each poll of the pool.
+   * Whether `site` (its report name, GLIDEIN_Client) is flagged at `now` (flagSite() of
+   * src/pool: undefined when it is not). To be called for each site the pool's view holds at
+   * each of its polls; a site that leaves the view should be called once with undefined, so
+   * that a flag it had resolves.
    */
   siteFlagged(site: string, flag: SiteFlag | undefined, now: number): void {
     const change = this.book.observe("site-flagged", site, flag !== undefined, now)
