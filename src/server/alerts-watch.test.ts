@@ -69,6 +69,26 @@ describe("startAlerts()", () => {
     expect(w.logs).toEqual(["alerts: posting to https://hooks.example.org/…"])
   })
 
+  test("feeds the pool's conditions with its clock: condor_status, a flagged site, a token", async () => {
+    const w = started(() => [])
+    for (let i = 0; i < 3; i++) w.watch.condorStatus({ error: "timed out", updated: null })
+    const flag = {
+      kind: "black-hole" as const,
+      since: T0 - 60 * MIN,
+      reason: "every job ends fast",
+    }
+    w.watch.siteFlagged("site@b", flag)
+    w.watch.tokenExpiry("site@b", T0 + 86_400_000)
+    w.watch.tokenExpiry("site@c", T0 + 30 * 86_400_000)
+    w.watch.condorStatus({ error: null, updated: T0 })
+    await w.watch.stop()
+    expect(w.posted.map((e) => [e.event, e.state, e.site, e.at])).toEqual([
+      ["condor_status-failing", "firing", null, "2025-03-01T12:00:00.000Z"],
+      ["site-flagged", "firing", "site@b", "2025-03-01T12:00:00.000Z"],
+      ["token-expiring", "firing", "site@b", "2025-03-01T12:00:00.000Z"],
+    ])
+  })
+
   test("a store that cannot be read is logged once, and the sites last read are kept", async () => {
     let broken = false
     const w = started(() => {

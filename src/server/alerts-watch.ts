@@ -4,6 +4,7 @@
  * is looked at on a timer of its own, because a site goes stale by time passing, not by
  * anything arriving; condor_q's polls come from the demand poller's `onPoll`.
  */
+import type { SiteFlag } from "../pool/index.ts"
 import { Alerts, type AlertsOptions, type QueryState, type SiteSeen } from "./alerts.ts"
 import { AlertDelivery, type AlertDeliveryOptions } from "./alerts-delivery.ts"
 import { redactUrl } from "./alerts-url.ts"
@@ -27,11 +28,16 @@ export interface AlertWatchOptions {
 
 /** Started alerts: feed them, and stop them at shutdown. */
 export interface AlertWatch {
-  /** The conditions, for the pool's wiring: siteFlagged(), queryTool("condor_status"), tokenExpiry(). */
   readonly alerts: Alerts
   readonly delivery: AlertDelivery
   /** The outcome of a condor_q poll (the demand poller's snapshot). */
   condorQ(state: QueryState): void
+  /** The outcome of a condor_status poll (src/pool's PoolView), for the pool's wiring. */
+  condorStatus(state: QueryState): void
+  /** Whether a site is flagged now (src/pool's flagSite()), for the pool's wiring. */
+  siteFlagged(site: string, flag: SiteFlag | undefined): void
+  /** When a site's token expires (ms), once sites report it. */
+  tokenExpiry(site: string, expiresAt: number | undefined): void
   /** Looks at the sites now (the timer does it every SWEEP_MS). */
   sweep(): void
   /** Stops the timer and the delivery (a short grace for events under way). */
@@ -74,6 +80,9 @@ export function startAlerts(o: AlertWatchOptions): AlertWatch {
     alerts,
     delivery,
     condorQ: (state) => alerts.queryTool("condor_q", state, now()),
+    condorStatus: (state) => alerts.queryTool("condor_status", state, now()),
+    siteFlagged: (site, flag) => alerts.siteFlagged(site, flag, now()),
+    tokenExpiry: (site, expiresAt) => alerts.tokenExpiry(site, expiresAt, now()),
     sweep,
     async stop() {
       clearInterval(timer)
