@@ -21,9 +21,9 @@ import { describeOrigin } from "./demand-origin.ts"
 import type { Run } from "./run.ts"
 
 /**
- * The server's allotment for the partitions that could be counted (`partitions`); undefined (plan against
- * the whole table, as before) from a state file, a server without `get_allotment` (said
- * once), or a failed request (warned).
+ * The server's allotment for the partitions that could be counted (`partitions`); undefined
+ * (plan against the whole table, as before) from a state file, a server without
+ * `get_allotment` (said once), or a failed request (warned).
  */
 export async function allotmentFor(
   run: Run,
