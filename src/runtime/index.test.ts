@@ -89,6 +89,7 @@ describe("the runtime templates", () => {
       "GLIDEIN_Site",
       "GLIDEIN_ResourceName",
       "GLIDEIN_Client",
+      "GLIDEIN_Partition",
       "GLIDEIN_BatchJobId",
       "GLIDEIN_Version",
       "GLIDEIN_TarballDigest",
