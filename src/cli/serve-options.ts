@@ -79,6 +79,24 @@ export const SERVE_OPTIONS = {
     config: "condor_q",
     description: "condor_q program",
   },
+  "condor-status": {
+    ...text("a path to condor_status"),
+    value: "PATH",
+    default: "condor_status",
+    shownDefault: "condor_status in PATH",
+    config: "condor_status",
+    description: "condor_status program: which glideins joined the pool (not with --demo)",
+  },
+  "no-pool-watch": flag("do not ask condor_status for the glideins (no funnel, no flags)", {
+    config: "no_pool_watch",
+  }),
+  "flag-after": {
+    ...wholeNumber("minutes", 5, 10_080),
+    value: "MINUTES",
+    default: 60,
+    config: "flag_after",
+    description: "how long a site shows waste before it is flagged",
+  },
   db: {
     ...text("a database file"),
     value: "FILE",

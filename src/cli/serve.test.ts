@@ -5,6 +5,7 @@ import { cleanUp, MAIN, startServe, tempDir, track } from "../test-support.ts"
 
 const FAKE = resolve(import.meta.dir, "../demand/testdata/fake-condor-q.sh")
 const RULES = resolve(import.meta.dir, "../demand/testdata/condor-q-rules.txt")
+const POOL = resolve(import.meta.dir, "../pool/testdata/condor-status-claimed.txt")
 
 afterEach(cleanUp)
 
@@ -81,6 +82,34 @@ describe("glidein serve", () => {
     expect(await server.proc.exited).toBe(0)
   })
 
+  test("watches the pool with condor_status beside condor_q, and shows the funnel", async () => {
+    const dir = tempDir("glidein-serve-")
+    const condorQ = join(dir, "condor_q")
+    writeFileSync(condorQ, `#!/bin/sh\nexec "${FAKE}" print "${dir}" "${RULES}" -- "$@"\n`)
+    const condorStatus = join(dir, "condor_status")
+    writeFileSync(condorStatus, `#!/bin/sh\nexec "${FAKE}" print "${dir}" "${POOL}" -- "$@"\n`)
+    chmodSync(condorQ, 0o755)
+    chmodSync(condorStatus, 0o755)
+    const server = await startServe([
+      ...["--condor-q", condorQ, "--condor-status", condorStatus],
+      ...["--db", join(dir, "serve.db")],
+    ])
+    type Funnel = {
+      watched: boolean
+      updated: number | null
+      sites: { uuid: string; joined: number }[]
+    }
+    const funnel = await until("the first condor_status poll", async () => {
+      const body = (await (await fetch(`${server.url}/api/funnel`)).json()) as Funnel
+      return body.updated !== null ? body : undefined
+    })
+    expect(funnel.watched).toBe(true)
+    expect(funnel.sites).toMatchObject([{ uuid: "ice@login1/test", joined: 2 }])
+    expect(await (await fetch(`${server.url}/metrics`)).text()).toContain("glidein_pool_poll_ok 1")
+    server.proc.kill("SIGTERM")
+    expect(await server.proc.exited).toBe(0)
+  })
+
   test("posts an alert when condor_q keeps failing, naming the webhook without its secret", async () => {
     const dir = tempDir("glidein-serve-")
     const condorQ = join(dir, "condor_q")
@@ -101,7 +130,7 @@ describe("glidein serve", () => {
       const config = join(dir, "serve.ini")
       writeFileSync(config, `[server]\nalert_url = ${hook}\n`)
       const server = await startServe([
-        ...["--condor-q", condorQ, "--delay", "1", "--config", config],
+        ...["--condor-q", condorQ, "--delay", "1", "--config", config, "--no-pool-watch"],
         ...["--db", join(dir, "serve.db")],
       ])
       // The third failed poll in a row fires, once.

@@ -17,6 +17,13 @@ import {
   runCondorQ,
 } from "../demand/index.ts"
 import { GlideinError } from "../errors.ts"
+import {
+  condorStatusArgv,
+  DEFAULT_FLAG_RULE,
+  PoolPoller,
+  PoolWatch,
+  runCondorStatus,
+} from "../pool/index.ts"
 import { type AlertWatch, startAlerts } from "../server/alerts-watch.ts"
 import { DEFAULT_STALE_AFTER_MS } from "../server/app.ts"
 import {
@@ -62,6 +69,50 @@ function demandSource(options: ServeOptions): DemandSource {
   const argv = condorQArgv({ constraint: options.constraint, user: options.user })
   const timeoutMs = Math.min(CONDOR_Q_TIMEOUT_MS, Math.max(60_000, options.delayS * 1000))
   return (signal) => runCondorQ({ program: options.condorQ, argv, timeoutMs, signal })
+}
+
+/**
+ * The pool watcher: condor_status every --delay seconds (its own timer, beside condor_q),
+ * each good answer followed per site with what the fresh sites last reported. None with
+ * --demo (no pool) or --no-pool-watch.
+ */
+function poolPoller(
+  options: ServeOptions,
+  store: ReportStore,
+  idleJobs: () => number,
+  alerts: AlertWatch | undefined,
+): PoolPoller | undefined {
+  if (options.demo || options.noPoolWatch) return undefined
+  const argv = condorStatusArgv()
+  const timeoutMs = Math.min(CONDOR_Q_TIMEOUT_MS, Math.max(60_000, options.delayS * 1000))
+  const flagged = new Set<string>()
+  return new PoolPoller({
+    source: (signal) => runCondorStatus({ program: options.condorStatus, argv, timeoutMs, signal }),
+    delayMs: options.delayS * 1000,
+    watch: new PoolWatch({ ...DEFAULT_FLAG_RULE, spanMs: options.flagAfter * 60_000 }),
+    reports: () => {
+      const now = Date.now()
+      return store
+        .clients()
+        .filter((c) => now - c.lastSeen <= DEFAULT_STALE_AFTER_MS)
+        .map((c) => ({ uuid: c.uuid, running: c.running }))
+    },
+    idleJobs,
+    log,
+    onPoll: (view, watch) => {
+      alerts?.condorStatus(view)
+      if (alerts === undefined) return
+      // Every site the watch holds, and once more each site that left it, so flags resolve.
+      const now = new Set<string>()
+      for (const site of watch.view(Date.now())) {
+        now.add(site.client)
+        alerts.siteFlagged(site.client, site.flag)
+      }
+      for (const site of flagged) if (!now.has(site)) alerts.siteFlagged(site, undefined)
+      flagged.clear()
+      for (const site of now) flagged.add(site)
+    },
+  })
 }
 
 /**
@@ -137,6 +188,7 @@ that ends.`,
         store.recordDemand(demandPointOf(snapshot.rows), snapshot.updated)
       },
     })
+    const pool = poolPoller(options, store, () => poller.snapshot().jobs, alerts)
     const deps: AppDeps = {
       demand: () => poller.snapshot(),
       store,
@@ -148,6 +200,7 @@ that ends.`,
       databaseProblem: () => watch.check(),
       metrics,
       ...(options.allot ? { allotPolicy: options.allot } : {}),
+      ...(pool ? { pool: { view: () => pool.view(), watch: pool.watch } } : {}),
     }
     const app = createApp(deps)
     // Bun's default for SIGHUP is to exit: a `systemctl reload` or a closed terminal would
@@ -188,9 +241,10 @@ that ends.`,
       )
     }
     poller.start()
+    pool?.start()
     const signal = await waitForSignal()
     log(`${signal}: shutting down`)
-    await poller.stop()
+    await Promise.all([poller.stop(), pool?.stop()])
     await alerts?.stop()
     const drained = await Promise.race([
       server.stop().then(() => true),

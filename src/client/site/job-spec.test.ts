@@ -66,6 +66,7 @@ describe("buildJobSpec()", () => {
       SITE: "Test",
       ResourceName: "Test-CE",
       CLUSTER: "pool.example.org",
+      GLIDEIN_PARTITION: "gpu",
       http_proxy: "http://squid:3128",
     })
   })
