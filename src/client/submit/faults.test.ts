@@ -374,6 +374,58 @@ describe("runSubmit() where pyglidein crashed", () => {
     ])
   })
 
+  test("runSubmit() says once that the pool flags the site, and submits the probe it is allotted", async () => {
+    const server = startFakeServer()
+    cleanups.push(() => server.stop())
+    server.state = [{ ...ROW, count: 5 }]
+    const reason =
+      "its glideins run at the site but none joined the pool in 60 min: likely \u001b[31ma wrong credential"
+    server.allotment = {
+      uuid: "x",
+      at: 0,
+      total: 1,
+      state: "flagged",
+      flag: reason,
+      partitions: [{ partition: "Cluster", count: 1, rows: [ROW] }],
+      terms: [{ name: "flagged", value: 1, note: reason }],
+    }
+    const s = testSite(server.url, "[Cluster]\nscheduler = htcondor\n")
+    sites.push(s)
+    const tools = join(s.dir, "tools")
+    mkdirSync(tools)
+    shellScript(tools, "condor_q", "exit 0\n")
+    shellScript(tools, "condor_submit", 'echo "1 job(s) submitted to cluster 56."\n')
+    const once = async () => {
+      const stderr: string[] = []
+      const code = await runSubmit(
+        s.config,
+        { dryRun: false, json: false, assumeEmpty: false },
+        {
+          run: runCommand,
+          env: { ...s.env, PATH: `${tools}:/usr/bin:/bin` },
+          now: () => new Date("2026-03-01T12:00:00Z"),
+          sleep: async () => {},
+          stdout: () => {},
+          stderr: (t) => stderr.push(t),
+          startScript: "#!/bin/sh\n",
+          stateRoot: s.stateRoot,
+        },
+      )
+      return { code, stderr }
+    }
+    const first = await once()
+    expect(first.code).toBe(0)
+    expect(first.stderr[0]).toStartWith(
+      "glidein submit: warning: the pool flags this site: its glideins run",
+    )
+    // The server's text is shown, not obeyed by the terminal.
+    expect(first.stderr.join("")).not.toContain("\u001b")
+    expect(first.stderr[1]).toBe("glidein submit: [Cluster] submitted 1 glidein as 56\n")
+    // The next run, with the same reason: quiet about it.
+    const second = await once()
+    expect(second.stderr.some((l) => l.includes("flags this site"))).toBe(false)
+  })
+
   test("runSubmit() with send_startd_logs and no S3 keys submits, with a note", async () => {
     // pyglidein stopped before its first submission when the secrets held no S3 keys.
     const s = site(

@@ -4,6 +4,7 @@
  * what went wrong, or what changed since the last run.
  */
 import { EXIT } from "../../errors.ts"
+import { printable } from "../../printable.ts"
 import { skippedNote } from "../../protocol/demand.ts"
 import { gatherRound } from "./gather-round.ts"
 import { reportRound } from "./monitoring.ts"
@@ -19,6 +20,13 @@ export async function submitRound(run: Run, startScript: string): Promise<number
   // Rows of the pool no site could run are the same on every run: said when they change.
   if (skipped && notices.fresh(`skipped\0${skippedNote(skipped)}`))
     run.say(`note: ${skippedNote(skipped)}`)
+  // The pool sees this site's glideins waste its allocation; the server holds it to probes.
+  // True on every run until it is fixed: said when the reason changes.
+  if (allotment?.flag !== undefined && notices.fresh(`flagged\0${allotment.flag}`)) {
+    run.say(
+      `warning: the pool flags this site: ${printable(allotment.flag)}; the server allots it only a probe now and then until one of its glideins works`,
+    )
+  }
   let code: number = EXIT.ok
   for (const p of partitions) {
     if (p.error === undefined) continue

@@ -23,10 +23,12 @@ export const S3 = { cpus: 1, memory: 4000, disk: 10000, gpus: 1, os: null, count
 export const S4 = { cpus: 8, memory: 64000, disk: 100000, gpus: 0, os: null, count: 5 }
 
 /** A JSON-RPC server answering `get_state` with `state`, recording `monitoring` params, and
- *  refusing any other method as pyglidein's server does. */
+ *  refusing any other method as pyglidein's server does — `get_allotment` too, unless
+ *  `allotment` is set, which it then answers. */
 export interface FakeServer {
   url: string
   state: unknown
+  allotment?: unknown
   monitoring: unknown[]
   stop(): void
 }
@@ -46,7 +48,9 @@ export function startFakeServer(): FakeServer {
       if (req.method !== "POST") return new Response("not found", { status: 404 })
       const body = (await req.json()) as { method: string; params: unknown; id: number }
       if (body.method === "monitoring") fake.monitoring.push(body.params)
-      else if (body.method !== "get_state") {
+      else if (body.method === "get_allotment" && fake.allotment !== undefined) {
+        return Response.json({ jsonrpc: "2.0", result: fake.allotment, id: body.id })
+      } else if (body.method !== "get_state") {
         // As pyglidein's server answers a method it does not have (get_allotment).
         const error = { code: -32601, message: "Method not found" }
         return Response.json({ jsonrpc: "2.0", error, id: body.id })
