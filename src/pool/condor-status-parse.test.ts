@@ -79,7 +79,7 @@ describe("parseGlideinAds()", () => {
     expect(reasons.slice(1)).toEqual([
       "Cpus: expected a number",
       "Cpus: expected a number of at least 0",
-      "GLIDEIN_Site: expected a string, a number or undefined",
+      "GLIDEIN_Site: expected a string, a number, a boolean or undefined",
       "Name: expected slot@startd",
       `expected ${STARTD_COLUMNS.length} tab-separated values, got 1`,
     ])

@@ -1,10 +1,13 @@
 /**
  * A streaming parser for `condor_status -af:tV` over the glidein columns (STARTD_COLUMNS):
- * one slot a line, values tab-separated in ClassAd form (strings quoted, `undefined` bare).
- * It is bounded like the condor_q parser: a line longer than MAX_LINE, with the wrong number
- * of fields or a value of the wrong type is counted, never guessed at, and past MAX_SLOTS the
- * answer is marked cut short, since a partial pool would undercount every site.
+ * one slot a line, read by af-lines.ts (bounded like the condor_q parser: a bad line is
+ * counted, never guessed at), and past MAX_SLOTS the answer is marked cut short, since a
+ * partial pool would undercount every site.
  */
+
+import { type AfAnswer, AfLineParser, type AfValue } from "./af-lines.ts"
+
+export { MAX_LINE } from "./af-lines.ts"
 
 /** What condor_status is asked for, in order (`-af:tV` prints one column each). */
 export const STARTD_COLUMNS = [
@@ -65,57 +68,18 @@ export interface GlideinSlot {
   unclaimedIdleS?: number
 }
 
-/** What one condor_status run amounted to. */
-export interface GlideinAds {
+/** What one condor_status run amounted to (cutShort: more than MAX_SLOTS slots). */
+export interface GlideinAds extends Omit<AfAnswer<GlideinSlot>, "items"> {
   slots: GlideinSlot[]
-  /** Non-empty lines that did not parse. */
-  badLines: number
-  /** The first line that did not parse (1-based), set exactly when `badLines` > 0. */
-  firstBad?: { line: number; reason: string; text: string }
-  /** More than MAX_SLOTS slots: the rest were not read. */
-  cutShort?: true
 }
 
-/** Longer lines are not condor_status output for these columns. */
-export const MAX_LINE = 16 << 10
-/** A string value longer than this is not one of the glidein's. */
-const MAX_STRING = 1024
 /** More slots than any pool of glideins has: beyond it the answer is not trusted. */
 export const MAX_SLOTS = 1_000_000
-/** The shown text of a bad line is cut to this. */
-const SHOWN = 200
-
-type Value = string | number | undefined
-
-/** Reads one `%V` value: a quoted string, a number or `undefined`; an Error when not one. */
-function readValue(text: string): Value | Error {
-  if (text === "undefined") return undefined
-  if (text.startsWith('"')) {
-    if (text.length < 2 || !text.endsWith('"') || text.length > MAX_STRING + 2) {
-      return new Error("expected a quoted string")
-    }
-    let out = ""
-    for (let i = 1; i < text.length - 1; i++) {
-      const c = text[i] as string
-      if (c === '"') return new Error("expected a quoted string")
-      if (c !== "\\") {
-        out += c
-        continue
-      }
-      const next = text[++i]
-      if (next === undefined || i === text.length - 1) return new Error("expected a quoted string")
-      out += next === "n" ? "\n" : next === "t" ? "\t" : next === "r" ? "\r" : next
-    }
-    return out
-  }
-  if (/^-?\d{1,15}(\.\d+)?([eE][+-]?\d{1,3})?$/.test(text)) return Number(text)
-  return new Error("expected a string, a number or undefined")
-}
 
 type Column = (typeof STARTD_COLUMNS)[number]
 
 /** The slot a line's values describe, or the reason it is not one. */
-function slotOf(values: Value[]): GlideinSlot | string {
+function slotOf(values: AfValue[]): GlideinSlot | string {
   const get = (c: Column) => values[STARTD_COLUMNS.indexOf(c)]
   const text = (c: Column): string | undefined | Error => {
     const v = get(c)
@@ -174,81 +138,24 @@ function slotOf(values: Value[]): GlideinSlot | string {
   return slot
 }
 
-/** The slot one line describes, or why it does not. */
-function lineSlot(line: string): GlideinSlot | string {
-  if (line.length > MAX_LINE) return `longer than ${MAX_LINE} characters`
-  const fields = line.split("\t")
-  if (fields.length !== STARTD_COLUMNS.length) {
-    return `expected ${STARTD_COLUMNS.length} tab-separated values, got ${fields.length}`
-  }
-  const values: Value[] = []
-  for (const [i, field] of fields.entries()) {
-    const value = readValue(field)
-    if (value instanceof Error) return `${STARTD_COLUMNS[i]}: ${value.message}`
-    values.push(value)
-  }
-  return slotOf(values)
-}
-
 /** Parses condor_status output pushed in chunks; `finish()` gives the slots. */
 export class GlideinAdParser {
-  private readonly slots: GlideinSlot[] = []
-  private readonly decoder = new TextDecoder()
-  private carry = ""
-  private lineNumber = 0
-  private badLines = 0
-  private firstBad: GlideinAds["firstBad"]
-  private cutShort = false
+  private readonly lines: AfLineParser<GlideinSlot>
 
   /** `maxSlots`: more than this many slots mark the answer cut short. */
-  constructor(private readonly maxSlots = MAX_SLOTS) {}
+  constructor(maxSlots = MAX_SLOTS) {
+    this.lines = new AfLineParser(STARTD_COLUMNS, slotOf, maxSlots)
+  }
 
   /** Parses every complete line in `chunk`, keeping the incomplete tail. */
   push(chunk: Uint8Array): void {
-    const text = this.carry + this.decoder.decode(chunk, { stream: true })
-    const lines = text.split("\n")
-    this.carry = lines.pop() ?? ""
-    for (const line of lines) this.line(line)
-    // a line that never ends is counted once, as what it starts with
-    if (this.carry.length > MAX_LINE) {
-      this.line(this.carry)
-      this.carry = ""
-      this.skipping = true
-    }
+    this.lines.push(chunk)
   }
-
-  /** Set while the rest of an over-long line is still arriving. */
-  private skipping = false
 
   /** The slots; a last line without its newline is counted as bad (the output was cut). */
   finish(): GlideinAds {
-    const tail = this.carry + this.decoder.decode()
-    if (!this.skipping && tail.trim() !== "") {
-      this.bad(tail, "line ends without a newline (output cut short)")
-    }
-    this.carry = ""
-    const result: GlideinAds = { slots: this.slots, badLines: this.badLines }
-    if (this.firstBad) result.firstBad = this.firstBad
-    if (this.cutShort) result.cutShort = true
-    return result
-  }
-
-  private line(line: string): void {
-    if (this.skipping) {
-      this.skipping = false
-      return
-    }
-    this.lineNumber++
-    if (line.trim() === "") return
-    const slot = lineSlot(line)
-    if (typeof slot === "string") this.bad(line, slot)
-    else if (this.slots.length >= this.maxSlots) this.cutShort = true
-    else this.slots.push(slot)
-  }
-
-  private bad(text: string, reason: string): void {
-    this.badLines++
-    this.firstBad ??= { line: this.lineNumber, reason, text: text.slice(0, SHOWN) }
+    const { items, ...rest } = this.lines.finish()
+    return { slots: items, ...rest }
   }
 }
 

@@ -7,6 +7,7 @@
  */
 import { GlideinError } from "../errors.ts"
 import { runCondorTool } from "../run-condor-tool.ts"
+import { answerFault } from "./af-lines.ts"
 import {
   GlideinAdParser,
   type GlideinAds,
@@ -53,16 +54,10 @@ export async function runCondorStatus(options: RunCondorStatusOptions): Promise<
     fail: (message) => new CondorStatusError(message),
   })
   const result = parser.finish()
-  if (result.cutShort) {
-    throw new CondorStatusError(
-      `condor_status printed more than ${MAX_SLOTS} glidein slots; the rest were not read`,
-    )
-  }
-  if (result.slots.length === 0 && result.firstBad) {
-    const bad = result.firstBad
-    throw new CondorStatusError(
-      `condor_status printed ${result.badLines} line${result.badLines === 1 ? "" : "s"} and none parsed (first at line ${bad.line}: ${bad.reason}: ${JSON.stringify(bad.text)})`,
-    )
-  }
+  const fault = answerFault("condor_status", result, result.slots.length, [
+    MAX_SLOTS,
+    "glidein slots",
+  ])
+  if (fault !== undefined) throw new CondorStatusError(fault)
   return result
 }

@@ -2,8 +2,12 @@
  * Polls the collector for the glideins (`condor_status`) now and every `delayMs`, as the
  * demand poller polls condor_q: a failed poll keeps the last good view and says why, and
  * every good one is handed to the PoolWatch with what the sites last reported, so the funnel
- * and the flags move poll by poll.
+ * and the flags move poll by poll. Where the schedd's history is read too (`history`), each
+ * good poll also asks it for the jobs ended since the last one; a failed read only leaves
+ * this poll without them, said once per failing streak.
  */
+import { badLinesNote } from "./af-lines.ts"
+import type { EndedJob, EndedJobs } from "./condor-history-parse.ts"
 import type { GlideinAds } from "./condor-status-parse.ts"
 import { EMPTY_POOL_VIEW, nextPoolView, type PoolView, poolViewText } from "./pool-view.ts"
 import { PoolWatch } from "./pool-watch.ts"
@@ -11,6 +15,9 @@ import { PoolWatch } from "./pool-watch.ts"
 export interface PoolPollerOptions {
   /** One condor_status run (runCondorStatus with its argv and timeout). */
   source: (signal: AbortSignal) => Promise<GlideinAds>
+  /** One condor_history read of the jobs ended since the last (historySource()), run after
+   *  each good condor_status poll; none when the schedd's history is not read. */
+  history?: (signal: AbortSignal) => Promise<EndedJobs>
   delayMs: number
   /** What each reporting site's batch system runs by its latest fresh report. */
   reports: () => { uuid: string; running: number }[]
@@ -32,6 +39,8 @@ export class PoolPoller {
   private readonly now: () => number
   /** Failed polls in a row: the log says the first of a streak, then every tenth. */
   private failures = 0
+  /** Failed history reads in a row, logged as condor_status failures are. */
+  private historyFailures = 0
 
   constructor(private readonly options: PoolPollerOptions) {
     this.watch = options.watch ?? new PoolWatch()
@@ -84,13 +93,12 @@ export class PoolPoller {
       if (this.failures > 0)
         log(`pool: condor_status answers again after ${this.failures} failed polls`)
       this.failures = 0
-      if (ads.firstBad) {
-        log(
-          `pool: ${ads.badLines} condor_status line${ads.badLines === 1 ? "" : "s"} did not parse (line ${ads.firstBad.line}: ${ads.firstBad.reason})`,
-        )
-      }
+      const note = badLinesNote("condor_status", ads)
+      if (note !== undefined) log(`pool: ${note}`)
+      const ended = await this.ended()
+      if (this.abort.signal.aborted) return
       try {
-        this.watch.observe(ads.slots, at, this.options.reports(), this.options.idleJobs())
+        this.watch.observe(ads.slots, at, this.options.reports(), this.options.idleJobs(), ended)
       } catch (error) {
         log(`pool: after the poll: ${error instanceof Error ? error.message : String(error)}`)
       }
@@ -100,5 +108,29 @@ export class PoolPoller {
     } catch (error) {
       log(`pool: after the poll: ${error instanceof Error ? error.message : String(error)}`)
     }
+  }
+
+  /** The jobs ended since the last good read, or undefined when history is not read or the
+   *  read failed (logged at the first failure of a streak, then every tenth). */
+  private async ended(): Promise<EndedJob[] | undefined> {
+    const { history, log } = this.options
+    if (history === undefined) return undefined
+    let answer: EndedJobs
+    try {
+      answer = await history(this.abort.signal)
+    } catch (error) {
+      if (this.historyFailures++ % 10 === 0) {
+        const why = error instanceof Error ? error.message : String(error)
+        log(`pool: condor_history failed: ${why}; no ended jobs counted this poll`)
+      }
+      return undefined
+    }
+    if (this.historyFailures > 0) {
+      log(`pool: condor_history answers again after ${this.historyFailures} failed reads`)
+    }
+    this.historyFailures = 0
+    const note = badLinesNote("condor_history", answer)
+    if (note !== undefined) log(`pool: ${note}`)
+    return answer.jobs
   }
 }

@@ -3,9 +3,12 @@
  * names in GLIDEIN_Client, which is the name the site reports under): jobs started on its
  * glideins, glideins that left having run no job, and the core-hours its joined glideins
  * spent unclaimed (wasted) against all their core-hours; and, from one sample a poll, which
- * sites waste their allocation (flag-site.ts). Kept in memory, in hour buckets over eight
+ * sites waste their allocation (flag-site.ts). Where the schedd's history is read, jobs
+ * completed on each site's glideins too, mapped by the startd they ran on (or by the
+ * glidein's client the schedd recorded in the job), which feeds the black-hole rule. Kept in memory, in hour buckets over eight
  * days, so the page's day and week ranges both read from it; a restart begins afresh.
  */
+import { type EndedJob, lastRunS } from "./condor-history-parse.ts"
 import type { GlideinSlot } from "./condor-status-parse.ts"
 import {
   DEFAULT_FLAG_RULE,
@@ -24,11 +27,16 @@ const MAX_BUCKETS = 8 * 24
  * server was down, or condor_status kept failing): only this much of it is.
  */
 const MAX_GAP_MS = 15 * 60_000
+/** Glideins that left are remembered this long, so a job read from the history after its
+ *  glidein left is still put down to its site. */
+const LEFT_KEPT_MS = 6 * HOUR_MS
 
 /** Totals of one site over one hour. */
 interface Bucket {
   hour: number
   jobsStarted: number
+  /** Jobs completed on its glideins, by the schedd's history. */
+  jobsCompleted: number
   endedNoJob: number
   /** Core-seconds of its joined glideins, and of those unclaimed. */
   coreS: number
@@ -44,8 +52,10 @@ export interface SiteWatch {
   claimed: number
   cores: number
   unclaimedCores: number
-  /** Over the range: jobs started on its glideins, glideins gone with no job, core-hours. */
+  /** Over the range: jobs started and completed on its glideins (completed: where the
+   *  schedd's history is read), glideins gone with no job, core-hours. */
   jobsStarted: number
+  jobsCompleted: number
   endedNoJob: number
   coreHours: number
   wastedCoreHours: number
@@ -66,12 +76,16 @@ interface SiteState {
 export interface PoolWatchLimits {
   /** Sites followed at most; the one quiet longest is let go first. */
   maxSites: number
+  /** Glideins that left remembered at most (for the history's jobs); the oldest go first. */
+  maxLeft?: number
 }
 
 export class PoolWatch {
   private readonly sites = new Map<string, SiteState>()
   /** Glideins of the last good poll, by startd name. */
   private seen = new Map<string, Seen>()
+  /** Glideins gone from the pool in the last hours: startd name → client, when it left. */
+  private readonly left = new Map<string, { client: string; at: number }>()
   private lastAt: number | null = null
   /** The glideins of the last good poll, for the funnel's "now" columns. */
   private current: Glidein[] = []
@@ -83,13 +97,16 @@ export class PoolWatch {
 
   /**
    * One good poll at `at` (ms): the glideins' slots, what each reporting site's batch system
-   * runs by its latest report, and the pool's idle jobs. A failed poll is not observed.
+   * runs by its latest report, the pool's idle jobs, and the jobs that ended since the last
+   * poll, where the schedd's history was read (undefined: not read). A failed poll is not
+   * observed.
    */
   observe(
     slots: readonly GlideinSlot[],
     at: number,
     reports: readonly { uuid: string; running: number }[],
     idleJobs: number,
+    ended?: readonly EndedJob[],
   ): void {
     const glideins = glideinsOf(slots)
     const dt = this.lastAt === null ? 0 : Math.min(Math.max(0, at - this.lastAt), MAX_GAP_MS)
@@ -110,12 +127,21 @@ export class PoolWatch {
       joined.set(g.client, counts)
     }
     for (const [name, before] of this.seen) {
-      if (!now.has(name) && before.jobStarts === 0) this.bucket(before.client, at).endedNoJob++
+      if (now.has(name)) continue
+      if (before.jobStarts === 0) this.bucket(before.client, at).endedNoJob++
+      this.remember(name, before.client, at)
     }
+    const endedBy = ended === undefined ? undefined : this.endedJobs(ended, now, at)
     for (const { uuid, running } of reports) {
       const state = this.state(uuid)
       const counts = joined.get(uuid) ?? { joined: 0, claimed: 0 }
-      state.samples.push({ at, running, ...counts, idleJobs })
+      const sample: SiteSample = { at, running, ...counts, idleJobs }
+      if (endedBy !== undefined) {
+        const jobs = endedBy.get(uuid)
+        sample.jobsEnded = jobs?.ended ?? 0
+        sample.jobsEndedFast = jobs?.fast ?? 0
+      }
+      state.samples.push(sample)
       // Enough samples to cover the span once more, so the rule always has its first one.
       const from = at - 2 * this.rule.spanMs
       const keep = state.samples.findIndex((s) => s.at >= from)
@@ -125,6 +151,46 @@ export class PoolWatch {
     this.seen = now
     this.current = glideins
     this.lastAt = at
+  }
+
+  /**
+   * Puts each completed job down to its site — the client the schedd recorded, else that of
+   * the glidein it ran on, in the pool now or gone in the last hours; a job on no glidein
+   * known is no site's — counting it completed, and ended fast when its last run took at
+   * most the rule's `fastS`.
+   */
+  private endedJobs(
+    jobs: readonly EndedJob[],
+    now: ReadonlyMap<string, Seen>,
+    at: number,
+  ): Map<string, { ended: number; fast: number }> {
+    const bySite = new Map<string, { ended: number; fast: number }>()
+    for (const job of jobs) {
+      if (job.status !== "completed") continue
+      const glidein = job.glidein
+      const client =
+        job.client ??
+        (glidein === undefined ? undefined : (now.get(glidein) ?? this.left.get(glidein))?.client)
+      if (client === undefined) continue
+      this.bucket(client, at).jobsCompleted++
+      const counts = bySite.get(client) ?? { ended: 0, fast: 0 }
+      counts.ended++
+      const runS = lastRunS(job)
+      if (runS !== undefined && runS <= this.rule.fastS) counts.fast++
+      bySite.set(client, counts)
+    }
+    return bySite
+  }
+
+  /** Remembers a glidein that left, forgetting those gone longest or beyond the bound. */
+  private remember(name: string, client: string, at: number): void {
+    this.left.delete(name)
+    this.left.set(name, { client, at })
+    const max = this.limits.maxLeft ?? 100_000
+    for (const [old, { at: leftAt }] of this.left) {
+      if (this.left.size <= max && leftAt >= at - LEFT_KEPT_MS) break
+      this.left.delete(old)
+    }
   }
 
   /** The flag of the site reporting as `uuid`, if its glideins waste its allocation. */
@@ -145,6 +211,7 @@ export class PoolWatch {
           cores: 0,
           unclaimedCores: 0,
           jobsStarted: 0,
+          jobsCompleted: 0,
           endedNoJob: 0,
           coreHours: 0,
           wastedCoreHours: 0,
@@ -168,6 +235,7 @@ export class PoolWatch {
       for (const b of state.buckets) {
         if (b.hour < fromHour) continue
         w.jobsStarted += b.jobsStarted
+        w.jobsCompleted += b.jobsCompleted
         w.endedNoJob += b.endedNoJob
         w.coreHours += b.coreS / 3600
         w.wastedCoreHours += b.unclaimedCoreS / 3600
@@ -197,7 +265,7 @@ export class PoolWatch {
     const hour = Math.floor(at / HOUR_MS)
     let last = state.buckets.at(-1)
     if (last === undefined || last.hour !== hour) {
-      last = { hour, jobsStarted: 0, endedNoJob: 0, coreS: 0, unclaimedCoreS: 0 }
+      last = { hour, jobsStarted: 0, jobsCompleted: 0, endedNoJob: 0, coreS: 0, unclaimedCoreS: 0 }
       state.buckets.push(last)
       if (state.buckets.length > MAX_BUCKETS) state.buckets.shift()
     }

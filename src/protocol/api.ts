@@ -77,6 +77,8 @@ const FunnelCountsSchema = z.object({
   claimed: count,
   unclaimedCores: count,
   jobsStarted: count,
+  /** Absent from a server older than the history watcher. */
+  jobsCompleted: count.default(0),
   endedNoJob: count,
   coreHours: z.number().nonnegative(),
   wastedCoreHours: z.number().nonnegative(),

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, test } from "bun:test"
 import { partition } from "../allotment/test-fixtures.ts"
+import type { EndedJob } from "../pool/condor-history-parse.ts"
 import type { GlideinSlot } from "../pool/condor-status-parse.ts"
 import { EMPTY_POOL_VIEW, nextPoolView, type PoolView } from "../pool/pool-view.ts"
 import { PoolWatch } from "../pool/pool-watch.ts"
@@ -48,9 +49,25 @@ function glidein(name: string, client: string, free: number, claimed: number, st
   return slots
 }
 
+/** A job that completed at `end` (ms) after running `runS` seconds on `slot`'s startd. */
+function job(id: number, slot: string, end: number, runS: number, exitCode = 0): EndedJob {
+  const endedAt = Math.floor(end / 1000)
+  return {
+    id: `${id}.0`,
+    status: "completed",
+    glidein: slot.slice(slot.indexOf("@") + 1),
+    startedAt: endedAt - runS,
+    endedAt,
+    exitCode,
+    wallS: runS,
+  }
+}
+
 /**
- * A scripted pool: `good` (2 glideins, 3 of 8 cores claimed, jobs running) and `lost`, whose
- * batch system runs 4 glideins that never join, watched for two hours at 10-minute polls;
+ * A scripted pool: `good` (2 glideins, 3 of 8 cores claimed, jobs running, 3 jobs completed
+ * a poll by the history: 2 mapped by their startd, 1 by the client the schedd recorded) and
+ * `lost`, whose batch system runs 4 glideins that never join, watched for two hours at
+ * 10-minute polls; `hole`'s one glidein is claimed but every job on it fails in seconds;
  * `<b>x</b>`'s one glidein reports nothing and joins with a hostile name.
  */
 function scripted() {
@@ -69,10 +86,23 @@ function scripted() {
   for (let t = start; t <= NOW; t += 10 * 60_000) {
     report("good", 2, 1, t === start ? 3 : 0, t)
     report("lost", 4, 0, t === start ? 4 : 0, t)
+    report("hole", 1, 0, t === start ? 1 : 0, t)
     const slots = [
       ...glidein("g1@n1", "good", 2, 2, 7),
       ...glidein("g2@n2", "good", 3, 1, 4),
       ...glidein("h1@n3", "<b>x</b>", 1, 0, 0),
+      ...glidein("k1@n4", "hole", 0, 1, 1),
+    ]
+    const id = (t - start) / 60_000
+    const ended = [
+      job(id, "slot1_1@g1@n1", t, 3000),
+      job(id + 1, "slot1_2@g2@n2", t, 4000),
+      // a glidein gone before the poll, known only by the client the schedd recorded
+      { ...job(id + 2, "slot1_1@gone@n9", t, 5000), client: "good" },
+      // no glidein the pool showed, and no client: nobody's
+      job(id + 3, "slot1@static@n10", t, 5),
+      job(id + 4, "slot1_1@k1@n4", t, 4, 1),
+      job(id + 5, "slot1_1@k1@n4", t, 20),
     ]
     view = nextPoolView(view, { slots, badLines: 0 }, t)
     watch.observe(
@@ -81,8 +111,10 @@ function scripted() {
       [
         { uuid: "good", running: 2 },
         { uuid: "lost", running: 4 },
+        { uuid: "hole", running: 1 },
       ],
       10,
+      ended,
     )
   }
   const pool: PoolFeed = { view: () => view, watch }
@@ -121,6 +153,7 @@ describe("the funnel of a scripted pool", () => {
       claimed: 2,
       unclaimedCores: 5,
       jobsStarted: 11,
+      jobsCompleted: 39,
       endedNoJob: 0,
     })
     // 8 cores for 2 h (the first poll charges nothing), 5 of them unclaimed.
@@ -133,7 +166,17 @@ describe("the funnel of a scripted pool", () => {
       reporting: false,
       joined: 1,
     })
-    expect(body.total).toMatchObject({ submitted: 7, joined: 3, claimed: 2, flagged: 1 })
+    // every job on hole's glidein ended within a minute: a black hole
+    const hole = body.sites.find((s) => s.uuid === "hole")
+    expect(hole).toMatchObject({ joined: 1, claimed: 1, jobsCompleted: 26 })
+    expect(hole?.flag).toMatchObject({ kind: "black-hole" })
+    expect(body.total).toMatchObject({
+      submitted: 8,
+      joined: 4,
+      claimed: 3,
+      jobsCompleted: 65,
+      flagged: 2,
+    })
   })
 
   test("/api/funnel reads as the API's funnel, and status --server prints it", async () => {
@@ -141,7 +184,7 @@ describe("the funnel of a scripted pool", () => {
     const funnel = ApiFunnelSchema.parse(await (await app.request("/api/funnel")).json())
     const text = funnelText(funnel, NOW)
     expect(text).toContain("6 idle jobs of 10 fit in unclaimed cores of joined glideins")
-    expect(text).toMatch(/\n {2}good +3 +1 +2 +2 +2 +11 +0 +10\.0 of 16\.0 \(63 %\)\n/)
+    expect(text).toMatch(/\n {2}good +3 +1 +2 +2 +2 +11 +39 +0 +10\.0 of 16\.0 \(63 %\)\n/)
     expect(text).toContain(
       "  lost flagged (never-joins): its glideins run at the site but none joined",
     )
@@ -156,6 +199,8 @@ describe("the funnel of a scripted pool", () => {
     const html = await (await app.request("/")).text()
     expect(html).toContain('<h2 id="funnel">Pool')
     expect(html).toContain("never-joins")
+    expect(html).toContain('<th scope="col">Jobs completed</th>')
+    expect(html).toContain('<td data-label="jobs completed">39</td>')
     expect(html).toContain("&lt;b&gt;x&lt;/b&gt;")
     expect(html).not.toContain("<b>x</b>")
   })
@@ -167,6 +212,8 @@ describe("the funnel of a scripted pool", () => {
     expect(text).toContain("glidein_demand_covered_jobs 6")
     expect(text).toContain('glidein_site_pool_glideins{site="good",state="claimed"} 2')
     expect(text).toContain('glidein_site_flagged{site="lost",kind="never-joins"} 1')
+    expect(text).toContain('glidein_site_flagged{site="hole",kind="black-hole"} 1')
+    expect(text).toContain('glidein_site_jobs_completed{site="good"} 39')
   })
 
   test("get_allotment leaves out the demand idle glideins cover, and gives a flagged site only a probe", async () => {

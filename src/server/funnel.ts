@@ -1,6 +1,6 @@
 /**
  * The funnel, per site and in total, over a range: demand → glideins submitted → queued →
- * running → joined the pool → claimed → jobs started, with the core-hours joined glideins
+ * running → joined the pool → claimed → jobs started → jobs completed, with the core-hours joined glideins
  * spent unclaimed (wasted) and the sites the pool flags. The sites' own reports give the
  * first half, `condor_status` (src/pool/) the second. Pure: it reads what it is handed.
  */
@@ -32,6 +32,8 @@ export interface FunnelSite {
   claimed: number
   unclaimedCores: number
   jobsStarted: number
+  /** Jobs completed on its glideins over the range, where the schedd's history is read. */
+  jobsCompleted: number
   endedNoJob: number
   coreHours: number
   wastedCoreHours: number
@@ -85,6 +87,7 @@ export function funnelOf(input: {
       claimed: w?.claimed ?? 0,
       unclaimedCores: w?.unclaimedCores ?? 0,
       jobsStarted: w?.jobsStarted ?? 0,
+      jobsCompleted: w?.jobsCompleted ?? 0,
       endedNoJob: w?.endedNoJob ?? 0,
       coreHours: w?.coreHours ?? 0,
       wastedCoreHours: w?.wastedCoreHours ?? 0,
@@ -98,7 +101,7 @@ export function funnelOf(input: {
   }
   // Glideins whose client no site reports under (pyglidein's, or a site gone quiet).
   for (const [client, w] of byClient)
-    if (w.joined > 0 || w.coreHours > 0) site(client, undefined, w)
+    if (w.joined > 0 || w.coreHours > 0 || w.jobsCompleted > 0) site(client, undefined, w)
   const total: Funnel["total"] = {
     submitted: 0,
     queued: 0,
@@ -107,6 +110,7 @@ export function funnelOf(input: {
     claimed: 0,
     unclaimedCores: 0,
     jobsStarted: 0,
+    jobsCompleted: 0,
     endedNoJob: 0,
     coreHours: 0,
     wastedCoreHours: 0,
@@ -199,6 +203,12 @@ export function funnelMetrics(f: Funnel): string {
     per((s) => [
       `glidein_site_wasted_core_hours${labels({ site: s.uuid })} ${s.wastedCoreHours.toFixed(3)}`,
     ]),
+  )
+  metric(
+    "glidein_site_jobs_completed",
+    "gauge",
+    "Jobs completed on each site's glideins over the last day, by the schedd's history (0 where it is not read).",
+    per((s) => [`glidein_site_jobs_completed${labels({ site: s.uuid })} ${s.jobsCompleted}`]),
   )
   metric(
     "glidein_site_ended_no_job",

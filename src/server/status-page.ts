@@ -180,7 +180,7 @@ function funnelSection(d: StatusPageData) {
         ? html`<p class="muted">condor_status has not answered yet.</p>`
         : ""
   const cells = (s: Omit<FunnelSite, "uuid" | "reporting" | "flag">) =>
-    html`<td data-label="submitted">${fmt(s.submitted)}</td><td data-label="queued">${fmt(s.queued)}</td><td data-label="running">${fmt(s.running)}</td><td data-label="joined">${fmt(s.joined)}</td><td data-label="claimed">${fmt(s.claimed)}</td><td data-label="unclaimed cores">${fmt(s.unclaimedCores)}</td><td data-label="jobs started">${fmt(s.jobsStarted)}</td><td data-label="ended with no job">${fmt(s.endedNoJob)}</td><td data-label="wasted core-h">${wasted(s)}</td>`
+    html`<td data-label="submitted">${fmt(s.submitted)}</td><td data-label="queued">${fmt(s.queued)}</td><td data-label="running">${fmt(s.running)}</td><td data-label="joined">${fmt(s.joined)}</td><td data-label="claimed">${fmt(s.claimed)}</td><td data-label="unclaimed cores">${fmt(s.unclaimedCores)}</td><td data-label="jobs started">${fmt(s.jobsStarted)}</td><td data-label="jobs completed">${fmt(s.jobsCompleted)}</td><td data-label="ended with no job">${fmt(s.endedNoJob)}</td><td data-label="wasted core-h">${wasted(s)}</td>`
   const rows = f.sites.map((s) => {
     const flag = s.flag
       ? html`<span class="pill warn" title="${s.flag.reason}">${s.flag.kind}</span>`
@@ -193,9 +193,9 @@ function funnelSection(d: StatusPageData) {
     f.covered > 0
       ? `${fmt(f.covered)} of the ${fmt(f.demand)} idle jobs fit in unclaimed cores of joined glideins and are not asked of glidein sites. `
       : ""
-  return html`<section aria-labelledby="funnel"><h2 id="funnel">Pool <small>${covered}submitted over the range; queued and running by the sites' reports; joined, claimed and unclaimed cores by condor_status now; jobs started, glideins that ended with no job and unclaimed core-hours over the range</small></h2>${poll}
+  return html`<section aria-labelledby="funnel"><h2 id="funnel">Pool <small>${covered}submitted over the range; queued and running by the sites' reports; joined, claimed and unclaimed cores by condor_status now; jobs started and completed (by the schedd's history), glideins that ended with no job and unclaimed core-hours over the range</small></h2>${poll}
 <div class="table-wrap"><table class="stack">
-<thead><tr><th scope="col" class="text">Site</th><th scope="col" class="text">Pool's verdict</th><th scope="col">Submitted</th><th scope="col">Queued</th><th scope="col">Running</th><th scope="col">Joined</th><th scope="col">Claimed</th><th scope="col">Unclaimed cores</th><th scope="col">Jobs started</th><th scope="col">Ended with no job</th><th scope="col">Wasted core-h</th></tr></thead>
+<thead><tr><th scope="col" class="text">Site</th><th scope="col" class="text">Pool's verdict</th><th scope="col">Submitted</th><th scope="col">Queued</th><th scope="col">Running</th><th scope="col">Joined</th><th scope="col">Claimed</th><th scope="col">Unclaimed cores</th><th scope="col">Jobs started</th><th scope="col">Jobs completed</th><th scope="col">Ended with no job</th><th scope="col">Wasted core-h</th></tr></thead>
 <tbody>${rows}<tr class="total"><td class="text site">Total</td><td class="text">${f.total.flagged > 0 ? html`<span class="pill warn">${f.total.flagged} flagged</span>` : ""}</td>${cells(f.total)}</tr></tbody></table></div></section>`
 }
 

@@ -160,7 +160,7 @@ function coreHours(s: { coreHours: number; wastedCoreHours: number }): string {
   return `${s.wastedCoreHours.toFixed(1)} of ${s.coreHours.toFixed(1)} (${share} %)`
 }
 
-/** The pool's side per site (`GET /api/funnel`): from glideins submitted to jobs started. */
+/** The pool's side per site (`GET /api/funnel`): from glideins submitted to jobs completed. */
 export function funnelText(f: ApiFunnel, now: number): string {
   if (!f.watched) return "Pool: not watched (glidein serve --condor-status)\n"
   const polled =
@@ -183,6 +183,7 @@ export function funnelText(f: ApiFunnel, now: number): string {
     "joined",
     "claimed",
     "jobs",
+    "done",
     "no job",
     "wasted core-h",
   ]
@@ -195,6 +196,7 @@ export function funnelText(f: ApiFunnel, now: number): string {
       n(s.joined),
       n(s.claimed),
       n(s.jobsStarted),
+      n(s.jobsCompleted),
       n(s.endedNoJob),
       coreHours(s),
     ],
