@@ -15,6 +15,10 @@ export const METRIC_NAMES = [
   "glideins_launched",
   /** 1 for each partition whose glideins the site could not count (its numbers are unknown). */
   "count_failed",
+  /** When the newest valid token in the site's glidein tarball expires (Unix seconds), by
+   *  tarball; absent when its pool credential does not expire (a password, a token without
+   *  `exp`). The server warns before glideins stop joining. */
+  "token_expires",
   "avg_idle_time",
   "min_idle_time",
   "max_idle_time",
@@ -46,6 +50,8 @@ export interface MonitoringParams {
     glideins_launched: Record<string, number>
     /** Partitions whose glideins could not be counted; servers before it ignore it. */
     count_failed?: Record<string, number>
+    /** `{tarball: seconds}`: when the tarball's token expires; servers before it ignore it. */
+    token_expires?: Record<string, number>
   }
 }
 
@@ -54,6 +60,7 @@ export function monitoringParams(
   uuid: string,
   now: Date,
   partitions: PartitionReport[],
+  tokenExpires?: number,
 ): MonitoringParams {
   const metrics: MonitoringParams["metrics"] = {
     glideins_running: {},
@@ -69,6 +76,7 @@ export function monitoringParams(
     }
     metrics.glideins_launched[p.partition] = p.launched
   }
+  if (tokenExpires !== undefined) metrics.token_expires = { tarball: tokenExpires }
   return { uuid, timestamp: Math.floor(now.getTime() / 1000), metrics }
 }
 

@@ -188,6 +188,22 @@ describe("/api", () => {
 })
 
 describe("monitoring", () => {
+  test("the tarball's token expiry travels with the report and is stored with it", async () => {
+    const expires = NOW / 1000 + 86_400
+    const sent = monitoringParams(
+      "site@login/cpu",
+      new Date(NOW),
+      [{ partition: "cpu", launched: 0 }],
+      expires,
+    )
+    expect(sent.metrics.token_expires).toEqual({ tarball: expires })
+    const { call, store } = server()
+    await call(encodeRequest("monitoring", JSON.parse(JSON.stringify(sent)), 5))
+    expect(store.clients()[0]?.metrics.token_expires).toEqual({ tarball: expires })
+    // Without a token that expires, the report says nothing of it.
+    expect(monitoringParams("s", new Date(NOW), []).metrics.token_expires).toBeUndefined()
+  })
+
   test("the client's report is read by the server as sent, uncounted partitions included", async () => {
     const sent = monitoringParams("site@login/cpu", new Date(NOW + 999), [
       { partition: "cpu", running: 3, idle: 1, launched: 2 },

@@ -1,12 +1,12 @@
 import { describe, expect, test } from "bun:test"
-import type { AlertEvent, SiteSeen } from "./alerts.ts"
-import { startAlerts } from "./alerts-watch.ts"
+import type { AlertEvent } from "./alerts.ts"
+import { type ReportedSite, startAlerts } from "./alerts-watch.ts"
 
 const MIN = 60_000
 const T0 = Date.parse("2025-03-01T12:00:00Z")
 
 /** startAlerts() over a scripted store and clock, posting to a recording fetch. */
-function started(clients: () => SiteSeen[]) {
+function started(clients: () => ReportedSite[]) {
   let clock = T0
   let version = 0
   let reads = 0
@@ -86,6 +86,28 @@ describe("startAlerts()", () => {
       ["condor_status-failing", "firing", null, "2025-03-01T12:00:00.000Z"],
       ["site-flagged", "firing", "site@b", "2025-03-01T12:00:00.000Z"],
       ["token-expiring", "firing", "site@b", "2025-03-01T12:00:00.000Z"],
+    ])
+  })
+
+  test("warns of the tokens sites report for their tarballs, the soonest to expire of each", async () => {
+    const day = 86_400_000
+    const w = started(() => [
+      {
+        uuid: "site@d",
+        lastSeen: T0,
+        metrics: { token_expires: { tarball: (T0 + 3 * day) / 1000 } },
+      },
+      {
+        uuid: "site@e",
+        lastSeen: T0,
+        metrics: { token_expires: { tarball: (T0 + 60 * day) / 1000 } },
+      },
+      { uuid: "site@f", lastSeen: T0, metrics: {} },
+    ])
+    w.watch.sweep()
+    await w.watch.stop()
+    expect(w.posted.map((e) => [e.event, e.state, e.site, e.details])).toEqual([
+      ["token-expiring", "firing", "site@d", { expires: "2025-03-04T12:00:00.000Z" }],
     ])
   })
 

@@ -9,13 +9,18 @@ import { Alerts, type AlertsOptions, type QueryState, type SiteSeen } from "./al
 import { AlertDelivery, type AlertDeliveryOptions } from "./alerts-delivery.ts"
 import { redactUrl } from "./alerts-url.ts"
 
+/** A site as the store lists it: when it last reported, and its token's expiry if it said. */
+export interface ReportedSite extends SiteSeen {
+  metrics?: { token_expires?: Record<string, number> }
+}
+
 /** How often the sites are looked at for staleness: stale_after is half an hour. */
 export const SWEEP_MS = 60_000
 
 export interface AlertWatchOptions {
   url: string
   /** The report store, or anything that lists sites and says when that list changed. */
-  store: { readonly version: number; clients(): readonly SiteSeen[] }
+  store: { readonly version: number; clients(): readonly ReportedSite[] }
   staleAfterMs: number
   log: (line: string) => void
   /** Who speaks, at the head of each text. */
@@ -55,7 +60,7 @@ export function startAlerts(o: AlertWatchOptions): AlertWatch {
     ...(o.holds === undefined ? {} : { holds: o.holds }),
   })
   let listed = -1
-  let sites: readonly SiteSeen[] = []
+  let sites: readonly ReportedSite[] = []
   let failed: string | undefined
   const sweep = () => {
     try {
@@ -72,7 +77,14 @@ export function startAlerts(o: AlertWatchOptions): AlertWatch {
       if (why !== failed) o.log(`alerts: cannot read the sites: ${why}`)
       failed = why
     }
-    alerts.sites(sites, o.staleAfterMs, now())
+    const at = now()
+    alerts.sites(sites, o.staleAfterMs, at)
+    // The tokens sites report for their tarballs: the soonest to expire of each site.
+    for (const site of sites) {
+      const expires = Object.values(site.metrics?.token_expires ?? {})
+      const soonest = expires.length > 0 ? Math.min(...expires) * 1000 : undefined
+      alerts.tokenExpiry(site.uuid, soonest, at)
+    }
   }
   const timer = setInterval(sweep, SWEEP_MS)
   o.log(`alerts: posting to ${redactUrl(o.url)}`)

@@ -21,6 +21,7 @@ function client(uuid: string, tokenName: string | null = null): StoredClient {
       glideins_idle: {},
       glideins_launched: {},
       count_failed: {},
+      token_expires: {},
       avg_idle_time: {},
       min_idle_time: {},
       max_idle_time: {},

@@ -11,6 +11,7 @@ import { callJsonRpc } from "../lib/json-rpc.ts"
 import { type LoginLookup, loginName, SYSTEM_LOGIN } from "../lib/login-name.ts"
 import type { PartitionRound } from "./plan-round.ts"
 import type { Run } from "./run.ts"
+import { tarballTokenExpiry } from "./tarball-check.ts"
 
 /**
  * Reports the round's counts and launches to `url`; a failed report is a warning, since the
@@ -29,7 +30,9 @@ export async function reportRound(
     launched: launched.get(partition.name) ?? 0,
   }))
   try {
-    const params = monitoringParams(run.uuid, run.deps.now(), reports)
+    const { tarball, paths } = run.setup
+    const expires = tarballTokenExpiry(tarball, paths.tarballCheck)
+    const params = monitoringParams(run.uuid, run.deps.now(), reports, expires)
     await callJsonRpc(url, "monitoring", params, run.deps.rpc)
   } catch (error) {
     run.say(`warning: ${(error as Error).message}`)

@@ -8,7 +8,7 @@ import {
   standInTarball,
   tempDir,
 } from "../../tarball/test-support.ts"
-import { tarballProblems } from "./tarball-check.ts"
+import { tarballProblems, tarballTokenExpiry } from "./tarball-check.ts"
 
 const NOW = new Date("2026-12-07T12:00:00Z")
 
@@ -39,6 +39,19 @@ describe("tarballProblems()", () => {
     expect(
       await tarballProblems(await build("tok.tar.gz", { token: token(later) }), undefined, NOW),
     ).toEqual([])
+  })
+
+  test("tarballTokenExpiry() gives the kept check's token expiry, nothing for a password or before a check", async () => {
+    const later = NOW.getTime() / 1000 + 3600
+    const tok = await build("tok-exp.tar.gz", { token: token(later) })
+    const cache = path.join(dir, "tok-exp.verdict")
+    expect(tarballTokenExpiry(tok, cache)).toBeUndefined()
+    await tarballProblems(tok, cache, NOW)
+    expect(tarballTokenExpiry(tok, cache)).toBe(later)
+    const pw = await build("pw-exp.tar.gz", { password: PASSWORD })
+    const pwCache = path.join(dir, "pw-exp.verdict")
+    await tarballProblems(pw, pwCache, NOW)
+    expect(tarballTokenExpiry(pw, pwCache)).toBeUndefined()
   })
 
   test("tarballProblems() says when the tarball does not exist", async () => {

@@ -116,6 +116,26 @@ async function inspect(
   return { verdict, systemError: false }
 }
 
+/**
+ * When the newest valid token of `tarball` expires (Unix seconds), from the verdict the
+ * round's check kept in `cache`; undefined when the credential does not expire (a pool
+ * password, a token without an expiry) or no verdict is kept for the file as it is now.
+ */
+export function tarballTokenExpiry(tarball: string, cache: string): number | undefined {
+  let key: string
+  try {
+    const info = statSync(tarball)
+    key = `${info.dev}:${info.ino}:${info.size}:${info.mtimeMs}`
+  } catch {
+    return undefined
+  }
+  const v = readVerdict(cache, key)
+  if (v === undefined || v.password || v.tokens.length === 0 || v.tokens.includes(null)) {
+    return undefined
+  }
+  return Math.max(...(v.tokens as number[]))
+}
+
 /** No credential, or only expired tokens: the collector would turn every glidein away. */
 function credentialProblems(tarball: string, v: Verdict, now: Date): string[] {
   if (v.problems.length > 0 && v.tokens.length === 0 && !v.password) return []
