@@ -61,12 +61,11 @@ export function startdOf(remoteHost: string): string {
 /** The job a line's values describe, or the reason it is not one. */
 function jobOf(values: AfValue[]): EndedJob | string {
   const get = (c: Column) => values[HISTORY_COLUMNS.indexOf(c)]
-  const count = (c: Column): number | undefined | Error => {
+  const count = (c: Column, whole = true): number | undefined | Error => {
     const v = get(c)
     if (v === undefined) return undefined
-    return typeof v === "number" && Number.isInteger(v) && v >= 0
-      ? v
-      : new Error(`${c}: expected a whole number of at least 0`)
+    if (typeof v === "number" && v >= 0 && (!whole || Number.isInteger(v))) return v
+    return new Error(`${c}: expected a${whole ? " whole" : ""} number of at least 0`)
   }
   const cluster = count("ClusterId")
   const proc = count("ProcId")
@@ -82,7 +81,8 @@ function jobOf(values: AfValue[]): EndedJob | string {
     "EnteredCurrentStatus",
     "RemoteWallClockTime",
   ] as const) {
-    const v = count(c)
+    // RemoteWallClockTime is a real number (`5.0`)
+    const v = count(c, c !== "RemoteWallClockTime")
     if (v instanceof Error) return v.message
     // HTCondor before 9 wrote 0 for a date not yet reached
     if (v !== undefined && (v > 0 || c === "RemoteWallClockTime")) numbers[c] = v

@@ -1,22 +1,17 @@
 import { afterEach, describe, expect, test } from "bun:test"
-import { chmodSync, readFileSync, writeFileSync } from "node:fs"
+import { readFileSync } from "node:fs"
 import { join, resolve } from "node:path"
-import { cleanUp, tempDir } from "../test-support.ts"
+import { cleanUp } from "../test-support.ts"
 import { CondorStatusError, condorStatusArgv, runCondorStatus } from "./condor-status-run.ts"
 import { EMPTY_POOL_VIEW, nextPoolView, poolViewText } from "./pool-view.ts"
+import { fakeCondorTool } from "./test-support.ts"
 
-/** The condor_q stand-in serves as condor_status: it prints a file or fails in a chosen way. */
-const FAKE = resolve(import.meta.dir, "../demand/testdata/fake-condor-q.sh")
 const CLAIMED = resolve(import.meta.dir, "testdata/condor-status-claimed.txt")
 
 afterEach(cleanUp)
 
-function fakeCondorStatus(mode: string): { program: string; dir: string } {
-  const dir = tempDir("glidein-condor-status-")
-  const program = join(dir, "condor_status")
-  writeFileSync(program, `#!/bin/sh\nexec "${FAKE}" ${mode} "${dir}" "${CLAIMED}" -- "$@"\n`)
-  chmodSync(program, 0o755)
-  return { program, dir }
+function fakeCondorStatus(mode: string) {
+  return fakeCondorTool("condor_status", mode, CLAIMED)
 }
 
 describe("condorStatusArgv()", () => {

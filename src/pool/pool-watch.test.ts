@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test"
 import type { DemandRow } from "../protocol/demand.ts"
+import type { EndedJob } from "./condor-history-parse.ts"
 import type { GlideinSlot } from "./condor-status-parse.ts"
 import { coveredDemand } from "./covered-demand.ts"
 import { PoolWatch } from "./pool-watch.ts"
@@ -106,6 +107,107 @@ describe("PoolWatch", () => {
     watch.observe(glidein("b1", "b", 1, 0, 1), T0 + MIN, [], 0)
     watch.observe(glidein("c1", "c", 1, 0, 1), T0 + 2 * MIN, [], 0)
     expect(watch.view(0).map((w) => w.client)).toEqual(["b", "c"])
+  })
+})
+
+/** A job completed at `at` (ms) on `startd` after a last run of `runS` seconds. */
+function ended(
+  id: number,
+  startd: string,
+  at: number,
+  runS: number,
+  extra: Partial<EndedJob> = {},
+) {
+  const endedAt = at / 1000
+  const job: EndedJob = {
+    id: `${id}.0`,
+    status: "completed",
+    glidein: startd,
+    startedAt: endedAt - runS,
+    endedAt,
+    exitCode: 0,
+    ...extra,
+  }
+  return job
+}
+
+describe("PoolWatch and the schedd's history", () => {
+  test("counts jobs completed per site by the glidein they ran on, one that left hours ago included, and by the client the schedd recorded first", () => {
+    const watch = new PoolWatch()
+    watch.observe([...glidein("a1", "a", 4), ...glidein("b1", "b", 4)], T0, [], 0)
+    // a1 leaves; an hour later its jobs are read, beside b1's, one that ran on a glidein never
+    // seen but whose client the schedd recorded, one on no glidein known, and a removed one.
+    watch.observe(glidein("b1", "b", 4), T0 + 10 * MIN, [], 0)
+    watch.observe(glidein("b1", "b", 4), T0 + 70 * MIN, [], 0, [
+      ended(1, "a1", T0 + 69 * MIN, 3000),
+      ended(2, "a1", T0 + 69 * MIN, 3000, { client: "c" }),
+      ended(3, "b1", T0 + 69 * MIN, 3000),
+      ended(4, "zz", T0 + 69 * MIN, 3000, { client: "a" }),
+      ended(5, "static@node", T0 + 69 * MIN, 3000),
+      ended(6, "b1", T0 + 69 * MIN, 3000, { status: "removed" }),
+    ])
+    const completed = Object.fromEntries(watch.view(T0).map((w) => [w.client, w.jobsCompleted]))
+    expect(completed).toEqual({ a: 2, b: 1, c: 1 })
+    // the hour's range leaves out nothing here; a range after the read, everything
+    expect(watch.view(T0 + 2 * 60 * MIN).every((w) => w.jobsCompleted === 0)).toBe(true)
+  })
+
+  test("forgets glideins gone more than six hours, and beyond its bound the oldest first", () => {
+    const watch = new PoolWatch(undefined, { maxSites: 10, maxLeft: 1 })
+    watch.observe([...glidein("a1", "a", 1), ...glidein("a2", "a", 1)], T0, [], 0)
+    watch.observe([], T0 + MIN, [], 0)
+    // a1 was let go for a2 (bound of 1)
+    watch.observe([], T0 + 2 * MIN, [], 0, [ended(1, "a1", T0, 99), ended(2, "a2", T0, 99)])
+    expect(watch.view(T0)[0]?.jobsCompleted).toBe(1)
+    const old = new PoolWatch()
+    old.observe(glidein("a1", "a", 1), T0, [], 0)
+    old.observe([], T0 + MIN, [], 0)
+    old.observe([], T0 + 7 * 60 * MIN, [], 0, [ended(1, "a1", T0, 99)])
+    expect(old.view(T0)[0]?.jobsCompleted).toBe(0)
+  })
+
+  test("flags a black hole: every job on a site's claimed glideins ends within seconds, failing or not, for the span", () => {
+    const rule = { spanMs: 30 * MIN, fastS: 60, minJobs: 5 }
+    const watch = new PoolWatch(rule)
+    const reports = [
+      { uuid: "hole", running: 1 },
+      { uuid: "fine", running: 1 },
+    ]
+    let id = 0
+    for (let t = 0; t <= 40; t += 5) {
+      const at = T0 + t * MIN
+      watch.observe(
+        [...glidein("h1", "hole", 3, 1, 1), ...glidein("f1", "fine", 3, 1, 1)],
+        at,
+        reports,
+        4,
+        [
+          ended(++id, "h1", at, 2, { exitCode: 1 }),
+          ended(++id, "h1", at, 30, { bySignal: true }),
+          ended(++id, "f1", at, 50),
+          ended(++id, "f1", at, 900),
+        ],
+      )
+    }
+    expect(watch.flag("hole")).toMatchObject({ kind: "black-hole", since: T0 + 10 * MIN })
+    expect(watch.flag("hole")?.reason).toContain(
+      "all 12 jobs that ended on its glideins in 30 min ended within 60 s",
+    )
+    // one long job in the span clears it
+    expect(watch.flag("fine")).toBeUndefined()
+    watch.observe(glidein("h1", "hole", 3, 1, 1), T0 + 45 * MIN, reports, 4, [
+      ended(++id, "h1", T0 + 45 * MIN, 61),
+    ])
+    expect(watch.flag("hole")).toBeUndefined()
+  })
+
+  test("a poll without the history (not read, or the read failed) judges no black hole", () => {
+    const watch = new PoolWatch({ spanMs: 30 * MIN, fastS: 60, minJobs: 5 })
+    for (let t = 0; t <= 40; t += 5) {
+      watch.observe(glidein("h1", "hole", 3, 1, 1), T0 + t * MIN, [{ uuid: "hole", running: 1 }], 4)
+    }
+    expect(watch.flag("hole")).toBeUndefined()
+    expect(watch.view(T0)[0]?.jobsCompleted).toBe(0)
   })
 })
 

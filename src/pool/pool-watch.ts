@@ -131,6 +131,7 @@ export class PoolWatch {
       if (before.jobStarts === 0) this.bucket(before.client, at).endedNoJob++
       this.remember(name, before.client, at)
     }
+    this.forgetLeft(at)
     const endedBy = ended === undefined ? undefined : this.endedJobs(ended, now, at)
     for (const { uuid, running } of reports) {
       const state = this.state(uuid)
@@ -182,14 +183,18 @@ export class PoolWatch {
     return bySite
   }
 
-  /** Remembers a glidein that left, forgetting those gone longest or beyond the bound. */
+  /** Remembers a glidein that left at `at`. */
   private remember(name: string, client: string, at: number): void {
     this.left.delete(name)
     this.left.set(name, { client, at })
+  }
+
+  /** Forgets glideins gone longest: beyond LEFT_KEPT_MS before `at`, or beyond the bound. */
+  private forgetLeft(at: number): void {
     const max = this.limits.maxLeft ?? 100_000
-    for (const [old, { at: leftAt }] of this.left) {
-      if (this.left.size <= max && leftAt >= at - LEFT_KEPT_MS) break
-      this.left.delete(old)
+    for (const [name, left] of this.left) {
+      if (this.left.size <= max && left.at >= at - LEFT_KEPT_MS) break
+      this.left.delete(name)
     }
   }
 

@@ -3,16 +3,20 @@
  * (collector, negotiator, schedd; no startd) made from the install GLIDEIN_TEST_CONDOR names
  * (a `make install` prefix or an unpacked release), tarballs built by `tarball build` from the
  * same install, real jobs, and glideins that must join with IDTOKENS and with PASSWORD, run
- * the jobs, leave when idle, and fail, saying why, with a wrong credential. Skipped, saying so,
+ * the jobs, leave when idle, and fail, saying why, with a wrong credential; and the pool
+ * watcher's condor_history query puts each completed job down to the glidein that ran it. Skipped, saying so,
  * without GLIDEIN_TEST_CONDOR. Run as root, HTCondor and the glideins run as
  * GLIDEIN_TEST_CONDOR_USER (default nobody), since HTCondor runs no job as root.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import { chmodSync, chownSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
 import path from "node:path"
+import { type EndedJobs, parseEndedJobs } from "../pool/condor-history-parse.ts"
+import { condorHistoryArgv } from "../pool/condor-history-run.ts"
 import { type GlideinAds, parseGlideinAds } from "../pool/condor-status-parse.ts"
 import { condorStatusArgv } from "../pool/condor-status-run.ts"
 import { glideinsOf, poolFunnel } from "../pool/pool-funnel.ts"
+import { PoolWatch } from "../pool/pool-watch.ts"
 import { buildTarball } from "../tarball/build-tarball.ts"
 import { removeTempDirs, tempDir } from "../tarball/test-support.ts"
 import { VERSION } from "../version.ts"
@@ -143,6 +147,8 @@ describe.skipIf(!CONDOR)("glidein_start.sh in a real HTCondor pool", () => {
   let masters: string[] = []
   let glideinAds: GlideinAds | undefined
   let history: string[] = []
+  let ended: EndedJobs | undefined
+  let since = 0
   let jobs: string
 
   beforeAll(async () => {
@@ -175,7 +181,13 @@ describe.skipIf(!CONDOR)("glidein_start.sh in a real HTCondor pool", () => {
 
     const files: { [name: string]: string } = {
       "job.sh": JOB,
-      "plain.sub": submitFile("plain", ["request_cpus = 1", "queue 2"]),
+      // the schedd records the glidein's client in these jobs (SYSTEM_JOB_MACHINE_ATTRS's
+      // per-job form), as the pool watcher prefers
+      "plain.sub": submitFile("plain", [
+        "request_cpus = 1",
+        "job_machine_attrs = GLIDEIN_Client",
+        "queue 2",
+      ]),
       "multi.sub": submitFile("multi", [
         "request_cpus = 2",
         'requirements = (GLIDEIN_Site == "Test Site") && (PYGLIDEIN_TIME_TO_LIVE > 600) && (HAS_FOO =?= True)',
@@ -201,6 +213,7 @@ describe.skipIf(!CONDOR)("glidein_start.sh in a real HTCondor pool", () => {
       })
     }
     Bun.spawnSync(as(["chmod", "755", path.join(jobs, "job.sh")]))
+    since = Math.floor(Date.now() / 1000) - 60
     for (const sub of ["plain.sub", "multi.sub", "gpu.sub", "gpucap.sub"]) {
       const r = Bun.spawnSync(as([`${CONDOR}/bin/condor_submit`, sub]), {
         env: pool.env,
@@ -256,6 +269,8 @@ describe.skipIf(!CONDOR)("glidein_start.sh in a real HTCondor pool", () => {
       "ExitCode",
       "LastRemoteHost",
     ]).out.split("\n")
+    const watched = poolTool(pool, "condor_history", condorHistoryArgv(since))
+    ended = parseEndedJobs(watched.out)
     await Promise.all(Object.values(glideins).map((g) => finish(g, NOCLAIM + 6 * UPDATE + 120)))
   }, 900_000)
 
@@ -306,6 +321,37 @@ describe.skipIf(!CONDOR)("glidein_start.sh in a real HTCondor pool", () => {
     expect(out("gpu.0.out")).toMatch(/CUDA_VISIBLE_DEVICES=[01]\n/)
     // discovered GPUs reach the job as their full UUID
     expect(out("gpucap.0.out")).toMatch(/CUDA_VISIBLE_DEVICES=GPU-[0-9a-f]{8}-[0-9a-f-]+\n/)
+  })
+
+  test("the pool watcher reads the jobs completed from condor_history and puts each down to the glidein that ran it", () => {
+    expect(ended?.firstBad).toBeUndefined()
+    const jobs = ended?.jobs ?? []
+    expect(jobs).toHaveLength(5)
+    for (const job of jobs) {
+      expect(job).toMatchObject({ status: "completed", exitCode: 0, bySignal: false })
+      expect(job.glidein).toMatch(/^glidein_500[123]_\S+@/)
+      // each job sleeps 3 s
+      expect(job.endedAt - (job.startedAt as number)).toBeGreaterThanOrEqual(3)
+    }
+    // plain jobs carry the client of the glidein they ran on; only 5001's names one
+    for (const j of jobs.filter((j) => j.id.startsWith("1."))) {
+      const onToken = j.glidein?.startsWith("glidein_5001_") === true
+      expect(j.client).toBe(onToken ? "ice@login1/test" : undefined)
+    }
+    // the glideins seen while they ran, then gone by the time the history is read
+    const watch = new PoolWatch()
+    const at = Date.now()
+    watch.observe(glideinAds?.slots ?? [], at - 60_000, [], 0)
+    watch.observe([], at, [], 0, jobs)
+    const clientOf = new Map(glideinsOf(glideinAds?.slots ?? []).map((g) => [g.name, g.client]))
+    const expected: { [client: string]: number } = {}
+    for (const j of jobs) {
+      const client = j.client ?? clientOf.get(j.glidein as string) ?? "none"
+      expected[client] = (expected[client] ?? 0) + 1
+    }
+    expect(expected.none).toBeUndefined()
+    const completed = watch.view(0).filter((w) => w.jobsCompleted > 0)
+    expect(Object.fromEntries(completed.map((w) => [w.client, w.jobsCompleted]))).toEqual(expected)
   })
 
   test("idle glideins leave by themselves, exit 0, and say they stopped as planned", () => {
