@@ -17,9 +17,10 @@ export interface SiteSample {
   claimed: number
   /** Idle jobs in the pool at the time. */
   idleJobs: number
-  /** Jobs that ended on its glideins since the previous sample, where history is read. */
+  /** Jobs that completed on its glideins since the previous sample, by the schedd's history
+   *  (absent when it was not read: a removed job says nothing of the site). */
   jobsEnded?: number
-  /** Of those, jobs that ended within the rule's `fastS`. */
+  /** Of those, jobs whose last run took at most the rule's `fastS`, failing or not. */
   jobsEndedFast?: number
 }
 

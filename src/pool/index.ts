@@ -2,8 +2,10 @@
  * @module
  * The pool's side of the story (issue 15): which glideins joined the pool, got claimed and
  * ran jobs, per site, partition and tarball, read from the collector with `condor_status`
- * (an argv, never a shell, with condor_q's fault rules), and which sites waste their
- * allocation. `glidein serve --condor-status` runs a PoolPoller; src/server/funnel.ts shows it.
+ * (an argv, never a shell, with condor_q's fault rules), the jobs completed on them from the
+ * schedd's history where it is read (`condor_history`, the same rules), and which sites waste
+ * their allocation. `glidein serve --condor-status` runs a PoolPoller; src/server/funnel.ts
+ * shows it.
  *
  * @example
  * let view = EMPTY_POOL_VIEW
@@ -15,11 +17,28 @@
  * }
  * const funnel = poolFunnel(glideinsOf(view.slots ?? []))
  */
+export { type AfAnswer, type AfValue, MAX_LINE, readAfValue } from "./af-lines.ts"
+export {
+  type EndedJob,
+  EndedJobParser,
+  type EndedJobs,
+  HISTORY_COLUMNS,
+  lastRunS,
+  MAX_JOBS,
+  parseEndedJobs,
+  startdOf,
+} from "./condor-history-parse.ts"
+export {
+  CondorHistoryError,
+  condorHistoryArgv,
+  historySource,
+  type RunCondorHistoryOptions,
+  runCondorHistory,
+} from "./condor-history-run.ts"
 export {
   GlideinAdParser,
   type GlideinAds,
   type GlideinSlot,
-  MAX_LINE,
   MAX_SLOTS,
   parseGlideinAds,
   STARTD_COLUMNS,
