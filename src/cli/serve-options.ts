@@ -87,8 +87,19 @@ export const SERVE_OPTIONS = {
     config: "condor_status",
     description: "condor_status program: which glideins joined the pool (not with --demo)",
   },
+  "condor-history": {
+    ...text("a path to condor_history"),
+    value: "PATH",
+    default: "condor_history",
+    shownDefault: "condor_history in PATH",
+    config: "condor_history",
+    description: "condor_history program: jobs completed on each site's glideins",
+  },
   "no-pool-watch": flag("do not ask condor_status for the glideins (no funnel, no flags)", {
     config: "no_pool_watch",
+  }),
+  "no-history": flag("do not read the schedd's history (no jobs completed, no black holes)", {
+    config: "no_history",
   }),
   "flag-after": {
     ...wholeNumber("minutes", 5, 10_080),

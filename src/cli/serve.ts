@@ -20,6 +20,7 @@ import { GlideinError } from "../errors.ts"
 import {
   condorStatusArgv,
   DEFAULT_FLAG_RULE,
+  historySource,
   PoolPoller,
   PoolWatch,
   runCondorStatus,
@@ -88,6 +89,7 @@ function poolPoller(
   const flagged = new Set<string>()
   return new PoolPoller({
     source: (signal) => runCondorStatus({ program: options.condorStatus, argv, timeoutMs, signal }),
+    ...(options.noHistory ? {} : { history: historySource(options.condorHistory, timeoutMs) }),
     delayMs: options.delayS * 1000,
     watch: new PoolWatch({ ...DEFAULT_FLAG_RULE, spanMs: options.flagAfter * 60_000 }),
     reports: () => {

@@ -48,6 +48,9 @@ export async function glideinsScenario(ctx: Context, c: Cluster, site: Site): Pr
       SITE: site.name,
       ResourceName: `${site.name}-vm`,
       CLUSTER: "pool.e2e.invalid",
+      // Who submitted it and for which partition, for the pool's view of the site.
+      GLIDEIN_CLIENT: site.uuid,
+      GLIDEIN_PARTITION: "Cluster",
       GLIDEIN_TARBALL: site.tarball,
       E2E_CLUSTER: c.name,
       LOG_UPLOAD_INTERVAL: String(LOG_UPLOAD_INTERVAL_S),

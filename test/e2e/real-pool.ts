@@ -107,6 +107,13 @@ export async function realPoolScenario(ctx: Context, c: Cluster): Promise<string
       `#!/bin/sh\nCONDOR_IDS=${u.uid}.${u.gid} CONDOR_CONFIG=${pool.env.CONDOR_CONFIG} exec ${condor}/bin/condor_q "$@"\n`,
       { mode: 0o755 },
     )
+    // …and on its real condor_status: which glideins joined, what they ran.
+    const condorStatus = join(dir, "condor_status")
+    writeFileSync(
+      condorStatus,
+      `#!/bin/sh\nCONDOR_IDS=${u.uid}.${u.gid} CONDOR_CONFIG=${pool.env.CONDOR_CONFIG} exec ${condor}/bin/condor_status "$@"\n`,
+      { mode: 0o755 },
+    )
     const port = freePort()
     const log = Bun.file(join(dir, "server.log"))
     server = Bun.spawn(
@@ -119,6 +126,8 @@ export async function realPoolScenario(ctx: Context, c: Cluster): Promise<string
         String(port),
         "--condor-q",
         condorQ,
+        "--condor-status",
+        condorStatus,
         "--db",
         join(dir, "server.db"),
         "--delay",
@@ -218,6 +227,17 @@ export async function realPoolScenario(ctx: Context, c: Cluster): Promise<string
     )
     const ran = history.split("\n").filter((l) => /^0, slot1_\d+@glidein_/.test(l))
     check(ran.length === 3, `${ran.length} of 3 jobs completed with status 0 on glideins`, history)
+    // The pool's side saw the site's glideins join and start the jobs.
+    const funnelBody = Bun.spawnSync(["curl", "-sf", `${url}/api/funnel`]).stdout.toString()
+    const funnel = JSON.parse(funnelBody || "{}") as {
+      sites?: { uuid: string; jobsStarted: number; coreHours: number }[]
+    }
+    const seen = funnel.sites?.find((s) => s.uuid === `E2E-Real-${c.name}`)
+    check(
+      seen !== undefined && seen.jobsStarted >= 3 && seen.coreHours > 0,
+      "/api/funnel does not show the site's glideins starting the 3 jobs",
+      `${funnelBody}\n${serverLog(dir)}`,
+    )
     const output = readFileSync(join(jobs, "multi.0.out"), "utf8")
     check(
       output.includes("site=E2E-Real condor_config=unset"),
