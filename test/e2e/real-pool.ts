@@ -108,12 +108,15 @@ export async function realPoolScenario(ctx: Context, c: Cluster): Promise<string
       { mode: 0o755 },
     )
     // …and on its real condor_status: which glideins joined, what they ran.
-    const condorStatus = join(dir, "condor_status")
-    writeFileSync(
-      condorStatus,
-      `#!/bin/sh\nCONDOR_IDS=${u.uid}.${u.gid} CONDOR_CONFIG=${pool.env.CONDOR_CONFIG} exec ${condor}/bin/condor_status "$@"\n`,
-      { mode: 0o755 },
-    )
+    const tool = (name: string) => {
+      const path = join(dir, name)
+      writeFileSync(
+        path,
+        `#!/bin/sh\nCONDOR_IDS=${u.uid}.${u.gid} CONDOR_CONFIG=${pool.env.CONDOR_CONFIG} exec ${condor}/bin/${name} "$@"\n`,
+        { mode: 0o755 },
+      )
+      return path
+    }
     const port = freePort()
     const log = Bun.file(join(dir, "server.log"))
     server = Bun.spawn(
@@ -127,7 +130,9 @@ export async function realPoolScenario(ctx: Context, c: Cluster): Promise<string
         "--condor-q",
         condorQ,
         "--condor-status",
-        condorStatus,
+        tool("condor_status"),
+        "--condor-history",
+        tool("condor_history"),
         "--db",
         join(dir, "server.db"),
         "--delay",
@@ -227,15 +232,19 @@ export async function realPoolScenario(ctx: Context, c: Cluster): Promise<string
     )
     const ran = history.split("\n").filter((l) => /^0, slot1_\d+@glidein_/.test(l))
     check(ran.length === 3, `${ran.length} of 3 jobs completed with status 0 on glideins`, history)
-    // The pool's side saw the site's glideins join and start the jobs.
-    const funnelBody = Bun.spawnSync(["curl", "-sf", `${url}/api/funnel`]).stdout.toString()
-    const funnel = JSON.parse(funnelBody || "{}") as {
-      sites?: { uuid: string; jobsStarted: number; coreHours: number }[]
-    }
-    const seen = funnel.sites?.find((s) => s.uuid === `E2E-Real-${c.name}`)
+    // The pool's side saw the site's glideins join, start the jobs and complete them (the
+    // schedd's history is read after the next condor_status poll).
+    type Funnel = { sites?: { uuid: string; jobsStarted: number; jobsCompleted: number }[] }
+    let funnelBody = ""
+    const counted = await until(30, () => {
+      funnelBody = Bun.spawnSync(["curl", "-sf", `${url}/api/funnel`]).stdout.toString()
+      const funnel = JSON.parse(funnelBody || "{}") as Funnel
+      const seen = funnel.sites?.find((s) => s.uuid === `E2E-Real-${c.name}`)
+      return seen !== undefined && seen.jobsStarted >= 3 && seen.jobsCompleted >= 3
+    })
     check(
-      seen !== undefined && seen.jobsStarted >= 3 && seen.coreHours > 0,
-      "/api/funnel does not show the site's glideins starting the 3 jobs",
+      counted,
+      "/api/funnel does not show the site's glideins starting and completing the 3 jobs",
       `${funnelBody}\n${serverLog(dir)}`,
     )
     const output = readFileSync(join(jobs, "multi.0.out"), "utf8")
