@@ -1,3 +1,4 @@
+import { PollLoop } from "../poll-loop.ts"
 import type { CondorQResult } from "./condor-q-parse.ts"
 import { describeBadLine } from "./condor-q-run.ts"
 import type { DemandRow } from "./demand-row.ts"
@@ -56,13 +57,19 @@ export interface DemandPollerOptions {
  */
 export class DemandPoller {
   private current: DemandSnapshot
-  private timer: ReturnType<typeof setTimeout> | undefined
-  private inFlight: Promise<void> | undefined
-  private readonly abort = new AbortController()
+  private readonly loop: PollLoop
   private readonly now: () => number
 
   constructor(private readonly options: DemandPollerOptions) {
     this.now = options.now ?? Date.now
+    this.loop = new PollLoop(
+      () => this.run(),
+      options.delayMs,
+      this.now,
+      (nextPoll) => {
+        this.current = { ...this.current, nextPoll }
+      },
+    )
     this.current = {
       rows: null,
       rowsJson: "null",
@@ -84,31 +91,17 @@ export class DemandPoller {
 
   /** Polls at once, then keeps polling every `delayMs` until `stop()`. */
   start(): void {
-    const loop = async () => {
-      const started = this.now()
-      await this.poll()
-      if (this.abort.signal.aborted) return
-      const wait = Math.max(0, this.options.delayMs - (this.now() - started))
-      this.current = { ...this.current, nextPoll: this.now() + wait }
-      this.timer = setTimeout(loop, wait)
-    }
-    void loop()
+    this.loop.start()
   }
 
   /** One poll; resolves when the snapshot is updated. Concurrent calls share one run. */
   poll(): Promise<void> {
-    this.inFlight ??= this.run().finally(() => {
-      this.inFlight = undefined
-    })
-    return this.inFlight
+    return this.loop.once()
   }
 
   /** Stops polling, kills a running condor_q and waits for it to be gone. */
-  async stop(): Promise<void> {
-    this.abort.abort()
-    clearTimeout(this.timer)
-    this.current = { ...this.current, nextPoll: null }
-    await this.inFlight
+  stop(): Promise<void> {
+    return this.loop.stop()
   }
 
   /** Tells `onPoll`; its failure (a full disk under the history) must not stop the polling. */
@@ -126,7 +119,7 @@ export class DemandPoller {
     const { log } = this.options
     let result: CondorQResult
     try {
-      result = await this.options.source(this.abort.signal)
+      result = await this.options.source(this.loop.signal)
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error)
       const at = this.now()

@@ -6,6 +6,8 @@
  * good poll also asks it for the jobs ended since the last one; a failed read only leaves
  * this poll without them, said once per failing streak.
  */
+
+import { PollLoop } from "../poll-loop.ts"
 import { badLinesNote } from "./af-lines.ts"
 import type { EndedJob, EndedJobs } from "./condor-history-parse.ts"
 import type { GlideinAds } from "./condor-status-parse.ts"
@@ -33,9 +35,7 @@ export interface PoolPollerOptions {
 export class PoolPoller {
   readonly watch: PoolWatch
   private current: PoolView = EMPTY_POOL_VIEW
-  private timer: ReturnType<typeof setTimeout> | undefined
-  private inFlight: Promise<void> | undefined
-  private readonly abort = new AbortController()
+  private readonly loop: PollLoop
   private readonly now: () => number
   /** Failed polls in a row: the log says the first of a streak, then every tenth. */
   private failures = 0
@@ -45,6 +45,7 @@ export class PoolPoller {
   constructor(private readonly options: PoolPollerOptions) {
     this.watch = options.watch ?? new PoolWatch()
     this.now = options.now ?? Date.now
+    this.loop = new PollLoop(() => this.run(), options.delayMs, this.now)
   }
 
   view(): PoolView {
@@ -52,39 +53,28 @@ export class PoolPoller {
   }
 
   start(): void {
-    const loop = async () => {
-      const started = this.now()
-      await this.poll()
-      if (this.abort.signal.aborted) return
-      this.timer = setTimeout(loop, Math.max(0, this.options.delayMs - (this.now() - started)))
-    }
-    void loop()
+    this.loop.start()
   }
 
   /** One poll; concurrent calls share one run. */
   poll(): Promise<void> {
-    this.inFlight ??= this.run().finally(() => {
-      this.inFlight = undefined
-    })
-    return this.inFlight
+    return this.loop.once()
   }
 
   /** Stops polling and waits for a running condor_status to be gone. */
-  async stop(): Promise<void> {
-    this.abort.abort()
-    clearTimeout(this.timer)
-    await this.inFlight
+  stop(): Promise<void> {
+    return this.loop.stop()
   }
 
   private async run(): Promise<void> {
     const { log } = this.options
     let ads: GlideinAds | Error
     try {
-      ads = await this.options.source(this.abort.signal)
+      ads = await this.options.source(this.loop.signal)
     } catch (error) {
       ads = error instanceof Error ? error : new Error(String(error))
     }
-    if (this.abort.signal.aborted) return
+    if (this.loop.signal.aborted) return
     const at = this.now()
     this.current = nextPoolView(this.current, ads, at)
     if (ads instanceof Error) {
@@ -96,7 +86,7 @@ export class PoolPoller {
       const note = badLinesNote("condor_status", ads)
       if (note !== undefined) log(`pool: ${note}`)
       const ended = await this.ended()
-      if (this.abort.signal.aborted) return
+      if (this.loop.signal.aborted) return
       try {
         this.watch.observe(ads.slots, at, this.options.reports(), this.options.idleJobs(), ended)
       } catch (error) {
@@ -117,7 +107,7 @@ export class PoolPoller {
     if (history === undefined) return undefined
     let answer: EndedJobs
     try {
-      answer = await history(this.abort.signal)
+      answer = await history(this.loop.signal)
     } catch (error) {
       if (this.historyFailures++ % 10 === 0) {
         const why = error instanceof Error ? error.message : String(error)

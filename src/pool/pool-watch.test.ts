@@ -1,46 +1,14 @@
 import { describe, expect, test } from "bun:test"
 import type { DemandRow } from "../protocol/demand.ts"
 import type { EndedJob } from "./condor-history-parse.ts"
-import type { GlideinSlot } from "./condor-status-parse.ts"
 import { coveredDemand } from "./covered-demand.ts"
 import { PoolWatch } from "./pool-watch.ts"
+import { glideinSlots } from "./test-fixtures.ts"
 
 const MIN = 60_000
 const T0 = 1_800_000_000_000 - (1_800_000_000_000 % 3_600_000)
 
-/** A glidein of `client` as one partitionable slot (free cores) and `claimed` dynamic ones. */
-function glidein(
-  name: string,
-  client: string,
-  free: number,
-  claimed = 0,
-  jobStarts = 0,
-  extra: Partial<GlideinSlot> = {},
-): GlideinSlot[] {
-  const base = { glidein: name, client, jobStarts, site: client }
-  const slots: GlideinSlot[] = [
-    {
-      ...base,
-      name: `slot1@${name}`,
-      slotType: "Partitionable",
-      state: "Unclaimed",
-      cpus: free,
-      memoryMb: free * 2000,
-      gpus: 0,
-      ...extra,
-    },
-  ]
-  for (let i = 0; i < claimed; i++) {
-    slots.push({
-      ...base,
-      name: `slot1_${i + 1}@${name}`,
-      slotType: "Dynamic",
-      state: "Claimed",
-      cpus: 1,
-    })
-  }
-  return slots
-}
+const glidein = glideinSlots
 
 describe("PoolWatch", () => {
   test("counts jobs started, glideins gone without a job and unclaimed core-hours per site, poll by poll", () => {

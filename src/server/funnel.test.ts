@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, test } from "bun:test"
 import { partition } from "../allotment/test-fixtures.ts"
 import type { EndedJob } from "../pool/condor-history-parse.ts"
-import type { GlideinSlot } from "../pool/condor-status-parse.ts"
 import { EMPTY_POOL_VIEW, nextPoolView, type PoolView } from "../pool/pool-view.ts"
 import { PoolWatch } from "../pool/pool-watch.ts"
+import { glideinSlots } from "../pool/test-fixtures.ts"
 import { AllotmentSchema, allotmentParams } from "../protocol/allotment.ts"
 import { ApiFunnelSchema } from "../protocol/api.ts"
 import type { DemandRow } from "../protocol/demand.ts"
@@ -23,31 +23,7 @@ afterEach(() => {
   for (const s of stores.splice(0)) s.close()
 })
 
-/** A glidein of `client`: a partitionable slot with `free` cores and `claimed` 1-core jobs. */
-function glidein(name: string, client: string, free: number, claimed: number, starts: number) {
-  const base = { glidein: name, client, site: client, jobStarts: starts }
-  const slots: GlideinSlot[] = [
-    {
-      ...base,
-      name: `slot1@${name}`,
-      slotType: "Partitionable",
-      state: "Unclaimed",
-      cpus: free,
-      memoryMb: free * 2000,
-      gpus: 0,
-    },
-  ]
-  for (let i = 1; i <= claimed; i++) {
-    slots.push({
-      ...base,
-      name: `slot1_${i}@${name}`,
-      slotType: "Dynamic",
-      state: "Claimed",
-      cpus: 1,
-    })
-  }
-  return slots
-}
+const glidein = glideinSlots
 
 /** A job that completed at `end` (ms) after running `runS` seconds on `slot`'s startd. */
 function job(id: number, slot: string, end: number, runS: number, exitCode = 0): EndedJob {

@@ -18,7 +18,8 @@ export interface PoolFeed {
   watch: PoolWatch
 }
 
-export interface FunnelSite {
+/** One site's row: what it reported, and what the pool showed of its glideins (SiteWatch). */
+export interface FunnelSite extends Omit<SiteWatch, "client" | "cores" | "flag"> {
   /** The site's report name; or a GLIDEIN_Client no site reports under (`unknown`: none). */
   uuid: string
   /** Whether a fresh report of it is on hand. */
@@ -27,16 +28,6 @@ export interface FunnelSite {
   submitted: number
   queued: number
   running: number
-  /** From the pool: joined and claimed now, and over the range (see SiteWatch). */
-  joined: number
-  claimed: number
-  unclaimedCores: number
-  jobsStarted: number
-  /** Jobs completed on its glideins over the range, where the schedd's history is read. */
-  jobsCompleted: number
-  endedNoJob: number
-  coreHours: number
-  wastedCoreHours: number
   /** Why the pool flags it, and since when (ms). */
   flag?: { kind: string; reason: string; since: number }
 }

@@ -335,6 +335,39 @@ describe.skipIf(SMALL_DISK_SKIP !== undefined)("runSubmit() on a full disk", () 
   })
 })
 
+/**
+ * An HTCondor site against `server` whose condor_q lists nothing and whose condor_submit
+ * submits one glidein as cluster `cluster`; `submit()` is one real run.
+ */
+function htcondorSite(server: { url: string }, cluster: number) {
+  const s = testSite(server.url, "[Cluster]\nscheduler = htcondor\n")
+  sites.push(s)
+  const tools = join(s.dir, "tools")
+  mkdirSync(tools)
+  shellScript(tools, "condor_q", "exit 0\n")
+  shellScript(tools, "condor_submit", `echo "1 job(s) submitted to cluster ${cluster}."\n`)
+  return {
+    async submit() {
+      const stderr: string[] = []
+      const code = await runSubmit(
+        s.config,
+        { dryRun: false, json: false, assumeEmpty: false },
+        {
+          run: runCommand,
+          env: { ...s.env, PATH: `${tools}:/usr/bin:/bin` },
+          now: () => new Date("2026-03-01T12:00:00Z"),
+          sleep: async () => {},
+          stdout: () => {},
+          stderr: (t) => stderr.push(t),
+          startScript: "#!/bin/sh\n",
+          stateRoot: s.stateRoot,
+        },
+      )
+      return { code, stderr }
+    },
+  }
+}
+
 describe("runSubmit() where pyglidein crashed", () => {
   test("runSubmit() needs only condor_q and condor_submit, and reports after submitting", async () => {
     // pyglidein needed the htcondor Python bindings for an idle-time metric and crashed after
@@ -342,27 +375,7 @@ describe("runSubmit() where pyglidein crashed", () => {
     const server = startFakeServer()
     cleanups.push(() => server.stop())
     server.state = [ROW]
-    const s = testSite(server.url, "[Cluster]\nscheduler = htcondor\n")
-    sites.push(s)
-    const tools = join(s.dir, "tools")
-    mkdirSync(tools)
-    shellScript(tools, "condor_q", "exit 0\n")
-    shellScript(tools, "condor_submit", 'echo "1 job(s) submitted to cluster 55."\n')
-    const stderr: string[] = []
-    const code = await runSubmit(
-      s.config,
-      { dryRun: false, json: false, assumeEmpty: false },
-      {
-        run: runCommand,
-        env: { ...s.env, PATH: `${tools}:/usr/bin:/bin` },
-        now: () => new Date("2026-03-01T12:00:00Z"),
-        sleep: async () => {},
-        stdout: () => {},
-        stderr: (t) => stderr.push(t),
-        startScript: "#!/bin/sh\n",
-        stateRoot: s.stateRoot,
-      },
-    )
+    const { code, stderr } = await htcondorSite(server, 55).submit()
     expect(code).toBe(0)
     // A pyglidein server has no get_allotment: said once, and the whole table is planned.
     expect(stderr).toEqual([
@@ -389,30 +402,7 @@ describe("runSubmit() where pyglidein crashed", () => {
       partitions: [{ partition: "Cluster", count: 1, rows: [ROW] }],
       terms: [{ name: "flagged", value: 1, note: reason }],
     }
-    const s = testSite(server.url, "[Cluster]\nscheduler = htcondor\n")
-    sites.push(s)
-    const tools = join(s.dir, "tools")
-    mkdirSync(tools)
-    shellScript(tools, "condor_q", "exit 0\n")
-    shellScript(tools, "condor_submit", 'echo "1 job(s) submitted to cluster 56."\n')
-    const once = async () => {
-      const stderr: string[] = []
-      const code = await runSubmit(
-        s.config,
-        { dryRun: false, json: false, assumeEmpty: false },
-        {
-          run: runCommand,
-          env: { ...s.env, PATH: `${tools}:/usr/bin:/bin` },
-          now: () => new Date("2026-03-01T12:00:00Z"),
-          sleep: async () => {},
-          stdout: () => {},
-          stderr: (t) => stderr.push(t),
-          startScript: "#!/bin/sh\n",
-          stateRoot: s.stateRoot,
-        },
-      )
-      return { code, stderr }
-    }
+    const once = htcondorSite(server, 56).submit
     const first = await once()
     expect(first.code).toBe(0)
     expect(first.stderr[0]).toStartWith(
