@@ -100,6 +100,21 @@ export const ApiFunnelSchema = z.object({
     }),
   ),
   total: FunnelCountsSchema.extend({ flagged: count }),
+  // Servers before it send none.
+  groups: z
+    .array(
+      z.object({
+        site: z.string(),
+        partition: z.string(),
+        tarball: z.string(),
+        tarballVersion: z.string(),
+        joined: count,
+        claimed: count,
+        unclaimedCores: count,
+        jobsStarted: count,
+      }),
+    )
+    .default([]),
 })
 
 export type ApiFunnel = z.infer<typeof ApiFunnelSchema>

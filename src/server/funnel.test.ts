@@ -115,6 +115,7 @@ describe("the funnel of a scripted pool", () => {
       covered: number
       sites: Record<string, unknown>[]
       total: Record<string, number>
+      groups: Record<string, unknown>[]
     }
     expect(body.watched).toBe(true)
     // 5 free cores of 2000 MB each: 5 of the 10 one-core jobs fit; plus h1's free core.
@@ -153,6 +154,15 @@ describe("the funnel of a scripted pool", () => {
       jobsCompleted: 65,
       flagged: 2,
     })
+    // In the pool now, by GLIDEIN_Site, partition and tarball, the largest groups first.
+    expect(body.groups[0]).toMatchObject({
+      site: "good",
+      partition: "unknown",
+      joined: 2,
+      claimed: 2,
+      unclaimedCores: 5,
+    })
+    expect(body.groups.map((g) => g.site).sort()).toEqual(["<b>x</b>", "good", "hole"])
   })
 
   test("/api/funnel reads as the API's funnel, and status --server prints it", async () => {

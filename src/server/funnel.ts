@@ -6,6 +6,7 @@
  */
 
 import { coveredDemand } from "../pool/covered-demand.ts"
+import { type FunnelRow, glideinsOf, poolFunnel } from "../pool/pool-funnel.ts"
 import type { PoolView } from "../pool/pool-view.ts"
 import type { PoolWatch, SiteWatch } from "../pool/pool-watch.ts"
 import type { DemandRow } from "../protocol/demand.ts"
@@ -43,7 +44,16 @@ export interface Funnel {
   covered: number
   sites: FunnelSite[]
   total: Omit<FunnelSite, "uuid" | "reporting" | "flag"> & { flagged: number }
+  /**
+   * The glideins in the pool now by GLIDEIN_Site, partition and tarball (its digest and the
+   * glidein version that built it): which build or partition of a site works. The largest
+   * MAX_GROUPS groups.
+   */
+  groups: FunnelRow[]
 }
+
+/** Groups listed at most (the page and /api/funnel stay small on a pool of many sites). */
+export const MAX_GROUPS = 200
 
 /**
  * The funnel from the stored reports (`clients`, `history` since the range's start), the
@@ -122,6 +132,9 @@ export function funnelOf(input: {
     covered: input.covered,
     sites,
     total,
+    groups: poolFunnel(glideinsOf(view?.slots ?? []))
+      .rows.sort((a, b) => b.joined - a.joined)
+      .slice(0, MAX_GROUPS),
   }
 }
 

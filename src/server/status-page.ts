@@ -169,6 +169,18 @@ function wasted(s: { coreHours: number; wastedCoreHours: number }): string {
   return `${s.wastedCoreHours.toFixed(1)} (${Math.round(wastedShare(s))} %)`
 }
 
+/** The glideins in the pool now by site, partition and tarball build. */
+function groupsTable(f: Funnel) {
+  if (f.groups.length === 0) return ""
+  const rows = f.groups.map(
+    (g) =>
+      html`<tr><td class="text site" title="${g.site}">${shortLabel(g.site, 32)}</td><td class="text">${shortLabel(g.partition, 24)}</td><td class="text" title="${g.tarball}">${g.tarballVersion} · ${shortLabel(g.tarball, 24)}</td><td data-label="joined">${fmt(g.joined)}</td><td data-label="claimed">${fmt(g.claimed)}</td><td data-label="unclaimed cores">${fmt(g.unclaimedCores)}</td><td data-label="jobs started">${fmt(g.jobsStarted)}</td></tr>`,
+  )
+  return html`<h3>In the pool now, by site, partition and tarball</h3><div class="table-wrap"><table class="stack">
+<thead><tr><th scope="col" class="text">GLIDEIN_Site</th><th scope="col" class="text">Partition</th><th scope="col" class="text">Tarball (built by · digest)</th><th scope="col">Joined</th><th scope="col">Claimed</th><th scope="col">Unclaimed cores</th><th scope="col">Jobs started</th></tr></thead>
+<tbody>${rows}</tbody></table></div>`
+}
+
 /** From demand to jobs: what became of each site's glideins, as the pool saw them. */
 function funnelSection(d: StatusPageData) {
   const f = d.funnel
@@ -196,7 +208,7 @@ function funnelSection(d: StatusPageData) {
   return html`<section aria-labelledby="funnel"><h2 id="funnel">Pool <small>${covered}submitted over the range; queued and running by the sites' reports; joined, claimed and unclaimed cores by condor_status now; jobs started and completed (by the schedd's history), glideins that ended with no job and unclaimed core-hours over the range</small></h2>${poll}
 <div class="table-wrap"><table class="stack">
 <thead><tr><th scope="col" class="text">Site</th><th scope="col" class="text">Pool's verdict</th><th scope="col">Submitted</th><th scope="col">Queued</th><th scope="col">Running</th><th scope="col">Joined</th><th scope="col">Claimed</th><th scope="col">Unclaimed cores</th><th scope="col">Jobs started</th><th scope="col">Jobs completed</th><th scope="col">Ended with no job</th><th scope="col">Wasted core-h</th></tr></thead>
-<tbody>${rows}<tr class="total"><td class="text site">Total</td><td class="text">${f.total.flagged > 0 ? html`<span class="pill warn">${f.total.flagged} flagged</span>` : ""}</td>${cells(f.total)}</tr></tbody></table></div></section>`
+<tbody>${rows}<tr class="total"><td class="text site">Total</td><td class="text">${f.total.flagged > 0 ? html`<span class="pill warn">${f.total.flagged} flagged</span>` : ""}</td>${cells(f.total)}</tr></tbody></table></div>${groupsTable(f)}</section>`
 }
 
 /** Per-site series of one metric: the busiest sites, then the rest summed as "others". */
