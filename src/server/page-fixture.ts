@@ -5,9 +5,14 @@
  * from a few hours to a day old) and the app serving it. Test-only.
  */
 
+import { DEFAULT_FLAG_RULE } from "../pool/flag-site.ts"
+import { EMPTY_POOL_VIEW, nextPoolView } from "../pool/pool-view.ts"
+import { PoolWatch } from "../pool/pool-watch.ts"
+import { glideinSlots } from "../pool/test-fixtures.ts"
 import { emptyMetrics } from "../protocol/monitoring.ts"
 import { demandSnapshot } from "../test-support.ts"
 import { createApp } from "./app.ts"
+import type { PoolFeed } from "./funnel.ts"
 import { ReportStore } from "./report-store.ts"
 import { TEST_ROWS } from "./test-server.ts"
 
@@ -58,7 +63,32 @@ export function seedStore(store: ReportStore, now: number): void {
   }
 }
 
-/** The app over a seeded in-memory store, at a fixed `now`. */
+/**
+ * The pool as condor_status showed it over the last two hours: every site's glideins joined
+ * and mostly claimed, but dave's never joined (flagged), and one glidein no site reports for.
+ */
+export function seedPool(now: number): PoolFeed {
+  const watch = new PoolWatch({ ...DEFAULT_FLAG_RULE, spanMs: 3_600_000 })
+  let view = EMPTY_POOL_VIEW
+  for (let t = now - 2 * 3_600_000; t <= now; t += 300_000) {
+    const slots = SITES.flatMap(([uuid], s) =>
+      uuid.startsWith("dave")
+        ? []
+        : glideinSlots(`glidein_${s}@node${s}`, uuid, s % 3, 2 + (s % 4), 10 + s, {
+            partition: s % 2 ? "gpu" : "Cluster",
+            tarballDigest: `manifest-sha256:${(s % 2 ? "9f2c" : "26e9").repeat(16)}`,
+            tarballVersion: s % 2 ? "1.2.0" : "1.1.4",
+          }),
+    )
+    slots.push(...glideinSlots("glidein_x@stray", "pyglidein", 8, 0, 0))
+    view = nextPoolView(view, { slots, badLines: 0 }, t)
+    const reports = SITES.map(([uuid]) => ({ uuid, running: 40 }))
+    watch.observe(slots, t, reports, 900)
+  }
+  return { view: () => view, watch }
+}
+
+/** The app over a seeded in-memory store and pool, at a fixed `now`. */
 export function fixtureApp(now: number) {
   const store = ReportStore.open(":memory:")
   seedStore(store, now)
@@ -69,6 +99,7 @@ export function fixtureApp(now: number) {
     version: "test",
     delayMs: 300_000,
     now: () => now,
+    pool: seedPool(now),
   })
   return { app, store }
 }

@@ -169,15 +169,26 @@ function wasted(s: { coreHours: number; wastedCoreHours: number }): string {
   return `${s.wastedCoreHours.toFixed(1)} (${Math.round(wastedShare(s))} %)`
 }
 
+/** Why each flagged site is flagged, below the table (a sentence would widen every row). */
+function flagReasons(f: Funnel) {
+  const flagged = f.sites.filter((s) => s.flag)
+  if (flagged.length === 0) return ""
+  const items = flagged.map(
+    (s) =>
+      html`<li><strong title="${s.uuid}">${shortLabel(s.uuid, 40)}</strong> (${s.flag?.kind}): ${s.flag?.reason}</li>`,
+  )
+  return html`<ul class="reasons">${items}</ul>`
+}
+
 /** The glideins in the pool now by site, partition and tarball build. */
 function groupsTable(f: Funnel) {
   if (f.groups.length === 0) return ""
   const rows = f.groups.map(
     (g) =>
-      html`<tr><td class="text site" title="${g.site}">${shortLabel(g.site, 32)}</td><td class="text">${shortLabel(g.partition, 24)}</td><td class="text" title="${g.tarball}">${g.tarballVersion} · ${shortLabel(g.tarball, 24)}</td><td data-label="joined">${fmt(g.joined)}</td><td data-label="claimed">${fmt(g.claimed)}</td><td data-label="unclaimed cores">${fmt(g.unclaimedCores)}</td><td data-label="jobs started">${fmt(g.jobsStarted)}</td></tr>`,
+      html`<tr><td class="text site" title="${g.site}">${shortLabel(g.site, 32)}</td><td class="text">${shortLabel(g.partition, 24)}</td><td class="text" title="${g.tarball}">${g.tarballVersion} · ${g.tarball.replace(/^(manifest-)?sha256:/, "").slice(0, 12)}</td><td data-label="joined">${fmt(g.joined)}</td><td data-label="claimed">${fmt(g.claimed)}</td><td data-label="unclaimed cores">${fmt(g.unclaimedCores)}</td><td data-label="jobs started">${fmt(g.jobsStarted)}</td></tr>`,
   )
   return html`<h3>In the pool now, by site, partition and tarball</h3><div class="table-wrap"><table class="stack">
-<thead><tr><th scope="col" class="text">GLIDEIN_Site</th><th scope="col" class="text">Partition</th><th scope="col" class="text">Tarball (built by · digest)</th><th scope="col">Joined</th><th scope="col">Claimed</th><th scope="col">Unclaimed cores</th><th scope="col">Jobs started</th></tr></thead>
+<thead><tr><th scope="col" class="text">GLIDEIN_Site</th><th scope="col" class="text">Partition</th><th scope="col" class="text">Tarball (built by · digest)</th><th scope="col">Joined</th><th scope="col">Claimed</th><th scope="col">Idle cores</th><th scope="col">Started</th></tr></thead>
 <tbody>${rows}</tbody></table></div>`
 }
 
@@ -199,16 +210,16 @@ function funnelSection(d: StatusPageData) {
       : s.reporting
         ? html`<span class="pill ok">ok</span>`
         : html`<span class="muted">not reporting</span>`
-    return html`<tr><td class="text site" title="${s.uuid}">${shortLabel(s.uuid, 40)}</td><td class="text">${flag}${s.flag ? html`<div class="muted wrap">${s.flag.reason}</div>` : ""}</td>${cells(s)}</tr>`
+    return html`<tr><td class="text site" title="${s.uuid}">${shortLabel(s.uuid, 32)}</td><td class="text">${flag}</td>${cells(s)}</tr>`
   })
   const covered =
     f.covered > 0
       ? `${fmt(f.covered)} of the ${fmt(f.demand)} idle jobs fit in unclaimed cores of joined glideins and are not asked of glidein sites. `
       : ""
-  return html`<section aria-labelledby="funnel"><h2 id="funnel">Pool <small>${covered}submitted over the range; queued and running by the sites' reports; joined, claimed and unclaimed cores by condor_status now; jobs started and completed (by the schedd's history), glideins that ended with no job and unclaimed core-hours over the range</small></h2>${poll}
+  return html`<section aria-labelledby="funnel"><h2 id="funnel">Pool <small>${covered}Submitted over the range; queued and running by the sites' reports; joined, claimed and unclaimed cores by condor_status now; jobs started and completed (by the schedd's history), glideins that ended with no job and unclaimed core-hours over the range</small></h2>${poll}
 <div class="table-wrap"><table class="stack">
-<thead><tr><th scope="col" class="text">Site</th><th scope="col" class="text">Pool's verdict</th><th scope="col">Submitted</th><th scope="col">Queued</th><th scope="col">Running</th><th scope="col">Joined</th><th scope="col">Claimed</th><th scope="col">Unclaimed cores</th><th scope="col">Jobs started</th><th scope="col">Jobs completed</th><th scope="col">Ended with no job</th><th scope="col">Wasted core-h</th></tr></thead>
-<tbody>${rows}<tr class="total"><td class="text site">Total</td><td class="text">${f.total.flagged > 0 ? html`<span class="pill warn">${f.total.flagged} flagged</span>` : ""}</td>${cells(f.total)}</tr></tbody></table></div>${groupsTable(f)}</section>`
+<thead><tr><th scope="col" class="text">Site</th><th scope="col" class="text">Verdict</th><th scope="col">Submitted</th><th scope="col">Queued</th><th scope="col">Running</th><th scope="col">Joined</th><th scope="col">Claimed</th><th scope="col" title="cores of joined glideins no job has claimed">Idle cores</th><th scope="col" title="jobs their startds started">Started</th><th scope="col" title="jobs completed, by the schedd's history">Completed</th><th scope="col" title="glideins that left the pool having run no job">No job</th><th scope="col" title="core-hours joined glideins spent unclaimed, and their share">Wasted core-h</th></tr></thead>
+<tbody>${rows}<tr class="total"><td class="text site">Total</td><td class="text">${f.total.flagged > 0 ? html`<span class="pill warn">${f.total.flagged} flagged</span>` : ""}</td>${cells(f.total)}</tr></tbody></table></div>${flagReasons(f)}${groupsTable(f)}</section>`
 }
 
 /** Per-site series of one metric: the busiest sites, then the rest summed as "others". */
