@@ -100,6 +100,11 @@ export class AllotmentBook {
     return allotment
   }
 
+  /** Whether the site reporting as `uuid` has asked for an allotment (a glidein client). */
+  asked(uuid: string): boolean {
+    return this.entries.has(uuid)
+  }
+
   /** Every site's latest allotment, most recent first. */
   latest(): Allotment[] {
     return [...this.entries.values()].map((e) => e.allotment).reverse()

@@ -7,6 +7,7 @@
  */
 
 import { hostname } from "node:os"
+import { AllotmentBook } from "../allotment/allotment-book.ts"
 import {
   condorQArgv,
   DemandPoller,
@@ -80,6 +81,7 @@ function demandSource(options: ServeOptions): DemandSource {
 function poolPoller(
   options: ServeOptions,
   store: ReportStore,
+  allotments: AllotmentBook,
   idleJobs: () => number,
   alerts: AlertWatch | undefined,
 ): PoolPoller | undefined {
@@ -97,7 +99,7 @@ function poolPoller(
       return store
         .clients()
         .filter((c) => now - c.lastSeen <= DEFAULT_STALE_AFTER_MS)
-        .map((c) => ({ uuid: c.uuid, running: c.running }))
+        .map((c) => ({ uuid: c.uuid, running: c.running, advertises: allotments.asked(c.uuid) }))
     },
     idleJobs,
     log,
@@ -190,7 +192,8 @@ that ends.`,
         store.recordDemand(demandPointOf(snapshot.rows), snapshot.updated)
       },
     })
-    const pool = poolPoller(options, store, () => poller.snapshot().jobs, alerts)
+    const allotments = new AllotmentBook()
+    const pool = poolPoller(options, store, allotments, () => poller.snapshot().jobs, alerts)
     const deps: AppDeps = {
       demand: () => poller.snapshot(),
       store,
@@ -202,6 +205,7 @@ that ends.`,
       databaseProblem: () => watch.check(),
       metrics,
       ...(options.allot ? { allotPolicy: options.allot } : {}),
+      allotments,
       ...(pool ? { pool: { view: () => pool.view(), watch: pool.watch } } : {}),
     }
     const app = createApp(deps)

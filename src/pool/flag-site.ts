@@ -55,19 +55,31 @@ function spanText(ms: number): string {
  * The flag for a site whose `samples` (oldest first) show waste through the whole span up to
  * `now`, or undefined. A span not yet covered by samples flags nothing: a new site is not
  * judged on its first minutes.
+ *
+ * `judgeJoins`: whether the site's glideins say who they are (GLIDEIN_Client); a pyglidein
+ * site's glideins do not, so that they never show as joined is no evidence. A raised flag
+ * (`previous`) holds until the pool shows what it lacked — a glidein joined, one claimed, a
+ * job that ran longer than `fastS` — and not merely until the site stops running glideins:
+ * a flagged site is held to probes, so quiet polls are what it would show either way.
  */
 export function flagSite(
   samples: readonly SiteSample[],
   now: number,
   rule: FlagRule = DEFAULT_FLAG_RULE,
+  options: { judgeJoins?: boolean; previous?: SiteFlag } = {},
 ): SiteFlag | undefined {
+  const { previous, judgeJoins = true } = options
+  if (previous !== undefined && !cleared(previous, samples)) return previous
   const from = now - rule.spanMs
   const first = samples.findLastIndex((s) => s.at <= from)
   if (first === -1) return undefined
   const span = samples.slice(first).filter((s) => s.at <= now)
   const since = (span[0] as SiteSample).at
   const over = spanText(rule.spanMs)
-  if (span.every((s) => s.running > 0 && s.joined === 0)) {
+  // Glideins with a bad credential die within minutes: polls between two batches run none,
+  // and they count neither way. Two polls that saw some running are the least evidence.
+  const ran = span.filter((s) => s.running > 0).length
+  if (judgeJoins && ran >= 2 && span.every((s) => s.joined === 0)) {
     return {
       kind: "never-joins",
       since,
@@ -92,4 +104,14 @@ export function flagSite(
     }
   }
   return undefined
+}
+
+/** Whether the samples since `flag` was raised show the one thing its kind lacked. */
+function cleared(flag: SiteFlag, samples: readonly SiteSample[]): boolean {
+  return samples.some((s) => {
+    if (s.at <= flag.since) return false
+    if (flag.kind === "never-joins") return s.joined > 0
+    if (flag.kind === "never-claimed") return s.claimed > 0
+    return (s.jobsEnded ?? 0) > (s.jobsEndedFast ?? 0)
+  })
 }

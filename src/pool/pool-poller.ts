@@ -12,7 +12,7 @@ import { badLinesNote } from "./af-lines.ts"
 import type { EndedJob, EndedJobs } from "./condor-history-parse.ts"
 import type { GlideinAds } from "./condor-status-parse.ts"
 import { EMPTY_POOL_VIEW, nextPoolView, type PoolView, poolViewText } from "./pool-view.ts"
-import { PoolWatch } from "./pool-watch.ts"
+import { PoolWatch, type ReportedSite } from "./pool-watch.ts"
 
 export interface PoolPollerOptions {
   /** One condor_status run (runCondorStatus with its argv and timeout). */
@@ -22,7 +22,7 @@ export interface PoolPollerOptions {
   history?: (signal: AbortSignal) => Promise<EndedJobs>
   delayMs: number
   /** What each reporting site's batch system runs by its latest fresh report. */
-  reports: () => { uuid: string; running: number }[]
+  reports: () => ReportedSite[]
   /** The pool's idle jobs now. */
   idleJobs: () => number
   log: (line: string) => void
@@ -76,9 +76,11 @@ export class PoolPoller {
     }
     if (this.loop.signal.aborted) return
     const at = this.now()
-    this.current = nextPoolView(this.current, ads, at)
+    // Published only once the watch has taken the poll in: a page or an allotment made from
+    // the new view must not meet the old counts and flags.
+    const view = nextPoolView(this.current, ads, at)
     if (ads instanceof Error) {
-      if (this.failures++ % 10 === 0) log(`pool: ${poolViewText(this.current, at)}`)
+      if (this.failures++ % 10 === 0) log(`pool: ${poolViewText(view, at)}`)
     } else {
       if (this.failures > 0)
         log(`pool: condor_status answers again after ${this.failures} failed polls`)
@@ -93,6 +95,7 @@ export class PoolPoller {
         log(`pool: after the poll: ${error instanceof Error ? error.message : String(error)}`)
       }
     }
+    this.current = view
     try {
       this.options.onPoll?.(this.current, this.watch)
     } catch (error) {

@@ -37,12 +37,61 @@ describe("PoolWatch", () => {
     expect(a).toMatchObject({ joined: 1, claimed: 1, cores: 4, unclaimedCores: 3 })
     // 3 started before the watch saw a1, counted once; then 2 more.
     expect(a.jobsStarted).toBe(5)
-    expect(a.endedNoJob).toBe(1)
+    // Missed by one poll only: not yet taken as gone (an ad can drop out for a poll).
+    expect(a.endedNoJob).toBe(0)
     // Over the 10 minutes: a1's 4 cores (3 unclaimed); a2 had left by the second poll.
     expect(a.coreHours).toBeCloseTo((4 * 10) / 60, 9)
     expect(a.wastedCoreHours).toBeCloseTo((3 * 10) / 60, 9)
     expect(b).toMatchObject({ joined: 1, claimed: 0, jobsStarted: 0, endedNoJob: 0 })
     expect(b.wastedCoreHours).toBeCloseTo((4 * 10) / 60, 9)
+    // Missed by a second poll: gone, having run no job.
+    watch.observe(
+      [...glidein("a1", "a", 3, 1, 5), ...glidein("b1", "b", 4)],
+      T0 + 20 * MIN,
+      reports,
+      10,
+    )
+    expect(watch.view(T0).find((w) => w.client === "a")?.endedNoJob).toBe(1)
+  })
+
+  test("a glidein whose ad drops out of one poll is neither gone nor counted twice", () => {
+    const watch = new PoolWatch()
+    watch.observe(glidein("g1", "a", 3, 1, 10), T0, [], 0)
+    watch.observe([], T0 + MIN, [], 0)
+    watch.observe(glidein("g1", "a", 3, 1, 12), T0 + 2 * MIN, [], 0)
+    expect(watch.view(T0)[0]).toMatchObject({ client: "a", jobsStarted: 12, endedNoJob: 0 })
+  })
+
+  test("matches a report name to its glideins as glidein_start.sh cuts it", () => {
+    const watch = new PoolWatch({ spanMs: 30 * MIN, fastS: 60, minJobs: 5 })
+    const site = { uuid: "IceCube (UW)", running: 1, advertises: true }
+    for (let t = 0; t <= 40; t += 5) {
+      watch.observe(glidein("g1", "IceCube _UW_", 3, 1, t + 1), T0 + t * MIN, [site], 5)
+    }
+    expect(watch.flag("IceCube (UW)")).toBeUndefined()
+    expect(watch.view(T0).map((w) => w.client)).toEqual(["IceCube _UW_"])
+  })
+
+  test("judges whether glideins join only for sites whose glideins say who they are", () => {
+    const watch = new PoolWatch({ spanMs: 30 * MIN, fastS: 60, minJobs: 5 })
+    for (let t = 0; t <= 40; t += 5) {
+      watch.observe([], T0 + t * MIN, [{ uuid: "pyglidein-site", running: 2 }], 5)
+    }
+    expect(watch.flag("pyglidein-site")).toBeUndefined()
+  })
+
+  test("a never-joins flag holds through polls that run nothing, and glideins dying between batches are flagged", () => {
+    const watch = new PoolWatch()
+    const site = (running: number) => [{ uuid: "s", running, advertises: true }]
+    // Each 10 minutes: glideins run for 8 and never join, none for 2 while the next queue.
+    for (let m = 0; m <= 70; m++) watch.observe([], T0 + m * MIN, site(m % 10 < 8 ? 4 : 0), 10)
+    expect(watch.flag("s")?.kind).toBe("never-joins")
+    // Held to probes, it runs nothing for a while: still flagged, no glidein has joined.
+    for (let m = 71; m <= 150; m++) watch.observe([], T0 + m * MIN, site(0), 10)
+    expect(watch.flag("s")?.kind).toBe("never-joins")
+    // Its probe joins: cleared.
+    watch.observe(glidein("p1", "s", 4), T0 + 151 * MIN, site(1), 10)
+    expect(watch.flag("s")).toBeUndefined()
   })
 
   test("does not charge a long gap between good polls beyond 15 minutes", () => {
@@ -62,10 +111,16 @@ describe("PoolWatch", () => {
 
   test("flags a site whose glideins run for the whole span but never join, and clears the flag when one joins", () => {
     const watch = new PoolWatch({ spanMs: 30 * MIN, fastS: 60, minJobs: 5 })
-    for (let t = 0; t <= 40; t += 5) watch.observe([], T0 + t * MIN, [{ uuid: "s", running: 3 }], 8)
+    for (let t = 0; t <= 40; t += 5)
+      watch.observe([], T0 + t * MIN, [{ uuid: "s", running: 3, advertises: true }], 8)
     expect(watch.flag("s")?.kind).toBe("never-joins")
     expect(watch.view(T0).find((w) => w.client === "s")?.flag?.kind).toBe("never-joins")
-    watch.observe(glidein("s1", "s", 4), T0 + 45 * MIN, [{ uuid: "s", running: 3 }], 8)
+    watch.observe(
+      glidein("s1", "s", 4),
+      T0 + 45 * MIN,
+      [{ uuid: "s", running: 3, advertises: true }],
+      8,
+    )
     expect(watch.flag("s")).toBeUndefined()
   })
 
@@ -157,7 +212,9 @@ describe("PoolWatch and the schedd's history", () => {
         ],
       )
     }
-    expect(watch.flag("hole")).toMatchObject({ kind: "black-hole", since: T0 + 10 * MIN })
+    // Raised at 30 min over the span from 0; a raised flag holds (and keeps its start) until
+    // the pool shows what it lacked.
+    expect(watch.flag("hole")).toMatchObject({ kind: "black-hole", since: T0 })
     expect(watch.flag("hole")?.reason).toContain(
       "all 12 jobs that ended on its glideins in 30 min ended within 60 s",
     )
@@ -207,6 +264,22 @@ describe("coveredDemand()", () => {
     )
     expect(rows.map((r) => r.count)).toEqual([2, 0])
     expect(covered).toBe(2)
+  })
+
+  test("counts no room unclaimed for longer than a few negotiation cycles: the jobs passed it over", () => {
+    const stale = glidein("g1", "a", 4, 0, 0, { collectorTime: 10_000, enteredState: 9_000 })
+    const fresh = glidein("g2", "a", 2, 0, 0, { collectorTime: 10_000, enteredState: 9_900 })
+    expect(coveredDemand([row(10)], [...stale, ...fresh]).covered).toBe(2)
+  })
+
+  test("fills many alike glideins by shape, as one at a time would", () => {
+    const slots = Array.from({ length: 20_000 }, (_, i) => glidein(`g${i}`, "a", 3)).flat()
+    const rows = [row(25_000, 2, 3000), row(50_000), row(7, 1, 1000, 1)]
+    // Each glidein: one 2-core job (3000 MB of its 6000), then one 1-core job in what is left.
+    expect(coveredDemand(rows, slots)).toEqual({
+      rows: [row(5_000, 2, 3000), row(30_000), row(7, 1, 1000, 1)],
+      covered: 40_000,
+    })
   })
 
   test("changes nothing without unclaimed glideins", () => {

@@ -8,6 +8,8 @@
  * glidein's client the schedd recorded in the job), which feeds the black-hole rule. Kept in memory, in hour buckets over eight
  * days, so the page's day and week ranges both read from it; a restart begins afresh.
  */
+
+import { adText } from "./ad-text.ts"
 import { type EndedJob, lastRunS } from "./condor-history-parse.ts"
 import type { GlideinSlot } from "./condor-status-parse.ts"
 import {
@@ -71,6 +73,21 @@ interface SiteState {
   buckets: Bucket[]
   samples: SiteSample[]
   flag?: SiteFlag
+  /** The pool has shown a glidein naming it: its glideins say who they are. */
+  advertises?: true
+}
+
+/** A reporting site, as the poll sees it. */
+export interface ReportedSite {
+  uuid: string
+  /** Glideins its batch system runs, by its latest report. */
+  running: number
+  /**
+   * Whether its glideins advertise its name (it asks for allotments, as `glidein submit`
+   * does). Without it, and before the pool has shown one of its glideins, that none joined
+   * is no evidence (a pyglidein site's glideins carry no GLIDEIN_Client).
+   */
+  advertises?: boolean
 }
 
 export interface PoolWatchLimits {
@@ -86,6 +103,12 @@ export class PoolWatch {
   private seen = new Map<string, Seen>()
   /** Glideins gone from the pool in the last hours: startd name → client, when it left. */
   private readonly left = new Map<string, { client: string; at: number }>()
+  /**
+   * Glideins missing from the last good poll only: an ad can drop out for one poll (the
+   * collector restarted, an update came late), so a glidein is taken as gone — and its
+   * starts as ended — only when two polls in a row miss it.
+   */
+  private missing = new Map<string, Seen>()
   private lastAt: number | null = null
   /** The glideins of the last good poll, for the funnel's "now" columns. */
   private current: Glidein[] = []
@@ -104,7 +127,7 @@ export class PoolWatch {
   observe(
     slots: readonly GlideinSlot[],
     at: number,
-    reports: readonly { uuid: string; running: number }[],
+    reports: readonly ReportedSite[],
     idleJobs: number,
     ended?: readonly EndedJob[],
   ): void {
@@ -113,8 +136,9 @@ export class PoolWatch {
     const now = new Map<string, Seen>()
     const joined = new Map<string, { joined: number; claimed: number }>()
     for (const g of glideins) {
-      const before = this.seen.get(g.name)
+      const before = this.seen.get(g.name) ?? this.missing.get(g.name)
       const bucket = this.bucket(g.client, at)
+      this.state(g.client).advertises = true
       // A startd's JobStarts counts from its start: a glidein seen for the first time brings
       // all of its starts with it.
       bucket.jobsStarted += Math.max(0, g.jobStarts - (before?.jobStarts ?? 0))
@@ -126,19 +150,28 @@ export class PoolWatch {
       if (g.claimed) counts.claimed++
       joined.set(g.client, counts)
     }
-    for (const [name, before] of this.seen) {
+    // Missed twice: gone. Missed once: kept aside (and known to the history already).
+    for (const [name, before] of this.missing) {
       if (now.has(name)) continue
       if (before.jobStarts === 0) this.bucket(before.client, at).endedNoJob++
+    }
+    const missing = new Map<string, Seen>()
+    for (const [name, before] of this.seen) {
+      if (now.has(name)) continue
+      missing.set(name, before)
       this.remember(name, before.client, at)
     }
+    this.missing = missing
     this.forgetLeft(at)
     const endedBy = ended === undefined ? undefined : this.endedJobs(ended, now, at)
-    for (const { uuid, running } of reports) {
-      const state = this.state(uuid)
-      const counts = joined.get(uuid) ?? { joined: 0, claimed: 0 }
-      const sample: SiteSample = { at, running, ...counts, idleJobs }
+    for (const report of reports) {
+      // Its glideins advertise its name as glidein_start.sh cuts it.
+      const client = adText(report.uuid)
+      const state = this.state(client)
+      const counts = joined.get(client) ?? { joined: 0, claimed: 0 }
+      const sample: SiteSample = { at, running: report.running, ...counts, idleJobs }
       if (endedBy !== undefined) {
-        const jobs = endedBy.get(uuid)
+        const jobs = endedBy.get(client)
         sample.jobsEnded = jobs?.ended ?? 0
         sample.jobsEndedFast = jobs?.fast ?? 0
       }
@@ -147,7 +180,10 @@ export class PoolWatch {
       const from = at - 2 * this.rule.spanMs
       const keep = state.samples.findIndex((s) => s.at >= from)
       if (keep > 0) state.samples.splice(0, keep)
-      state.flag = flagSite(state.samples, at, this.rule)
+      state.flag = flagSite(state.samples, at, this.rule, {
+        judgeJoins: state.advertises === true || report.advertises === true,
+        ...(state.flag ? { previous: state.flag } : {}),
+      })
     }
     this.seen = now
     this.current = glideins
@@ -200,7 +236,7 @@ export class PoolWatch {
 
   /** The flag of the site reporting as `uuid`, if its glideins waste its allocation. */
   flag(uuid: string): SiteFlag | undefined {
-    return this.sites.get(uuid)?.flag
+    return this.sites.get(adText(uuid))?.flag
   }
 
   /** Every site the pool showed or that reported, with its numbers since `since` (ms). */

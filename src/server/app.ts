@@ -59,6 +59,8 @@ export interface AppDeps {
   metrics?: ServerMetrics
   /** The allotment policy (`[allot]` of `serve --config`); the defaults otherwise. */
   allotPolicy?: AllotPolicy
+  /** The book of allotments (shared with the pool's watch, which asks who asked); a new one otherwise. */
+  allotments?: AllotmentBook
   /** The pool, when `serve` watches it with condor_status (the funnel, flags, covered demand). */
   pool?: PoolFeed
   /** How many views (pages, /metrics, /api) are answered per second (view-gate.ts). */
@@ -131,7 +133,7 @@ export function createApp(deps: AppDeps): Hono {
   const newNames = new NewNameLimit(deps.newNamesPerHour ?? 16)
   const metrics = deps.metrics ?? new ServerMetrics()
   const clientsView = new ClientsView(store, staleAfterMs)
-  const allotments = new AllotmentBook()
+  const allotments = deps.allotments ?? new AllotmentBook()
   const allotPolicy = deps.allotPolicy ?? DEFAULT_POLICY
   const poolAllot = deps.pool ? poolForAllotment(deps.pool) : undefined
 
@@ -374,7 +376,8 @@ export function createApp(deps: AppDeps): Hono {
   app.get("/", async (c) => {
     const range = parseRange(c.req.query("range"))
     // A new condor_status answer is news for the page as much as a new report.
-    const version = store.version + (deps.pool?.view().updated ?? 0)
+    const pool = deps.pool?.view()
+    const version = store.version + (pool?.updated ?? 0) + (pool?.errorAt ?? 0)
     const html = await pages.get(range, version, () => renderPage(range))
     viewLength.set(c.req.raw, html.length)
     return htmlResponse(c.req.raw, html)

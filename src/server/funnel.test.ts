@@ -10,7 +10,7 @@ import type { DemandRow } from "../protocol/demand.ts"
 import { emptyMetrics } from "../protocol/monitoring.ts"
 import { demandSnapshot } from "../test-support.ts"
 import { createApp } from "./app.ts"
-import type { PoolFeed } from "./funnel.ts"
+import { type PoolFeed, poolForAllotment } from "./funnel.ts"
 import { ReportStore } from "./report-store.ts"
 import { funnelText } from "./status-text.ts"
 
@@ -86,7 +86,7 @@ function scripted() {
       t,
       [
         { uuid: "good", running: 2 },
-        { uuid: "lost", running: 4 },
+        { uuid: "lost", running: 4, advertises: true },
         { uuid: "hole", running: 1 },
       ],
       10,
@@ -200,6 +200,19 @@ describe("the funnel of a scripted pool", () => {
     expect(text).toContain('glidein_site_flagged{site="lost",kind="never-joins"} 1')
     expect(text).toContain('glidein_site_flagged{site="hole",kind="black-hole"} 1')
     expect(text).toContain('glidein_site_jobs_completed{site="good"} 39')
+  })
+
+  test("a flagged site's idle cores cover no demand", async () => {
+    const watch = new PoolWatch({ spanMs: 30 * 60_000, fastS: 60, minJobs: 5 })
+    const slots = glidein("bad1@n", "bad", 8, 0, 0)
+    let view = EMPTY_POOL_VIEW
+    for (let t = NOW - HOUR; t <= NOW; t += 5 * 60_000) {
+      view = nextPoolView(view, { slots, badLines: 0 }, t)
+      watch.observe(slots, t, [{ uuid: "bad", running: 1 }], 10)
+    }
+    expect(watch.flag("bad")?.kind).toBe("never-claimed")
+    const left = poolForAllotment({ view: () => view, watch }).demand(ROWS)
+    expect(left).toEqual({ rows: ROWS, covered: 0 })
   })
 
   test("get_allotment leaves out the demand idle glideins cover, and gives a flagged site only a probe", async () => {

@@ -5,6 +5,7 @@
  * first half, `condor_status` (src/pool/) the second. Pure: it reads what it is handed.
  */
 
+import { adText } from "../pool/ad-text.ts"
 import { coveredDemand } from "../pool/covered-demand.ts"
 import { type FunnelRow, glideinsOf, poolFunnel } from "../pool/pool-funnel.ts"
 import type { PoolView } from "../pool/pool-view.ts"
@@ -97,8 +98,10 @@ export function funnelOf(input: {
     sites.push(row)
   }
   for (const c of clients) {
-    site(c.uuid, c, byClient.get(c.uuid))
-    byClient.delete(c.uuid)
+    // Its glideins advertise its name as glidein_start.sh cuts it.
+    const advertised = adText(c.uuid)
+    site(c.uuid, c, byClient.get(advertised))
+    byClient.delete(advertised)
   }
   // Glideins whose client no site reports under (pyglidein's, or a site gone quiet).
   for (const [client, w] of byClient)
@@ -151,7 +154,11 @@ export function poolForAllotment(feed: PoolFeed) {
     demand(rows: DemandRow[]) {
       const view = feed.view()
       if (last?.rows !== rows || last.view !== view) {
-        last = { rows, view, left: coveredDemand(rows, view.slots ?? []) }
+        // A flagged site's idle cores are no cover: its glideins do not get the jobs.
+        const slots = (view.slots ?? []).filter(
+          (slot) => slot.client === undefined || feed.watch.flag(slot.client) === undefined,
+        )
+        last = { rows, view, left: coveredDemand(rows, slots) }
       }
       return last.left
     },

@@ -82,7 +82,7 @@ export function seedPool(now: number): PoolFeed {
     )
     slots.push(...glideinSlots("glidein_x@stray", "pyglidein", 8, 0, 0))
     view = nextPoolView(view, { slots, badLines: 0 }, t)
-    const reports = SITES.map(([uuid]) => ({ uuid, running: 40 }))
+    const reports = SITES.map(([uuid]) => ({ uuid, running: 40, advertises: true }))
     watch.observe(slots, t, reports, 900)
   }
   return { view: () => view, watch }
