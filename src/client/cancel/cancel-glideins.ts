@@ -16,7 +16,8 @@ import { EXIT, GlideinError } from "../../errors.ts"
 import { schedulerFor } from "../../schedulers/index.ts"
 import { JOB_NAME } from "../../schedulers/job-script.ts"
 import type { Scheduler } from "../../schedulers/types.ts"
-import { type CommandResult, type CommandRunner, commandTrouble } from "../lib/run-command.ts"
+import { type CommandResult, commandTrouble } from "../lib/run-command.ts"
+import type { SiteWorld } from "../lib/world.ts"
 import { tryLock } from "../site/config-lock.ts"
 import { batchListing } from "../site/count-glideins.ts"
 import {
@@ -41,13 +42,7 @@ const CANCEL_TIMEOUT_MS = 120_000
 const CHECK_DELAYS_MS = [1000, 2000, 4000, 8000]
 
 /** The world `cancel` talks to. */
-export interface CancelDeps {
-  run: CommandRunner
-  env: Record<string, string | undefined>
-  now: () => Date
-  sleep: (ms: number) => Promise<void>
-  stdout: (text: string) => void
-  stderr: (text: string) => void
+export interface CancelDeps extends SiteWorld {
   stateRoot?: string
   timeoutMs?: number
   /** This process's login name (tests give their own). */

@@ -7,7 +7,8 @@
  * task by its own id, so its running siblings stay.
  */
 
-import { type CommandRunner, commandTrouble } from "../lib/run-command.ts"
+import { commandTrouble } from "../lib/run-command.ts"
+import type { SiteWorld } from "../lib/world.ts"
 import { readSmallFile, writeIfChanged } from "../lib/write-if-changed.ts"
 import { appendJournal, type JournalRecord, jobNumber, readJournal } from "../site/journal.ts"
 import { plural } from "./plan-report.ts"
@@ -85,11 +86,7 @@ export function newestQueued(
 }
 
 /** The world queue hygiene talks to. */
-interface TidyDeps {
-  run: CommandRunner
-  env: Record<string, string | undefined>
-  now: () => Date
-}
+type TidyDeps = Pick<SiteWorld, "run" | "env" | "now">
 
 /**
  * Queue hygiene at the end of a round, with one read of the journal: first each partition's

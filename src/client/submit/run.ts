@@ -4,10 +4,11 @@
  * the world (`SubmitDeps`): every step of the run takes it, so a flag is resolved here and
  * nowhere else, and tests drive whole runs through the world they pass in.
  */
+
 import type { SiteConfig } from "../../config/index.ts"
 import { EXIT } from "../../errors.ts"
 import type { RpcOptions } from "../lib/json-rpc.ts"
-import type { CommandRunner } from "../lib/run-command.ts"
+import type { SiteWorld } from "../lib/world.ts"
 import { checkedLogBucket, type LogBucket, type S3Keys } from "../site/log-upload.ts"
 import { type SiteSetup, siteSetup } from "../site/site-setup.ts"
 import { type DemandOrigin, demandOrigin } from "./demand-origin.ts"
@@ -26,13 +27,7 @@ export interface SubmitOptions {
 }
 
 /** The world a run talks to. */
-export interface SubmitDeps {
-  run: CommandRunner
-  env: Record<string, string | undefined>
-  now: () => Date
-  sleep: (ms: number) => Promise<void>
-  stdout: (text: string) => void
-  stderr: (text: string) => void
+export interface SubmitDeps extends SiteWorld {
   /** Tripped by SIGTERM or SIGHUP: the submit commands in flight finish and are journaled,
    *  no other starts, and the run ends. */
   signal?: AbortSignal
