@@ -64,6 +64,22 @@ export interface SiteWatch {
   flag?: SiteFlag
 }
 
+/** A site the pool has shown nothing of. */
+export function unwatched(client: string): SiteWatch {
+  return {
+    client,
+    joined: 0,
+    claimed: 0,
+    cores: 0,
+    unclaimedCores: 0,
+    jobsStarted: 0,
+    jobsCompleted: 0,
+    endedNoJob: 0,
+    coreHours: 0,
+    wastedCoreHours: 0,
+  }
+}
+
 interface Seen {
   client: string
   jobStarts: number
@@ -245,18 +261,7 @@ export class PoolWatch {
     const row = (client: string): SiteWatch => {
       let w = out.get(client)
       if (w === undefined) {
-        w = {
-          client,
-          joined: 0,
-          claimed: 0,
-          cores: 0,
-          unclaimedCores: 0,
-          jobsStarted: 0,
-          jobsCompleted: 0,
-          endedNoJob: 0,
-          coreHours: 0,
-          wastedCoreHours: 0,
-        }
+        w = unwatched(client)
         const flag = this.sites.get(client)?.flag
         if (flag !== undefined) w.flag = flag
         out.set(client, w)

@@ -9,7 +9,7 @@ import { adText } from "../pool/ad-text.ts"
 import { coveredDemand } from "../pool/covered-demand.ts"
 import { type FunnelRow, glideinsOf, poolFunnel } from "../pool/pool-funnel.ts"
 import type { PoolView } from "../pool/pool-view.ts"
-import type { PoolWatch, SiteWatch } from "../pool/pool-watch.ts"
+import { type PoolWatch, type SiteWatch, unwatched } from "../pool/pool-watch.ts"
 import type { DemandRow } from "../protocol/demand.ts"
 import { collector, labels } from "./prometheus.ts"
 import type { SitePoint, StoredClient } from "./report-store.ts"
@@ -78,23 +78,17 @@ export function funnelOf(input: {
   const launched = new Map<string, number>()
   for (const p of input.history) launched.set(p.uuid, (launched.get(p.uuid) ?? 0) + p.launched)
   const sites: FunnelSite[] = []
-  const site = (uuid: string, client: StoredClient | undefined, w: SiteWatch | undefined) => {
+  const site = (uuid: string, client: StoredClient | undefined, w = unwatched(uuid)) => {
+    const { client: _, cores: __, flag, ...pool } = w
     const row: FunnelSite = {
       uuid,
       reporting: client !== undefined && input.now - client.lastSeen <= input.staleAfterMs,
       submitted: launched.get(uuid) ?? 0,
       queued: client?.idle ?? 0,
       running: client?.running ?? 0,
-      joined: w?.joined ?? 0,
-      claimed: w?.claimed ?? 0,
-      unclaimedCores: w?.unclaimedCores ?? 0,
-      jobsStarted: w?.jobsStarted ?? 0,
-      jobsCompleted: w?.jobsCompleted ?? 0,
-      endedNoJob: w?.endedNoJob ?? 0,
-      coreHours: w?.coreHours ?? 0,
-      wastedCoreHours: w?.wastedCoreHours ?? 0,
+      ...pool,
     }
-    if (w?.flag) row.flag = { kind: w.flag.kind, reason: w.flag.reason, since: w.flag.since }
+    if (flag) row.flag = { kind: flag.kind, reason: flag.reason, since: flag.since }
     sites.push(row)
   }
   for (const c of clients) {
@@ -106,20 +100,8 @@ export function funnelOf(input: {
   // Glideins whose client no site reports under (pyglidein's, or a site gone quiet).
   for (const [client, w] of byClient)
     if (w.joined > 0 || w.coreHours > 0 || w.jobsCompleted > 0) site(client, undefined, w)
-  const total: Funnel["total"] = {
-    submitted: 0,
-    queued: 0,
-    running: 0,
-    joined: 0,
-    claimed: 0,
-    unclaimedCores: 0,
-    jobsStarted: 0,
-    jobsCompleted: 0,
-    endedNoJob: 0,
-    coreHours: 0,
-    wastedCoreHours: 0,
-    flagged: 0,
-  }
+  const { client: _, cores: __, flag: ___, ...none } = unwatched("total")
+  const total: Funnel["total"] = { submitted: 0, queued: 0, running: 0, ...none, flagged: 0 }
   for (const s of sites) {
     for (const key of Object.keys(total) as (keyof Funnel["total"])[]) {
       if (key !== "flagged") total[key] += s[key]
