@@ -117,10 +117,23 @@ export function funnelOf(input: {
     covered: input.covered,
     sites,
     total,
-    groups: poolFunnel(glideinsOf(view?.slots ?? []))
-      .rows.sort((a, b) => b.joined - a.joined)
-      .slice(0, MAX_GROUPS),
+    groups: view ? groupsOf(view) : [],
   }
+}
+
+/** The groups of each condor_status answer, worked out once: every scrape of /metrics and
+ *  every page asks for the funnel, and a pool may hold a million slots. */
+const groupsByView = new WeakMap<PoolView, FunnelRow[]>()
+
+function groupsOf(view: PoolView): FunnelRow[] {
+  let groups = groupsByView.get(view)
+  if (groups === undefined) {
+    groups = poolFunnel(glideinsOf(view.slots ?? []))
+      .rows.sort((a, b) => b.joined - a.joined)
+      .slice(0, MAX_GROUPS)
+    groupsByView.set(view, groups)
+  }
+  return groups
 }
 
 /**
