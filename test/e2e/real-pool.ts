@@ -52,24 +52,21 @@ export async function realPoolScenario(ctx: Context, c: Cluster): Promise<string
   const pool = await startLoopbackPool(condor, poolDir, as)
   let server: ReturnType<typeof Bun.spawn> | undefined
   try {
-    // The tarball, built by the site's own binary from the same install, with a pool token.
-    const tokenFile = join(dir, "glidein.token")
-    writeFileSync(tokenFile, `${glideinToken(pool)}\n`, { mode: 0o600 })
-    const tarball = join(dir, "glidein.tar.gz")
-    await runOk([
-      ctx.bin,
-      "tarball",
-      "build",
-      "--condor",
-      condor,
-      "--token",
-      tokenFile,
-      "--collector",
-      `127.0.0.1:${pool.port}`,
-      "-o",
-      tarball,
-    ])
-    chownSync(tarball, u.uid, u.gid)
+    /** A tarball built by the site's own binary from the same install with pool token
+     *  `token`, owned by the site user. */
+    const tokenTarball = async (name: string, token: string) => {
+      const tokenFile = join(dir, `${name}.token`)
+      writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 })
+      const built = join(dir, `${name}.tar.gz`)
+      const collector = `127.0.0.1:${pool.port}`
+      await runOk([
+        ...[ctx.bin, "tarball", "build", "--condor", condor],
+        ...["--token", tokenFile, "--collector", collector, "-o", built],
+      ])
+      chownSync(built, u.uid, u.gid)
+      return built
+    }
+    const tarball = await tokenTarball("glidein", glideinToken(pool))
 
     // Real jobs: two plain ones and a two-core one that needs the glidein's own attributes.
     const jobs = join(poolDir, "jobs")
@@ -260,23 +257,7 @@ export async function realPoolScenario(ctx: Context, c: Cluster): Promise<string
     check(gone, "the idle glideins did not leave within 300 s", outputs)
     check(!/glidein: exit status [1-9]/.test(outputs), "a glidein's batch job failed", outputs)
     // A glidein with a forged token is never claimed, fails its batch job and says why.
-    const forgedToken = join(dir, "forged.token")
-    writeFileSync(forgedToken, `${glideinToken(pool).slice(0, -6)}AAAAAA\n`, { mode: 0o600 })
-    const forged = join(dir, "forged.tar.gz")
-    await runOk([
-      ctx.bin,
-      "tarball",
-      "build",
-      "--condor",
-      condor,
-      "--token",
-      forgedToken,
-      "--collector",
-      `127.0.0.1:${pool.port}`,
-      "-o",
-      forged,
-    ])
-    chownSync(forged, u.uid, u.gid)
+    const forged = await tokenTarball("forged", `${glideinToken(pool).slice(0, -6)}AAAAAA`)
     const forgedState = join(dir, "forged-state")
     mkdirSync(forgedState, { mode: 0o755 })
     chownSync(forgedState, u.uid, u.gid)
