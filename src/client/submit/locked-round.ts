@@ -10,7 +10,7 @@ import { settleJournal } from "../site/settle-journal.ts"
 import { pruneOutput } from "./prune-output.ts"
 import type { Run } from "./run.ts"
 import { submitRound } from "./submit-round.ts"
-import { tarballProblems } from "./tarball-check.ts"
+import { tarballCheck } from "./tarball-check.ts"
 
 /** One round under the lock; returns its exit code (0 when the lock was taken). */
 export async function lockedRound(run: Run, startScript: string): Promise<number> {
@@ -26,7 +26,11 @@ export async function lockedRound(run: Run, startScript: string): Promise<number
   try {
     // Glideins from a tarball that cannot work would only burn the site's allocation; the
     // check reads the tarball once per change of the file.
-    const problems = await tarballProblems(run.setup.tarball, paths.tarballCheck, run.deps.now())
+    const { problems, tokenExpires } = await tarballCheck(
+      run.setup.tarball,
+      paths.tarballCheck,
+      run.deps.now(),
+    )
     if (problems.length > 0) {
       throw new GlideinError(`${problems.join("; ")}; nothing submitted`)
     }
@@ -39,7 +43,7 @@ export async function lockedRound(run: Run, startScript: string): Promise<number
         `warning: cannot mark finished glideins in the journal ${paths.journal}: ${(error as Error).message}`,
       )
     }
-    const code = await submitRound(run, startScript)
+    const code = await submitRound(run, startScript, tokenExpires)
     run.notices.save()
     return code
   } finally {

@@ -11,17 +11,18 @@ import { callJsonRpc } from "../lib/json-rpc.ts"
 import { type LoginLookup, loginName, SYSTEM_LOGIN } from "../lib/login-name.ts"
 import type { PartitionRound } from "./plan-round.ts"
 import type { Run } from "./run.ts"
-import { tarballTokenExpiry } from "./tarball-check.ts"
 
 /**
- * Reports the round's counts and launches to `url`; a failed report is a warning, since the
- * glideins are submitted and journaled by now.
+ * Reports the round's counts and launches to `url`, and when the tarball's token expires
+ * (from the round's tarball check); a failed report is a warning, since the glideins are
+ * submitted and journaled by now.
  */
 export async function reportRound(
   run: Run,
   url: string,
   partitions: PartitionRound[],
   launched: Map<string, number>,
+  tokenExpires?: number,
 ): Promise<void> {
   // A partition that could not be counted is reported as such, never as 0 running, 0 idle.
   const reports: PartitionReport[] = partitions.map(({ partition, outcome, error }) => ({
@@ -30,9 +31,7 @@ export async function reportRound(
     launched: launched.get(partition.name) ?? 0,
   }))
   try {
-    const { tarball, paths } = run.setup
-    const expires = tarballTokenExpiry(tarball, paths.tarballCheck)
-    const params = monitoringParams(run.uuid, run.deps.now(), reports, expires)
+    const params = monitoringParams(run.uuid, run.deps.now(), reports, tokenExpires)
     await callJsonRpc(url, "monitoring", params, run.deps.rpc)
   } catch (error) {
     run.say(`warning: ${(error as Error).message}`)

@@ -13,8 +13,12 @@ import { tidyQueue } from "./queue-hygiene.ts"
 import type { Run } from "./run.ts"
 import { submitAll } from "./submit-all.ts"
 
-/** Runs one round; returns its exit code. */
-export async function submitRound(run: Run, startScript: string): Promise<number> {
+/** Runs one round; returns its exit code. `tokenExpires`: the tarball check's, reported. */
+export async function submitRound(
+  run: Run,
+  startScript: string,
+  tokenExpires?: number,
+): Promise<number> {
   const { setup, notices } = run
   const { skipped, allotment, plan, partitions, prepared } = await gatherRound(run)
   // Rows of the pool no site could run are the same on every run: said when they change.
@@ -61,6 +65,7 @@ export async function submitRound(run: Run, startScript: string): Promise<number
     )
     return stopped
   }
-  if (run.origin.kind === "server") await reportRound(run, run.origin.url, partitions, launched)
+  if (run.origin.kind === "server")
+    await reportRound(run, run.origin.url, partitions, launched, tokenExpires)
   return code
 }

@@ -8,7 +8,7 @@ import {
   standInTarball,
   tempDir,
 } from "../../tarball/test-support.ts"
-import { tarballProblems, tarballTokenExpiry } from "./tarball-check.ts"
+import { tarballCheck, tarballProblems } from "./tarball-check.ts"
 
 const NOW = new Date("2026-12-07T12:00:00Z")
 
@@ -41,17 +41,17 @@ describe("tarballProblems()", () => {
     ).toEqual([])
   })
 
-  test("tarballTokenExpiry() gives the kept check's token expiry, nothing for a password or before a check", async () => {
+  test("tarballCheck() gives the newest valid token's expiry, from a kept verdict too, nothing for a password", async () => {
     const later = NOW.getTime() / 1000 + 3600
     const tok = await build("tok-exp.tar.gz", { token: token(later) })
     const cache = path.join(dir, "tok-exp.verdict")
-    expect(tarballTokenExpiry(tok, cache)).toBeUndefined()
-    await tarballProblems(tok, cache, NOW)
-    expect(tarballTokenExpiry(tok, cache)).toBe(later)
+    expect(await tarballCheck(tok, cache, NOW)).toEqual({ problems: [], tokenExpires: later })
+    // The second run reads the kept verdict, and says the same.
+    expect(await tarballCheck(tok, cache, NOW)).toEqual({ problems: [], tokenExpires: later })
     const pw = await build("pw-exp.tar.gz", { password: PASSWORD })
     const pwCache = path.join(dir, "pw-exp.verdict")
-    await tarballProblems(pw, pwCache, NOW)
-    expect(tarballTokenExpiry(pw, pwCache)).toBeUndefined()
+    expect(await tarballCheck(pw, pwCache, NOW)).toEqual({ problems: [] })
+    expect((await tarballCheck(pw, pwCache, NOW)).tokenExpires).toBeUndefined()
   })
 
   test("tarballProblems() says when the tarball does not exist", async () => {

@@ -46,21 +46,37 @@ export async function tarballProblems(
   cache: string | undefined,
   now: Date,
 ): Promise<string[]> {
+  return (await tarballCheck(tarball, cache, now)).problems
+}
+
+/**
+ * tarballProblems(), and when the newest valid token of the tarball expires (Unix seconds):
+ * undefined when its credential does not expire (a pool password, a token without an
+ * expiry) or the tarball could not be read. The site reports it, so the server can warn.
+ */
+export async function tarballCheck(
+  tarball: string,
+  cache: string | undefined,
+  now: Date,
+): Promise<{ problems: string[]; tokenExpires?: number }> {
+  const unread = (problem: string) => ({ problems: [problem] })
   let key: string
   try {
     const info = statSync(tarball)
-    if (!info.isFile()) return [`the glidein tarball ${tarball} is not a file`]
+    if (!info.isFile()) return unread(`the glidein tarball ${tarball} is not a file`)
     key = `${info.dev}:${info.ino}:${info.size}:${info.mtimeMs}`
   } catch (error) {
-    return errorCode(error) === "ENOENT"
-      ? [`the glidein tarball ${tarball} does not exist (make it with glidein tarball build)`]
-      : [`cannot read the glidein tarball ${tarball} (${errorReason(error)})`]
+    return unread(
+      errorCode(error) === "ENOENT"
+        ? `the glidein tarball ${tarball} does not exist (make it with glidein tarball build)`
+        : `cannot read the glidein tarball ${tarball} (${errorReason(error)})`,
+    )
   }
   try {
     // Not readable now (a chmod away from fine): said, never kept as the file's verdict.
     closeSync(openSync(tarball, "r"))
   } catch (error) {
-    return [`cannot read the glidein tarball ${tarball} (${errorReason(error)})`]
+    return unread(`cannot read the glidein tarball ${tarball} (${errorReason(error)})`)
   }
   let verdict = cache === undefined ? undefined : readVerdict(cache, key)
   if (!verdict) {
@@ -70,7 +86,10 @@ export async function tarballProblems(
     // chmod changes no part of the key, and the verdict would outlive the fault.
     if (cache !== undefined && !read.systemError) saveVerdict(cache, verdict)
   }
-  return [...verdict.problems, ...credentialProblems(tarball, verdict, now)]
+  const problems = [...verdict.problems, ...credentialProblems(tarball, verdict, now)]
+  const { tokens, password } = verdict
+  const expires = password || tokens.length === 0 || tokens.includes(null) ? undefined : tokens
+  return expires ? { problems, tokenExpires: Math.max(...(expires as number[])) } : { problems }
 }
 
 /** Reads the tarball through `tarball inspect`'s check; `systemError` when a system call
@@ -114,26 +133,6 @@ async function inspect(
     ...(report.password !== undefined && !report.password.usable ? { emptyPassword: true } : {}),
   }
   return { verdict, systemError: false }
-}
-
-/**
- * When the newest valid token of `tarball` expires (Unix seconds), from the verdict the
- * round's check kept in `cache`; undefined when the credential does not expire (a pool
- * password, a token without an expiry) or no verdict is kept for the file as it is now.
- */
-export function tarballTokenExpiry(tarball: string, cache: string): number | undefined {
-  let key: string
-  try {
-    const info = statSync(tarball)
-    key = `${info.dev}:${info.ino}:${info.size}:${info.mtimeMs}`
-  } catch {
-    return undefined
-  }
-  const v = readVerdict(cache, key)
-  if (v === undefined || v.password || v.tokens.length === 0 || v.tokens.includes(null)) {
-    return undefined
-  }
-  return Math.max(...(v.tokens as number[]))
 }
 
 /** No credential, or only expired tokens: the collector would turn every glidein away. */
