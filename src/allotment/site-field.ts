@@ -94,7 +94,7 @@ export class SiteField {
     this.oldest = Math.min(this.oldest, site.lastSeen)
   }
 
-  remove(uuid: string): void {
+  private remove(uuid: string): void {
     const member = this.members.get(uuid)
     if (member === undefined) return
     member.kind.members--

@@ -26,7 +26,7 @@ interface Rooms {
 }
 
 /** Whether a slot's free room may still be filled by the jobs waiting now. */
-export function fresh(slot: GlideinSlot): boolean {
+function fresh(slot: GlideinSlot): boolean {
   if (slot.state !== "Unclaimed" || slot.cpus <= 0) return false
   if (slot.collectorTime === undefined || slot.enteredState === undefined) return true
   return slot.collectorTime - slot.enteredState <= STALE_UNCLAIMED_S

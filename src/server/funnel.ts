@@ -54,7 +54,7 @@ export interface Funnel {
 }
 
 /** Groups listed at most (the page and /api/funnel stay small on a pool of many sites). */
-export const MAX_GROUPS = 200
+const MAX_GROUPS = 200
 
 /**
  * The funnel from the stored reports (`clients`, `history` since the range's start), the
