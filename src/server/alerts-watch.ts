@@ -2,7 +2,9 @@
  * The alerts of a running `glidein serve --alert-url`: the conditions (alerts.ts) fed from
  * what the server knows, and their events posted by the delivery queue. The sites' staleness
  * is looked at on a timer of its own, because a site goes stale by time passing, not by
- * anything arriving; condor_q's polls come from the demand poller's `onPoll`.
+ * anything arriving, and their tokens' expiry (`token_expires` in their reports) with it;
+ * condor_q's polls come from the demand poller's `onPoll`, condor_status's and the flags
+ * from the pool poller's.
  */
 import type { SiteFlag } from "../pool/index.ts"
 import { Alerts, type AlertsOptions, type QueryState, type SiteSeen } from "./alerts.ts"
@@ -37,11 +39,11 @@ export interface AlertWatch {
   readonly delivery: AlertDelivery
   /** The outcome of a condor_q poll (the demand poller's snapshot). */
   condorQ(state: QueryState): void
-  /** The outcome of a condor_status poll (src/pool's PoolView), for the pool's wiring. */
+  /** The outcome of a condor_status poll (src/pool's PoolView). */
   condorStatus(state: QueryState): void
-  /** Whether a site is flagged now (src/pool's flagSite()), for the pool's wiring. */
+  /** Whether a site is flagged now (src/pool's flagSite()). */
   siteFlagged(site: string, flag: SiteFlag | undefined): void
-  /** When a site's token expires (ms), once sites report it. */
+  /** When a site's token expires (ms); the sweep feeds it from the sites' reports. */
   tokenExpiry(site: string, expiresAt: number | undefined): void
   /** Looks at the sites now (the timer does it every SWEEP_MS). */
   sweep(): void
