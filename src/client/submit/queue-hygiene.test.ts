@@ -43,29 +43,38 @@ describe("longQueued()", () => {
   })
 })
 
+/**
+ * A state folder whose journal holds glideins 100–103, submitted an hour apart from 08:00,
+ * and a scancel that records what it was asked, at noon.
+ */
+function fourWaiting() {
+  const dir = mkdtempSync(join(tmpdir(), "glidein-surplus-"))
+  const journal = join(dir, "journal.jsonl")
+  const rounds = join(dir, "surplus-rounds")
+  for (const [hour, id] of [
+    ["08", "100"],
+    ["09", "101"],
+    ["10", "102"],
+    ["11", "103"],
+  ] as const) {
+    appendJournal(journal, submit(`2026-12-07T${hour}:00:00Z`, [id]))
+  }
+  const ran: string[] = []
+  const deps = {
+    run: async (argv: string[]) => {
+      ran.push(argv.join(" "))
+      return { exitCode: 0, stdout: "", stderr: "", timedOut: false }
+    },
+    env: {},
+    now: () => new Date("2026-12-07T12:00:00Z"),
+  }
+  return { dir, journal, rounds, ran, deps }
+}
+
 describe("tidyQueue()", () => {
   test("tidyQueue() removes the newest waiting glideins beyond the margin after three rounds in a row", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "glidein-surplus-"))
+    const { dir, journal, rounds, ran, deps } = fourWaiting()
     try {
-      const journal = join(dir, "journal.jsonl")
-      const rounds = join(dir, "surplus-rounds")
-      for (const [time, id] of [
-        ["2026-12-07T08:00:00Z", "100"],
-        ["2026-12-07T09:00:00Z", "101"],
-        ["2026-12-07T10:00:00Z", "102"],
-        ["2026-12-07T11:00:00Z", "103"],
-      ] as const) {
-        appendJournal(journal, submit(time, [id]))
-      }
-      const ran: string[] = []
-      const deps = {
-        run: async (argv: string[]) => {
-          ran.push(argv.join(" "))
-          return { exitCode: 0, stdout: "", stderr: "", timedOut: false }
-        },
-        env: {},
-        now: () => new Date("2026-12-07T12:00:00Z"),
-      }
       // 4 waiting (103 is the newest), 1 running: the server says 3 are too many; the margin
       // keeps 1, so 2 go — but only on the third round in a row.
       const counted = [
@@ -98,28 +107,9 @@ describe("tidyQueue()", () => {
   })
 
   test("tidyQueue() never removes a glidein twice: the long-queued go first, the surplus from the rest", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "glidein-surplus-"))
+    const { dir, journal, rounds, ran, deps } = fourWaiting()
     try {
-      const journal = join(dir, "journal.jsonl")
-      const rounds = join(dir, "surplus-rounds")
       writeFileSync(rounds, "2\n")
-      for (const [time, id] of [
-        ["2026-12-07T08:00:00Z", "100"],
-        ["2026-12-07T09:00:00Z", "101"],
-        ["2026-12-07T10:00:00Z", "102"],
-        ["2026-12-07T11:00:00Z", "103"],
-      ] as const) {
-        appendJournal(journal, submit(time, [id]))
-      }
-      const ran: string[] = []
-      const deps = {
-        run: async (argv: string[]) => {
-          ran.push(argv.join(" "))
-          return { exitCode: 0, stdout: "", stderr: "", timedOut: false }
-        },
-        env: {},
-        now: () => new Date("2026-12-07T12:00:00Z"),
-      }
       const counted = [
         {
           partition: { name: "cpu", settings: { max_queued_hours: 1 }, scheduler: slurm },
