@@ -22,6 +22,14 @@ function rpc(url: string, body: unknown) {
   return fetch(`${url}/jsonrpc`, { method: "POST", body: JSON.stringify(body) })
 }
 
+/** An HTCondor tool `name` in `dir` that answers as the stand-in does in `mode`, from `data`. */
+function fakeTool(dir: string, name: string, mode: string, data: string): string {
+  const path = join(dir, name)
+  writeFileSync(path, `#!/bin/sh\nexec "${FAKE}" ${mode} "${dir}" "${data}" -- "$@"\n`)
+  chmodSync(path, 0o755)
+  return path
+}
+
 describe("glidein serve", () => {
   test("serves demo demand, keeps reports across a restart, and stops cleanly on SIGTERM", async () => {
     const db = join(tempDir("glidein-serve-"), "serve.db")
@@ -55,9 +63,7 @@ describe("glidein serve", () => {
 
   test("polls condor_q at start-up and keeps serving when it fails", async () => {
     const dir = tempDir("glidein-serve-")
-    const condorQ = join(dir, "condor_q")
-    writeFileSync(condorQ, `#!/bin/sh\nexec "${FAKE}" fail "${dir}" "${RULES}" -- "$@"\n`)
-    chmodSync(condorQ, 0o755)
+    const condorQ = fakeTool(dir, "condor_q", "fail", RULES)
     const server = await startServe([
       "--condor-q",
       condorQ,
@@ -84,12 +90,8 @@ describe("glidein serve", () => {
 
   test("watches the pool with condor_status beside condor_q, and shows the funnel", async () => {
     const dir = tempDir("glidein-serve-")
-    const condorQ = join(dir, "condor_q")
-    writeFileSync(condorQ, `#!/bin/sh\nexec "${FAKE}" print "${dir}" "${RULES}" -- "$@"\n`)
-    const condorStatus = join(dir, "condor_status")
-    writeFileSync(condorStatus, `#!/bin/sh\nexec "${FAKE}" print "${dir}" "${POOL}" -- "$@"\n`)
-    chmodSync(condorQ, 0o755)
-    chmodSync(condorStatus, 0o755)
+    const condorQ = fakeTool(dir, "condor_q", "print", RULES)
+    const condorStatus = fakeTool(dir, "condor_status", "print", POOL)
     const server = await startServe([
       ...["--condor-q", condorQ, "--condor-status", condorStatus],
       ...["--db", join(dir, "serve.db")],
@@ -112,9 +114,7 @@ describe("glidein serve", () => {
 
   test("posts an alert when condor_q keeps failing, naming the webhook without its secret", async () => {
     const dir = tempDir("glidein-serve-")
-    const condorQ = join(dir, "condor_q")
-    writeFileSync(condorQ, `#!/bin/sh\nexec "${FAKE}" fail "${dir}" "${RULES}" -- "$@"\n`)
-    chmodSync(condorQ, 0o755)
+    const condorQ = fakeTool(dir, "condor_q", "fail", RULES)
     type Event = { event: string; state: string; text: string }
     const events: Event[] = []
     const receiver = Bun.serve({
